@@ -1,0 +1,53 @@
+# The README's two commands: `make demo` and `make test`. Everything else here is a helper they call.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+ASSETS := jiketong/static/vendor/.copied
+HOST ?= 127.0.0.1:8000
+GROUPS ?= 300
+PYTEST_ARGS ?= -n 2
+
+.PHONY: demo test test-sqlite test-postgres install assets lint bench clean
+
+demo: install assets
+	$(PY) -m jiketong migrate --noinput
+	$(PY) -m jiketong demo --groups $(GROUPS) --if-empty
+	@echo "Serving on http://$(HOST)/  (Ctrl-C to stop)"
+	$(PY) -m jiketong runserver $(HOST)
+
+test: install assets lint test-sqlite test-postgres
+
+test-sqlite: install assets
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-postgres: install assets
+	scripts/with-postgres $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(PY) -m jiketong makemigrations --check --dry-run
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+assets: $(ASSETS)
+
+$(ASSETS): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p jiketong/static/vendor/bootstrap-icons
+	cp node_modules/htmx.org/dist/htmx.min.js jiketong/static/vendor/
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/js/bootstrap.bundle.min.js jiketong/static/vendor/
+	cp -r node_modules/bootstrap-icons/font/bootstrap-icons.min.css node_modules/bootstrap-icons/font/fonts jiketong/static/vendor/bootstrap-icons/
+	touch $@
+
+bench: install
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf var jiketong/static/vendor node_modules

@@ -1,0 +1,1 @@
+"""集客通 Jiketong: group-customer relationship management."""

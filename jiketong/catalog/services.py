@@ -1,0 +1,109 @@
+"""Writes to the catalog and to customers' subscriptions."""
+
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from jiketong.core.audit import changed, record, snapshot
+from jiketong.core.models import AuditAction
+from jiketong.core.money import yuan
+from jiketong.customers.services import require_edit
+from jiketong.org.models import Role, can
+
+from .models import Product, Subscription
+
+SUBSCRIPTION_FIELDS = ["product", "contracted_price", "discount_pct", "quantity", "start_on", "end_on", "status"]
+PRODUCT_FIELDS = ["code", "name", "category", "billing_unit", "stickiness", "standard_price", "one_time_fee",
+                  "is_basic_service", "is_active", "description"]
+
+
+def price_and_discount(product: Product, price: Decimal | None, discount: Decimal | None) -> tuple[Decimal, Decimal]:
+    """Fill whichever of contracted price and discount is missing from the other and the standard price.
+    When both are given they must agree (to the cent)."""
+    standard = product.standard_price
+    if price is None and discount is None:
+        return standard, Decimal("0.00")
+    if price is None:
+        return yuan(standard * (100 - discount) / 100), discount
+    if discount is None:
+        if standard == 0:
+            return price, Decimal("0.00")
+        discount = ((1 - price / standard) * 100).quantize(Decimal("0.01"))
+        if discount < 0:
+            raise ValidationError({"contracted_price": [_("The contracted price cannot be above the standard price.")]})
+        return price, discount
+    if abs(yuan(standard * (100 - discount) / 100) - price) > Decimal("0.01"):
+        raise ValidationError(
+            {"discount_pct": [_("The discount does not match the contracted price and the standard price.")]}
+        )
+    return price, discount
+
+
+def _validate(subscription: Subscription) -> None:
+    subscription.full_clean(exclude=["members"])
+    if not subscription.product.is_active and subscription._state.adding:
+        raise ValidationError({"product": [_("This product is no longer on sale.")]})
+
+
+@transaction.atomic
+def subscription_create(*, actor, customer, product: Product, start_on, contracted_price: Decimal | None = None,
+                        discount_pct: Decimal | None = None, members=(), **fields) -> Subscription:
+    require_edit(actor)
+    price, discount = price_and_discount(product, contracted_price, discount_pct)
+    subscription = Subscription(customer=customer, product=product, start_on=start_on, contracted_price=price,
+                                discount_pct=discount, **fields)
+    _validate(subscription)
+    subscription.save()
+    if members:
+        foreign = [m for m in members if m.customer_id != customer.pk]
+        if foreign:
+            raise ValidationError({"members": [_("Members must belong to the subscribing customer.")]})
+        subscription.members.set(members)
+    record(actor=actor, action=AuditAction.CREATE, target=subscription, customer_id=customer.pk,
+           after=snapshot(subscription, SUBSCRIPTION_FIELDS))
+    return subscription
+
+
+@transaction.atomic
+def subscription_update(*, actor, subscription: Subscription, **fields) -> Subscription:
+    require_edit(actor)
+    subscription = Subscription.objects.select_for_update().select_related("product").get(pk=subscription.pk)
+    before = snapshot(subscription, SUBSCRIPTION_FIELDS)
+    unknown = set(fields) - set(SUBSCRIPTION_FIELDS)
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be changed here.")] for name in unknown})
+    price, discount = fields.pop("contracted_price", None), fields.pop("discount_pct", None)
+    for name, value in fields.items():
+        setattr(subscription, name, value)
+    if price is not None or discount is not None:
+        subscription.contracted_price, subscription.discount_pct = price_and_discount(subscription.product, price, discount)
+    _validate(subscription)
+    subscription.save()
+    old, new = changed(before, snapshot(subscription, SUBSCRIPTION_FIELDS))
+    if new:
+        record(actor=actor, action=AuditAction.UPDATE, target=subscription, customer_id=subscription.customer_id,
+               before=old, after=new)
+    return subscription
+
+
+def _require_admin(actor) -> None:
+    if not can(actor, {Role.ADMIN}):
+        raise PermissionDenied(_("Only a system administrator can change the catalog."))
+
+
+@transaction.atomic
+def product_save(*, actor, product: Product | None = None, **fields) -> Product:
+    """Create or change a catalog product (admins only); price changes are audited."""
+    _require_admin(actor)
+    product = product or Product()
+    before = snapshot(product, PRODUCT_FIELDS) if product.pk else {}
+    for name, value in fields.items():
+        setattr(product, name, value)
+    product.full_clean()
+    product.save()
+    old, new = changed(before, snapshot(product, PRODUCT_FIELDS))
+    record(actor=actor, action=AuditAction.UPDATE if before else AuditAction.CREATE, target=product,
+           customer_id=None, before=old or None, after=new)
+    return product

@@ -1,0 +1,69 @@
+"""Writing the audit trail. Services call these inside their transaction."""
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.db import models
+
+from .models import AuditAction, AuditEvent
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def snapshot(instance: models.Model, fields: list[str]) -> dict[str, Any]:
+    """The audited fields of a record as JSON-ready values (foreign keys as ids)."""
+    data = {}
+    for name in fields:
+        field = instance._meta.get_field(name)
+        value = getattr(instance, field.attname) if field.is_relation else getattr(instance, name)
+        data[name] = _json_value(value)
+    return data
+
+
+def changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:
+    """Only the keys whose value differs, so a history line shows what really changed."""
+    keys = [k for k in after if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
+
+
+def record(
+    *,
+    actor,
+    action: AuditAction,
+    target: models.Model,
+    customer_id: int | None,
+    before: dict | None = None,
+    after: dict | None = None,
+    note: str = "",
+) -> AuditEvent:
+    return AuditEvent.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        action=action,
+        target_type=target._meta.label_lower,
+        target_id=target.pk,
+        target_repr=str(target)[:200],
+        customer_id=customer_id,
+        before=before,
+        after=after,
+        note=note[:500],
+    )
+
+
+def record_export(*, actor, what: str, count: int, filters: str = "") -> AuditEvent:
+    """An export of records leaves the building: log who took how many of what, with which filters."""
+    return AuditEvent.objects.create(
+        actor=actor,
+        action=AuditAction.EXPORT,
+        target_type=what,
+        target_repr=f"{what} × {count}",
+        after={"count": count, "filters": filters},
+    )

@@ -1,0 +1,6 @@
+from jiketong.org.models import staff_of
+
+
+def staff(request):
+    user = getattr(request, "user", None)
+    return {"staff": staff_of(user) if user is not None and user.is_authenticated else None}

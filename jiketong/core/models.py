@@ -1,0 +1,70 @@
+"""What every table shares, and the audit trail."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class AuditAction(models.TextChoices):
+    CREATE = "create", _("Created")
+    UPDATE = "update", _("Changed")
+    DELETE = "delete", _("Deleted")
+    GRADE = "grade", _("Grade changed")
+    OWNER = "owner", _("Owner changed")
+    REVEAL = "reveal", _("Personal data revealed")
+    EXPORT = "export", _("Exported")
+    DEACTIVATE = "deactivate", _("Account disabled")
+
+
+class AuditEvent(models.Model):
+    """Who did what to which record, when, with the values before and after.
+
+    Written by the services inside their own transaction, so a change and its audit row land or fail
+    together, whether the change came from the UI, the API, an import or a job. `customer_id` is kept
+    for every event about a customer or anything it owns, so the 360 page reads its history with one
+    indexed query; it is a plain column (no foreign key) so the trail outlives what it describes.
+    """
+
+    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=16, choices=AuditAction.choices)
+    target_type = models.CharField(_("record type"), max_length=40)
+    target_id = models.BigIntegerField(_("record id"), null=True, blank=True)
+    target_repr = models.CharField(_("record"), max_length=200, blank=True)
+    customer_id = models.BigIntegerField(_("customer id"), null=True, blank=True)
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-at", "-id"]
+        indexes = [
+            # The 360 page's change history: newest events of one customer.
+            models.Index(fields=["customer_id", "-at"], name="core_audit_customer_at"),
+            models.Index(fields=["target_type", "target_id"], name="core_audit_target"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.target_repr}"
+
+    def changes(self) -> list[tuple[str, object, object]]:
+        """(field, before, after) for every field that the event touched."""
+        before, after = self.before or {}, self.after or {}
+        return [(key, before.get(key), after.get(key)) for key in sorted(set(before) | set(after))]

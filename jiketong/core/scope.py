@@ -1,0 +1,44 @@
+"""Data scope: the one rule that decides which customers a user may see.
+
+A customer manager or inside-sales user sees the customers they own or back up; a supervisor,
+analyst or auditor sees their org unit's subtree (materialised-path prefix); admins and HQ see all.
+Every scoped model reaches a customer, so every scoped read is `Model.objects.visible_to(user)`.
+"""
+
+from django.db import models
+from django.db.models import Q
+
+NOTHING = Q(pk__in=[])
+
+
+def customer_scope(user, prefix: str = "") -> Q:
+    """A Q over customers (through `prefix`, e.g. "customer__") that the user may see."""
+    from jiketong.org.models import OrgUnit, Role, staff_of
+
+    if user is None or not user.is_authenticated or not user.is_active:
+        return NOTHING
+    if user.is_superuser:
+        return Q()
+    staff = staff_of(user)
+    if staff is None or not staff.is_active:
+        return NOTHING
+    roles = staff.role_codes
+    if Role.ADMIN in roles or (roles & Role.SUBTREE_ROLES and staff.org_unit.is_root()):
+        return Q()
+    scope = NOTHING
+    if roles & Role.SUBTREE_ROLES:
+        # A subquery over the small org table keeps the customer side on its org_unit index.
+        units = OrgUnit.objects.filter(path__startswith=staff.org_unit.path).values("pk")
+        scope |= Q(**{f"{prefix}org_unit__in": units})
+    if roles & Role.PORTFOLIO_ROLES:
+        scope |= Q(**{f"{prefix}owner": staff.pk}) | Q(**{f"{prefix}backup_owner": staff.pk})
+    return scope
+
+
+class ScopedQuerySet(models.QuerySet):
+    """Base queryset for anything that belongs to a customer. Subclasses set `customer_path`."""
+
+    customer_path = "customer__"
+
+    def visible_to(self, user):
+        return self.filter(customer_scope(user, self.customer_path))

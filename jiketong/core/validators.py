@@ -1,0 +1,129 @@
+"""Validators and normalisers for the codes Chinese users type: 统一社会信用代码 and mobile numbers.
+
+Each normaliser accepts what people paste (full-width characters, spaces, dashes, +86) and returns
+the canonical form, or raises ValidationError with a message in the user's language.
+"""
+
+import unicodedata
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+
+def to_halfwidth(value: str) -> str:
+    """Full-width letters, digits and punctuation (ＡＢ１２＋) become their ASCII forms."""
+    return unicodedata.normalize("NFKC", value)
+
+
+# --- 统一社会信用代码, GB 32100-2015 ---------------------------------------------------------------
+USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # 31 characters: no I, O, S, V, Z
+USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+# 登记管理部门代码 (position 1): 1 机构编制 … 9 工商, A 军队, N 农业, Y 其他, and the letters the
+# registration authorities added since (B–H). python-stdnum's cn.uscc rejects the letters; the standard does not.
+USCC_AUTHORITIES = set("123456789ABCDEFGHNY")
+
+
+def uscc_check_digit(first17: str) -> str:
+    total = sum(USCC_CHARSET.index(ch) * w for ch, w in zip(first17, USCC_WEIGHTS, strict=True))
+    return USCC_CHARSET[(31 - total % 31) % 31]
+
+
+def normalize_uscc(value: str) -> str:
+    """Return the canonical 18-character code or raise ValidationError saying what is wrong."""
+    code = to_halfwidth(value or "").strip().upper().replace(" ", "").replace("-", "")
+    if len(code) != 18:
+        raise ValidationError(
+            _("A unified social credit code has 18 characters; this one has %(n)d."),
+            code="uscc_length",
+            params={"n": len(code)},
+        )
+    bad = sorted({ch for ch in code if ch not in USCC_CHARSET})
+    if bad:
+        raise ValidationError(
+            _("The code contains characters not allowed in a unified social credit code: %(chars)s."),
+            code="uscc_charset",
+            params={"chars": " ".join(bad)},
+        )
+    if code[0] not in USCC_AUTHORITIES:
+        raise ValidationError(
+            _("The first character (registration authority) %(ch)s is not a valid authority code."),
+            code="uscc_authority",
+            params={"ch": code[0]},
+        )
+    if not code[1].isdigit() or code[1] == "0":
+        raise ValidationError(
+            _("The second character (organisation type) must be a digit from 1 to 9."), code="uscc_type"
+        )
+    if not code[2:8].isdigit():
+        raise ValidationError(
+            _("Characters 3 to 8 must be the 6-digit administrative division code."), code="uscc_region"
+        )
+    expected = uscc_check_digit(code[:17])
+    if code[17] != expected:
+        raise ValidationError(
+            _("The check digit is wrong: the last character should be %(expected)s, not %(got)s."),
+            code="uscc_checksum",
+            params={"expected": expected, "got": code[17]},
+        )
+    return code
+
+
+def validate_uscc(value: str) -> None:
+    normalize_uscc(value)
+
+
+# --- mobile numbers -----------------------------------------------------------------------------
+MOBILE_TYPES = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+
+
+def normalize_mobile(value: str) -> str:
+    """Return the 11-digit mainland mobile number, accepting +86, 0086, full-width digits, spaces and dashes."""
+    raw = to_halfwidth(value or "").strip()
+    digits = "".join(ch for ch in raw if ch.isdigit() or ch == "+")
+    if not digits:
+        raise ValidationError(_("Enter a mobile number."), code="mobile_empty")
+    if digits.startswith("0086"):
+        digits = "+86" + digits[4:]
+    try:
+        number = phonenumbers.parse(digits, "CN")
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError(
+            _("%(value)s is not a valid mainland China mobile number (11 digits, starting with 1)."),
+            code="mobile_invalid",
+            params={"value": value},
+        ) from exc
+    national = str(number.national_number)
+    if (
+        number.country_code != 86
+        or len(national) != 11
+        or not phonenumbers.is_valid_number(number)
+        or phonenumbers.number_type(number) not in MOBILE_TYPES
+    ):
+        raise ValidationError(
+            _("%(value)s is not a valid mainland China mobile number (11 digits, starting with 1)."),
+            code="mobile_invalid",
+            params={"value": value},
+        )
+    return national
+
+
+def validate_mobile(value: str) -> None:
+    normalize_mobile(value)
+
+
+# --- masking ------------------------------------------------------------------------------------
+def mask_mobile(value: str) -> str:
+    """138****1234: enough to recognise a number, not enough to call it."""
+    if not value:
+        return ""
+    if len(value) < 7:
+        return "*" * len(value)
+    return f"{value[:3]}****{value[-4:]}"
+
+
+def mask_email(value: str) -> str:
+    if not value or "@" not in value:
+        return value or ""
+    local, domain = value.split("@", 1)
+    return f"{local[:1]}***@{domain}"

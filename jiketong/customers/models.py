@@ -1,0 +1,377 @@
+"""Group customers (DOMAIN §4): the archive, its hierarchy, relations, key persons and members."""
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
+
+from jiketong.core.models import TimeStampedModel
+from jiketong.core.scope import ScopedQuerySet, customer_scope
+from jiketong.core.validators import validate_uscc
+
+
+class IndustryApproach(models.TextChoices):
+    """How an industry is won (a property of the industry)."""
+
+    CENTRALISED = "centralised", _("Centrally managed: win the regulator or head office")
+    CLOSED = "closed", _("Closed: start from members' own services")
+    FRAGMENTED = "fragmented", _("Fragmented: win the flagship first")
+
+
+class Industry(models.Model):
+    """An industry of the default list (DOMAIN §4); admins may add or rename."""
+
+    code = models.CharField(_("code"), max_length=20, primary_key=True)
+    name = models.CharField(_("name"), max_length=30)
+    approach = models.CharField(_("approach"), max_length=12, choices=IndustryApproach.choices)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("industry")
+        verbose_name_plural = _("industries")
+        ordering = ["sort_order"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerType(models.TextChoices):
+    ENTERPRISE = "enterprise", _("Enterprise")
+    GOVERNMENT = "government", _("Government body")
+    INSTITUTION = "institution", _("Public institution")
+    SOCIAL = "social", _("Social organisation")
+    MILITARY = "military", _("Military")
+
+
+class Grade(models.TextChoices):
+    A1 = "A1", "A1"
+    A2 = "A2", "A2"
+    B1 = "B1", "B1"
+    B2 = "B2", "B2"
+    C = "C", "C"
+    D = "D", "D"
+
+
+class LifecycleStatus(models.TextChoices):
+    PROSPECT = "prospect", _("Prospect")
+    ACTIVE = "active", _("Active")
+    AT_RISK = "at_risk", _("At risk")
+    DORMANT = "dormant", _("Dormant")
+    CHURNED = "churned", _("Churned")
+
+
+class ServiceLevel(models.TextChoices):
+    GOLD = "gold", _("Gold")
+    SILVER = "silver", _("Silver")
+    BRONZE = "bronze", _("Bronze")
+    STANDARD = "standard", _("Standard")
+
+
+class CustomerSource(models.TextChoices):
+    GRID_SURVEY = "grid_survey", _("Grid survey")
+    VISIT = "visit", _("Visit")
+    REFERRAL = "referral", _("Referral")
+    HOTLINE = "hotline", _("Hotline")
+    CAMPAIGN = "campaign", _("Campaign")
+    PARTNER = "partner", _("Partner")
+    INSIDE_SALES = "inside_sales", _("Inside-sales call")
+    IMPORT = "import", _("Import")
+
+
+class CustomerQuerySet(MP_NodeQuerySet):
+    def visible_to(self, user):
+        return self.filter(customer_scope(user))
+
+
+class CustomerManager(MP_NodeManager.from_queryset(CustomerQuerySet)):
+    pass
+
+
+class Customer(MP_Node, TimeStampedModel):
+    """A group customer (集团客户). The tree path carries the group hierarchy: a headquarters and its
+    member units, which may sit in other provinces and other managers' portfolios."""
+
+    number = models.CharField(
+        _("customer number"),
+        max_length=20,
+        unique=True,
+        null=True,
+        blank=True,
+        error_messages={"unique": _("A customer with this customer number already exists.")},
+    )
+    name = models.CharField(_("name"), max_length=100, db_index=True)
+    short_name = models.CharField(_("short name"), max_length=40, blank=True)
+    uscc = models.CharField(
+        _("unified social credit code"),
+        max_length=18,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[validate_uscc],
+        error_messages={"unique": _("A customer with this unified social credit code already exists.")},
+    )
+    type = models.CharField(_("customer type"), max_length=12, choices=CustomerType.choices)
+    industry = models.ForeignKey(Industry, verbose_name=_("industry"), on_delete=models.PROTECT, related_name="+")
+    size = models.PositiveIntegerField(_("size (headcount)"), null=True, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    org_unit = models.ForeignKey(
+        "org.OrgUnit", verbose_name=_("owning org unit"), on_delete=models.PROTECT, related_name="customers"
+    )
+    owner = models.ForeignKey(
+        "org.Staff",
+        verbose_name=_("customer manager"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_customers",
+    )
+    backup_owner = models.ForeignKey(
+        "org.Staff",
+        verbose_name=_("backup manager"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="backed_up_customers",
+    )
+    grade = models.CharField(_("grade"), max_length=2, choices=Grade.choices, default=Grade.D)
+    status = models.CharField(
+        _("lifecycle status"), max_length=10, choices=LifecycleStatus.choices, default=LifecycleStatus.PROSPECT
+    )
+    service_level = models.CharField(
+        _("service level"), max_length=10, choices=ServiceLevel.choices, default=ServiceLevel.STANDARD
+    )
+    source = models.CharField(_("source"), max_length=15, choices=CustomerSource.choices, blank=True)
+    cooperation_since = models.DateField(_("cooperation since"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    # Lower-case name, short name, number, USCC and pinyin (full and initials, every reading), kept by
+    # the service on each write; trigram-indexed on PostgreSQL so substring search stays fast at 1M rows.
+    search_text = models.TextField(_("search text"), editable=False, default="")
+
+    steplen = 5  # 36^5 ≈ 60M top-level groups
+    objects = CustomerManager()
+
+    class Meta:
+        verbose_name = _("group customer")
+        verbose_name_plural = _("group customers")
+        indexes = [
+            models.Index(fields=["owner"], name="customers_owner"),
+            models.Index(fields=["backup_owner"], name="customers_backup_owner"),
+            models.Index(fields=["org_unit", "name"], name="customers_org_name"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(owner__isnull=True) | ~Q(owner=F("backup_owner")),
+                name="customers_customer_backup_not_owner",
+                violation_error_message=_("The backup manager must be someone other than the customer manager."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def grade_letter(self) -> str:
+        return self.grade[0]
+
+
+class GradeChange(models.Model):
+    """One re-grade of a customer: who, when, old → new, and why."""
+
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="grade_changes")
+    old_grade = models.CharField(_("old grade"), max_length=2, choices=Grade.choices, blank=True)
+    new_grade = models.CharField(_("new grade"), max_length=2, choices=Grade.choices)
+    reason = models.CharField(_("reason"), max_length=200)
+    changed_by = models.ForeignKey(
+        "auth.User", verbose_name=_("changed by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("grade change")
+        verbose_name_plural = _("grade changes")
+        ordering = ["-changed_at", "-id"]
+
+
+class AffiliationKind(models.TextChoices):
+    EQUITY = "equity", _("Control by equity")
+    DECISION = "decision", _("Control by decision")
+    COMMON = "common", _("Common control by a third party")
+    KEY_PERSONS = "key_persons", _("Same key persons or their close family")
+
+
+class AffiliationDirection(models.TextChoices):
+    CONTROLS = "controls", _("controls")
+    CONTROLLED_BY = "controlled_by", _("is controlled by")
+    MUTUAL = "mutual", _("mutual")
+
+
+class Affiliation(TimeStampedModel):
+    """关联关系: affiliated customers form one risk and one relationship."""
+
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="affiliations")
+    related = models.ForeignKey(Customer, verbose_name=_("related customer"), on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("relation"), max_length=12, choices=AffiliationKind.choices)
+    direction = models.CharField(_("direction"), max_length=14, choices=AffiliationDirection.choices)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("affiliation")
+        verbose_name_plural = _("affiliations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "related", "kind"],
+                name="customers_affiliation_unique",
+                violation_error_message=_("This relation is already recorded."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(customer=F("related")),
+                name="customers_affiliation_not_self",
+                violation_error_message=_("A customer cannot be affiliated with itself."),
+            ),
+        ]
+
+
+class Competitor(models.TextChoices):
+    TELECOM = "china_telecom", _("China Telecom")
+    UNICOM = "china_unicom", _("China Unicom")
+    BROADNET = "china_broadnet", _("China Broadnet")
+    OTHER = "other", _("Other")
+
+
+class ThreatLevel(models.TextChoices):
+    HIGH = "high", _("High")
+    MEDIUM = "medium", _("Medium")
+    LOW = "low", _("Low")
+
+
+class CompetitorPresence(TimeStampedModel):
+    """Which competitor provides what to this customer, until when, and how dangerous it is (保网)."""
+
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="competitors")
+    competitor = models.CharField(_("competitor"), max_length=16, choices=Competitor.choices)
+    products = models.CharField(_("their products"), max_length=200)
+    contract_end = models.DateField(_("their contract ends"), null=True, blank=True)
+    threat = models.CharField(_("threat level"), max_length=8, choices=ThreatLevel.choices, default=ThreatLevel.MEDIUM)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("competitor presence")
+        verbose_name_plural = _("competitor presence")
+        ordering = ["contract_end"]
+
+
+class DecisionRole(models.TextChoices):
+    DECIDER = "decider", _("Decision maker")
+    INFLUENCER = "influencer", _("Influencer")
+    USER = "user", _("User")
+    PURCHASER = "purchaser", _("Purchaser")
+    TECHNICAL = "technical", _("Technical gatekeeper")
+
+
+class Contact(TimeStampedModel):
+    """A key person or contact at the customer. Personal data (PIPL): the mobile shows masked."""
+
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(_("name"), max_length=40)
+    title = models.CharField(_("title"), max_length=40, blank=True)
+    department = models.CharField(_("department"), max_length=60, blank=True)
+    decision_role = models.CharField(_("decision role"), max_length=12, choices=DecisionRole.choices, blank=True)
+    is_key_person = models.BooleanField(_("key person"), default=False)
+    mobile = models.CharField(_("mobile"), max_length=11, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    preferences = models.CharField(_("preferences"), max_length=200, blank=True)
+    closeness = models.PositiveSmallIntegerField(
+        _("closeness (1–5)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    notes = models.TextField(_("notes"), blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["-is_key_person", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ContactDateQuerySet(ScopedQuerySet):
+    customer_path = "contact__customer__"
+
+
+class ContactDate(models.Model):
+    """An important date of a contact other than the birthday (wedding, joined the company, ...)."""
+
+    contact = models.ForeignKey(Contact, verbose_name=_("contact"), on_delete=models.CASCADE, related_name="dates")
+    label = models.CharField(_("occasion"), max_length=40)
+    date = models.DateField(_("date"))
+
+    objects = ContactDateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("important date")
+        verbose_name_plural = _("important dates")
+        ordering = ["date"]
+
+
+class PaidBy(models.TextChoices):
+    GROUP = "group", _("Paid by the group")
+    SELF = "self", _("Paid by the member")
+
+
+class Network(models.TextChoices):
+    ON_NET = "on_net", _("On our network")
+    OFF_NET = "off_net", _("Other operator")
+
+
+class MemberQuerySet(ScopedQuerySet):
+    def current(self):
+        return self.filter(left_on__isnull=True)
+
+
+class Member(models.Model):
+    """A subscriber (phone number) belonging to the group. Personal data: the phone shows masked."""
+
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="members")
+    phone = models.CharField(_("phone number"), max_length=11)
+    department = models.CharField(_("department"), max_length=60, blank=True)
+    joined_on = models.DateField(_("joined on"))
+    left_on = models.DateField(_("left on"), null=True, blank=True)
+    paid_by = models.CharField(_("paid by"), max_length=6, choices=PaidBy.choices, default=PaidBy.SELF)
+    network = models.CharField(_("network"), max_length=8, choices=Network.choices, default=Network.ON_NET)
+    short_number = models.CharField(_("V-net short number"), max_length=8, blank=True)
+
+    objects = MemberQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        ordering = ["-joined_on", "id"]
+        indexes = [models.Index(fields=["customer", "left_on"], name="customers_member_current")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "phone"],
+                condition=Q(left_on__isnull=True),
+                name="customers_member_phone_current",
+                violation_error_message=_("This number is already a current member of the group."),
+            ),
+            models.CheckConstraint(
+                condition=Q(left_on__isnull=True) | Q(left_on__gte=F("joined_on")),
+                name="customers_member_leave_after_join",
+                violation_error_message=_("The leave date cannot be before the join date."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        from jiketong.core.validators import mask_mobile
+
+        return mask_mobile(self.phone)

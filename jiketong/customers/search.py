@@ -1,0 +1,54 @@
+"""Search text for customers: what a user may type to find one.
+
+Users search by name, short name, USCC, customer number or pinyin — full (guangzhouditie) or initials
+(gzdt). Characters with several readings (重庆 chong/zhong, 单 shan/dan, 长 chang/zhang) index every
+reading's initials, so whichever the user has in mind finds the customer.
+"""
+
+from itertools import product
+
+from pypinyin import Style, lazy_pinyin, pinyin
+
+from jiketong.core.validators import to_halfwidth
+
+MAX_VARIANTS = 16  # initials variants per name; beyond this only single-character alternatives are kept
+
+
+def normalize_query(text: str) -> str:
+    return to_halfwidth(text or "").strip().lower().replace(" ", "")
+
+
+def _keep(chars: str) -> list[str]:
+    return [c.lower() for c in chars]
+
+
+def initials_variants(text: str) -> list[str]:
+    """Every plausible string of pinyin initials for `text`, the phrase-aware reading first."""
+    text = "".join(text.split())
+    default = "".join(lazy_pinyin(text, style=Style.FIRST_LETTER, errors=_keep)).lower()
+    # Character by character: for a known phrase pypinyin would return only the phrase's reading.
+    choices = [
+        sorted({r.lower() for r in pinyin(ch, style=Style.FIRST_LETTER, heteronym=True, errors=_keep)[0]})
+        for ch in text
+    ]
+    variants = {default}
+    count = 1
+    for c in choices:
+        count *= len(c)
+    if count <= MAX_VARIANTS:
+        variants.update("".join(combo) for combo in product(*choices))
+    elif len(choices) == len(default):
+        # Too many combinations: vary one character at a time around the default reading.
+        for i, options in enumerate(choices):
+            for option in options:
+                variants.add(default[:i] + option + default[i + 1 :])
+    variants.discard(default)
+    return [default, *sorted(variants)]
+
+
+def build_search_text(*, name: str, short_name: str = "", number: str | None = "", uscc: str | None = "") -> str:
+    parts = [normalize_query(name), normalize_query(short_name), (number or "").lower(), (uscc or "").lower()]
+    for text in filter(None, (name, short_name)):
+        parts.append("".join(lazy_pinyin("".join(text.split()))).lower())
+        parts.extend(initials_variants(text))
+    return " ".join(dict.fromkeys(p for p in parts if p))

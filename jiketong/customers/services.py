@@ -1,0 +1,463 @@
+"""Every write to customers and what they own. UI, API, imports and jobs all come through here.
+
+Each service takes the acting user, validates with the model's rules plus the business rules below,
+writes in one transaction and records the audit event in that same transaction. Errors are raised as
+ValidationError keyed by field, so forms and the API can both show them next to the field.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from jiketong.core.audit import changed, record, snapshot
+from jiketong.core.models import AuditAction
+from jiketong.core.scope import customer_scope
+from jiketong.core.validators import normalize_mobile, normalize_uscc
+from jiketong.org.models import Role, Staff, can
+
+from .models import (
+    Affiliation,
+    CompetitorPresence,
+    Contact,
+    Customer,
+    Grade,
+    GradeChange,
+    Member,
+    Network,
+    PaidBy,
+)
+from .search import build_search_text
+
+CUSTOMER_FIELDS = [
+    "number", "name", "short_name", "uscc", "type", "industry", "size", "address", "org_unit", "owner",
+    "backup_owner", "grade", "status", "service_level", "source", "cooperation_since", "note",
+]
+CONTACT_FIELDS = [
+    "name", "title", "department", "decision_role", "is_key_person", "mobile", "email", "birthday",
+    "preferences", "closeness", "notes",
+]
+MEMBER_FIELDS = ["phone", "department", "joined_on", "left_on", "paid_by", "network", "short_number"]
+TREE_FIELDS = ["path", "depth", "numchild", "search_text"]
+# Reassigning a portfolio or re-grading is a supervisor's decision (DOMAIN §2).
+ASSIGN_ROLES = {Role.SUPERVISOR, Role.ADMIN}
+
+
+def require_edit(actor) -> None:
+    if not can(actor, Role.EDIT_ROLES):
+        raise PermissionDenied(_("Your role may view customers but not change them."))
+
+
+def _full_clean(instance, exclude: list[str] | None = None) -> None:
+    instance.full_clean(exclude=exclude)
+
+
+def _check_people(actor, customer: Customer, before: dict | None) -> None:
+    """Owner and backup are active staff; only supervisors and admins move a customer between managers."""
+    errors: dict[str, list[str]] = {}
+    for name in ("owner", "backup_owner"):
+        person: Staff | None = getattr(customer, name)
+        if person is not None and not person.user.is_active:
+            errors[name] = [_("%(name)s has left and cannot be given customers.") % {"name": person.name}]
+        old = (before or {}).get(name)
+        new = getattr(customer, f"{name}_id")
+        if before is not None and old != new and not can(actor, ASSIGN_ROLES):
+            errors.setdefault(name, []).append(_("Only a supervisor can change the customer's managers."))
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_in_scope(actor, customer: Customer) -> None:
+    """A write must leave the record where the actor can still see it (NetBox's restrict-after-save)."""
+    if not Customer.objects.filter(pk=customer.pk).filter(customer_scope(actor)).exists():
+        raise ValidationError(
+            {"org_unit": [_("You can only keep customers within your own scope (your org unit or your portfolio).")]}
+        )
+
+
+def _normalise(fields: dict[str, Any]) -> dict[str, Any]:
+    if fields.get("uscc"):
+        try:
+            fields["uscc"] = normalize_uscc(fields["uscc"])
+        except ValidationError as exc:
+            raise ValidationError({"uscc": exc.messages}) from exc
+    else:
+        fields["uscc"] = None if "uscc" in fields else fields.get("uscc")
+    for name in ("name", "short_name", "address"):
+        if isinstance(fields.get(name), str):
+            fields[name] = " ".join(fields[name].split())
+    if "number" in fields and not fields["number"]:
+        fields["number"] = None
+    return fields
+
+
+def _save_unique(callback):
+    """Turn a lost race on a unique column into the same message the pre-check would have given."""
+    try:
+        with transaction.atomic():
+            return callback()
+    except IntegrityError as exc:
+        text = str(exc).lower()
+        if "uscc" in text:
+            raise ValidationError({"uscc": [_("A customer with this unified social credit code already exists.")]}) from exc
+        if "number" in text:
+            raise ValidationError({"number": [_("A customer with this customer number already exists.")]}) from exc
+        raise
+
+
+@transaction.atomic
+def customer_create(*, actor, parent: Customer | None = None, grade_reason: str = "", **fields) -> Customer:
+    """Open a customer's archive. A customer manager who creates one owns it unless told otherwise."""
+    require_edit(actor)
+    fields = _normalise(fields)
+    if not fields.get("owner") and can(actor, Role.PORTFOLIO_ROLES) and not can(actor, ASSIGN_ROLES):
+        fields["owner"] = Staff.objects.select_related("user").get(pk=actor.pk)
+    customer = Customer(**fields)
+    customer.search_text = build_search_text(
+        name=customer.name, short_name=customer.short_name, number=customer.number, uscc=customer.uscc
+    )
+    _full_clean(customer, exclude=TREE_FIELDS)
+    _check_people(actor, customer, before=None)
+    if parent is not None:
+        customer = _save_unique(lambda: parent.add_child(instance=customer))
+    else:
+        customer = _save_unique(lambda: Customer.add_root(instance=customer))
+    if not customer.number:
+        # BOSS numbers come with imports; a customer opened here gets region prefix + id.
+        customer.number = f"{customer.org_unit.code[:4]}{customer.pk:08d}"
+        customer.search_text = build_search_text(
+            name=customer.name, short_name=customer.short_name, number=customer.number, uscc=customer.uscc
+        )
+        Customer.objects.filter(pk=customer.pk).update(number=customer.number, search_text=customer.search_text)
+    _check_in_scope(actor, customer)
+    record(actor=actor, action=AuditAction.CREATE, target=customer, customer_id=customer.pk,
+           after=snapshot(customer, CUSTOMER_FIELDS) | {"parent": parent.pk if parent else None})
+    GradeChange.objects.create(
+        customer=customer, old_grade="", new_grade=customer.grade, changed_by=actor,
+        reason=grade_reason or _("Initial grade"),
+    )
+    return customer
+
+
+UNSET = object()
+
+
+@transaction.atomic
+def customer_update(
+    *, actor, customer: Customer, parent: Customer | None | object = UNSET, grade_reason: str = "", **fields
+) -> Customer:
+    """Change a customer's record. A new grade needs a reason and is kept in the grade history; a new
+    owner or backup is audited as a change of ownership."""
+    require_edit(actor)
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    fields = _normalise(fields)
+    unknown = set(fields) - set(CUSTOMER_FIELDS)
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be changed here.")] for name in unknown})
+    before = snapshot(customer, CUSTOMER_FIELDS)
+    for name, value in fields.items():
+        setattr(customer, name, value)
+    errors: dict[str, list[str]] = {}
+    if customer.grade != before["grade"]:
+        if not can(actor, ASSIGN_ROLES):
+            errors["grade"] = [_("Only a supervisor can re-grade a customer.")]
+        elif not grade_reason.strip():
+            errors["grade_reason"] = [_("Give the reason for the new grade.")]
+    if errors:
+        raise ValidationError(errors)
+    customer.search_text = build_search_text(
+        name=customer.name, short_name=customer.short_name, number=customer.number, uscc=customer.uscc
+    )
+    _full_clean(customer, exclude=TREE_FIELDS)
+    _check_people(actor, customer, before=before)
+    _save_unique(customer.save)
+    if parent is not UNSET:
+        _move(customer, parent)
+    _check_in_scope(actor, customer)
+    old, new = changed(before, snapshot(customer, CUSTOMER_FIELDS))
+    if old or new:
+        ownership = {"owner", "backup_owner"} & set(new)
+        record(actor=actor, action=AuditAction.OWNER if ownership else AuditAction.UPDATE,
+               target=customer, customer_id=customer.pk, before=old, after=new)
+    if "grade" in new:
+        GradeChange.objects.create(customer=customer, old_grade=old["grade"], new_grade=new["grade"],
+                                   reason=grade_reason.strip(), changed_by=actor)
+        record(actor=actor, action=AuditAction.GRADE, target=customer, customer_id=customer.pk,
+               before={"grade": old["grade"]}, after={"grade": new["grade"]}, note=grade_reason.strip())
+    return customer
+
+
+def _move(customer: Customer, parent: Customer | None) -> None:
+    current = customer.get_parent()
+    if (current and current.pk) == (parent and parent.pk):
+        return
+    if parent is not None and (parent.pk == customer.pk or parent.path.startswith(customer.path)):
+        raise ValidationError({"parent": [_("A customer cannot be placed under itself or one of its own units.")]})
+    if parent is None:
+        last_root = Customer.get_last_root_node()
+        customer.move(last_root, pos="last-sibling")
+    else:
+        customer.move(parent, pos="last-child")
+    customer.refresh_from_db()
+    record(actor=None, action=AuditAction.UPDATE, target=customer, customer_id=customer.pk,
+           before={"parent": current.pk if current else None}, after={"parent": parent.pk if parent else None})
+
+
+@transaction.atomic
+def customer_change_grade(*, actor, customer: Customer, grade: Grade, reason: str) -> Customer:
+    return customer_update(actor=actor, customer=customer, grade=grade, grade_reason=reason)
+
+
+# --- contacts ------------------------------------------------------------------------------------
+def _clean_contact(contact: Contact) -> None:
+    if contact.mobile:
+        try:
+            contact.mobile = normalize_mobile(contact.mobile)
+        except ValidationError as exc:
+            raise ValidationError({"mobile": exc.messages}) from exc
+    contact.name = " ".join((contact.name or "").split())
+    contact.full_clean()
+
+
+@transaction.atomic
+def contact_create(*, actor, customer: Customer, dates: list[tuple[str, date]] = (), **fields) -> Contact:
+    require_edit(actor)
+    contact = Contact(customer=customer, **fields)
+    _clean_contact(contact)
+    contact.save()
+    for label, when in dates:
+        contact.dates.create(label=label, date=when)
+    record(actor=actor, action=AuditAction.CREATE, target=contact, customer_id=customer.pk,
+           after=snapshot(contact, CONTACT_FIELDS))
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, actor, contact: Contact, **fields) -> Contact:
+    require_edit(actor)
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    before = snapshot(contact, CONTACT_FIELDS)
+    for name, value in fields.items():
+        if name not in CONTACT_FIELDS:
+            raise ValidationError({name: [_("This field cannot be changed here.")]})
+        setattr(contact, name, value)
+    _clean_contact(contact)
+    contact.save()
+    old, new = changed(before, snapshot(contact, CONTACT_FIELDS))
+    if new:
+        record(actor=actor, action=AuditAction.UPDATE, target=contact, customer_id=contact.customer_id,
+               before=old, after=new)
+    return contact
+
+
+@transaction.atomic
+def contact_delete(*, actor, contact: Contact) -> None:
+    """Delete a contact, e.g. on the person's request (PIPL). The audit keeps that it happened."""
+    require_edit(actor)
+    record(actor=actor, action=AuditAction.DELETE, target=contact, customer_id=contact.customer_id,
+           before=snapshot(contact, CONTACT_FIELDS))
+    contact.delete()
+
+
+def _require_reveal(actor) -> None:
+    if not can(actor, Role.REVEAL_ROLES):
+        raise PermissionDenied(_("Your role may not see personal data unmasked."))
+
+
+@transaction.atomic
+def contact_reveal_mobile(*, actor, contact: Contact) -> str:
+    """The full mobile of a key person, for a role that needs it; every reveal is logged."""
+    _require_reveal(actor)
+    record(actor=actor, action=AuditAction.REVEAL, target=contact, customer_id=contact.customer_id,
+           note=_("mobile of contact %(name)s") % {"name": contact.name})
+    return contact.mobile
+
+
+@transaction.atomic
+def member_reveal_phone(*, actor, member: Member) -> str:
+    _require_reveal(actor)
+    record(actor=actor, action=AuditAction.REVEAL, target=member, customer_id=member.customer_id,
+           note=_("member number"))
+    return member.phone
+
+
+# --- members -------------------------------------------------------------------------------------
+@dataclass
+class BulkResult:
+    """What a bulk operation did: how many rows landed, and every rejected row with its reasons."""
+
+    done: int = 0
+    errors: list[dict] = field(default_factory=list)  # {"row": n, "phone": ..., "errors": {field: [msg]}}
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _member_from_row(customer: Customer, row: dict) -> Member:
+    member = Member(
+        customer=customer,
+        phone=row.get("phone", ""),
+        department=(row.get("department") or "").strip(),
+        joined_on=row.get("joined_on"),
+        left_on=row.get("left_on"),
+        paid_by=row.get("paid_by") or PaidBy.SELF,
+        network=row.get("network") or Network.ON_NET,
+        short_number=(row.get("short_number") or "").strip(),
+    )
+    try:
+        member.phone = normalize_mobile(member.phone)
+    except ValidationError as exc:
+        raise ValidationError({"phone": exc.messages}) from exc
+    member.full_clean(exclude=["customer"], validate_constraints=False)
+    if member.left_on and member.joined_on and member.left_on < member.joined_on:
+        raise ValidationError({"left_on": [_("The leave date cannot be before the join date.")]})
+    return member
+
+
+@transaction.atomic
+def member_add(*, actor, customer: Customer, **fields) -> Member:
+    result = members_bulk_add(actor=actor, customer=customer, rows=[fields], all_or_nothing=True)
+    if not result.ok:
+        raise ValidationError(result.errors[0]["errors"])
+    return Member.objects.filter(customer=customer, phone=normalize_mobile(fields["phone"])).latest("id")
+
+
+@transaction.atomic
+def members_bulk_add(*, actor, customer: Customer, rows: list[dict], all_or_nothing: bool) -> BulkResult:
+    """Add many members at once. Every bad row is reported with its reasons; with `all_or_nothing`
+    one bad row stops the whole batch, otherwise the good rows land."""
+    require_edit(actor)
+    result = BulkResult()
+    valid: list[tuple[int, Member]] = []
+    seen: set[str] = set()
+    for number, row in enumerate(rows, start=1):
+        try:
+            member = _member_from_row(customer, row)
+        except ValidationError as exc:
+            result.errors.append({"row": number, "phone": row.get("phone", ""), "errors": exc.message_dict})
+            continue
+        if member.phone in seen:
+            result.errors.append({"row": number, "phone": member.phone,
+                                  "errors": {"phone": [_("This number appears twice in the batch.")]}})
+            continue
+        seen.add(member.phone)
+        valid.append((number, member))
+    current = set(
+        Member.objects.current().filter(customer=customer, phone__in=list(seen)).values_list("phone", flat=True)
+    )
+    for number, member in valid:
+        if member.phone in current:
+            result.errors.append({"row": number, "phone": member.phone,
+                                  "errors": {"phone": [_("This number is already a current member of the group.")]}})
+    result.errors.sort(key=lambda e: e["row"])
+    if result.errors and all_or_nothing:
+        return result
+    new_members = [member for _number, member in valid if member.phone not in current]
+    Member.objects.bulk_create(new_members, batch_size=1000)
+    result.done = len(new_members)
+    if new_members:
+        record(actor=actor, action=AuditAction.CREATE, target=customer, customer_id=customer.pk,
+               after={"members_added": [m.phone for m in new_members]},
+               note=_("%(n)d members added") % {"n": len(new_members)})
+    return result
+
+
+@transaction.atomic
+def members_bulk_remove(*, actor, customer: Customer, phones: list[str], left_on: date,
+                        all_or_nothing: bool = True) -> BulkResult:
+    """Record that these numbers left the group on `left_on` (the history is kept, not deleted)."""
+    require_edit(actor)
+    result = BulkResult()
+    wanted: dict[str, int] = {}
+    for number, raw in enumerate(phones, start=1):
+        try:
+            wanted[normalize_mobile(raw)] = number
+        except ValidationError as exc:
+            result.errors.append({"row": number, "phone": raw, "errors": {"phone": exc.messages}})
+    members = {m.phone: m for m in Member.objects.current().select_for_update().filter(customer=customer,
+                                                                                         phone__in=list(wanted))}
+    for phone, number in wanted.items():
+        member = members.get(phone)
+        if member is None:
+            result.errors.append({"row": number, "phone": phone,
+                                  "errors": {"phone": [_("This number is not a current member of the group.")]}})
+        elif left_on < member.joined_on:
+            result.errors.append({"row": number, "phone": phone,
+                                  "errors": {"left_on": [_("The leave date cannot be before the join date.")]}})
+            members.pop(phone)
+    result.errors.sort(key=lambda e: e["row"])
+    if result.errors and all_or_nothing:
+        return result
+    leaving = list(members.values())
+    for member in leaving:
+        member.left_on = left_on
+    Member.objects.bulk_update(leaving, ["left_on"], batch_size=1000)
+    result.done = len(leaving)
+    if leaving:
+        record(actor=actor, action=AuditAction.UPDATE, target=customer, customer_id=customer.pk,
+               after={"members_removed": [m.phone for m in leaving], "left_on": left_on.isoformat()},
+               note=_("%(n)d members left") % {"n": len(leaving)})
+    return result
+
+
+@transaction.atomic
+def member_update(*, actor, member: Member, **fields) -> Member:
+    require_edit(actor)
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    before = snapshot(member, MEMBER_FIELDS)
+    row = before | fields
+    updated = _member_from_row(member.customer, row)
+    updated.pk = member.pk
+    if Member.objects.current().filter(customer_id=member.customer_id, phone=updated.phone).exclude(pk=member.pk).exists() \
+            and updated.left_on is None:
+        raise ValidationError({"phone": [_("This number is already a current member of the group.")]})
+    updated.save()
+    old, new = changed(before, snapshot(updated, MEMBER_FIELDS))
+    if new:
+        record(actor=actor, action=AuditAction.UPDATE, target=updated, customer_id=member.customer_id,
+               before=old, after=new)
+    return updated
+
+
+# --- relations and competitors -------------------------------------------------------------------
+@transaction.atomic
+def affiliation_create(*, actor, customer: Customer, related: Customer, kind: str, direction: str,
+                       note: str = "") -> Affiliation:
+    require_edit(actor)
+    affiliation = Affiliation(customer=customer, related=related, kind=kind, direction=direction, note=note)
+    affiliation.full_clean()
+    affiliation.save()
+    record(actor=actor, action=AuditAction.CREATE, target=affiliation, customer_id=customer.pk,
+           after={"related": related.pk, "kind": kind, "direction": direction, "note": note})
+    return affiliation
+
+
+@transaction.atomic
+def affiliation_delete(*, actor, affiliation: Affiliation) -> None:
+    require_edit(actor)
+    record(actor=actor, action=AuditAction.DELETE, target=affiliation, customer_id=affiliation.customer_id,
+           before={"related": affiliation.related_id, "kind": affiliation.kind})
+    affiliation.delete()
+
+
+COMPETITOR_FIELDS = ["competitor", "products", "contract_end", "threat", "note"]
+
+
+@transaction.atomic
+def competitor_save(*, actor, customer: Customer, presence: CompetitorPresence | None = None,
+                    **fields) -> CompetitorPresence:
+    require_edit(actor)
+    presence = presence or CompetitorPresence(customer=customer)
+    before = snapshot(presence, COMPETITOR_FIELDS) if presence.pk else {}
+    for name, value in fields.items():
+        setattr(presence, name, value)
+    presence.full_clean()
+    presence.save()
+    old, new = changed(before, snapshot(presence, COMPETITOR_FIELDS))
+    record(actor=actor, action=AuditAction.UPDATE if before else AuditAction.CREATE, target=presence,
+           customer_id=customer.pk, before=old or None, after=new)
+    return presence

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from jiketong.api import api
+from jiketong.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("customers/", include("jiketong.customers.urls")),
+    path("catalog/", include("jiketong.catalog.urls")),
+    path("audit/", include("jiketong.core.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+]
