@@ -84,8 +84,12 @@ class CustomerQuerySet(MP_NodeQuerySet):
         return self.filter(customer_scope(user))
 
 
-class CustomerManager(MP_NodeManager.from_queryset(CustomerQuerySet)):
-    pass
+class CustomerManager(MP_NodeManager):
+    def get_queryset(self):
+        return CustomerQuerySet(self.model, using=self._db).order_by("path")
+
+    def visible_to(self, user):
+        return self.get_queryset().visible_to(user)
 
 
 class Customer(MP_Node, TimeStampedModel):

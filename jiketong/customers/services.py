@@ -122,9 +122,9 @@ def customer_create(*, actor, parent: Customer | None = None, grade_reason: str 
     _full_clean(customer, exclude=TREE_FIELDS)
     _check_people(actor, customer, before=None)
     if parent is not None:
-        customer = _save_unique(lambda: parent.add_child(instance=customer))
+        customer = _save_unique(lambda: Customer.objects.add_child(parent, instance=customer))
     else:
-        customer = _save_unique(lambda: Customer.add_root(instance=customer))
+        customer = _save_unique(lambda: Customer.objects.add_root(instance=customer))
     if not customer.number:
         # BOSS numbers come with imports; a customer opened here gets region prefix + id.
         customer.number = f"{customer.org_unit.code[:4]}{customer.pk:08d}"
@@ -197,10 +197,9 @@ def _move(customer: Customer, parent: Customer | None) -> None:
     if parent is not None and (parent.pk == customer.pk or parent.path.startswith(customer.path)):
         raise ValidationError({"parent": [_("A customer cannot be placed under itself or one of its own units.")]})
     if parent is None:
-        last_root = Customer.get_last_root_node()
-        customer.move(last_root, pos="last-sibling")
+        Customer.objects.move(customer, Customer.objects.get_last_root_node(), pos="last-sibling")
     else:
-        customer.move(parent, pos="last-child")
+        Customer.objects.move(customer, parent, pos="last-child")
     customer.refresh_from_db()
     record(actor=None, action=AuditAction.UPDATE, target=customer, customer_id=customer.pk,
            before={"parent": current.pk if current else None}, after={"parent": parent.pk if parent else None})

@@ -1,0 +1,56 @@
+"""The customer list's filters, shared by the HTML list and the API so both filter the same way."""
+
+import django_filters
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from jiketong.org.models import OrgUnit, Staff
+
+from .models import Customer, CustomerType, Grade, Industry, LifecycleStatus
+from .search import normalize_query
+
+GRADE_FILTER_CHOICES = [("A", "A"), ("B", "B"), *Grade.choices]
+
+
+def search_customers(queryset, text: str):
+    """Substring match on the search text: name, short name, USCC, number, pinyin and initials."""
+    needle = normalize_query(text)
+    return queryset.filter(search_text__contains=needle) if needle else queryset
+
+
+class CustomerFilter(django_filters.FilterSet):
+    search = django_filters.CharFilter(label=_("Search"), method="filter_search")
+    region = django_filters.ModelChoiceFilter(
+        label=_("Region"), queryset=OrgUnit.objects.all(), method="filter_region", to_field_name="code"
+    )
+    industry = django_filters.ModelChoiceFilter(label=_("Industry"), queryset=Industry.objects.all())
+    grade = django_filters.ChoiceFilter(label=_("Grade"), choices=GRADE_FILTER_CHOICES, method="filter_grade")
+    status = django_filters.ChoiceFilter(label=_("Lifecycle status"), choices=LifecycleStatus.choices)
+    owner = django_filters.ModelChoiceFilter(label=_("Customer manager"), queryset=Staff.objects.all())
+    type = django_filters.ChoiceFilter(label=_("Customer category"), choices=CustomerType.choices)
+    parent = django_filters.NumberFilter(label=_("Parent group"), method="filter_parent",
+                                         widget=forms.HiddenInput)
+
+    class Meta:
+        model = Customer
+        fields = ["search", "region", "industry", "grade", "status", "owner", "type"]
+
+    def __init__(self, data=None, *args, user=None, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        if user is not None:
+            self.filters["owner"].queryset = Staff.objects.visible_to(user).select_related("user")
+
+    def filter_search(self, queryset, name, value):
+        return search_customers(queryset, value)
+
+    def filter_region(self, queryset, name, unit: OrgUnit):
+        return queryset.filter(org_unit__in=OrgUnit.objects.filter(path__startswith=unit.path).values("pk"))
+
+    def filter_grade(self, queryset, name, value):
+        return queryset.filter(grade__startswith=value) if len(value) == 1 else queryset.filter(grade=value)
+
+    def filter_parent(self, queryset, name, value):
+        parent = Customer.objects.filter(pk=value).only("path", "depth").first()
+        if parent is None:
+            return queryset.none()
+        return queryset.filter(path__startswith=parent.path, depth=parent.depth + 1)

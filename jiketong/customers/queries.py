@@ -1,0 +1,122 @@
+"""Every read of customers and what they own, scoped to the user. Views and the API call these."""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from jiketong.core.models import AuditEvent
+from jiketong.org.models import OrgUnit
+
+from .filters import CustomerFilter
+from .models import Contact, Customer, GradeChange, Member, Network, PaidBy
+
+LIST_RELATED = ["industry", "org_unit", "owner", "backup_owner"]
+
+
+def customers_visible(user) -> QuerySet[Customer]:
+    return Customer.objects.visible_to(user)
+
+
+def customer_list(user, params=None) -> tuple[CustomerFilter, QuerySet[Customer]]:
+    """The filtered, scoped list. Returns the filter (for its form and errors) and the queryset."""
+    queryset = customers_visible(user).select_related(*LIST_RELATED).order_by("name", "id")
+    customer_filter = CustomerFilter(params or None, queryset=queryset, user=user)
+    return customer_filter, customer_filter.qs
+
+
+def customer_get(user, pk: int, *, for_update: bool = False) -> Customer:
+    """One customer the user may see, or 404 (the same answer as a customer that does not exist)."""
+    queryset = customers_visible(user).select_related(*LIST_RELATED, "owner__user", "backup_owner__user")
+    return get_object_or_404(queryset, pk=pk)
+
+
+@dataclass
+class Hierarchy:
+    """A customer's place in its group: parent, visible child units, and roll-up counts of the whole
+    subtree (counts only; units outside the user's scope are counted, never named)."""
+
+    parent: Customer | None
+    parent_hidden: bool
+    children: list[Customer]
+    unit_count: int
+    province_count: int
+    hidden_children: int
+
+
+def customer_hierarchy(user, customer: Customer, child_limit: int = 50) -> Hierarchy:
+    parent = None
+    parent_hidden = False
+    if customer.depth > 1:
+        parent_path = customer.path[: (customer.depth - 1) * Customer.steplen]
+        parent = customers_visible(user).filter(path=parent_path).first()
+        parent_hidden = parent is None
+    subtree = Customer.objects.filter(path__startswith=customer.path, depth__gt=customer.depth)
+    province_len = OrgUnit.steplen * 2
+    rollup = subtree.aggregate(
+        units=Count("pk"),
+        children=Count("pk", filter=Q(depth=customer.depth + 1)),
+    )
+    # Provinces of the whole group (this unit and every unit under it), for the cross-province flag.
+    provinces = (
+        Customer.objects.filter(path__startswith=customer.path)
+        .values_list("org_unit__path", flat=True)
+        .distinct()
+    )
+    province_count = len({path[:province_len] for path in provinces[:10000]})
+    children = list(
+        customers_visible(user)
+        .filter(path__startswith=customer.path, depth=customer.depth + 1)
+        .select_related("org_unit")
+        .order_by("name")[:child_limit]
+    )
+    return Hierarchy(
+        parent=parent,
+        parent_hidden=parent_hidden,
+        children=children,
+        unit_count=rollup["units"],
+        province_count=province_count,
+        hidden_children=max(0, rollup["children"] - _visible_children_count(user, customer)),
+    )
+
+
+def _visible_children_count(user, customer: Customer) -> int:
+    return customers_visible(user).filter(path__startswith=customer.path, depth=customer.depth + 1).count()
+
+
+@dataclass
+class MemberSummary:
+    current: int
+    on_net: int
+    group_paid: int
+    left: int
+
+
+def member_summary(customer: Customer) -> MemberSummary:
+    counts = Member.objects.filter(customer=customer).aggregate(
+        current=Count("pk", filter=Q(left_on__isnull=True)),
+        on_net=Count("pk", filter=Q(left_on__isnull=True, network=Network.ON_NET)),
+        group_paid=Count("pk", filter=Q(left_on__isnull=True, paid_by=PaidBy.GROUP)),
+        left=Count("pk", filter=Q(left_on__isnull=False)),
+    )
+    return MemberSummary(**counts)
+
+
+def members_of(user, customer_pk: int, *, current_only: bool = False) -> QuerySet[Member]:
+    queryset = Member.objects.visible_to(user).filter(customer_id=customer_pk)
+    return queryset.current() if current_only else queryset
+
+
+def contacts_of(user, customer_pk: int) -> QuerySet[Contact]:
+    return Contact.objects.visible_to(user).filter(customer_id=customer_pk).prefetch_related("dates")
+
+
+def grade_history(user, customer_pk: int) -> QuerySet[GradeChange]:
+    return GradeChange.objects.visible_to(user).filter(customer_id=customer_pk).select_related("changed_by")
+
+
+def customer_history(user, customer_pk: int) -> QuerySet[AuditEvent]:
+    """Audit events about the customer and everything it owns, newest first. The customer itself is
+    checked for scope first: the events table has no foreign key to scope through."""
+    customer_get(user, customer_pk)
+    return AuditEvent.objects.filter(customer_id=customer_pk).select_related("actor").order_by("-at", "-id")
