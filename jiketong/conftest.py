@@ -29,11 +29,13 @@ def cast(org):
     c.erin = testing.make_staff("erin", org["100000"], [Role.ANALYST], name="孙丽")
     c.frank = testing.make_staff("frank", org["440000"], [Role.ADMIN], name="吴刚")
     c.grace = testing.make_staff("grace", org["440000"], [Role.AUDITOR], name="郑芳")
-    c.alice_customer = testing.make_customer(org_unit=org["440106"], owner=c.alice, name="广州地铁集团有限公司",
-                                             short_name="广州地铁")
+    c.alice_customer = testing.make_customer(
+        org_unit=org["440106"], owner=c.alice, name="广州地铁集团有限公司", short_name="广州地铁"
+    )
     c.bob_customer = testing.make_customer(org_unit=org["440106"], owner=c.bob, name="天河软件园管理委员会")
-    c.backed_up = testing.make_customer(org_unit=org["440104"], owner=c.bob, backup_owner=c.alice,
-                                        name="越秀区人民医院")
+    c.backed_up = testing.make_customer(
+        org_unit=org["440104"], owner=c.bob, backup_owner=c.alice, name="越秀区人民医院"
+    )
     c.shenzhen_customer = testing.make_customer(org_unit=org["440304"], owner=c.ivan, name="深圳福田银行")
     c.zhejiang_customer = testing.make_customer(org_unit=org["330106"], name="杭州西湖教育集团")
     return c

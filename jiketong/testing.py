@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from jiketong.core.validators import uscc_check_digit
 from jiketong.customers.models import Customer, CustomerType, Grade, LifecycleStatus
 from jiketong.customers.services import customer_create
-from jiketong.org.models import OrgLevel, OrgUnit, Role, Staff
+from jiketong.org.models import OrgLevel, OrgUnit, Staff
 
 User = get_user_model()
 PASSWORD = "Jkt-test-2026!"
@@ -68,8 +68,9 @@ def system_user():
     return user
 
 
-def make_customer(*, org_unit: OrgUnit, owner: Staff | None = None, parent: Customer | None = None,
-                  **fields) -> Customer:
+def make_customer(
+    *, org_unit: OrgUnit, owner: Staff | None = None, parent: Customer | None = None, **fields
+) -> Customer:
     n = next(_counter)
     values = {
         "name": f"测试客户{n}有限公司",

@@ -63,8 +63,10 @@ def build_api() -> NinjaAPI:
     api = NinjaAPI(
         title="集客通 Jiketong API",
         version="1",
-        description=_("Group-customer archive, org, catalog and subscriptions. Authenticate with "
-                      "`Authorization: Bearer <token>` (`python -m jiketong token USERNAME`)."),
+        description=_(
+            "Group-customer archive, org, catalog and subscriptions. Authenticate with "
+            "`Authorization: Bearer <token>` (`python -m jiketong token USERNAME`)."
+        ),
         auth=[BearerToken(), django_auth],
         openapi_url="/openapi.json",
         docs_url="/docs",

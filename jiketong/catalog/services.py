@@ -15,8 +15,18 @@ from jiketong.org.models import Role, can
 from .models import Product, Subscription
 
 SUBSCRIPTION_FIELDS = ["product", "contracted_price", "discount_pct", "quantity", "start_on", "end_on", "status"]
-PRODUCT_FIELDS = ["code", "name", "category", "billing_unit", "stickiness", "standard_price", "one_time_fee",
-                  "is_basic_service", "is_active", "description"]
+PRODUCT_FIELDS = [
+    "code",
+    "name",
+    "category",
+    "billing_unit",
+    "stickiness",
+    "standard_price",
+    "one_time_fee",
+    "is_basic_service",
+    "is_active",
+    "description",
+]
 
 
 def price_and_discount(product: Product, price: Decimal | None, discount: Decimal | None) -> tuple[Decimal, Decimal]:
@@ -48,12 +58,22 @@ def _validate(subscription: Subscription) -> None:
 
 
 @transaction.atomic
-def subscription_create(*, actor, customer, product: Product, start_on, contracted_price: Decimal | None = None,
-                        discount_pct: Decimal | None = None, members=(), **fields) -> Subscription:
+def subscription_create(
+    *,
+    actor,
+    customer,
+    product: Product,
+    start_on,
+    contracted_price: Decimal | None = None,
+    discount_pct: Decimal | None = None,
+    members=(),
+    **fields,
+) -> Subscription:
     require_edit(actor)
     price, discount = price_and_discount(product, contracted_price, discount_pct)
-    subscription = Subscription(customer=customer, product=product, start_on=start_on, contracted_price=price,
-                                discount_pct=discount, **fields)
+    subscription = Subscription(
+        customer=customer, product=product, start_on=start_on, contracted_price=price, discount_pct=discount, **fields
+    )
     _validate(subscription)
     subscription.save()
     if members:
@@ -61,8 +81,13 @@ def subscription_create(*, actor, customer, product: Product, start_on, contract
         if foreign:
             raise ValidationError({"members": [_("Members must belong to the subscribing customer.")]})
         subscription.members.set(members)
-    record(actor=actor, action=AuditAction.CREATE, target=subscription, customer_id=customer.pk,
-           after=snapshot(subscription, SUBSCRIPTION_FIELDS))
+    record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        target=subscription,
+        customer_id=customer.pk,
+        after=snapshot(subscription, SUBSCRIPTION_FIELDS),
+    )
     return subscription
 
 
@@ -78,13 +103,21 @@ def subscription_update(*, actor, subscription: Subscription, **fields) -> Subsc
     for name, value in fields.items():
         setattr(subscription, name, value)
     if price is not None or discount is not None:
-        subscription.contracted_price, subscription.discount_pct = price_and_discount(subscription.product, price, discount)
+        subscription.contracted_price, subscription.discount_pct = price_and_discount(
+            subscription.product, price, discount
+        )
     _validate(subscription)
     subscription.save()
     old, new = changed(before, snapshot(subscription, SUBSCRIPTION_FIELDS))
     if new:
-        record(actor=actor, action=AuditAction.UPDATE, target=subscription, customer_id=subscription.customer_id,
-               before=old, after=new)
+        record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            target=subscription,
+            customer_id=subscription.customer_id,
+            before=old,
+            after=new,
+        )
     return subscription
 
 
@@ -104,6 +137,12 @@ def product_save(*, actor, product: Product | None = None, **fields) -> Product:
     product.full_clean()
     product.save()
     old, new = changed(before, snapshot(product, PRODUCT_FIELDS))
-    record(actor=actor, action=AuditAction.UPDATE if before else AuditAction.CREATE, target=product,
-           customer_id=None, before=old or None, after=new)
+    record(
+        actor=actor,
+        action=AuditAction.UPDATE if before else AuditAction.CREATE,
+        target=product,
+        customer_id=None,
+        before=old or None,
+        after=new,
+    )
     return product

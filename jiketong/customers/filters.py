@@ -28,8 +28,7 @@ class CustomerFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(label=_("Lifecycle status"), choices=LifecycleStatus.choices)
     owner = django_filters.ModelChoiceFilter(label=_("Customer manager"), queryset=Staff.objects.all())
     type = django_filters.ChoiceFilter(label=_("Customer category"), choices=CustomerType.choices)
-    parent = django_filters.NumberFilter(label=_("Parent group"), method="filter_parent",
-                                         widget=forms.HiddenInput)
+    parent = django_filters.NumberFilter(label=_("Parent group"), method="filter_parent", widget=forms.HiddenInput)
 
     class Meta:
         model = Customer

@@ -182,7 +182,9 @@ class Customer(MP_Node, TimeStampedModel):
 class GradeChange(models.Model):
     """One re-grade of a customer: who, when, old → new, and why."""
 
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="grade_changes")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="grade_changes"
+    )
     old_grade = models.CharField(_("old grade"), max_length=2, choices=Grade.choices, blank=True)
     new_grade = models.CharField(_("new grade"), max_length=2, choices=Grade.choices)
     reason = models.CharField(_("reason"), max_length=200)
@@ -197,6 +199,9 @@ class GradeChange(models.Model):
         verbose_name = _("grade change")
         verbose_name_plural = _("grade changes")
         ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.old_grade or '—'} → {self.new_grade}"
 
 
 class AffiliationKind(models.TextChoices):
@@ -215,8 +220,12 @@ class AffiliationDirection(models.TextChoices):
 class Affiliation(TimeStampedModel):
     """关联关系: affiliated customers form one risk and one relationship."""
 
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="affiliations")
-    related = models.ForeignKey(Customer, verbose_name=_("related customer"), on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="affiliations"
+    )
+    related = models.ForeignKey(
+        Customer, verbose_name=_("related customer"), on_delete=models.CASCADE, related_name="+"
+    )
     kind = models.CharField(_("relation"), max_length=12, choices=AffiliationKind.choices)
     direction = models.CharField(_("direction"), max_length=14, choices=AffiliationDirection.choices)
     note = models.CharField(_("note"), max_length=200, blank=True)
@@ -256,7 +265,9 @@ class ThreatLevel(models.TextChoices):
 class CompetitorPresence(TimeStampedModel):
     """Which competitor provides what to this customer, until when, and how dangerous it is (保网)."""
 
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="competitors")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="competitors"
+    )
     competitor = models.CharField(_("competitor"), max_length=16, choices=Competitor.choices)
     products = models.CharField(_("their products"), max_length=200)
     contract_end = models.DateField(_("their contract ends"), null=True, blank=True)
@@ -282,7 +293,9 @@ class DecisionRole(models.TextChoices):
 class Contact(TimeStampedModel):
     """A key person or contact at the customer. Personal data (PIPL): the mobile shows masked."""
 
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contacts")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contacts"
+    )
     name = models.CharField(_("name"), max_length=40)
     title = models.CharField(_("title"), max_length=40, blank=True)
     department = models.CharField(_("department"), max_length=60, blank=True)
@@ -325,6 +338,9 @@ class ContactDate(models.Model):
         verbose_name = _("important date")
         verbose_name_plural = _("important dates")
         ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.label} {self.date:%m-%d}"
 
 
 class PaidBy(models.TextChoices):

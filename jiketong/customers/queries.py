@@ -59,9 +59,7 @@ def customer_hierarchy(user, customer: Customer, child_limit: int = 50) -> Hiera
     )
     # Provinces of the whole group (this unit and every unit under it), for the cross-province flag.
     provinces = (
-        Customer.objects.filter(path__startswith=customer.path)
-        .values_list("org_unit__path", flat=True)
-        .distinct()
+        Customer.objects.filter(path__startswith=customer.path).values_list("org_unit__path", flat=True).distinct()
     )
     province_count = len({path[:province_len] for path in provinces[:10000]})
     children = list(

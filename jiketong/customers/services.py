@@ -33,12 +33,36 @@ from .models import (
 from .search import build_search_text
 
 CUSTOMER_FIELDS = [
-    "number", "name", "short_name", "uscc", "type", "industry", "size", "address", "org_unit", "owner",
-    "backup_owner", "grade", "status", "service_level", "source", "cooperation_since", "note",
+    "number",
+    "name",
+    "short_name",
+    "uscc",
+    "type",
+    "industry",
+    "size",
+    "address",
+    "org_unit",
+    "owner",
+    "backup_owner",
+    "grade",
+    "status",
+    "service_level",
+    "source",
+    "cooperation_since",
+    "note",
 ]
 CONTACT_FIELDS = [
-    "name", "title", "department", "decision_role", "is_key_person", "mobile", "email", "birthday",
-    "preferences", "closeness", "notes",
+    "name",
+    "title",
+    "department",
+    "decision_role",
+    "is_key_person",
+    "mobile",
+    "email",
+    "birthday",
+    "preferences",
+    "closeness",
+    "notes",
 ]
 MEMBER_FIELDS = ["phone", "department", "joined_on", "left_on", "paid_by", "network", "short_number"]
 TREE_FIELDS = ["path", "depth", "numchild", "search_text"]
@@ -102,7 +126,9 @@ def _save_unique(callback):
     except IntegrityError as exc:
         text = str(exc).lower()
         if "uscc" in text:
-            raise ValidationError({"uscc": [_("A customer with this unified social credit code already exists.")]}) from exc
+            raise ValidationError(
+                {"uscc": [_("A customer with this unified social credit code already exists.")]}
+            ) from exc
         if "number" in text:
             raise ValidationError({"number": [_("A customer with this customer number already exists.")]}) from exc
         raise
@@ -133,10 +159,18 @@ def customer_create(*, actor, parent: Customer | None = None, grade_reason: str 
         )
         Customer.objects.filter(pk=customer.pk).update(number=customer.number, search_text=customer.search_text)
     _check_in_scope(actor, customer)
-    record(actor=actor, action=AuditAction.CREATE, target=customer, customer_id=customer.pk,
-           after=snapshot(customer, CUSTOMER_FIELDS) | {"parent": parent.pk if parent else None})
+    record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        target=customer,
+        customer_id=customer.pk,
+        after=snapshot(customer, CUSTOMER_FIELDS) | {"parent": parent.pk if parent else None},
+    )
     GradeChange.objects.create(
-        customer=customer, old_grade="", new_grade=customer.grade, changed_by=actor,
+        customer=customer,
+        old_grade="",
+        new_grade=customer.grade,
+        changed_by=actor,
         reason=grade_reason or _("Initial grade"),
     )
     return customer
@@ -180,13 +214,31 @@ def customer_update(
     old, new = changed(before, snapshot(customer, CUSTOMER_FIELDS))
     if old or new:
         ownership = {"owner", "backup_owner"} & set(new)
-        record(actor=actor, action=AuditAction.OWNER if ownership else AuditAction.UPDATE,
-               target=customer, customer_id=customer.pk, before=old, after=new)
+        record(
+            actor=actor,
+            action=AuditAction.OWNER if ownership else AuditAction.UPDATE,
+            target=customer,
+            customer_id=customer.pk,
+            before=old,
+            after=new,
+        )
     if "grade" in new:
-        GradeChange.objects.create(customer=customer, old_grade=old["grade"], new_grade=new["grade"],
-                                   reason=grade_reason.strip(), changed_by=actor)
-        record(actor=actor, action=AuditAction.GRADE, target=customer, customer_id=customer.pk,
-               before={"grade": old["grade"]}, after={"grade": new["grade"]}, note=grade_reason.strip())
+        GradeChange.objects.create(
+            customer=customer,
+            old_grade=old["grade"],
+            new_grade=new["grade"],
+            reason=grade_reason.strip(),
+            changed_by=actor,
+        )
+        record(
+            actor=actor,
+            action=AuditAction.GRADE,
+            target=customer,
+            customer_id=customer.pk,
+            before={"grade": old["grade"]},
+            after={"grade": new["grade"]},
+            note=grade_reason.strip(),
+        )
     return customer
 
 
@@ -201,8 +253,14 @@ def _move(customer: Customer, parent: Customer | None) -> None:
     else:
         Customer.objects.move(customer, parent, pos="last-child")
     customer.refresh_from_db()
-    record(actor=None, action=AuditAction.UPDATE, target=customer, customer_id=customer.pk,
-           before={"parent": current.pk if current else None}, after={"parent": parent.pk if parent else None})
+    record(
+        actor=None,
+        action=AuditAction.UPDATE,
+        target=customer,
+        customer_id=customer.pk,
+        before={"parent": current.pk if current else None},
+        after={"parent": parent.pk if parent else None},
+    )
 
 
 @transaction.atomic
@@ -229,8 +287,13 @@ def contact_create(*, actor, customer: Customer, dates: list[tuple[str, date]] =
     contact.save()
     for label, when in dates:
         contact.dates.create(label=label, date=when)
-    record(actor=actor, action=AuditAction.CREATE, target=contact, customer_id=customer.pk,
-           after=snapshot(contact, CONTACT_FIELDS))
+    record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        target=contact,
+        customer_id=customer.pk,
+        after=snapshot(contact, CONTACT_FIELDS),
+    )
     return contact
 
 
@@ -247,8 +310,14 @@ def contact_update(*, actor, contact: Contact, **fields) -> Contact:
     contact.save()
     old, new = changed(before, snapshot(contact, CONTACT_FIELDS))
     if new:
-        record(actor=actor, action=AuditAction.UPDATE, target=contact, customer_id=contact.customer_id,
-               before=old, after=new)
+        record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            target=contact,
+            customer_id=contact.customer_id,
+            before=old,
+            after=new,
+        )
     return contact
 
 
@@ -256,8 +325,13 @@ def contact_update(*, actor, contact: Contact, **fields) -> Contact:
 def contact_delete(*, actor, contact: Contact) -> None:
     """Delete a contact, e.g. on the person's request (PIPL). The audit keeps that it happened."""
     require_edit(actor)
-    record(actor=actor, action=AuditAction.DELETE, target=contact, customer_id=contact.customer_id,
-           before=snapshot(contact, CONTACT_FIELDS))
+    record(
+        actor=actor,
+        action=AuditAction.DELETE,
+        target=contact,
+        customer_id=contact.customer_id,
+        before=snapshot(contact, CONTACT_FIELDS),
+    )
     contact.delete()
 
 
@@ -270,16 +344,22 @@ def _require_reveal(actor) -> None:
 def contact_reveal_mobile(*, actor, contact: Contact) -> str:
     """The full mobile of a key person, for a role that needs it; every reveal is logged."""
     _require_reveal(actor)
-    record(actor=actor, action=AuditAction.REVEAL, target=contact, customer_id=contact.customer_id,
-           note=_("mobile of contact %(name)s") % {"name": contact.name})
+    record(
+        actor=actor,
+        action=AuditAction.REVEAL,
+        target=contact,
+        customer_id=contact.customer_id,
+        note=_("mobile of contact %(name)s") % {"name": contact.name},
+    )
     return contact.mobile
 
 
 @transaction.atomic
 def member_reveal_phone(*, actor, member: Member) -> str:
     _require_reveal(actor)
-    record(actor=actor, action=AuditAction.REVEAL, target=member, customer_id=member.customer_id,
-           note=_("member number"))
+    record(
+        actor=actor, action=AuditAction.REVEAL, target=member, customer_id=member.customer_id, note=_("member number")
+    )
     return member.phone
 
 
@@ -340,8 +420,13 @@ def members_bulk_add(*, actor, customer: Customer, rows: list[dict], all_or_noth
             result.errors.append({"row": number, "phone": row.get("phone", ""), "errors": exc.message_dict})
             continue
         if member.phone in seen:
-            result.errors.append({"row": number, "phone": member.phone,
-                                  "errors": {"phone": [_("This number appears twice in the batch.")]}})
+            result.errors.append(
+                {
+                    "row": number,
+                    "phone": member.phone,
+                    "errors": {"phone": [_("This number appears twice in the batch.")]},
+                }
+            )
             continue
         seen.add(member.phone)
         valid.append((number, member))
@@ -350,8 +435,13 @@ def members_bulk_add(*, actor, customer: Customer, rows: list[dict], all_or_noth
     )
     for number, member in valid:
         if member.phone in current:
-            result.errors.append({"row": number, "phone": member.phone,
-                                  "errors": {"phone": [_("This number is already a current member of the group.")]}})
+            result.errors.append(
+                {
+                    "row": number,
+                    "phone": member.phone,
+                    "errors": {"phone": [_("This number is already a current member of the group.")]},
+                }
+            )
     result.errors.sort(key=lambda e: e["row"])
     if result.errors and all_or_nothing:
         return result
@@ -359,15 +449,21 @@ def members_bulk_add(*, actor, customer: Customer, rows: list[dict], all_or_noth
     Member.objects.bulk_create(new_members, batch_size=1000)
     result.done = len(new_members)
     if new_members:
-        record(actor=actor, action=AuditAction.CREATE, target=customer, customer_id=customer.pk,
-               after={"members_added": [m.phone for m in new_members]},
-               note=_("%(n)d members added") % {"n": len(new_members)})
+        record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            target=customer,
+            customer_id=customer.pk,
+            after={"members_added": [m.phone for m in new_members]},
+            note=_("%(n)d members added") % {"n": len(new_members)},
+        )
     return result
 
 
 @transaction.atomic
-def members_bulk_remove(*, actor, customer: Customer, phones: list[str], left_on: date,
-                        all_or_nothing: bool = True) -> BulkResult:
+def members_bulk_remove(
+    *, actor, customer: Customer, phones: list[str], left_on: date, all_or_nothing: bool = True
+) -> BulkResult:
     """Record that these numbers left the group on `left_on` (the history is kept, not deleted)."""
     require_edit(actor)
     result = BulkResult()
@@ -377,16 +473,28 @@ def members_bulk_remove(*, actor, customer: Customer, phones: list[str], left_on
             wanted[normalize_mobile(raw)] = number
         except ValidationError as exc:
             result.errors.append({"row": number, "phone": raw, "errors": {"phone": exc.messages}})
-    members = {m.phone: m for m in Member.objects.current().select_for_update().filter(customer=customer,
-                                                                                         phone__in=list(wanted))}
+    members = {
+        m.phone: m
+        for m in Member.objects.current().select_for_update().filter(customer=customer, phone__in=list(wanted))
+    }
     for phone, number in wanted.items():
         member = members.get(phone)
         if member is None:
-            result.errors.append({"row": number, "phone": phone,
-                                  "errors": {"phone": [_("This number is not a current member of the group.")]}})
+            result.errors.append(
+                {
+                    "row": number,
+                    "phone": phone,
+                    "errors": {"phone": [_("This number is not a current member of the group.")]},
+                }
+            )
         elif left_on < member.joined_on:
-            result.errors.append({"row": number, "phone": phone,
-                                  "errors": {"left_on": [_("The leave date cannot be before the join date.")]}})
+            result.errors.append(
+                {
+                    "row": number,
+                    "phone": phone,
+                    "errors": {"left_on": [_("The leave date cannot be before the join date.")]},
+                }
+            )
             members.pop(phone)
     result.errors.sort(key=lambda e: e["row"])
     if result.errors and all_or_nothing:
@@ -397,9 +505,14 @@ def members_bulk_remove(*, actor, customer: Customer, phones: list[str], left_on
     Member.objects.bulk_update(leaving, ["left_on"], batch_size=1000)
     result.done = len(leaving)
     if leaving:
-        record(actor=actor, action=AuditAction.UPDATE, target=customer, customer_id=customer.pk,
-               after={"members_removed": [m.phone for m in leaving], "left_on": left_on.isoformat()},
-               note=_("%(n)d members left") % {"n": len(leaving)})
+        record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            target=customer,
+            customer_id=customer.pk,
+            after={"members_removed": [m.phone for m in leaving], "left_on": left_on.isoformat()},
+            note=_("%(n)d members left") % {"n": len(leaving)},
+        )
     return result
 
 
@@ -411,35 +524,57 @@ def member_update(*, actor, member: Member, **fields) -> Member:
     row = before | fields
     updated = _member_from_row(member.customer, row)
     updated.pk = member.pk
-    if Member.objects.current().filter(customer_id=member.customer_id, phone=updated.phone).exclude(pk=member.pk).exists() \
-            and updated.left_on is None:
+    if (
+        Member.objects.current()
+        .filter(customer_id=member.customer_id, phone=updated.phone)
+        .exclude(pk=member.pk)
+        .exists()
+        and updated.left_on is None
+    ):
         raise ValidationError({"phone": [_("This number is already a current member of the group.")]})
     updated.save()
     old, new = changed(before, snapshot(updated, MEMBER_FIELDS))
     if new:
-        record(actor=actor, action=AuditAction.UPDATE, target=updated, customer_id=member.customer_id,
-               before=old, after=new)
+        record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            target=updated,
+            customer_id=member.customer_id,
+            before=old,
+            after=new,
+        )
     return updated
 
 
 # --- relations and competitors -------------------------------------------------------------------
 @transaction.atomic
-def affiliation_create(*, actor, customer: Customer, related: Customer, kind: str, direction: str,
-                       note: str = "") -> Affiliation:
+def affiliation_create(
+    *, actor, customer: Customer, related: Customer, kind: str, direction: str, note: str = ""
+) -> Affiliation:
     require_edit(actor)
     affiliation = Affiliation(customer=customer, related=related, kind=kind, direction=direction, note=note)
     affiliation.full_clean()
     affiliation.save()
-    record(actor=actor, action=AuditAction.CREATE, target=affiliation, customer_id=customer.pk,
-           after={"related": related.pk, "kind": kind, "direction": direction, "note": note})
+    record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        target=affiliation,
+        customer_id=customer.pk,
+        after={"related": related.pk, "kind": kind, "direction": direction, "note": note},
+    )
     return affiliation
 
 
 @transaction.atomic
 def affiliation_delete(*, actor, affiliation: Affiliation) -> None:
     require_edit(actor)
-    record(actor=actor, action=AuditAction.DELETE, target=affiliation, customer_id=affiliation.customer_id,
-           before={"related": affiliation.related_id, "kind": affiliation.kind})
+    record(
+        actor=actor,
+        action=AuditAction.DELETE,
+        target=affiliation,
+        customer_id=affiliation.customer_id,
+        before={"related": affiliation.related_id, "kind": affiliation.kind},
+    )
     affiliation.delete()
 
 
@@ -447,8 +582,9 @@ COMPETITOR_FIELDS = ["competitor", "products", "contract_end", "threat", "note"]
 
 
 @transaction.atomic
-def competitor_save(*, actor, customer: Customer, presence: CompetitorPresence | None = None,
-                    **fields) -> CompetitorPresence:
+def competitor_save(
+    *, actor, customer: Customer, presence: CompetitorPresence | None = None, **fields
+) -> CompetitorPresence:
     require_edit(actor)
     presence = presence or CompetitorPresence(customer=customer)
     before = snapshot(presence, COMPETITOR_FIELDS) if presence.pk else {}
@@ -457,6 +593,12 @@ def competitor_save(*, actor, customer: Customer, presence: CompetitorPresence |
     presence.full_clean()
     presence.save()
     old, new = changed(before, snapshot(presence, COMPETITOR_FIELDS))
-    record(actor=actor, action=AuditAction.UPDATE if before else AuditAction.CREATE, target=presence,
-           customer_id=customer.pk, before=old or None, after=new)
+    record(
+        actor=actor,
+        action=AuditAction.UPDATE if before else AuditAction.CREATE,
+        target=presence,
+        customer_id=customer.pk,
+        before=old or None,
+        after=new,
+    )
     return presence

@@ -51,8 +51,13 @@ def staff_create(
     user.save()
     staff = Staff.objects.create(user=user, name=name, org_unit=org_unit, rank=rank, mobile=mobile)
     staff.roles.set(roles)
-    record(actor=actor, action=AuditAction.CREATE, target=staff, customer_id=None,
-           after=snapshot(staff, STAFF_AUDIT_FIELDS) | {"roles": sorted(roles), "username": username})
+    record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        target=staff,
+        customer_id=None,
+        after=snapshot(staff, STAFF_AUDIT_FIELDS) | {"roles": sorted(roles), "username": username},
+    )
     return staff
 
 
@@ -66,9 +71,15 @@ def staff_deactivate(*, actor, staff: Staff, left_on=None) -> Staff:
     staff.left_on = left_on or timezone.localdate()
     staff.save(update_fields=["left_on", "updated_at"])
     revoked = ApiToken.objects.filter(user=user).delete()[0]
-    record(actor=actor, action=AuditAction.DEACTIVATE, target=staff, customer_id=None,
-           before={"is_active": True}, after={"is_active": False, "left_on": staff.left_on.isoformat()},
-           note=_("%(n)d API tokens revoked") % {"n": revoked})
+    record(
+        actor=actor,
+        action=AuditAction.DEACTIVATE,
+        target=staff,
+        customer_id=None,
+        before={"is_active": True},
+        after={"is_active": False, "left_on": staff.left_on.isoformat()},
+        note=_("%(n)d API tokens revoked") % {"n": revoked},
+    )
     return staff
 
 
