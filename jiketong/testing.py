@@ -2,12 +2,14 @@
 
 The cast (STYLE §9, after healthchecks' Alice/Bob/Charlie):
 - alice   customer manager in 天河区 (Guangzhou) — owns `alice_customer`
-- bob     another customer manager in 天河区 — owns `bob_customer`; Alice is his customer's backup? no
+- bob     another customer manager in 天河区 — owns `bob_customer` and `backed_up` (越秀区), which Alice backs up
+- ivan    inside sales in 福田区 (Shenzhen) — owns `shenzhen_customer`
 - carol   supervisor of 广州市 (the city)
 - dave    supervisor of 浙江省 (another province)
 - erin    analyst at HQ
 - frank   system administrator (admin role)
 - grace   auditor of 广东省
+`zhejiang_customer` has no owner: only Dave (Zhejiang), Erin (HQ) and Frank (admin) see it.
 """
 
 import itertools
