@@ -2,14 +2,14 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from jiketong.core.models import AuditEvent
 from jiketong.org.models import OrgUnit
 
 from .filters import CustomerFilter
-from .models import Contact, Customer, GradeChange, Member, Network, PaidBy
+from .models import Affiliation, CompetitorPresence, Contact, Customer, GradeChange, Member, Network, PaidBy
 
 LIST_RELATED = ["industry", "org_unit", "owner", "backup_owner"]
 
@@ -118,3 +118,62 @@ def customer_history(user, customer_pk: int) -> QuerySet[AuditEvent]:
     checked for scope first: the events table has no foreign key to scope through."""
     customer_get(user, customer_pk)
     return AuditEvent.objects.filter(customer_id=customer_pk).select_related("actor").order_by("-at", "-id")
+
+
+# --- added for the HTML UI --------------------------------------------------------------------------
+def grade_status_counts(user) -> list[dict]:
+    """Visible customers counted by grade and status: one GROUP BY, whatever the portfolio size."""
+    return list(customers_visible(user).order_by().values("grade", "status").annotate(n=Count("pk")).order_by("grade"))
+
+
+def customer_by_number(user, number: str) -> Customer | None:
+    """A visible customer by its customer number (forms take a number, not a 1M-row select)."""
+    number = (number or "").strip()
+    if not number:
+        return None
+    return customers_visible(user).filter(number=number).first()
+
+
+def contact_get(user, pk: int) -> Contact:
+    return get_object_or_404(Contact.objects.visible_to(user).select_related("customer"), pk=pk)
+
+
+def member_get(user, pk: int) -> Member:
+    return get_object_or_404(Member.objects.visible_to(user).select_related("customer"), pk=pk)
+
+
+def competitors_of(user, customer_pk: int) -> QuerySet[CompetitorPresence]:
+    return CompetitorPresence.objects.visible_to(user).filter(customer_id=customer_pk)
+
+
+def competitor_get(user, pk: int) -> CompetitorPresence:
+    return get_object_or_404(CompetitorPresence.objects.visible_to(user).select_related("customer"), pk=pk)
+
+
+def affiliations_of(user, customer_pk: int) -> QuerySet[Affiliation]:
+    """The customer's recorded relations; `related_visible` says whether the user may see (and be told
+    the name of) the other party."""
+    visible = customers_visible(user).filter(pk=OuterRef("related_id"))
+    return (
+        Affiliation.objects.visible_to(user)
+        .filter(customer_id=customer_pk)
+        .select_related("related")
+        .annotate(related_visible=Exists(visible))
+        .order_by("kind", "id")
+    )
+
+
+def affiliation_get(user, pk: int) -> Affiliation:
+    return get_object_or_404(Affiliation.objects.visible_to(user).select_related("customer"), pk=pk)
+
+
+def audit_events(user) -> QuerySet[AuditEvent]:
+    """The audit trail as far as the user's scope reaches: events about visible customers, plus events
+    about no customer (exports, catalog). HQ, admins and superusers see everything."""
+    from jiketong.core.scope import customer_scope
+
+    scope = customer_scope(user)
+    events = AuditEvent.objects.select_related("actor").order_by("-at", "-id")
+    if scope == Q():
+        return events
+    return events.filter(Q(customer_id__isnull=True) | Q(customer_id__in=Customer.objects.filter(scope).values("pk")))

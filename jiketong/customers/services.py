@@ -23,6 +23,7 @@ from .models import (
     Affiliation,
     CompetitorPresence,
     Contact,
+    ContactDate,
     Customer,
     Grade,
     GradeChange,
@@ -602,3 +603,28 @@ def competitor_save(
         after=new,
     )
     return presence
+
+
+@transaction.atomic
+def contact_set_dates(*, actor, contact: Contact, dates: list[tuple[str, date]]) -> None:
+    """Replace a contact's important dates (other than the birthday) with `dates`; audited when they change."""
+    require_edit(actor)
+    before = [(d.label, d.date.isoformat()) for d in contact.dates.all()]
+    cleaned: list[ContactDate] = []
+    for label, when in dates:
+        item = ContactDate(contact=contact, label=" ".join((label or "").split()), date=when)
+        item.full_clean(exclude=["contact"])
+        cleaned.append(item)
+    after = [(d.label, d.date.isoformat()) for d in cleaned]
+    if sorted(before) == sorted(after):
+        return
+    contact.dates.all().delete()
+    ContactDate.objects.bulk_create(cleaned)
+    record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        target=contact,
+        customer_id=contact.customer_id,
+        before={"dates": [f"{label} {when}" for label, when in before]},
+        after={"dates": [f"{label} {when}" for label, when in after]},
+    )

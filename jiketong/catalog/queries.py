@@ -1,0 +1,28 @@
+"""Reads of the catalog and of customers' subscriptions, scoped to the user."""
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from .models import Product, Subscription
+
+
+def products() -> QuerySet[Product]:
+    """The whole catalog (not scoped: every user may see what the operator sells)."""
+    return Product.objects.order_by("category", "code")
+
+
+def products_on_sale() -> QuerySet[Product]:
+    return products().filter(is_active=True)
+
+
+def subscriptions_of(user, customer_pk: int) -> QuerySet[Subscription]:
+    return (
+        Subscription.objects.visible_to(user)
+        .filter(customer_id=customer_pk)
+        .select_related("product")
+        .order_by("-start_on", "-id")
+    )
+
+
+def subscription_get(user, pk: int) -> Subscription:
+    return get_object_or_404(Subscription.objects.visible_to(user).select_related("product", "customer"), pk=pk)
