@@ -8,6 +8,8 @@ Out-of-scope objects answer 404, exactly like missing ones.
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models.functions import Length, Substr
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
@@ -45,6 +47,14 @@ class Page(LimitOffsetPagination):
 class ErrorOut(Schema):
     detail: str
     errors: dict[str, list[str]] = {}
+
+
+def with_parent_pk(queryset: QuerySet, steplen: int) -> QuerySet:
+    """Annotate `parent_pk` on a treebeard (materialised path) queryset: the parent's path is the path
+    minus its last step. One correlated lookup on the unique path index, so a page costs no extra query."""
+    parent_path = Substr(OuterRef("path"), 1, Length(OuterRef("path")) - steplen)
+    parents = queryset.model._base_manager.filter(path=parent_path).values("pk")[:1]
+    return queryset.annotate(parent_pk=Subquery(parents))
 
 
 def _loc_to_field(loc: list[Any]) -> str:

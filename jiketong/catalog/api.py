@@ -1,3 +1,239 @@
-from ninja import Router
+"""REST endpoints for the product catalog and customers' subscriptions.
 
-router = Router()
+Money is a decimal string with two places ("1280.00"), never a float, so no client rounds a price;
+requests may send a string or a number.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import paginate
+
+from jiketong.api.base import ErrorOut, Page
+from jiketong.customers import queries as customer_queries
+from jiketong.customers.models import Member
+
+from .models import Product, Subscription
+from .services import product_save, subscription_create, subscription_update
+
+router = Router(tags=["catalog"])
+ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+MONEY = 'Yuan as a decimal string with two places, e.g. "1280.00".'
+
+
+# --- products ------------------------------------------------------------------------------------
+class ProductOut(Schema):
+    id: int
+    code: str
+    name: str
+    category: str
+    billing_unit: str
+    stickiness: str
+    standard_price: str = Field(..., description=MONEY)
+    one_time_fee: str = Field(..., description=MONEY)
+    is_basic_service: bool
+    is_active: bool
+    description: str
+
+    @staticmethod
+    def resolve_standard_price(obj: Product) -> str:
+        return f"{obj.standard_price:.2f}"
+
+    @staticmethod
+    def resolve_one_time_fee(obj: Product) -> str:
+        return f"{obj.one_time_fee:.2f}"
+
+
+class ProductFilter(Schema):
+    search: str | None = Field(None, description="Part of the code or name.")
+    category: str | None = None
+    is_active: bool | None = None
+
+
+class ProductIn(Schema):
+    code: str
+    name: str
+    category: str
+    billing_unit: str
+    stickiness: str = "none"
+    standard_price: Decimal = Field(..., description=MONEY)
+    one_time_fee: Decimal = Field(Decimal("0"), description=MONEY)
+    is_basic_service: bool = False
+    is_active: bool = True
+    description: str = ""
+
+
+class ProductPatch(Schema):
+    code: str | None = None
+    name: str | None = None
+    category: str | None = None
+    billing_unit: str | None = None
+    stickiness: str | None = None
+    standard_price: Decimal | None = None
+    one_time_fee: Decimal | None = None
+    is_basic_service: bool | None = None
+    is_active: bool | None = None
+    description: str | None = None
+
+
+@router.get("/products", response=list[ProductOut], summary="List products")
+@paginate(Page)
+def product_list(request, filters: Query[ProductFilter]):
+    """The catalog is the same for everyone; only admins change it."""
+    products = Product.objects.order_by("category", "code")
+    if filters.search:
+        text = filters.search.strip()
+        products = products.filter(Q(code__icontains=text) | Q(name__icontains=text))
+    if filters.category:
+        products = products.filter(category=filters.category)
+    if filters.is_active is not None:
+        products = products.filter(is_active=filters.is_active)
+    return products
+
+
+@router.get("/products/{product_id}", response={200: ProductOut, **ERRORS}, summary="Get a product")
+def product_get(request, product_id: int):
+    return get_object_or_404(Product, pk=product_id)
+
+
+@router.post("/products", response={201: ProductOut, **ERRORS}, summary="Add a product (admins)")
+def product_create(request, payload: ProductIn):
+    return 201, product_save(actor=request.user, **payload.model_dump())
+
+
+@router.patch("/products/{product_id}", response={200: ProductOut, **ERRORS}, summary="Change a product (admins)")
+def product_patch(request, product_id: int, payload: ProductPatch):
+    product = get_object_or_404(Product, pk=product_id)
+    return product_save(actor=request.user, product=product, **payload.model_dump(exclude_unset=True))
+
+
+# --- subscriptions -------------------------------------------------------------------------------
+class SubscriptionOut(Schema):
+    id: int
+    customer: int
+    product: int
+    contracted_price: str = Field(..., description=MONEY)
+    discount_pct: str = Field(..., description="Percent off the standard price, two places.")
+    quantity: int
+    start_on: date
+    end_on: date | None
+    status: str
+    members: list[int] = Field(..., description="Ids of the members it covers (empty: the whole group).")
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_customer(obj: Subscription) -> int:
+        return obj.customer_id
+
+    @staticmethod
+    def resolve_product(obj: Subscription) -> int:
+        return obj.product_id
+
+    @staticmethod
+    def resolve_contracted_price(obj: Subscription) -> str:
+        return f"{obj.contracted_price:.2f}"
+
+    @staticmethod
+    def resolve_discount_pct(obj: Subscription) -> str:
+        return f"{obj.discount_pct:.2f}"
+
+    @staticmethod
+    def resolve_members(obj: Subscription) -> list[int]:
+        return [member.pk for member in obj.members.all()]
+
+
+class SubscriptionFilter(Schema):
+    customer: int | None = None
+    product: int | None = None
+    status: str | None = Field(None, description="active, suspended or terminated.")
+    search: str | None = Field(None, description="Part of the product's code or name.")
+
+
+class SubscriptionIn(Schema):
+    customer: int
+    product: int
+    start_on: date
+    end_on: date | None = None
+    contracted_price: Decimal | None = Field(None, description="Price, discount, or both (must agree).")
+    discount_pct: Decimal | None = None
+    quantity: int = 1
+    status: str = "active"
+    members: list[int] = Field([], description="Member ids of this customer.")
+
+
+class SubscriptionPatch(Schema):
+    product: int | None = None
+    start_on: date | None = None
+    end_on: date | None = None
+    contracted_price: Decimal | None = None
+    discount_pct: Decimal | None = None
+    quantity: int | None = None
+    status: str | None = None
+
+
+def _subscriptions(user) -> QuerySet[Subscription]:
+    # The member list can be long for per-member products: fetch only the ids, in one query per page.
+    return Subscription.objects.visible_to(user).prefetch_related(
+        Prefetch("members", queryset=Member.objects.only("pk").order_by())
+    )
+
+
+def _product(product_id: int) -> Product:
+    product = Product.objects.filter(pk=product_id).first()
+    if product is None:
+        raise ValidationError({"product": [_("There is no product with this id.")]})
+    return product
+
+
+@router.get("/subscriptions", response=list[SubscriptionOut], summary="List subscriptions")
+@paginate(Page)
+def subscription_list(request, filters: Query[SubscriptionFilter]):
+    """Subscriptions of the customers the caller may see, newest first."""
+    subscriptions = _subscriptions(request.user)
+    if filters.customer is not None:
+        subscriptions = subscriptions.filter(customer_id=filters.customer)
+    if filters.product is not None:
+        subscriptions = subscriptions.filter(product_id=filters.product)
+    if filters.status:
+        subscriptions = subscriptions.filter(status=filters.status)
+    if filters.search:
+        text = filters.search.strip()
+        subscriptions = subscriptions.filter(Q(product__code__icontains=text) | Q(product__name__icontains=text))
+    return subscriptions
+
+
+@router.get("/subscriptions/{subscription_id}", response={200: SubscriptionOut, **ERRORS}, summary="Get one")
+def subscription_get(request, subscription_id: int):
+    return get_object_or_404(_subscriptions(request.user), pk=subscription_id)
+
+
+@router.post("/subscriptions", response={201: SubscriptionOut, **ERRORS}, summary="Subscribe a customer")
+def subscription_post(request, payload: SubscriptionIn):
+    """The customer must be one the caller may see (else 404); members must be the customer's own."""
+    data = payload.model_dump()
+    customer = customer_queries.customer_get(request.user, data.pop("customer"))
+    member_ids = set(data.pop("members"))
+    members = list(customer_queries.members_of(request.user, customer.pk).filter(pk__in=member_ids))
+    if len(members) != len(member_ids):
+        raise ValidationError({"members": [_("Members must belong to the subscribing customer.")]})
+    data["product"] = _product(data["product"])
+    subscription = subscription_create(actor=request.user, customer=customer, members=members, **data)
+    return 201, get_object_or_404(_subscriptions(request.user), pk=subscription.pk)
+
+
+@router.patch(
+    "/subscriptions/{subscription_id}", response={200: SubscriptionOut, **ERRORS}, summary="Change a subscription"
+)
+def subscription_patch(request, subscription_id: int, payload: SubscriptionPatch):
+    subscription = get_object_or_404(_subscriptions(request.user), pk=subscription_id)
+    data = payload.model_dump(exclude_unset=True)
+    if data.get("product") is not None:
+        data["product"] = _product(data["product"])
+    subscription_update(actor=request.user, subscription=subscription, **data)
+    return get_object_or_404(_subscriptions(request.user), pk=subscription_id)

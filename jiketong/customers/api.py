@@ -1,3 +1,573 @@
-from ninja import Router
+"""REST endpoints for group customers, their contacts, members and change history.
 
-router = Router()
+Handlers only translate between JSON and the queries/services: every read goes through `queries`
+(scoped; out of scope answers 404), every write through `services` (rules, permissions, audit).
+Phone numbers and e-mail addresses are always masked in answers; the `reveal` endpoints return one
+number in full to the roles allowed to see it, and every reveal is logged.
+"""
+
+import re
+from datetime import date, datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import paginate
+
+from jiketong.api.base import ErrorOut, Page, with_parent_pk
+from jiketong.core.models import AuditEvent
+from jiketong.core.validators import mask_email, mask_mobile, to_halfwidth
+from jiketong.org.models import OrgUnit, Staff
+
+from . import queries, services
+from .models import Contact, Customer, Industry, Member
+
+router = Router(tags=["customers"])
+ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+
+# --- customers -----------------------------------------------------------------------------------
+class CustomerOut(Schema):
+    id: int
+    number: str | None
+    name: str
+    short_name: str
+    uscc: str | None
+    type: str
+    industry: str = Field(..., description="Industry code.")
+    size: int | None
+    address: str
+    org_unit: int
+    owner: int | None = Field(..., description="Staff id of the customer manager.")
+    backup_owner: int | None
+    grade: str
+    status: str
+    service_level: str
+    source: str
+    cooperation_since: date | None
+    parent: int | None = Field(..., description="Id of the parent customer in the group hierarchy; null at the top.")
+    note: str
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_industry(obj: Customer) -> str:
+        return obj.industry_id
+
+    @staticmethod
+    def resolve_org_unit(obj: Customer) -> int:
+        return obj.org_unit_id
+
+    @staticmethod
+    def resolve_owner(obj: Customer) -> int | None:
+        return obj.owner_id
+
+    @staticmethod
+    def resolve_backup_owner(obj: Customer) -> int | None:
+        return obj.backup_owner_id
+
+    @staticmethod
+    def resolve_parent(obj: Customer) -> int | None:
+        return obj.parent_pk
+
+
+class MemberSummaryOut(Schema):
+    current: int
+    on_net: int
+    group_paid: int
+    left: int
+
+
+class CustomerDetailOut(CustomerOut):
+    unit_count: int = Field(..., description="Units under this customer in its group (all scopes, counted only).")
+    province_count: int = Field(..., description="Provinces the group (this unit and everything under it) spans.")
+    member_summary: MemberSummaryOut
+
+
+class CustomerFilterIn(Schema):
+    """The customer list's filters; the same filter set as the HTML list, so both answer alike."""
+
+    search: str | None = Field(None, description="Name, short name, USCC, customer number or pinyin (gzdt).")
+    region: str | None = Field(None, description="Org unit code; includes every unit under it.")
+    industry: str | None = Field(None, description="Industry code.")
+    grade: str | None = Field(None, description="A1, A2, B1, B2, C, D, or A / B for both sub-grades.")
+    status: str | None = None
+    owner: str | None = Field(None, description="Staff id of the customer manager.")
+    type: str | None = None
+    parent: str | None = Field(None, description="Only the direct units of this customer.")
+
+
+class CustomerIn(Schema):
+    name: str
+    type: str
+    industry: str = Field(..., description="Industry code.")
+    org_unit: int
+    number: str | None = None
+    short_name: str = ""
+    uscc: str | None = Field(None, description="统一社会信用代码, checked per GB 32100-2015.")
+    size: int | None = None
+    address: str = ""
+    owner: int | None = Field(None, description="Staff id; a customer manager creating a customer owns it.")
+    backup_owner: int | None = None
+    grade: str = "D"
+    status: str = "prospect"
+    service_level: str = "standard"
+    source: str = ""
+    cooperation_since: date | None = None
+    note: str = ""
+    parent: int | None = Field(None, description="Id of a visible customer to place this one under.")
+    grade_reason: str = ""
+
+
+class CustomerPatch(Schema):
+    name: str | None = None
+    type: str | None = None
+    industry: str | None = None
+    org_unit: int | None = None
+    number: str | None = None
+    short_name: str | None = None
+    uscc: str | None = None
+    size: int | None = None
+    address: str | None = None
+    owner: int | None = None
+    backup_owner: int | None = None
+    grade: str | None = None
+    status: str | None = None
+    service_level: str | None = None
+    source: str | None = None
+    cooperation_since: date | None = None
+    note: str | None = None
+    parent: int | None = Field(None, description="Move under this visible customer; null makes it a top-level group.")
+    grade_reason: str = Field("", description="Required when `grade` changes.")
+
+
+def _related(user, data: dict[str, Any]) -> dict[str, Any]:
+    """Swap the ids in a request body for the records the services take. An id the user may not see is
+    answered like one that does not exist."""
+    errors: dict[str, list[str]] = {}
+    if data.get("industry") is not None:
+        data["industry"] = Industry.objects.filter(pk=data["industry"]).first()
+        if data["industry"] is None:
+            errors["industry"] = [_("There is no industry with this code.")]
+    if data.get("org_unit") is not None:
+        data["org_unit"] = OrgUnit.objects.filter(pk=data["org_unit"]).first()
+        if data["org_unit"] is None:
+            errors["org_unit"] = [_("There is no org unit with this id.")]
+    for name in ("owner", "backup_owner"):
+        if data.get(name) is not None:
+            data[name] = Staff.objects.visible_to(user).select_related("user").filter(pk=data[name]).first()
+            if data[name] is None:
+                errors[name] = [_("There is no staff member with this id.")]
+    if data.get("parent") is not None:
+        data["parent"] = queries.customers_visible(user).filter(pk=data["parent"]).first()
+        if data["parent"] is None:
+            errors["parent"] = [_("There is no customer with this id.")]
+    if errors:
+        raise ValidationError(errors)
+    return data
+
+
+def _detail(user, customer_id: int) -> Customer:
+    customer = queries.customer_get(user, customer_id)
+    customer.parent_pk = (
+        Customer._base_manager.filter(path=customer.path[: -Customer.steplen]).values_list("pk", flat=True).first()
+        if customer.depth > 1
+        else None
+    )
+    hierarchy = queries.customer_hierarchy(user, customer, child_limit=0)
+    customer.unit_count = hierarchy.unit_count
+    customer.province_count = hierarchy.province_count
+    customer.member_summary = queries.member_summary(customer)
+    return customer
+
+
+@router.get("/customers", response={200: list[CustomerOut], 400: ErrorOut}, summary="List customers")
+@paginate(Page)
+def customer_list(request, filters: Query[CustomerFilterIn]):
+    """The customers the caller may see, by name. Invalid filter values answer 400 naming the filter."""
+    customer_filter, customers = queries.customer_list(request.user, filters.model_dump(exclude_none=True))
+    if customer_filter.errors:
+        raise ValidationError({name: list(messages) for name, messages in customer_filter.errors.items()})
+    return with_parent_pk(customers, Customer.steplen)
+
+
+@router.post("/customers", response={201: CustomerDetailOut, **ERRORS}, summary="Create a customer")
+def customer_create(request, payload: CustomerIn):
+    data = _related(request.user, payload.model_dump())
+    customer = services.customer_create(actor=request.user, **data)
+    return 201, _detail(request.user, customer.pk)
+
+
+@router.get("/customers/{customer_id}", response={200: CustomerDetailOut, **ERRORS}, summary="Get a customer")
+def customer_get(request, customer_id: int):
+    """The record with its group roll-up counts and member summary."""
+    return _detail(request.user, customer_id)
+
+
+@router.patch(
+    "/customers/{customer_id}",
+    response={200: CustomerDetailOut, **ERRORS},
+    summary="Change a customer",
+    description=(
+        "Send only the fields to change. A new grade needs `grade_reason` and lands in the grade history. "
+        "Customers are never deleted: archive one by setting `status` (e.g. churned)."
+    ),
+)
+def customer_patch(request, customer_id: int, payload: CustomerPatch):
+    customer = queries.customer_get(request.user, customer_id)
+    data = _related(request.user, payload.model_dump(exclude_unset=True))
+    services.customer_update(actor=request.user, customer=customer, **data)
+    return _detail(request.user, customer_id)
+
+
+# --- history -------------------------------------------------------------------------------------
+PHONE_LIKE = re.compile(r"(?<!\d)1\d{10}(?!\d)")
+
+
+def _masked(value: Any, key: str = "") -> Any:
+    """Audit values may hold phone numbers and e-mails (a contact's mobile, members added): mask them all,
+    since the history is readable by roles that may not see personal data."""
+    if isinstance(value, dict):
+        return {k: _masked(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v, key) for v in value]
+    if isinstance(value, str):
+        if key == "email":
+            return mask_email(value)
+        return PHONE_LIKE.sub(lambda m: mask_mobile(m.group()), value)
+    return value
+
+
+class HistoryOut(Schema):
+    id: int
+    at: datetime
+    actor: str | None = Field(..., description="Username of who did it; null for the system.")
+    action: str
+    target_type: str
+    target_id: int | None
+    target_repr: str
+    before: dict[str, Any] | None = Field(..., description="Changed fields' old values; phone numbers masked.")
+    after: dict[str, Any] | None
+    note: str
+
+    @staticmethod
+    def resolve_actor(obj: AuditEvent) -> str | None:
+        return obj.actor.username if obj.actor_id else None
+
+    @staticmethod
+    def resolve_before(obj: AuditEvent) -> dict | None:
+        return _masked(obj.before)
+
+    @staticmethod
+    def resolve_after(obj: AuditEvent) -> dict | None:
+        return _masked(obj.after)
+
+
+@router.get("/customers/{customer_id}/history", response={200: list[HistoryOut], **ERRORS}, summary="Change history")
+@paginate(Page)
+def customer_history(request, customer_id: int):
+    """Audit events about the customer and everything it owns, newest first."""
+    return queries.customer_history(request.user, customer_id)
+
+
+# --- contacts ------------------------------------------------------------------------------------
+class ContactDateSchema(Schema):
+    label: str
+    date: date
+
+
+class ContactOut(Schema):
+    id: int
+    name: str
+    title: str
+    department: str
+    decision_role: str
+    is_key_person: bool
+    mobile: str = Field(..., description="Always masked (138****1234); POST …/reveal for the full number.")
+    email: str = Field(..., description="Masked (z***@example.com).")
+    birthday: date | None
+    preferences: str
+    closeness: int | None
+    notes: str
+    dates: list[ContactDateSchema]
+
+    @staticmethod
+    def resolve_mobile(obj: Contact) -> str:
+        return mask_mobile(obj.mobile)
+
+    @staticmethod
+    def resolve_email(obj: Contact) -> str:
+        return mask_email(obj.email)
+
+    @staticmethod
+    def resolve_dates(obj: Contact) -> list[dict]:
+        return [{"label": d.label, "date": d.date} for d in obj.dates.all()]
+
+
+class ContactIn(Schema):
+    name: str
+    title: str = ""
+    department: str = ""
+    decision_role: str = ""
+    is_key_person: bool = False
+    mobile: str = Field("", description="Mainland mobile; +86, full-width digits, spaces and dashes are accepted.")
+    email: str = ""
+    birthday: date | None = None
+    preferences: str = ""
+    closeness: int | None = Field(None, description="1–5.")
+    notes: str = ""
+    dates: list[ContactDateSchema] = Field([], description="Important dates other than the birthday.")
+
+
+class ContactPatch(Schema):
+    name: str | None = None
+    title: str | None = None
+    department: str | None = None
+    decision_role: str | None = None
+    is_key_person: bool | None = None
+    mobile: str | None = None
+    email: str | None = None
+    birthday: date | None = None
+    preferences: str | None = None
+    closeness: int | None = None
+    notes: str | None = None
+
+
+class MobileOut(Schema):
+    mobile: str
+
+
+class ListSearch(Schema):
+    search: str | None = None
+
+
+def _contact(user, customer_id: int, contact_id: int) -> Contact:
+    return get_object_or_404(queries.contacts_of(user, customer_id), pk=contact_id)
+
+
+@router.get("/customers/{customer_id}/contacts", response={200: list[ContactOut], **ERRORS}, summary="List contacts")
+@paginate(Page)
+def contact_list(request, customer_id: int, filters: Query[ListSearch]):
+    queries.customer_get(request.user, customer_id)
+    contacts = queries.contacts_of(request.user, customer_id)
+    if filters.search:
+        contacts = contacts.filter(name__icontains=filters.search.strip())
+    return contacts
+
+
+@router.post("/customers/{customer_id}/contacts", response={201: ContactOut, **ERRORS}, summary="Add a contact")
+def contact_create(request, customer_id: int, payload: ContactIn):
+    customer = queries.customer_get(request.user, customer_id)
+    data = payload.model_dump()
+    dates = [(d["label"], d["date"]) for d in data.pop("dates")]
+    contact = services.contact_create(actor=request.user, customer=customer, dates=dates, **data)
+    return 201, _contact(request.user, customer_id, contact.pk)
+
+
+@router.get(
+    "/customers/{customer_id}/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="Get a contact"
+)
+def contact_get(request, customer_id: int, contact_id: int):
+    return _contact(request.user, customer_id, contact_id)
+
+
+@router.patch(
+    "/customers/{customer_id}/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="Change a contact"
+)
+def contact_patch(request, customer_id: int, contact_id: int, payload: ContactPatch):
+    contact = _contact(request.user, customer_id, contact_id)
+    services.contact_update(actor=request.user, contact=contact, **payload.model_dump(exclude_unset=True))
+    return _contact(request.user, customer_id, contact_id)
+
+
+@router.delete(
+    "/customers/{customer_id}/contacts/{contact_id}",
+    response={204: None, **ERRORS},
+    summary="Delete a contact",
+    description="Erases the person's record, e.g. on their request under PIPL; the audit keeps that it happened.",
+)
+def contact_delete(request, customer_id: int, contact_id: int):
+    services.contact_delete(actor=request.user, contact=_contact(request.user, customer_id, contact_id))
+    return 204, None
+
+
+@router.post(
+    "/customers/{customer_id}/contacts/{contact_id}/reveal",
+    response={200: MobileOut, **ERRORS},
+    summary="Reveal a contact's mobile",
+    description="Customer managers, inside sales and supervisors only; every reveal is logged.",
+)
+def contact_reveal(request, customer_id: int, contact_id: int):
+    contact = _contact(request.user, customer_id, contact_id)
+    return {"mobile": services.contact_reveal_mobile(actor=request.user, contact=contact)}
+
+
+# --- members -------------------------------------------------------------------------------------
+class MemberOut(Schema):
+    id: int
+    phone: str = Field(..., description="Always masked (138****1234); POST …/reveal for the full number.")
+    department: str
+    joined_on: date
+    left_on: date | None
+    paid_by: str
+    network: str
+    short_number: str
+
+    @staticmethod
+    def resolve_phone(obj: Member) -> str:
+        return mask_mobile(obj.phone)
+
+
+class MemberIn(Schema):
+    phone: str = Field(..., description="Mainland mobile; +86, full-width digits, spaces and dashes are accepted.")
+    joined_on: date
+    left_on: date | None = None
+    department: str = ""
+    paid_by: str = Field("self", description="group or self.")
+    network: str = Field("on_net", description="on_net or off_net.")
+    short_number: str = ""
+
+
+class MemberPatch(Schema):
+    phone: str | None = None
+    joined_on: date | None = None
+    left_on: date | None = None
+    department: str | None = None
+    paid_by: str | None = None
+    network: str | None = None
+    short_number: str | None = None
+
+
+class MemberFilter(Schema):
+    current: bool | None = Field(None, description="true: current members only; false: members who left.")
+    search: str | None = Field(None, description="Trailing digits of the phone number (or the whole number).")
+
+
+class RowError(Schema):
+    row: int = Field(..., description="1-based position in the request.")
+    phone: str
+    errors: dict[str, list[str]]
+
+
+class BulkAddIn(Schema):
+    rows: list[MemberIn]
+    all_or_nothing: bool = Field(True, description="true: one bad row rejects the batch; false: good rows land.")
+
+
+class BulkAddOut(Schema):
+    detail: str = ""
+    added: int
+    errors: list[RowError]
+
+
+class BulkRemoveIn(Schema):
+    phones: list[str]
+    left_on: date
+    all_or_nothing: bool = True
+
+
+class BulkRemoveOut(Schema):
+    detail: str = ""
+    removed: int
+    errors: list[RowError]
+
+
+class PhoneOut(Schema):
+    phone: str
+
+
+def _member(user, customer_id: int, member_id: int) -> Member:
+    return get_object_or_404(queries.members_of(user, customer_id), pk=member_id)
+
+
+def _phone_tail(search: str) -> str:
+    return "".join(ch for ch in to_halfwidth(search) if ch.isdigit())
+
+
+@router.get("/customers/{customer_id}/members", response={200: list[MemberOut], **ERRORS}, summary="List members")
+@paginate(Page)
+def member_list(request, customer_id: int, filters: Query[MemberFilter]) -> QuerySet[Member]:
+    queries.customer_get(request.user, customer_id)
+    members = queries.members_of(request.user, customer_id, current_only=filters.current is True)
+    if filters.current is False:
+        members = members.filter(left_on__isnull=False)
+    if filters.search:
+        tail = _phone_tail(filters.search)
+        members = members.filter(phone__endswith=tail) if tail else members.none()
+    return members
+
+
+@router.post("/customers/{customer_id}/members", response={201: MemberOut, **ERRORS}, summary="Add a member")
+def member_create(request, customer_id: int, payload: MemberIn):
+    customer = queries.customer_get(request.user, customer_id)
+    member = services.member_add(actor=request.user, customer=customer, **payload.model_dump())
+    return 201, member
+
+
+@router.post(
+    "/customers/{customer_id}/members/bulk-add",
+    response={200: BulkAddOut, 400: BulkAddOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    summary="Add many members",
+    description=(
+        "Every rejected row comes back with its reasons. With `all_or_nothing` (the default) any bad row "
+        "rejects the batch with 400 and nothing is added; otherwise the good rows land and the answer is 200."
+    ),
+)
+def member_bulk_add(request, customer_id: int, payload: BulkAddIn):
+    customer = queries.customer_get(request.user, customer_id)
+    result = services.members_bulk_add(
+        actor=request.user,
+        customer=customer,
+        rows=[row.model_dump() for row in payload.rows],
+        all_or_nothing=payload.all_or_nothing,
+    )
+    if result.errors and payload.all_or_nothing:
+        return 400, {"detail": _("No member was added: fix the rows listed."), "added": 0, "errors": result.errors}
+    return 200, {"added": result.done, "errors": result.errors}
+
+
+@router.post(
+    "/customers/{customer_id}/members/bulk-remove",
+    response={200: BulkRemoveOut, 400: BulkRemoveOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    summary="Record that members left",
+    description="Members are never deleted: their `left_on` is set, so the history stays. Same rules as bulk-add.",
+)
+def member_bulk_remove(request, customer_id: int, payload: BulkRemoveIn):
+    customer = queries.customer_get(request.user, customer_id)
+    result = services.members_bulk_remove(
+        actor=request.user,
+        customer=customer,
+        phones=payload.phones,
+        left_on=payload.left_on,
+        all_or_nothing=payload.all_or_nothing,
+    )
+    if result.errors and payload.all_or_nothing:
+        return 400, {"detail": _("No member was removed: fix the rows listed."), "removed": 0, "errors": result.errors}
+    return 200, {"removed": result.done, "errors": result.errors}
+
+
+@router.get("/customers/{customer_id}/members/{member_id}", response={200: MemberOut, **ERRORS}, summary="Get a member")
+def member_get(request, customer_id: int, member_id: int):
+    return _member(request.user, customer_id, member_id)
+
+
+@router.patch(
+    "/customers/{customer_id}/members/{member_id}", response={200: MemberOut, **ERRORS}, summary="Change a member"
+)
+def member_patch(request, customer_id: int, member_id: int, payload: MemberPatch):
+    member = _member(request.user, customer_id, member_id)
+    return services.member_update(actor=request.user, member=member, **payload.model_dump(exclude_unset=True))
+
+
+@router.post(
+    "/customers/{customer_id}/members/{member_id}/reveal",
+    response={200: PhoneOut, **ERRORS},
+    summary="Reveal a member's number",
+    description="Customer managers, inside sales and supervisors only; every reveal is logged.",
+)
+def member_reveal(request, customer_id: int, member_id: int):
+    member = _member(request.user, customer_id, member_id)
+    return {"phone": services.member_reveal_phone(actor=request.user, member=member)}

@@ -5,15 +5,16 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiketong.core.audit import record, snapshot
+from jiketong.core.audit import changed, record, snapshot
 from jiketong.core.models import AuditAction
+from jiketong.core.validators import normalize_mobile
 
-from .models import ApiToken, OrgUnit, Role, Staff
+from .models import ApiToken, OrgUnit, Role, Staff, can
 
 User = get_user_model()
 STAFF_AUDIT_FIELDS = ["name", "org_unit", "rank", "mobile", "left_on"]
@@ -45,6 +46,11 @@ def staff_create(
         password_validation.validate_password(password, user)
     except ValidationError as exc:
         errors["password"] = list(exc.messages)
+    if mobile:
+        try:
+            mobile = normalize_mobile(mobile)
+        except ValidationError as exc:
+            errors["mobile"] = list(exc.messages)
     if errors:
         raise ValidationError(errors)
     user.set_password(password)
@@ -109,3 +115,50 @@ def token_authenticate(key: str):
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+def require_admin(actor) -> None:
+    """Accounts and the org are a system administrator's job (DOMAIN §2)."""
+    if not can(actor, {Role.ADMIN}):
+        raise PermissionDenied(_("Only a system administrator can manage staff accounts."))
+
+
+STAFF_UPDATE_FIELDS = {"name", "org_unit", "rank", "mobile", "roles"}
+
+
+@transaction.atomic
+def staff_update(*, actor, staff: Staff, **fields) -> Staff:
+    """Change a colleague's name, org unit, rank, mobile or roles (admins only); audited like other records."""
+    require_admin(actor)
+    unknown = set(fields) - STAFF_UPDATE_FIELDS
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be changed here.")] for name in sorted(unknown)})
+    staff = Staff.objects.select_for_update().select_related("user", "org_unit").get(pk=staff.pk)
+    before = snapshot(staff, STAFF_AUDIT_FIELDS) | {"roles": sorted(staff.role_codes)}
+    roles = fields.pop("roles", None)
+    errors: dict[str, list[str]] = {}
+    if roles is not None:
+        unknown_roles = set(roles) - {code for code, _label in Role.CHOICES}
+        if unknown_roles:
+            errors["roles"] = [_("Unknown role: %(roles)s.") % {"roles": ", ".join(sorted(unknown_roles))}]
+        elif not roles:
+            errors["roles"] = [_("Give the staff member at least one role.")]
+    if fields.get("mobile"):
+        try:
+            fields["mobile"] = normalize_mobile(fields["mobile"])
+        except ValidationError as exc:
+            errors["mobile"] = list(exc.messages)
+    if errors:
+        raise ValidationError(errors)
+    for name, value in fields.items():
+        setattr(staff, name, value)
+    staff.full_clean(exclude=["user", "roles"])
+    staff.save()
+    if roles is not None:
+        staff.roles.set(roles)
+        # role_codes is cached on the instance; the answer must show the roles just set.
+        staff.__dict__.pop("role_codes", None)
+    old, new = changed(before, snapshot(staff, STAFF_AUDIT_FIELDS) | {"roles": sorted(staff.role_codes)})
+    if new:
+        record(actor=actor, action=AuditAction.UPDATE, target=staff, customer_id=None, before=old, after=new)
+    return staff
