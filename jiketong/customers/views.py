@@ -1,0 +1,536 @@
+"""Customer pages: list, 360 view, forms. Thin: reads come from queries.py, writes go to services.py.
+
+HTMX requests to the list and to the 360 page's paged sections are answered by the same views with
+just the partial that changes (STYLE §7).
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from django.contrib import messages
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+from openpyxl import Workbook
+
+from jiketong.catalog import queries as catalog_queries
+from jiketong.catalog.models import Product
+from jiketong.core.audit import record_export
+from jiketong.core.models import AuditEvent
+from jiketong.core.validators import mask_email, mask_mobile
+from jiketong.org.models import OrgUnit, Staff
+
+from . import queries, services
+from .forms import (
+    AffiliationForm,
+    CompetitorForm,
+    ContactDateFormSet,
+    ContactForm,
+    CustomerForm,
+    MemberForm,
+    MembersBulkAddForm,
+    MembersBulkRemoveForm,
+    apply_errors,
+    dates_from,
+)
+from .models import Customer, Industry
+
+LIST_PAGE_SIZE = 20
+MEMBERS_PAGE_SIZE = 20
+CONTACTS_PAGE_SIZE = 10
+HISTORY_PAGE_SIZE = 20
+SUBSCRIPTIONS_PAGE_SIZE = 20
+SIDE_LIST_LIMIT = 50
+EXPORT_CAP = 10_000
+
+
+def _partial_request(request: HttpRequest) -> bool:
+    """An HTMX request for a fragment (not a boosted navigation, not a history restore)."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+# --- list and export --------------------------------------------------------------------------------
+@require_GET
+def customer_list(request: HttpRequest) -> HttpResponse:
+    customer_filter, queryset = queries.customer_list(request.user, request.GET)
+    page = Paginator(queryset, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"filter": customer_filter, "page": page}
+    if _partial_request(request):
+        return render(request, "customers/list.html#table", context)
+    return render(request, "customers/list.html", context)
+
+
+EXPORT_COLUMNS = [
+    ("number", gettext_lazy("customer number")),
+    ("name", gettext_lazy("name")),
+    ("short_name", gettext_lazy("short name")),
+    ("uscc", gettext_lazy("unified social credit code")),
+    ("type", gettext_lazy("customer type")),
+    ("industry", gettext_lazy("industry")),
+    ("org_unit", gettext_lazy("owning org unit")),
+    ("address", gettext_lazy("address")),
+    ("size", gettext_lazy("size (headcount)")),
+    ("grade", gettext_lazy("grade")),
+    ("status", gettext_lazy("lifecycle status")),
+    ("service_level", gettext_lazy("service level")),
+    ("owner", gettext_lazy("customer manager")),
+    ("backup_owner", gettext_lazy("backup manager")),
+    ("cooperation_since", gettext_lazy("cooperation since")),
+]
+
+
+def _export_value(customer: Customer, name: str) -> Any:
+    value = getattr(customer, name)
+    if name in ("type", "status", "service_level"):
+        return getattr(customer, f"get_{name}_display")()
+    if name in ("industry", "org_unit", "owner", "backup_owner"):
+        return str(value) if value is not None else ""
+    return value if value is not None else ""
+
+
+@require_GET
+def customer_export(request: HttpRequest) -> HttpResponse:
+    """The filtered list as .xlsx, capped; no personal data (no contacts, no member numbers); logged."""
+    _customer_filter, queryset = queries.customer_list(request.user, request.GET)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=_("Customers")[:31])
+    sheet.append([str(label) for _name, label in EXPORT_COLUMNS])
+    count = 0
+    for customer in queryset[:EXPORT_CAP].iterator(chunk_size=2000):
+        sheet.append([_export_value(customer, name) for name, _label in EXPORT_COLUMNS])
+        count += 1
+    params = request.GET.copy()
+    params.pop("page", None)
+    record_export(actor=request.user, what="customers.customer", count=count, filters=params.urlencode())
+    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = 'attachment; filename="customers.xlsx"'
+    workbook.save(response)
+    return response
+
+
+# --- 360 page ---------------------------------------------------------------------------------------
+@dataclass
+class HistoryChange:
+    label: str
+    before: str
+    after: str
+
+
+@dataclass
+class HistoryLine:
+    event: AuditEvent
+    changes: list[HistoryChange]
+
+
+EXTRA_LABELS = {
+    "parent": gettext_lazy("parent group"),
+    "related": gettext_lazy("related customer"),
+    "members_added": gettext_lazy("members added"),
+    "members_removed": gettext_lazy("members removed"),
+    "dates": gettext_lazy("important dates"),
+    "count": gettext_lazy("count"),
+    "filters": gettext_lazy("filters"),
+}
+PHONE_KEYS = {"mobile", "phone"}
+PHONE_LIST_KEYS = {"members_added", "members_removed"}
+PHONE_LIST_SHOWN = 10
+# Which table a foreign-key id in the trail points to, so it can be shown by name.
+REFERENCE_KEYS = {
+    "owner": "staff",
+    "backup_owner": "staff",
+    "org_unit": "org_unit",
+    "industry": "industry",
+    "parent": "customer",
+    "related": "customer",
+    "product": "product",
+}
+
+
+def _references(user, events: list[AuditEvent]) -> dict[str, dict]:
+    """Names for the ids that appear on this page of the trail: one query per kind, not per row."""
+    wanted: dict[str, set] = {kind: set() for kind in set(REFERENCE_KEYS.values())}
+    for event in events:
+        for key, before, after in event.changes():
+            kind = REFERENCE_KEYS.get(key)
+            if kind:
+                wanted[kind].update(v for v in (before, after) if v not in (None, ""))
+    names: dict[str, dict] = {kind: {} for kind in wanted}
+    if wanted["staff"]:
+        names["staff"] = dict(Staff.objects.filter(pk__in=wanted["staff"]).values_list("user_id", "name"))
+    if wanted["org_unit"]:
+        names["org_unit"] = dict(OrgUnit.objects.filter(pk__in=wanted["org_unit"]).values_list("pk", "name"))
+    if wanted["industry"]:
+        names["industry"] = dict(Industry.objects.filter(pk__in=wanted["industry"]).values_list("pk", "name"))
+    if wanted["customer"]:
+        # Only customers the user may see are named; others stay an anonymous id.
+        names["customer"] = dict(
+            queries.customers_visible(user).filter(pk__in=wanted["customer"]).values_list("pk", "name")
+        )
+    if wanted["product"]:
+        names["product"] = dict(Product.objects.filter(pk__in=wanted["product"]).values_list("pk", "name"))
+    return names
+
+
+def _model_field(target_type: str, key: str):
+    try:
+        return apps.get_model(target_type)._meta.get_field(key)
+    except (LookupError, ValueError, FieldDoesNotExist):
+        return None
+
+
+def _show(event: AuditEvent, key: str, value: Any, names: dict[str, dict]) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if key in PHONE_KEYS:
+        return mask_mobile(str(value))
+    if key == "email":
+        return mask_email(str(value))
+    if key in PHONE_LIST_KEYS and isinstance(value, list):
+        shown = ", ".join(mask_mobile(str(v)) for v in value[:PHONE_LIST_SHOWN])
+        more = len(value) - PHONE_LIST_SHOWN
+        return shown + (_(" … and %(n)d more") % {"n": more} if more > 0 else "")
+    if key in REFERENCE_KEYS:
+        return str(names[REFERENCE_KEYS[key]].get(value, f"#{value}"))
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    field = _model_field(event.target_type, key)
+    if field is not None and field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    return str(value)
+
+
+def history_lines(user, events: list[AuditEvent]) -> list[HistoryLine]:
+    """The audit events as lines a person reads: field labels, names for ids, phone numbers masked."""
+    names = _references(user, events)
+    lines = []
+    for event in events:
+        changes = []
+        for key, before, after in event.changes():
+            field = _model_field(event.target_type, key)
+            label = field.verbose_name if field is not None else EXTRA_LABELS.get(key, key)
+            changes.append(HistoryChange(str(label), _show(event, key, before, names), _show(event, key, after, names)))
+        lines.append(HistoryLine(event, changes))
+    return lines
+
+
+def _members_context(request: HttpRequest, customer: Customer) -> dict:
+    members = queries.members_of(request.user, customer.pk).order_by("left_on", "-joined_on", "id")
+    if request.GET.get("members") != "all":
+        members = members.filter(left_on__isnull=True)
+    page = Paginator(members, MEMBERS_PAGE_SIZE).get_page(request.GET.get("members_page"))
+    return {"members_page": page, "members_all": request.GET.get("members") == "all"}
+
+
+def _contacts_context(request: HttpRequest, customer: Customer) -> dict:
+    page = Paginator(queries.contacts_of(request.user, customer.pk), CONTACTS_PAGE_SIZE).get_page(
+        request.GET.get("contacts_page")
+    )
+    return {"contacts_page": page}
+
+
+def _history_context(request: HttpRequest, customer: Customer) -> dict:
+    page = Paginator(queries.customer_history(request.user, customer.pk), HISTORY_PAGE_SIZE).get_page(
+        request.GET.get("history_page")
+    )
+    return {"history_page": page, "history_lines": history_lines(request.user, list(page.object_list))}
+
+
+def _subscriptions_context(request: HttpRequest, customer: Customer) -> dict:
+    page = Paginator(catalog_queries.subscriptions_of(request.user, customer.pk), SUBSCRIPTIONS_PAGE_SIZE).get_page(
+        request.GET.get("subscriptions_page")
+    )
+    return {"subscriptions_page": page}
+
+
+# HX-Target → (partial name, builder): a paging click re-reads only its own section.
+SECTIONS = {
+    "members-section": ("members", _members_context),
+    "contacts-section": ("contacts", _contacts_context),
+    "history-section": ("history", _history_context),
+    "subscriptions-section": ("subscriptions", _subscriptions_context),
+}
+
+
+@require_GET
+def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = queries.customer_get(request.user, pk)
+    target = request.htmx.target if _partial_request(request) else None
+    if target in SECTIONS:
+        name, build = SECTIONS[target]
+        return render(request, f"customers/detail.html#{name}", {"customer": customer, **build(request, customer)})
+    context: dict[str, Any] = {
+        "customer": customer,
+        "hierarchy": queries.customer_hierarchy(request.user, customer),
+        "member_summary": queries.member_summary(customer),
+        "competitors": list(queries.competitors_of(request.user, customer.pk)[:SIDE_LIST_LIMIT]),
+        "affiliations": list(queries.affiliations_of(request.user, customer.pk)[:SIDE_LIST_LIMIT]),
+        "grade_changes": list(queries.grade_history(request.user, customer.pk)[:SIDE_LIST_LIMIT]),
+    }
+    for _name, build in SECTIONS.values():
+        context.update(build(request, customer))
+    return render(request, "customers/detail.html", context)
+
+
+# --- customer forms ---------------------------------------------------------------------------------
+def customer_create(request: HttpRequest) -> HttpResponse:
+    services.require_edit(request.user)
+    form = CustomerForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = services.customer_create(actor=request.user, **form.service_kwargs())
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Customer %(name)s created.") % {"name": customer.name})
+            return redirect("customers:detail", pk=customer.pk)
+    return render(request, "customers/customer_form.html", {"form": form, "customer": None})
+
+
+def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    services.require_edit(request.user)
+    customer = queries.customer_get(request.user, pk)
+    form = CustomerForm(request.POST or None, instance=customer, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.customer_update(actor=request.user, customer=customer, **form.service_kwargs())
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Changes to %(name)s saved.") % {"name": customer.name})
+            return redirect("customers:detail", pk=customer.pk)
+    return render(request, "customers/customer_form.html", {"form": form, "customer": customer})
+
+
+def _simple_form_page(request, *, title: str, customer: Customer, form, **extra) -> HttpResponse:
+    return render(request, "customers/simple_form.html", {"title": title, "customer": customer, "form": form, **extra})
+
+
+# --- contacts ---------------------------------------------------------------------------------------
+def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
+    services.require_edit(request.user)
+    customer = queries.customer_get(request.user, pk)
+    form = ContactForm(request.POST or None)
+    dates = ContactDateFormSet(request.POST or None, prefix="dates")
+    if request.method == "POST" and form.is_valid() and dates.is_valid():
+        try:
+            services.contact_create(
+                actor=request.user, customer=customer, dates=dates_from(dates), **form.service_data()
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Contact added."))
+            return redirect(f"{customer_url(customer)}#contacts-section")
+    return render(
+        request,
+        "customers/contact_form.html",
+        {"form": form, "dates": dates, "customer": customer, "title": _("Add a contact")},
+    )
+
+
+def contact_edit(request: HttpRequest, contact_pk: int) -> HttpResponse:
+    services.require_edit(request.user)
+    contact = queries.contact_get(request.user, contact_pk)
+    customer = contact.customer
+    initial_dates = [{"label": d.label, "date": d.date} for d in contact.dates.all()]
+    form = ContactForm(request.POST or None, instance=contact)
+    dates = ContactDateFormSet(request.POST or None, prefix="dates", initial=initial_dates)
+    if request.method == "POST" and form.is_valid() and dates.is_valid():
+        try:
+            services.contact_update(actor=request.user, contact=contact, **form.service_data(only_changed=True))
+            services.contact_set_dates(actor=request.user, contact=contact, dates=dates_from(dates))
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Contact saved."))
+            return redirect(f"{customer_url(customer)}#contacts-section")
+    return render(
+        request,
+        "customers/contact_form.html",
+        {"form": form, "dates": dates, "customer": customer, "contact": contact, "title": _("Edit contact")},
+    )
+
+
+def contact_delete(request: HttpRequest, contact_pk: int) -> HttpResponse:
+    """Delete a contact's personal data (e.g. at the person's request, PIPL), after a confirmation."""
+    services.require_edit(request.user)
+    contact = queries.contact_get(request.user, contact_pk)
+    customer = contact.customer
+    if request.method == "POST":
+        services.contact_delete(actor=request.user, contact=contact)
+        messages.success(request, _("Contact %(name)s deleted.") % {"name": contact.name})
+        return redirect(f"{customer_url(customer)}#contacts-section")
+    return render(request, "customers/contact_confirm_delete.html", {"contact": contact, "customer": customer})
+
+
+@require_POST
+def contact_reveal(request: HttpRequest, contact_pk: int) -> HttpResponse:
+    contact = queries.contact_get(request.user, contact_pk)
+    mobile = services.contact_reveal_mobile(actor=request.user, contact=contact)
+    return _revealed(mobile)
+
+
+def _revealed(number: str) -> HttpResponse:
+    return HttpResponse(format_html('<span class="phone revealed" data-testid="revealed">{}</span>', number))
+
+
+# --- members ----------------------------------------------------------------------------------------
+def member_add(request: HttpRequest, pk: int) -> HttpResponse:
+    services.require_edit(request.user)
+    customer = queries.customer_get(request.user, pk)
+    form = MemberForm(request.POST or None, adding=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.member_add(actor=request.user, customer=customer, **form.service_data())
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Member added."))
+            return redirect(f"{customer_url(customer)}#members-section")
+    return _simple_form_page(request, title=_("Add a member"), customer=customer, form=form)
+
+
+def member_edit(request: HttpRequest, member_pk: int) -> HttpResponse:
+    services.require_edit(request.user)
+    member = queries.member_get(request.user, member_pk)
+    customer = member.customer
+    form = MemberForm(request.POST or None, instance=member)
+    form.fields["phone"].required = False
+    if request.method == "POST" and form.is_valid():
+        data = form.service_data(only_changed=True)
+        if not data.get("phone"):
+            data.pop("phone", None)  # left empty: keep the number
+        try:
+            services.member_update(actor=request.user, member=member, **data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Member saved."))
+            return redirect(f"{customer_url(customer)}#members-section")
+    if not form.is_bound:
+        # The number is personal data: the edit form starts masked; typing a new one replaces it.
+        form.initial["phone"] = ""
+        form.fields["phone"].widget.attrs["placeholder"] = mask_mobile(member.phone)
+    return _simple_form_page(request, title=_("Edit member"), customer=customer, form=form)
+
+
+def members_bulk_add(request: HttpRequest, pk: int) -> HttpResponse:
+    services.require_edit(request.user)
+    customer = queries.customer_get(request.user, pk)
+    form = MembersBulkAddForm(request.POST or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        result = services.members_bulk_add(
+            actor=request.user,
+            customer=customer,
+            rows=form.parsed_rows(),
+            all_or_nothing=form.cleaned_data["all_or_nothing"],
+        )
+        if result.ok:
+            messages.success(request, _("%(n)d members added.") % {"n": result.done})
+            return redirect(f"{customer_url(customer)}#members-section")
+    return render(
+        request,
+        "customers/members_bulk.html",
+        {"form": form, "customer": customer, "result": result, "rows": _error_rows(result), "adding": True},
+    )
+
+
+def members_bulk_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    services.require_edit(request.user)
+    customer = queries.customer_get(request.user, pk)
+    form = MembersBulkRemoveForm(request.POST or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        result = services.members_bulk_remove(
+            actor=request.user,
+            customer=customer,
+            phones=form.phone_list(),
+            left_on=form.cleaned_data["left_on"],
+            all_or_nothing=form.cleaned_data["all_or_nothing"],
+        )
+        if result.ok:
+            messages.success(request, _("%(n)d members marked as left.") % {"n": result.done})
+            return redirect(f"{customer_url(customer)}#members-section")
+    return render(
+        request,
+        "customers/members_bulk.html",
+        {"form": form, "customer": customer, "result": result, "rows": _error_rows(result), "adding": False},
+    )
+
+
+def _error_rows(result) -> list[dict]:
+    """One line per (row, field, message) for the error table."""
+    if result is None:
+        return []
+    labels = {f.name: f.verbose_name for f in apps.get_model("customers.Member")._meta.get_fields() if f.concrete}
+    return [
+        {"row": e["row"], "phone": e["phone"], "field": str(labels.get(name, name)), "message": message}
+        for e in result.errors
+        for name, messages_ in e["errors"].items()
+        for message in messages_
+    ]
+
+
+@require_POST
+def member_reveal(request: HttpRequest, member_pk: int) -> HttpResponse:
+    member = queries.member_get(request.user, member_pk)
+    return _revealed(services.member_reveal_phone(actor=request.user, member=member))
+
+
+# --- competitors and affiliations -------------------------------------------------------------------
+def competitor_edit(request: HttpRequest, pk: int | None = None, presence_pk: int | None = None) -> HttpResponse:
+    services.require_edit(request.user)
+    presence = queries.competitor_get(request.user, presence_pk) if presence_pk else None
+    customer = presence.customer if presence else queries.customer_get(request.user, pk)
+    form = CompetitorForm(request.POST or None, instance=presence)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.competitor_save(actor=request.user, customer=customer, presence=presence, **form.service_data())
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Competitor information saved."))
+            return redirect(f"{customer_url(customer)}#competitors-section")
+    title = _("Edit competitor presence") if presence else _("Add competitor presence")
+    return _simple_form_page(request, title=title, customer=customer, form=form)
+
+
+def affiliation_create(request: HttpRequest, pk: int) -> HttpResponse:
+    services.require_edit(request.user)
+    customer = queries.customer_get(request.user, pk)
+    form = AffiliationForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.affiliation_create(
+                actor=request.user, customer=customer, related=form.related, **form.service_data()
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Affiliation recorded."))
+            return redirect(f"{customer_url(customer)}#affiliations-section")
+    return _simple_form_page(request, title=_("Add an affiliation"), customer=customer, form=form)
+
+
+@require_POST
+def affiliation_delete(request: HttpRequest, affiliation_pk: int) -> HttpResponse:
+    affiliation = queries.affiliation_get(request.user, affiliation_pk)
+    customer = affiliation.customer
+    services.affiliation_delete(actor=request.user, affiliation=affiliation)
+    messages.success(request, _("Affiliation removed."))
+    return redirect(f"{customer_url(customer)}#affiliations-section")
+
+
+def customer_url(customer: Customer) -> str:
+    return reverse("customers:detail", args=[customer.pk])
