@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from jiketong.core.audit import changed, record, snapshot
 from jiketong.core.models import AuditAction
 from jiketong.core.money import yuan
-from jiketong.customers.services import require_edit
+from jiketong.customers.services import require_edit, require_scope
 from jiketong.org.models import Role, can
 
 from .models import Product, Subscription
@@ -70,6 +70,7 @@ def subscription_create(
     **fields,
 ) -> Subscription:
     require_edit(actor)
+    require_scope(actor, customer.pk)
     price, discount = price_and_discount(product, contracted_price, discount_pct)
     subscription = Subscription(
         customer=customer, product=product, start_on=start_on, contracted_price=price, discount_pct=discount, **fields
@@ -94,6 +95,7 @@ def subscription_create(
 @transaction.atomic
 def subscription_update(*, actor, subscription: Subscription, **fields) -> Subscription:
     require_edit(actor)
+    require_scope(actor, subscription.customer_id)
     subscription = Subscription.objects.select_for_update().select_related("product").get(pk=subscription.pk)
     before = snapshot(subscription, SUBSCRIPTION_FIELDS)
     unknown = set(fields) - set(SUBSCRIPTION_FIELDS)

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils.translation import gettext as _
 
 from jiketong.core.audit import changed, record, snapshot
@@ -95,6 +96,12 @@ def _check_people(actor, customer: Customer, before: dict | None) -> None:
         raise ValidationError(errors)
 
 
+def require_scope(actor, customer_id: int | None) -> None:
+    """Writes reach only customers the actor may see; any other answers like a missing one (404)."""
+    if not Customer.objects.filter(pk=customer_id).filter(customer_scope(actor)).exists():
+        raise Http404(_("No such customer."))
+
+
 def _check_in_scope(actor, customer: Customer) -> None:
     """A write must leave the record where the actor can still see it (NetBox's restrict-after-save)."""
     if not Customer.objects.filter(pk=customer.pk).filter(customer_scope(actor)).exists():
@@ -109,8 +116,8 @@ def _normalise(fields: dict[str, Any]) -> dict[str, Any]:
             fields["uscc"] = normalize_uscc(fields["uscc"])
         except ValidationError as exc:
             raise ValidationError({"uscc": exc.messages}) from exc
-    else:
-        fields["uscc"] = None if "uscc" in fields else fields.get("uscc")
+    elif "uscc" in fields:
+        fields["uscc"] = None  # blank is "unknown", and many customers may lack a code
     for name in ("name", "short_name", "address"):
         if isinstance(fields.get(name), str):
             fields[name] = " ".join(fields[name].split())
@@ -188,6 +195,7 @@ def customer_update(
     owner or backup is audited as a change of ownership."""
     require_edit(actor)
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    require_scope(actor, customer.pk)
     fields = _normalise(fields)
     unknown = set(fields) - set(CUSTOMER_FIELDS)
     if unknown:
@@ -210,7 +218,7 @@ def customer_update(
     _check_people(actor, customer, before=before)
     _save_unique(customer.save)
     if parent is not UNSET:
-        _move(customer, parent)
+        _move(actor, customer, parent)
     _check_in_scope(actor, customer)
     old, new = changed(before, snapshot(customer, CUSTOMER_FIELDS))
     if old or new:
@@ -243,7 +251,7 @@ def customer_update(
     return customer
 
 
-def _move(customer: Customer, parent: Customer | None) -> None:
+def _move(actor, customer: Customer, parent: Customer | None) -> None:
     current = customer.get_parent()
     if (current and current.pk) == (parent and parent.pk):
         return
@@ -255,7 +263,7 @@ def _move(customer: Customer, parent: Customer | None) -> None:
         Customer.objects.move(customer, parent, pos="last-child")
     customer.refresh_from_db()
     record(
-        actor=None,
+        actor=actor,
         action=AuditAction.UPDATE,
         target=customer,
         customer_id=customer.pk,
@@ -283,6 +291,7 @@ def _clean_contact(contact: Contact) -> None:
 @transaction.atomic
 def contact_create(*, actor, customer: Customer, dates: list[tuple[str, date]] = (), **fields) -> Contact:
     require_edit(actor)
+    require_scope(actor, customer.pk)
     contact = Contact(customer=customer, **fields)
     _clean_contact(contact)
     contact.save()
@@ -301,6 +310,7 @@ def contact_create(*, actor, customer: Customer, dates: list[tuple[str, date]] =
 @transaction.atomic
 def contact_update(*, actor, contact: Contact, **fields) -> Contact:
     require_edit(actor)
+    require_scope(actor, contact.customer_id)
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
     before = snapshot(contact, CONTACT_FIELDS)
     for name, value in fields.items():
@@ -326,6 +336,7 @@ def contact_update(*, actor, contact: Contact, **fields) -> Contact:
 def contact_delete(*, actor, contact: Contact) -> None:
     """Delete a contact, e.g. on the person's request (PIPL). The audit keeps that it happened."""
     require_edit(actor)
+    require_scope(actor, contact.customer_id)
     record(
         actor=actor,
         action=AuditAction.DELETE,
@@ -345,6 +356,7 @@ def _require_reveal(actor) -> None:
 def contact_reveal_mobile(*, actor, contact: Contact) -> str:
     """The full mobile of a key person, for a role that needs it; every reveal is logged."""
     _require_reveal(actor)
+    require_scope(actor, contact.customer_id)
     record(
         actor=actor,
         action=AuditAction.REVEAL,
@@ -358,6 +370,7 @@ def contact_reveal_mobile(*, actor, contact: Contact) -> str:
 @transaction.atomic
 def member_reveal_phone(*, actor, member: Member) -> str:
     _require_reveal(actor)
+    require_scope(actor, member.customer_id)
     record(
         actor=actor, action=AuditAction.REVEAL, target=member, customer_id=member.customer_id, note=_("member number")
     )
@@ -411,6 +424,7 @@ def members_bulk_add(*, actor, customer: Customer, rows: list[dict], all_or_noth
     """Add many members at once. Every bad row is reported with its reasons; with `all_or_nothing`
     one bad row stops the whole batch, otherwise the good rows land."""
     require_edit(actor)
+    require_scope(actor, customer.pk)
     result = BulkResult()
     valid: list[tuple[int, Member]] = []
     seen: set[str] = set()
@@ -467,6 +481,7 @@ def members_bulk_remove(
 ) -> BulkResult:
     """Record that these numbers left the group on `left_on` (the history is kept, not deleted)."""
     require_edit(actor)
+    require_scope(actor, customer.pk)
     result = BulkResult()
     wanted: dict[str, int] = {}
     for number, raw in enumerate(phones, start=1):
@@ -520,6 +535,7 @@ def members_bulk_remove(
 @transaction.atomic
 def member_update(*, actor, member: Member, **fields) -> Member:
     require_edit(actor)
+    require_scope(actor, member.customer_id)
     member = Member.objects.select_for_update().get(pk=member.pk)
     before = snapshot(member, MEMBER_FIELDS)
     row = before | fields
@@ -553,6 +569,7 @@ def affiliation_create(
     *, actor, customer: Customer, related: Customer, kind: str, direction: str, note: str = ""
 ) -> Affiliation:
     require_edit(actor)
+    require_scope(actor, customer.pk)
     affiliation = Affiliation(customer=customer, related=related, kind=kind, direction=direction, note=note)
     affiliation.full_clean()
     affiliation.save()
@@ -569,6 +586,7 @@ def affiliation_create(
 @transaction.atomic
 def affiliation_delete(*, actor, affiliation: Affiliation) -> None:
     require_edit(actor)
+    require_scope(actor, affiliation.customer_id)
     record(
         actor=actor,
         action=AuditAction.DELETE,
@@ -587,6 +605,7 @@ def competitor_save(
     *, actor, customer: Customer, presence: CompetitorPresence | None = None, **fields
 ) -> CompetitorPresence:
     require_edit(actor)
+    require_scope(actor, customer.pk)
     presence = presence or CompetitorPresence(customer=customer)
     before = snapshot(presence, COMPETITOR_FIELDS) if presence.pk else {}
     for name, value in fields.items():
@@ -609,6 +628,7 @@ def competitor_save(
 def contact_set_dates(*, actor, contact: Contact, dates: list[tuple[str, date]]) -> None:
     """Replace a contact's important dates (other than the birthday) with `dates`; audited when they change."""
     require_edit(actor)
+    require_scope(actor, contact.customer_id)
     before = [(d.label, d.date.isoformat()) for d in contact.dates.all()]
     cleaned: list[ContactDate] = []
     for label, when in dates:
