@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from jiketong.api.base import ErrorOut, Page
@@ -103,7 +103,7 @@ def product_get(request, product_id: int):
 
 @router.post("/products", response={201: ProductOut, **ERRORS}, summary="Add a product (admins)")
 def product_create(request, payload: ProductIn):
-    return 201, product_save(actor=request.user, **payload.model_dump())
+    return Status(201, product_save(actor=request.user, **payload.model_dump()))
 
 
 @router.patch("/products/{product_id}", response={200: ProductOut, **ERRORS}, summary="Change a product (admins)")
@@ -224,7 +224,7 @@ def subscription_post(request, payload: SubscriptionIn):
         raise ValidationError({"members": [_("Members must belong to the subscribing customer.")]})
     data["product"] = _product(data["product"])
     subscription = subscription_create(actor=request.user, customer=customer, members=members, **data)
-    return 201, get_object_or_404(_subscriptions(request.user), pk=subscription.pk)
+    return Status(201, get_object_or_404(_subscriptions(request.user), pk=subscription.pk))
 
 
 @router.patch(

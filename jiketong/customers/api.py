@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from jiketong.api.base import ErrorOut, Page, with_parent_pk
@@ -198,7 +198,7 @@ def customer_list(request, filters: Query[CustomerFilterIn]):
 def customer_create(request, payload: CustomerIn):
     data = _related(request.user, payload.model_dump())
     customer = services.customer_create(actor=request.user, **data)
-    return 201, _detail(request.user, customer.pk)
+    return Status(201, _detail(request.user, customer.pk))
 
 
 @router.get("/customers/{customer_id}", response={200: CustomerDetailOut, **ERRORS}, summary="Get a customer")
@@ -364,7 +364,7 @@ def contact_create(request, customer_id: int, payload: ContactIn):
     data = payload.model_dump()
     dates = [(d["label"], d["date"]) for d in data.pop("dates")]
     contact = services.contact_create(actor=request.user, customer=customer, dates=dates, **data)
-    return 201, _contact(request.user, customer_id, contact.pk)
+    return Status(201, _contact(request.user, customer_id, contact.pk))
 
 
 @router.get(
@@ -391,7 +391,7 @@ def contact_patch(request, customer_id: int, contact_id: int, payload: ContactPa
 )
 def contact_delete(request, customer_id: int, contact_id: int):
     services.contact_delete(actor=request.user, contact=_contact(request.user, customer_id, contact_id))
-    return 204, None
+    return Status(204, None)
 
 
 @router.post(
@@ -504,7 +504,7 @@ def member_list(request, customer_id: int, filters: Query[MemberFilter]) -> Quer
 def member_create(request, customer_id: int, payload: MemberIn):
     customer = queries.customer_get(request.user, customer_id)
     member = services.member_add(actor=request.user, customer=customer, **payload.model_dump())
-    return 201, member
+    return Status(201, member)
 
 
 @router.post(
@@ -525,8 +525,10 @@ def member_bulk_add(request, customer_id: int, payload: BulkAddIn):
         all_or_nothing=payload.all_or_nothing,
     )
     if result.errors and payload.all_or_nothing:
-        return 400, {"detail": _("No member was added: fix the rows listed."), "added": 0, "errors": result.errors}
-    return 200, {"added": result.done, "errors": result.errors}
+        return Status(
+            400, {"detail": _("No member was added: fix the rows listed."), "added": 0, "errors": result.errors}
+        )
+    return Status(200, {"added": result.done, "errors": result.errors})
 
 
 @router.post(
@@ -545,8 +547,10 @@ def member_bulk_remove(request, customer_id: int, payload: BulkRemoveIn):
         all_or_nothing=payload.all_or_nothing,
     )
     if result.errors and payload.all_or_nothing:
-        return 400, {"detail": _("No member was removed: fix the rows listed."), "removed": 0, "errors": result.errors}
-    return 200, {"removed": result.done, "errors": result.errors}
+        return Status(
+            400, {"detail": _("No member was removed: fix the rows listed."), "removed": 0, "errors": result.errors}
+        )
+    return Status(200, {"removed": result.done, "errors": result.errors})
 
 
 @router.get("/customers/{customer_id}/members/{member_id}", response={200: MemberOut, **ERRORS}, summary="Get a member")

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from jiketong.api.base import ErrorOut, Page, with_parent_pk
@@ -150,7 +150,7 @@ def staff_post(request, payload: StaffIn):
     data = payload.dict()
     data["org_unit"] = _org_unit(data["org_unit"])
     staff = staff_create(actor=request.user, **data)
-    return 201, get_object_or_404(_staff(request.user), pk=staff.pk)
+    return Status(201, get_object_or_404(_staff(request.user), pk=staff.pk))
 
 
 @router.patch("/staff/{staff_id}", response={200: StaffOut, **ERRORS}, summary="Change a staff member (admins)")
