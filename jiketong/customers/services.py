@@ -252,7 +252,7 @@ def customer_update(
 
 
 def _move(actor, customer: Customer, parent: Customer | None) -> None:
-    current = customer.get_parent()
+    current = Customer.objects.get_parent(customer)
     if (current and current.pk) == (parent and parent.pk):
         return
     if parent is not None and (parent.pk == customer.pk or parent.path.startswith(customer.path)):
