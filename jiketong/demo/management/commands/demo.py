@@ -1,0 +1,74 @@
+"""`python -m jiketong demo`: load deterministic demo data and print the demo logins."""
+
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from jiketong.demo import generator
+from jiketong.demo.generator import DEMO_PASSWORD, demo_logins, generate, is_empty
+
+URL = "http://127.0.0.1:8000/"
+
+
+class Command(BaseCommand):
+    help = _("Generate demo data: org tree, staff with one login per role, catalog and group customers.")
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--groups", type=int, default=300, help=_("Number of group customers (default 300)."))
+        parser.add_argument("--seed", type=int, default=2026, help=_("Random seed; the same seed gives the same data."))
+        mode = parser.add_mutually_exclusive_group()
+        mode.add_argument(
+            "--if-empty", action="store_true", help=_("Do nothing but print the logins if data already exists.")
+        )
+        mode.add_argument(
+            "--reset", action="store_true", help=_("Delete existing customers, staff, users and org units first.")
+        )
+
+    def handle(self, *args, groups: int, seed: int, if_empty: bool, reset: bool, **options) -> None:
+        if groups < 1:
+            raise CommandError(_("--groups must be at least 1."))
+        if not is_empty():
+            if if_empty:
+                self.stdout.write(_("Demo data already present; nothing generated."))
+                self.print_logins()
+                return
+            if not reset:
+                raise CommandError(
+                    _("The database already holds data. Use --reset to replace it, or --if-empty to keep it.")
+                )
+            self.stdout.write(_("Deleting existing data…"))
+            generator.reset()
+        started = time.monotonic()
+        progress = self.stdout.write if groups >= 20000 else None
+        counts = generate(groups=groups, seed=seed, progress=progress)
+        elapsed = time.monotonic() - started
+        total = sum(counts.values())
+        self.stdout.write(
+            _("Generated %(groups)s group customers, %(rows)s rows in %(seconds).1f s (%(rate)s rows/s).")
+            % {
+                "groups": f"{groups:,}",
+                "rows": f"{total:,}",
+                "seconds": elapsed,
+                "rate": f"{total / elapsed:,.0f}",
+            }
+        )
+        self.stdout.write(", ".join(f"{table} {count:,}" for table, count in counts.items()))
+        self.print_logins()
+
+    def print_logins(self) -> None:
+        rows = [(_("Username"), _("Role"), _("Org unit"), _("Password"))]
+        rows += [(username, role, unit, DEMO_PASSWORD) for username, role, unit in demo_logins()]
+        widths = [max(_width(row[i]) for row in rows) for i in range(4)]
+        self.stdout.write("")
+        for row in rows:
+            self.stdout.write(
+                "  ".join(cell + " " * (width - _width(cell)) for cell, width in zip(row, widths, strict=True))
+            )
+        self.stdout.write("")
+        self.stdout.write(_("Open %(url)s and log in with one of the accounts above.") % {"url": URL})
+
+
+def _width(text: str) -> int:
+    """Display width: CJK characters take two columns."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(text))
