@@ -33,6 +33,9 @@ def price_and_discount(product: Product, price: Decimal | None, discount: Decima
     """Fill whichever of contracted price and discount is missing from the other and the standard price.
     When both are given they must agree (to the cent)."""
     standard = product.standard_price
+    # Normalise to the stored precision so the audit shows what the database keeps (10 → 10.00).
+    price = None if price is None else yuan(price)
+    discount = None if discount is None else Decimal(discount).quantize(Decimal("0.01"))
     if price is None and discount is None:
         return standard, Decimal("0.00")
     if price is None:
