@@ -180,7 +180,7 @@ def test_list_queries_do_not_grow_with_rows(cast, api_as, django_assert_max_num_
     for n in range(rows):
         make_customer(org_unit=cast.org["440106"], owner=cast.alice, parent=parent if n % 2 else None)
     client = api_as(cast.alice)
-    # token, staff + roles, count, page (parent ids come from a subquery in the same statement).
+    # token (+ its last-used stamp), staff + roles, count, page (parent ids: a subquery in the same statement).
     with django_assert_max_num_queries(6):
         response = client.api_get("/customers", limit=200)
     assert response.json()["count"] == rows + 2
