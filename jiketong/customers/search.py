@@ -5,6 +5,7 @@ Users search by name, short name, USCC, customer number or pinyin — full (guan
 reading's initials, so whichever the user has in mind finds the customer.
 """
 
+from functools import lru_cache
 from itertools import product
 
 from pypinyin import Style, lazy_pinyin, pinyin
@@ -22,15 +23,18 @@ def _keep(chars: str) -> list[str]:
     return [c.lower() for c in chars]
 
 
+@lru_cache(maxsize=20_000)
+def _char_initials(ch: str) -> tuple[str, ...]:
+    """Initials of every reading of one character; cached because bulk loads ask for the same few thousand."""
+    return tuple(sorted({r.lower() for r in pinyin(ch, style=Style.FIRST_LETTER, heteronym=True, errors=_keep)[0]}))
+
+
 def initials_variants(text: str) -> list[str]:
     """Every plausible string of pinyin initials for `text`, the phrase-aware reading first."""
     text = "".join(text.split())
     default = "".join(lazy_pinyin(text, style=Style.FIRST_LETTER, errors=_keep)).lower()
     # Character by character: for a known phrase pypinyin would return only the phrase's reading.
-    choices = [
-        sorted({r.lower() for r in pinyin(ch, style=Style.FIRST_LETTER, heteronym=True, errors=_keep)[0]})
-        for ch in text
-    ]
+    choices = [_char_initials(ch) for ch in text]
     variants = {default}
     count = 1
     for c in choices:
