@@ -29,10 +29,11 @@ def _char_initials(ch: str) -> tuple[str, ...]:
     return tuple(sorted({r.lower() for r in pinyin(ch, style=Style.FIRST_LETTER, heteronym=True, errors=_keep)[0]}))
 
 
-def initials_variants(text: str) -> list[str]:
+def initials_variants(text: str, syllables: list[str] | None = None) -> list[str]:
     """Every plausible string of pinyin initials for `text`, the phrase-aware reading first."""
     text = "".join(text.split())
-    default = "".join(lazy_pinyin(text, style=Style.FIRST_LETTER, errors=_keep)).lower()
+    syllables = syllables if syllables is not None else lazy_pinyin(text, errors=_keep)
+    default = "".join(s[:1] for s in syllables).lower()
     # Character by character: for a known phrase pypinyin would return only the phrase's reading.
     choices = [_char_initials(ch) for ch in text]
     variants = {default}
@@ -53,6 +54,7 @@ def initials_variants(text: str) -> list[str]:
 def build_search_text(*, name: str, short_name: str = "", number: str | None = "", uscc: str | None = "") -> str:
     parts = [normalize_query(name), normalize_query(short_name), (number or "").lower(), (uscc or "").lower()]
     for text in filter(None, (name, short_name)):
-        parts.append("".join(lazy_pinyin("".join(text.split()))).lower())
-        parts.extend(initials_variants(text))
+        syllables = lazy_pinyin("".join(text.split()), errors=_keep)
+        parts.append("".join(syllables).lower())
+        parts.extend(initials_variants(text, syllables))
     return " ".join(dict.fromkeys(p for p in parts if p))
