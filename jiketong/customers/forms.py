@@ -66,7 +66,8 @@ class BootstrapMixin:
                 css = "form-select"
             else:
                 css = "form-control"
-            if self.is_bound and name in self.errors:
+            # _errors, not errors: reading `errors` here would validate the form before __init__ is done.
+            if self._errors and name in self._errors:
                 css += " is-invalid"
             widget.attrs["class"] = css
 
