@@ -64,7 +64,13 @@ def test_manager_sees_list_and_own_customer(cast, client_as):
 
 @pytest.mark.parametrize(
     "route",
-    ["customers:detail", "customers:edit", "customers:contact_create", "customers:member_add", "customers:members_bulk_add"],
+    [
+        "customers:detail",
+        "customers:edit",
+        "customers:contact_create",
+        "customers:member_add",
+        "customers:members_bulk_add",
+    ],
 )
 def test_manager_gets_404_for_other_managers_customer(cast, client_as, route):
     response = client_as(cast.alice).get(reverse(route, args=[cast.bob_customer.pk]))
@@ -78,7 +84,9 @@ def test_supervisor_in_other_province_gets_404(cast, client_as):
 
 def test_contact_and_member_pages_are_scoped(cast, client_as):
     contact = services.contact_create(actor=cast.bob.user, customer=cast.bob_customer, name="张三", mobile=MOBILE)
-    member = services.member_add(actor=cast.bob.user, customer=cast.bob_customer, phone=MOBILE, joined_on=date(2024, 1, 1))
+    member = services.member_add(
+        actor=cast.bob.user, customer=cast.bob_customer, phone=MOBILE, joined_on=date(2024, 1, 1)
+    )
     alice = client_as(cast.alice)
     assert alice.get(reverse("customers:contact_edit", args=[contact.pk])).status_code == 404
     assert alice.post(reverse("customers:contact_reveal", args=[contact.pk])).status_code == 404
@@ -321,7 +329,9 @@ def test_contact_delete_asks_then_deletes_and_logs(cast, client_as):
 # --- members --------------------------------------------------------------------------------------------
 def test_bulk_add_reports_each_bad_row(cast, client_as):
     url = reverse("customers:members_bulk_add", args=[cast.alice_customer.pk])
-    rows = "13800000001,市场部,2024-01-01,group,on_net\n12345\n13800000002,,2024-01-01,统付,异网\n13800000003,,2024-13-01"
+    rows = (
+        "13800000001,市场部,2024-01-01,group,on_net\n12345\n13800000002,,2024-01-01,统付,异网\n13800000003,,2024-13-01"
+    )
     response = client_as(cast.alice).post(url, {"rows": rows, "joined_on": "2024-02-01", "all_or_nothing": "on"})
     assert response.status_code == 200
     errors = response.context["rows"]
@@ -350,7 +360,9 @@ def test_bulk_remove_marks_members_left(cast, client_as):
         all_or_nothing=True,
     )
     url = reverse("customers:members_bulk_remove", args=[cast.alice_customer.pk])
-    response = client_as(cast.alice).post(url, {"phones": "13800000001\n", "left_on": "2024-06-30", "all_or_nothing": "on"})
+    response = client_as(cast.alice).post(
+        url, {"phones": "13800000001\n", "left_on": "2024-06-30", "all_or_nothing": "on"}
+    )
     assert response.status_code == 302
     assert Member.objects.get(phone="13800000001").left_on == date(2024, 6, 30)
     html = client_as(cast.alice).get(detail_url(cast.alice_customer)).content.decode()
