@@ -218,7 +218,9 @@ def history_lines(user, events: list[AuditEvent]) -> list[HistoryLine]:
         for key, before, after in event.changes():
             field = _model_field(event.target_type, key)
             label = field.verbose_name if field is not None else EXTRA_LABELS.get(key, key)
-            changes.append(HistoryChange(str(label), _show(event, key, before, names), _show(event, key, after, names)))
+            change = HistoryChange(str(label), _show(event, key, before, names), _show(event, key, after, names))
+            if change.before != change.after:  # a created record's empty fields say nothing
+                changes.append(change)
         lines.append(HistoryLine(event, changes))
     return lines
 
