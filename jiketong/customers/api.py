@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
@@ -258,6 +258,14 @@ class HistoryOut(Schema):
         return obj.actor.username if obj.actor_id else None
 
     @staticmethod
+    def resolve_target_repr(obj: AuditEvent) -> str:
+        return _masked(obj.target_repr)
+
+    @staticmethod
+    def resolve_note(obj: AuditEvent) -> str:
+        return _masked(obj.note)
+
+    @staticmethod
     def resolve_before(obj: AuditEvent) -> dict | None:
         return _masked(obj.before)
 
@@ -266,11 +274,22 @@ class HistoryOut(Schema):
         return _masked(obj.after)
 
 
+class HistoryFilter(Schema):
+    action: str | None = Field(None, description="create, update, delete, grade, owner, reveal, …")
+    search: str | None = Field(None, description="Part of the record's name or the note.")
+
+
 @router.get("/customers/{customer_id}/history", response={200: list[HistoryOut], **ERRORS}, summary="Change history")
 @paginate(Page)
-def customer_history(request, customer_id: int):
+def customer_history(request, customer_id: int, filters: Query[HistoryFilter]):
     """Audit events about the customer and everything it owns, newest first."""
-    return queries.customer_history(request.user, customer_id)
+    events = queries.customer_history(request.user, customer_id)
+    if filters.action:
+        events = events.filter(action=filters.action)
+    if filters.search:
+        text = filters.search.strip()
+        events = events.filter(Q(target_repr__icontains=text) | Q(note__icontains=text))
+    return events
 
 
 # --- contacts ------------------------------------------------------------------------------------

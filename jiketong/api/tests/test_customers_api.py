@@ -352,3 +352,11 @@ def test_history_is_paged_newest_first(cast, api_as):
     body = client.api_get(f"/customers/{cast.alice_customer.pk}/history", limit=2).json()
     assert body["count"] == 4
     assert [i["after"]["note"] for i in body["items"]] == ["第2次拜访", "第1次拜访"]
+
+
+def test_history_filters_by_action_and_search(cast, api_as):
+    client = api_as(cast.carol)
+    client.patch_json(f"/customers/{cast.alice_customer.pk}", {"grade": "B2", "grade_reason": "扩容"})
+    url = f"/customers/{cast.alice_customer.pk}/history"
+    assert [e["action"] for e in client.api_get(url, action="grade").json()["items"]] == ["grade"]
+    assert [e["note"] for e in client.api_get(url, search="扩容").json()["items"]] == ["扩容"]
