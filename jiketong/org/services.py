@@ -33,7 +33,12 @@ def staff_create(
     mobile: str = "",
 ) -> Staff:
     """Open an account for a new colleague: the login, the staff record and the roles, in one step."""
+    require_admin(actor)
     errors = {}
+    try:
+        User.username_validator(username)
+    except ValidationError as exc:
+        errors["username"] = list(exc.messages)
     if User.objects.filter(username=username).exists():
         errors["username"] = [_("This username is already taken.")]
     unknown = set(roles) - {code for code, _label in Role.CHOICES}
@@ -71,6 +76,7 @@ def staff_create(
 def staff_deactivate(*, actor, staff: Staff, left_on=None) -> Staff:
     """Close a leaver's account. Their sessions die at once (the auth backend refuses inactive users
     on every request) and their API tokens are deleted."""
+    require_admin(actor)
     user = staff.user
     user.is_active = False
     user.save(update_fields=["is_active"])
