@@ -7,6 +7,12 @@ from jiketong import testing
 from jiketong.org.models import Role
 
 
+@pytest.fixture(autouse=True)
+def fast_argon2(settings):
+    """Still argon2 (tests check the algorithm), with the cost turned down: the cast hashes eight passwords."""
+    settings.PASSWORD_HASHERS = ["jiketong.testing.FastArgon2Hasher"]
+
+
 @pytest.fixture
 def org(db):
     return testing.make_org_tree()

@@ -16,6 +16,7 @@ import itertools
 from datetime import date
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import Argon2PasswordHasher
 
 from jiketong.core.validators import uscc_check_digit
 from jiketong.customers.models import Customer, CustomerType, Grade, LifecycleStatus
@@ -23,6 +24,15 @@ from jiketong.customers.services import customer_create
 from jiketong.org.models import OrgLevel, OrgUnit, Staff
 
 User = get_user_model()
+
+
+class FastArgon2Hasher(Argon2PasswordHasher):
+    """argon2 at the lowest cost, for tests only."""
+
+    time_cost = 1
+    memory_cost = 64
+    parallelism = 1
+
 PASSWORD = "Jkt-test-2026!"
 _counter = itertools.count(1)
 
