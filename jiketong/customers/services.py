@@ -92,6 +92,13 @@ def _check_people(actor, customer: Customer, before: dict | None) -> None:
         new = getattr(customer, f"{name}_id")
         if before is not None and old != new and not can(actor, ASSIGN_ROLES):
             errors.setdefault(name, []).append(_("Only a supervisor can change the customer's managers."))
+    if before is None and customer.owner_id not in (None, actor.pk) and not can(actor, ASSIGN_ROLES):
+        errors.setdefault("owner", []).append(_("Only a supervisor can give a customer to another manager."))
+    if customer.owner_id and customer.owner_id == customer.backup_owner_id:
+        # The model constraint says the same, but on no field; here it lands next to the backup.
+        errors.setdefault("backup_owner", []).append(
+            _("The backup manager must be someone other than the customer manager.")
+        )
     if errors:
         raise ValidationError(errors)
 
@@ -153,8 +160,8 @@ def customer_create(*, actor, parent: Customer | None = None, grade_reason: str 
     customer.search_text = build_search_text(
         name=customer.name, short_name=customer.short_name, number=customer.number, uscc=customer.uscc
     )
-    _full_clean(customer, exclude=TREE_FIELDS)
     _check_people(actor, customer, before=None)
+    _full_clean(customer, exclude=TREE_FIELDS)
     if parent is not None:
         customer = _save_unique(lambda: Customer.objects.add_child(parent, instance=customer))
     else:
@@ -214,8 +221,8 @@ def customer_update(
     customer.search_text = build_search_text(
         name=customer.name, short_name=customer.short_name, number=customer.number, uscc=customer.uscc
     )
-    _full_clean(customer, exclude=TREE_FIELDS)
     _check_people(actor, customer, before=before)
+    _full_clean(customer, exclude=TREE_FIELDS)
     _save_unique(customer.save)
     if parent is not UNSET:
         _move(actor, customer, parent)

@@ -123,11 +123,6 @@ PERSONAS = list(PROBE)
 STAFF_PROBE = {"alice": "dave", "bob": "dave", "ivan": "dave", "carol": "dave", "dave": "alice", "grace": "dave"}
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world(cast):
     cast.hangzhou_unit = testing.make_customer(

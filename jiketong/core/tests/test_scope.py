@@ -46,12 +46,6 @@ SCOPED = {
 }
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # Argon2 costs ~0.1 s per user and the cast has eight; these tests are not about passwords.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world(cast):
     """One of every scoped record for each of the cast's customers."""

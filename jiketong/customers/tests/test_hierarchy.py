@@ -17,11 +17,6 @@ def english():
         yield
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def group(cast):
     """中国测试集团: HQ in 天河 (Alice) with a unit in 天河 (Alice), one in 西湖 (Zhejiang, nobody's),

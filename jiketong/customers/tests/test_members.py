@@ -28,11 +28,6 @@ def english():
         yield
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def add(cast, **fields):
     return member_add(actor=cast.alice.user, customer=cast.alice_customer, **({"joined_on": JAN} | fields))
 

@@ -8,11 +8,6 @@ from jiketong.customers.search import build_search_text, initials_variants
 from jiketong.customers.services import customer_update
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def found(user, text) -> set[str]:
     _filter, rows = customer_list(user, {"search": text})
     return {c.name for c in rows}

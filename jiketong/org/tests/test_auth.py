@@ -18,13 +18,6 @@ IP_A, IP_B = "10.1.1.1", "10.2.2.2"
 CONFIGURED_HASHERS = list(settings.PASSWORD_HASHERS)
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # Argon2 costs ~0.1 s per hash; the cast has eight users and every log-in checks one. The argon2
-    # test below puts the configured hashers back.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def log_in(client, username, password=testing.PASSWORD, ip=IP_A):
     return client.post(LOGIN, {"username": username, "password": password}, REMOTE_ADDR=ip)
 
