@@ -112,6 +112,18 @@ def test_contact_patch_and_delete_are_audited(cast, api_as, key_person):
     assert history[0]["before"]["email"] == "z***@gzmtr.example.cn"
 
 
+def test_contact_patch_replaces_dates_atomically(cast, api_as, key_person):
+    client = api_as(cast.alice)
+    url = contacts_url(cast.alice_customer, key_person)
+    response = client.patch_json(url, {"dates": [{"label": "结婚纪念日", "date": "2001-05-20"}]})
+    assert response.status_code == 200, response.content
+    assert response.json()["dates"] == [{"label": "结婚纪念日", "date": "2001-05-20"}]
+    # A bad mobile rejects the whole change: the dates stay as they were.
+    response = client.patch_json(url, {"mobile": "123", "dates": []})
+    assert response.status_code == 400 and set(response.json()["errors"]) == {"mobile"}
+    assert client.api_get(url).json()["dates"] == [{"label": "结婚纪念日", "date": "2001-05-20"}]
+
+
 def test_contact_reveal_returns_full_number_and_is_logged(cast, api_as, key_person):
     response = api_as(cast.alice).post_json(contacts_url(cast.alice_customer, key_person, "reveal"))
     assert response.status_code == 200
