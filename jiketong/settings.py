@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_filters",
+    "ninja",  # serves its bundled Swagger UI for /api/v1/docs (no CDN on an intranet)
     "django_htmx",
     "template_partials",
     "treebeard",
