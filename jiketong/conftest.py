@@ -2,6 +2,7 @@
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from jiketong import testing
 from jiketong.org.models import Role
@@ -11,6 +12,17 @@ from jiketong.org.models import Role
 def fast_argon2(settings):
     """Still argon2 (tests check the algorithm), with the cost turned down: the cast hashes eight passwords."""
     settings.PASSWORD_HASHERS = ["jiketong.testing.FastArgon2Hasher"]
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Code called straight from a test speaks English, so service and validator tests assert the msgids.
+
+    Requests through the test client still go through LocaleMiddleware and get Chinese (the default) unless
+    they send Accept-Language; core/tests/test_i18n.py checks that side.
+    """
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
 from jiketong.core.models import TimeStampedModel
@@ -296,7 +297,7 @@ class Contact(TimeStampedModel):
     customer = models.ForeignKey(
         Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contacts"
     )
-    name = models.CharField(_("name"), max_length=40)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=40)
     title = models.CharField(_("title"), max_length=40, blank=True)
     department = models.CharField(_("department"), max_length=60, blank=True)
     decision_role = models.CharField(_("decision role"), max_length=12, choices=DecisionRole.choices, blank=True)

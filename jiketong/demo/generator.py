@@ -22,6 +22,7 @@ from django.core.management.color import no_style
 from django.db import connection, models, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext
 from pypinyin import lazy_pinyin
 
 from jiketong.catalog.models import BillingUnit, Product, Subscription, SubscriptionStatus
@@ -811,7 +812,7 @@ def generate(*, groups: int, seed: int, progress: Callable[[str], None] | None =
 
 def demo_logins() -> list[tuple[str, str, str]]:
     """(username, role, org unit) of the named demo logins that exist."""
-    labels = dict(Role.CHOICES) | {"superuser": "superuser"}
+    labels = dict(Role.CHOICES) | {"superuser": gettext("Superuser")}
     units = dict(OrgUnit.objects.filter(code__in={d.org_code for d in DEMO_LOGINS}).values_list("code", "name"))
     existing = set(
         User.objects.filter(username__in=[d.username for d in DEMO_LOGINS]).values_list("username", flat=True)

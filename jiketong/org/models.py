@@ -7,6 +7,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from treebeard.mp_tree import MP_Node
 
 from jiketong.core.models import TimeStampedModel
@@ -121,7 +122,7 @@ class Staff(TimeStampedModel):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, verbose_name=_("user"), primary_key=True, on_delete=models.CASCADE
     )
-    name = models.CharField(_("name"), max_length=40)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=40)
     org_unit = models.ForeignKey(OrgUnit, verbose_name=_("org unit"), on_delete=models.PROTECT, related_name="staff")
     rank = models.CharField(_("rank"), max_length=30, choices=Rank.choices, blank=True)
     roles = models.ManyToManyField(Role, verbose_name=_("roles"), related_name="staff")
