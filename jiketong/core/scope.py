@@ -8,6 +8,8 @@ Every scoped model reaches a customer, so every scoped read is `Model.objects.vi
 from django.db import models
 from django.db.models import Q
 
+from .trees import subtree
+
 NOTHING = Q(pk__in=[])
 
 
@@ -28,7 +30,7 @@ def customer_scope(user, prefix: str = "") -> Q:
     scope = NOTHING
     if roles & Role.SUBTREE_ROLES:
         # A subquery over the small org table keeps the customer side on its org_unit index.
-        units = OrgUnit.objects.filter(path__startswith=staff.org_unit.path).values("pk")
+        units = OrgUnit.objects.filter(subtree(staff.org_unit.path)).values("pk")
         scope |= Q(**{f"{prefix}org_unit__in": units})
     if roles & Role.PORTFOLIO_ROLES:
         scope |= Q(**{f"{prefix}owner": staff.pk}) | Q(**{f"{prefix}backup_owner": staff.pk})

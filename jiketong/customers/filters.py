@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from jiketong.core.trees import subtree
 from jiketong.org.models import OrgUnit, Staff
 
 from .models import Customer, CustomerType, Grade, Industry, LifecycleStatus
@@ -43,7 +44,7 @@ class CustomerFilter(django_filters.FilterSet):
         return search_customers(queryset, value)
 
     def filter_region(self, queryset, name, unit: OrgUnit):
-        return queryset.filter(org_unit__in=OrgUnit.objects.filter(path__startswith=unit.path).values("pk"))
+        return queryset.filter(org_unit__in=OrgUnit.objects.filter(subtree(unit.path)).values("pk"))
 
     def filter_grade(self, queryset, name, value):
         return queryset.filter(grade__startswith=value) if len(value) == 1 else queryset.filter(grade=value)
@@ -52,4 +53,4 @@ class CustomerFilter(django_filters.FilterSet):
         parent = Customer.objects.filter(pk=value).only("path", "depth").first()
         if parent is None:
             return queryset.none()
-        return queryset.filter(path__startswith=parent.path, depth=parent.depth + 1)
+        return queryset.filter(subtree(parent.path), depth=parent.depth + 1)

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from jiketong.core.trees import subtree
 from jiketong.org.models import OrgUnit, Role, Staff, can
 
 from . import queries
@@ -160,7 +161,7 @@ def _org_units_for(user):
     units = OrgUnit.objects.order_by("path")
     if user.is_superuser or staff is None or Role.ADMIN in staff.role_codes or staff.org_unit.is_root():
         return units
-    return units.filter(path__startswith=staff.org_unit.path[: OrgUnit.steplen * 2])
+    return units.filter(subtree(staff.org_unit.path[: OrgUnit.steplen * 2]))
 
 
 class ContactForm(BootstrapMixin, ServiceModelForm):

@@ -6,6 +6,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from jiketong.core.models import AuditEvent
+from jiketong.core.trees import subtree
 from jiketong.org.models import OrgUnit
 
 from .filters import CustomerFilter
@@ -51,20 +52,18 @@ def customer_hierarchy(user, customer: Customer, child_limit: int = 50) -> Hiera
         parent_path = customer.path[: (customer.depth - 1) * Customer.steplen]
         parent = customers_visible(user).filter(path=parent_path).first()
         parent_hidden = parent is None
-    subtree = Customer.objects.filter(path__startswith=customer.path, depth__gt=customer.depth)
+    units = Customer.objects.filter(subtree(customer.path), depth__gt=customer.depth)
     province_len = OrgUnit.steplen * 2
-    rollup = subtree.aggregate(
+    rollup = units.aggregate(
         units=Count("pk"),
         children=Count("pk", filter=Q(depth=customer.depth + 1)),
     )
     # Provinces of the whole group (this unit and every unit under it), for the cross-province flag.
-    provinces = (
-        Customer.objects.filter(path__startswith=customer.path).values_list("org_unit__path", flat=True).distinct()
-    )
+    provinces = Customer.objects.filter(subtree(customer.path)).values_list("org_unit__path", flat=True).distinct()
     province_count = len({path[:province_len] for path in provinces[:10000]})
     children = list(
         customers_visible(user)
-        .filter(path__startswith=customer.path, depth=customer.depth + 1)
+        .filter(subtree(customer.path), depth=customer.depth + 1)
         .select_related("org_unit")
         .order_by("name")[:child_limit]
     )
@@ -79,7 +78,7 @@ def customer_hierarchy(user, customer: Customer, child_limit: int = 50) -> Hiera
 
 
 def _visible_children_count(user, customer: Customer) -> int:
-    return customers_visible(user).filter(path__startswith=customer.path, depth=customer.depth + 1).count()
+    return customers_visible(user).filter(subtree(customer.path), depth=customer.depth + 1).count()
 
 
 @dataclass

@@ -8,6 +8,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from jiketong.api.base import ErrorOut, Page, with_parent_pk
+from jiketong.core.trees import subtree
 
 from .models import OrgUnit, Staff
 from .services import require_admin, staff_create, staff_deactivate, staff_update
@@ -52,7 +53,7 @@ def org_unit_list(request, filters: Query[OrgUnitFilter]):
         parent = OrgUnit.objects.filter(pk=filters.parent).only("path", "depth").first()
         if parent is None:
             return units.none()
-        units = units.filter(path__startswith=parent.path, depth=parent.depth + 1)
+        units = units.filter(subtree(parent.path), depth=parent.depth + 1)
     return units
 
 
@@ -130,7 +131,7 @@ def staff_list(request, filters: Query[StaffFilter]):
         staff = staff.filter(Q(name__icontains=text) | Q(user__username__icontains=text))
     if filters.org_unit is not None:
         unit = OrgUnit.objects.filter(pk=filters.org_unit).only("path").first()
-        staff = staff.filter(org_unit__path__startswith=unit.path) if unit else staff.none()
+        staff = staff.filter(subtree(unit.path, "org_unit__path")) if unit else staff.none()
     if filters.role:
         staff = staff.filter(roles__code=filters.role)
     if filters.is_active is not None:

@@ -11,6 +11,7 @@ from django.utils.translation import pgettext_lazy
 from treebeard.mp_tree import MP_Node
 
 from jiketong.core.models import TimeStampedModel
+from jiketong.core.trees import subtree
 
 
 class OrgLevel(models.TextChoices):
@@ -113,7 +114,7 @@ class StaffQuerySet(models.QuerySet):
         if staff is None or not staff.is_active:
             return self.none()
         province_path = staff.org_unit.path[: OrgUnit.steplen * 2]
-        return self.filter(org_unit__path__startswith=province_path)
+        return self.filter(subtree(province_path, "org_unit__path"))
 
 
 class Staff(TimeStampedModel):
