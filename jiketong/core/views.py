@@ -9,8 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from jiketong.customers import queries as customer_queries
+from jiketong.customers.history import history_lines
 from jiketong.customers.models import Grade, LifecycleStatus
-from jiketong.customers.views import history_lines
 from jiketong.org.models import Role, can
 
 from .models import AuditAction
