@@ -5,7 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from jiketong.core.trees import subtree
-from jiketong.org.models import OrgUnit, Staff
+from jiketong.org.models import OrgUnit, Role, Staff, staff_of
 
 from .models import Customer, CustomerType, Grade, Industry, LifecycleStatus
 from .search import normalize_query
@@ -38,7 +38,17 @@ class CustomerFilter(django_filters.FilterSet):
     def __init__(self, data=None, *args, user=None, **kwargs):
         super().__init__(data, *args, **kwargs)
         if user is not None:
-            self.filters["owner"].queryset = Staff.objects.visible_to(user).select_related("user")
+            # Choices a person can scan: managers of the user's own unit (its subtree for supervisors) and
+            # the regions of their province. HQ and admins get everything.
+            staff = staff_of(user)
+            home = "" if user.is_superuser or staff is None or Role.ADMIN in staff.role_codes else staff.org_unit.path
+            self.filters["owner"].queryset = (
+                Staff.objects.visible_to(user)
+                .filter(subtree(home, "org_unit__path"), roles__in=Role.PORTFOLIO_ROLES)
+                .distinct()
+                .order_by("name")
+            )
+            self.filters["region"].queryset = OrgUnit.objects.filter(subtree(home[: OrgUnit.steplen * 2]))
 
     def filter_search(self, queryset, name, value):
         return search_customers(queryset, value)
