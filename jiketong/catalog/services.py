@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from jiketong.core.audit import changed, record, snapshot
+from jiketong.core.audit import record, record_changes, snapshot
 from jiketong.core.models import AuditAction
 from jiketong.core.money import yuan
 from jiketong.customers.services import require_edit, require_scope
@@ -113,16 +113,13 @@ def subscription_update(*, actor, subscription: Subscription, **fields) -> Subsc
         )
     _validate(subscription)
     subscription.save()
-    old, new = changed(before, snapshot(subscription, SUBSCRIPTION_FIELDS))
-    if new:
-        record(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            target=subscription,
-            customer_id=subscription.customer_id,
-            before=old,
-            after=new,
-        )
+    record_changes(
+        actor=actor,
+        target=subscription,
+        customer_id=subscription.customer_id,
+        before=before,
+        after=snapshot(subscription, SUBSCRIPTION_FIELDS),
+    )
     return subscription
 
 
@@ -141,13 +138,7 @@ def product_save(*, actor, product: Product | None = None, **fields) -> Product:
         setattr(product, name, value)
     product.full_clean()
     product.save()
-    old, new = changed(before, snapshot(product, PRODUCT_FIELDS))
-    record(
-        actor=actor,
-        action=AuditAction.UPDATE if before else AuditAction.CREATE,
-        target=product,
-        customer_id=None,
-        before=old or None,
-        after=new,
+    record_changes(
+        actor=actor, target=product, customer_id=None, before=before, after=snapshot(product, PRODUCT_FIELDS)
     )
     return product

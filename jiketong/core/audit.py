@@ -58,6 +58,18 @@ def record(
     )
 
 
+def record_changes(
+    *, actor, target: models.Model, customer_id: int | None, before: dict, after: dict
+) -> AuditEvent | None:
+    """Audit a save with only the fields that changed (an empty `before` means the record is new);
+    a save that changed nothing leaves no event."""
+    old, new = changed(before, after)
+    if not new:
+        return None
+    action = AuditAction.UPDATE if before else AuditAction.CREATE
+    return record(actor=actor, action=action, target=target, customer_id=customer_id, before=old or None, after=new)
+
+
 def record_export(*, actor, what: str, count: int, filters: str = "") -> AuditEvent:
     """An export of records leaves the building: log who took how many of what, with which filters."""
     return AuditEvent.objects.create(

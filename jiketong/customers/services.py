@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from jiketong.core.audit import changed, record, snapshot
+from jiketong.core.audit import changed, record, record_changes, snapshot
 from jiketong.core.models import AuditAction
 from jiketong.core.scope import customer_scope
 from jiketong.core.validators import normalize_mobile, normalize_uscc
@@ -326,16 +326,13 @@ def contact_update(*, actor, contact: Contact, **fields) -> Contact:
         setattr(contact, name, value)
     _clean_contact(contact)
     contact.save()
-    old, new = changed(before, snapshot(contact, CONTACT_FIELDS))
-    if new:
-        record(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            target=contact,
-            customer_id=contact.customer_id,
-            before=old,
-            after=new,
-        )
+    record_changes(
+        actor=actor,
+        target=contact,
+        customer_id=contact.customer_id,
+        before=before,
+        after=snapshot(contact, CONTACT_FIELDS),
+    )
     return contact
 
 
@@ -557,16 +554,13 @@ def member_update(*, actor, member: Member, **fields) -> Member:
     ):
         raise ValidationError({"phone": [_("This number is already a current member of the group.")]})
     updated.save()
-    old, new = changed(before, snapshot(updated, MEMBER_FIELDS))
-    if new:
-        record(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            target=updated,
-            customer_id=member.customer_id,
-            before=old,
-            after=new,
-        )
+    record_changes(
+        actor=actor,
+        target=updated,
+        customer_id=member.customer_id,
+        before=before,
+        after=snapshot(updated, MEMBER_FIELDS),
+    )
     return updated
 
 
@@ -619,14 +613,12 @@ def competitor_save(
         setattr(presence, name, value)
     presence.full_clean()
     presence.save()
-    old, new = changed(before, snapshot(presence, COMPETITOR_FIELDS))
-    record(
+    record_changes(
         actor=actor,
-        action=AuditAction.UPDATE if before else AuditAction.CREATE,
         target=presence,
         customer_id=customer.pk,
-        before=old or None,
-        after=new,
+        before=before,
+        after=snapshot(presence, COMPETITOR_FIELDS),
     )
     return presence
 

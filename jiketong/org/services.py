@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiketong.core.audit import changed, record, snapshot
+from jiketong.core.audit import record, record_changes, snapshot
 from jiketong.core.models import AuditAction
 from jiketong.core.validators import normalize_mobile
 
@@ -164,7 +164,6 @@ def staff_update(*, actor, staff: Staff, **fields) -> Staff:
         staff.roles.set(roles)
         # role_codes is cached on the instance; the answer must show the roles just set.
         staff.__dict__.pop("role_codes", None)
-    old, new = changed(before, snapshot(staff, STAFF_AUDIT_FIELDS) | {"roles": sorted(staff.role_codes)})
-    if new:
-        record(actor=actor, action=AuditAction.UPDATE, target=staff, customer_id=None, before=old, after=new)
+    after = snapshot(staff, STAFF_AUDIT_FIELDS) | {"roles": sorted(staff.role_codes)}
+    record_changes(actor=actor, target=staff, customer_id=None, before=before, after=after)
     return staff
