@@ -316,48 +316,32 @@ def member_edit(request: HttpRequest, member_pk: int) -> HttpResponse:
 
 
 def members_bulk_add(request: HttpRequest, pk: int) -> HttpResponse:
-    services.require_edit(request.user)
-    customer = queries.customer_get(request.user, pk)
-    form = MembersBulkAddForm(request.POST or None)
-    result = None
-    if request.method == "POST" and form.is_valid():
-        result = services.members_bulk_add(
-            actor=request.user,
-            customer=customer,
-            rows=form.parsed_rows(),
-            all_or_nothing=form.cleaned_data["all_or_nothing"],
-        )
-        if result.ok:
-            messages.success(request, _("%(n)d members added.") % {"n": result.done})
-            return redirect(f"{customer_url(customer)}#members-section")
-    return render(
-        request,
-        "customers/members_bulk.html",
-        {"form": form, "customer": customer, "result": result, "rows": _error_rows(result), "adding": True},
-    )
+    return _members_bulk(request, pk, adding=True)
 
 
 def members_bulk_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    return _members_bulk(request, pk, adding=False)
+
+
+def _members_bulk(request: HttpRequest, pk: int, *, adding: bool) -> HttpResponse:
     services.require_edit(request.user)
     customer = queries.customer_get(request.user, pk)
-    form = MembersBulkRemoveForm(request.POST or None)
+    form = (MembersBulkAddForm if adding else MembersBulkRemoveForm)(request.POST or None)
     result = None
     if request.method == "POST" and form.is_valid():
-        result = services.members_bulk_remove(
-            actor=request.user,
-            customer=customer,
-            phones=form.phone_list(),
-            left_on=form.cleaned_data["left_on"],
-            all_or_nothing=form.cleaned_data["all_or_nothing"],
-        )
+        common = {"actor": request.user, "customer": customer, "all_or_nothing": form.cleaned_data["all_or_nothing"]}
+        if adding:
+            result = services.members_bulk_add(rows=form.parsed_rows(), **common)
+        else:
+            result = services.members_bulk_remove(
+                phones=form.phone_list(), left_on=form.cleaned_data["left_on"], **common
+            )
         if result.ok:
-            messages.success(request, _("%(n)d members marked as left.") % {"n": result.done})
+            done = _("%(n)d members added.") if adding else _("%(n)d members marked as left.")
+            messages.success(request, done % {"n": result.done})
             return redirect(f"{customer_url(customer)}#members-section")
-    return render(
-        request,
-        "customers/members_bulk.html",
-        {"form": form, "customer": customer, "result": result, "rows": _error_rows(result), "adding": False},
-    )
+    context = {"form": form, "customer": customer, "result": result, "rows": _error_rows(result), "adding": adding}
+    return render(request, "customers/members_bulk.html", context)
 
 
 def _error_rows(result) -> list[dict]:
