@@ -2,6 +2,7 @@
 
 import django_filters
 from django import forms
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from jiketong.core.trees import subtree
@@ -16,7 +17,12 @@ GRADE_FILTER_CHOICES = [("A", "A"), ("B", "B"), *Grade.choices]
 def search_customers(queryset, text: str):
     """Substring match on the search text: name, short name, USCC, number, pinyin and initials."""
     needle = normalize_query(text)
-    return queryset.filter(search_text__contains=needle) if needle else queryset
+    if not needle:
+        return queryset
+    # Ordered by an expression so that matches come from the trigram index and are then sorted: with a
+    # plain ORDER BY name ... LIMIT, PostgreSQL guesses a substring is common and walks the name index,
+    # testing every customer in scope (250 ms at 1M rows for a rare term).
+    return queryset.filter(search_text__contains=needle).order_by(Lower("name"), "id")
 
 
 class CustomerFilter(django_filters.FilterSet):
