@@ -11,6 +11,8 @@ from jiketong.org.models import OrgUnit, Role, Staff, staff_of
 from .models import Customer, CustomerType, Grade, Industry, LifecycleStatus
 from .search import normalize_query
 
+TRIGRAM = 3  # shortest search term a trigram index can serve
+
 GRADE_FILTER_CHOICES = [("A", "A"), ("B", "B"), *Grade.choices]
 
 
@@ -19,10 +21,14 @@ def search_customers(queryset, text: str):
     needle = normalize_query(text)
     if not needle:
         return queryset
-    # Ordered by an expression so that matches come from the trigram index and are then sorted: with a
-    # plain ORDER BY name ... LIMIT, PostgreSQL guesses a substring is common and walks the name index,
-    # testing every customer in scope (250 ms at 1M rows for a rare term).
-    return queryset.filter(search_text__contains=needle).order_by(Lower("name"), "id")
+    matches = queryset.filter(search_text__contains=needle)
+    if len(needle) < TRIGRAM:
+        # No trigram index can serve it; walking the name index finds a common term's first page soonest.
+        return matches
+    # Sorted by an expression so that PostgreSQL takes the matches from the trigram index and sorts them:
+    # with a plain ORDER BY name ... LIMIT it guesses a substring is common and walks the name index,
+    # testing every customer in scope (p95 255 ms at 1M rows for a province supervisor).
+    return matches.order_by(Lower("name"), "id")
 
 
 class CustomerFilter(django_filters.FilterSet):
