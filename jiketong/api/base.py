@@ -57,6 +57,15 @@ def with_parent_pk(queryset: QuerySet, steplen: int) -> QuerySet:
     return queryset.annotate(parent_pk=Subquery(parents))
 
 
+def referenced(queryset: QuerySet, pk: Any, field: str, message: str):
+    """The record a request body names by id, or a 400 on that field. The queryset is already scoped, so
+    an id the caller may not see is answered like one that does not exist."""
+    obj = queryset.filter(pk=pk).first()
+    if obj is None:
+        raise ValidationError({field: [message]})
+    return obj
+
+
 def _loc_to_field(loc: list[Any]) -> str:
     # pydantic locations look like ("body", "payload", "mobile") or ("query", "limit").
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "payload", "form")]

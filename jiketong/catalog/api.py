@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from jiketong.api.base import ErrorOut, Page
+from jiketong.api.base import ErrorOut, Page, referenced
 from jiketong.customers import queries as customer_queries
 from jiketong.customers.models import Member
 
@@ -185,10 +185,7 @@ def _subscriptions(user) -> QuerySet[Subscription]:
 
 
 def _product(product_id: int) -> Product:
-    product = Product.objects.filter(pk=product_id).first()
-    if product is None:
-        raise ValidationError({"product": [_("There is no product with this id.")]})
-    return product
+    return referenced(Product.objects.all(), product_id, "product", _("There is no product with this id."))
 
 
 @router.get("/subscriptions", response=list[SubscriptionOut], summary="List subscriptions")

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from jiketong.api.base import ErrorOut, Page, with_parent_pk
+from jiketong.api.base import ErrorOut, Page, referenced, with_parent_pk
 from jiketong.core.models import AuditEvent
 from jiketong.core.validators import mask_email, mask_mobile, to_halfwidth
 from jiketong.org.models import OrgUnit, Staff
@@ -148,24 +148,23 @@ class CustomerPatch(Schema):
 def _related(user, data: dict[str, Any]) -> dict[str, Any]:
     """Swap the ids in a request body for the records the services take. An id the user may not see is
     answered like one that does not exist."""
+    lookups = {
+        "industry": (Industry.objects.all(), _("There is no industry with this code.")),
+        "org_unit": (OrgUnit.objects.all(), _("There is no org unit with this id.")),
+        "owner": (Staff.objects.visible_to(user).select_related("user"), _("There is no staff member with this id.")),
+        "backup_owner": (
+            Staff.objects.visible_to(user).select_related("user"),
+            _("There is no staff member with this id."),
+        ),
+        "parent": (queries.customers_visible(user), _("There is no customer with this id.")),
+    }
     errors: dict[str, list[str]] = {}
-    if data.get("industry") is not None:
-        data["industry"] = Industry.objects.filter(pk=data["industry"]).first()
-        if data["industry"] is None:
-            errors["industry"] = [_("There is no industry with this code.")]
-    if data.get("org_unit") is not None:
-        data["org_unit"] = OrgUnit.objects.filter(pk=data["org_unit"]).first()
-        if data["org_unit"] is None:
-            errors["org_unit"] = [_("There is no org unit with this id.")]
-    for name in ("owner", "backup_owner"):
+    for name, (queryset, message) in lookups.items():
         if data.get(name) is not None:
-            data[name] = Staff.objects.visible_to(user).select_related("user").filter(pk=data[name]).first()
-            if data[name] is None:
-                errors[name] = [_("There is no staff member with this id.")]
-    if data.get("parent") is not None:
-        data["parent"] = queries.customers_visible(user).filter(pk=data["parent"]).first()
-        if data["parent"] is None:
-            errors["parent"] = [_("There is no customer with this id.")]
+            try:
+                data[name] = referenced(queryset, data[name], name, message)
+            except ValidationError as exc:
+                errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
     return data

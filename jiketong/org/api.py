@@ -1,13 +1,12 @@
 """REST endpoints for the org tree and staff accounts (`/api/v1/org-units`, `/api/v1/staff`)."""
 
-from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from jiketong.api.base import ErrorOut, Page, with_parent_pk
+from jiketong.api.base import ErrorOut, Page, referenced, with_parent_pk
 from jiketong.core.trees import subtree
 
 from .models import OrgUnit, Staff
@@ -115,10 +114,7 @@ def _staff(user) -> QuerySet[Staff]:
 
 
 def _org_unit(unit_id: int) -> OrgUnit:
-    unit = OrgUnit.objects.filter(pk=unit_id).first()
-    if unit is None:
-        raise ValidationError({"org_unit": [_("There is no org unit with this id.")]})
-    return unit
+    return referenced(OrgUnit.objects.all(), unit_id, "org_unit", _("There is no org unit with this id."))
 
 
 @router.get("/staff", response=list[StaffOut], summary="List staff")
