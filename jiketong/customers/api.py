@@ -11,7 +11,6 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -400,15 +399,9 @@ def contact_get(request, customer_id: int, contact_id: int):
 def contact_patch(request, customer_id: int, contact_id: int, payload: ContactPatch):
     contact = _contact(request.user, customer_id, contact_id)
     data = payload.model_dump(exclude_unset=True)
-    dates = data.pop("dates", None)
-    # The record and its dates change together or not at all.
-    with transaction.atomic():
-        if data:
-            contact = services.contact_update(actor=request.user, contact=contact, **data)
-        if dates is not None:
-            services.contact_set_dates(
-                actor=request.user, contact=contact, dates=[(d["label"], d["date"]) for d in dates]
-            )
+    if data.get("dates") is not None:
+        data["dates"] = [(d["label"], d["date"]) for d in data["dates"]]
+    services.contact_update(actor=request.user, contact=contact, **data)
     return _contact(request.user, customer_id, contact_id)
 
 

@@ -175,4 +175,4 @@ def audit_events(user) -> QuerySet[AuditEvent]:
     events = AuditEvent.objects.select_related("actor").order_by("-at", "-id")
     if scope == Q():
         return events
-    return events.filter(Q(customer_id__isnull=True) | Q(customer_id__in=Customer.objects.filter(scope).values("pk")))
+    return events.filter(Q(customer_id__isnull=True) | Q(customer_id__in=customers_visible(user).values("pk")))

@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 
 from jiketong.core.audit import changed, record, record_changes, snapshot
 from jiketong.core.models import AuditAction
-from jiketong.core.scope import customer_scope
 from jiketong.core.validators import normalize_mobile, normalize_uscc
 from jiketong.org.models import Role, Staff, can
 
@@ -105,13 +104,13 @@ def _check_people(actor, customer: Customer, before: dict | None) -> None:
 
 def require_scope(actor, customer_id: int | None) -> None:
     """Writes reach only customers the actor may see; any other answers like a missing one (404)."""
-    if not Customer.objects.filter(pk=customer_id).filter(customer_scope(actor)).exists():
+    if not Customer.objects.visible_to(actor).filter(pk=customer_id).exists():
         raise Http404(_("No such customer."))
 
 
 def _check_in_scope(actor, customer: Customer) -> None:
     """A write must leave the record where the actor can still see it (NetBox's restrict-after-save)."""
-    if not Customer.objects.filter(pk=customer.pk).filter(customer_scope(actor)).exists():
+    if not Customer.objects.visible_to(actor).filter(pk=customer.pk).exists():
         raise ValidationError(
             {"org_unit": [_("You can only keep customers within your own scope (your org unit or your portfolio).")]}
         )
@@ -315,7 +314,8 @@ def contact_create(*, actor, customer: Customer, dates: list[tuple[str, date]] =
 
 
 @transaction.atomic
-def contact_update(*, actor, contact: Contact, **fields) -> Contact:
+def contact_update(*, actor, contact: Contact, dates: list[tuple[str, date]] | None = None, **fields) -> Contact:
+    """Change a contact; `dates`, when given, replaces its important dates in the same transaction."""
     require_edit(actor)
     require_scope(actor, contact.customer_id)
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
@@ -333,6 +333,8 @@ def contact_update(*, actor, contact: Contact, **fields) -> Contact:
         before=before,
         after=snapshot(contact, CONTACT_FIELDS),
     )
+    if dates is not None:
+        contact_set_dates(actor=actor, contact=contact, dates=dates)
     return contact
 
 

@@ -238,8 +238,9 @@ def contact_edit(request: HttpRequest, contact_pk: int) -> HttpResponse:
     dates = ContactDateFormSet(request.POST or None, prefix="dates", initial=initial_dates)
     if request.method == "POST" and form.is_valid() and dates.is_valid():
         try:
-            services.contact_update(actor=request.user, contact=contact, **form.service_data(only_changed=True))
-            services.contact_set_dates(actor=request.user, contact=contact, dates=dates_from(dates))
+            services.contact_update(
+                actor=request.user, contact=contact, dates=dates_from(dates), **form.service_data(only_changed=True)
+            )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:

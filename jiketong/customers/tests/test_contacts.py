@@ -83,6 +83,13 @@ def test_update_with_bad_mobile_changes_nothing(contact, cast):
     assert not audit(contact, AuditAction.UPDATE).exists()
 
 
+def test_update_with_a_bad_date_leaves_the_record_unchanged_too(contact, cast):
+    with pytest.raises(ValidationError):
+        contact_update(actor=cast.alice.user, contact=contact, title="副总经理", dates=[("", date(2020, 5, 1))])
+    assert Contact.objects.get(pk=contact.pk).title == "信息中心主任"
+    assert not audit(contact, AuditAction.UPDATE).exists()
+
+
 def test_delete_is_audited_with_the_record_as_it_was(contact, cast):
     pk = contact.pk
     contact_delete(actor=cast.alice.user, contact=contact)
