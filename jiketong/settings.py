@@ -82,6 +82,12 @@ INSTALLED_APPS = [
     "jiketong.org",
     "jiketong.customers",
     "jiketong.catalog",
+    "jiketong.sales",
+    "jiketong.deals",
+    "jiketong.work",
+    "jiketong.service",
+    "jiketong.billing",
+    "jiketong.analytics",
     "jiketong.demo",
 ]
 
@@ -116,6 +122,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "jiketong.core.context_processors.staff",
+                "jiketong.core.context_processors.navigation",
             ],
         },
     }

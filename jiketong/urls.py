@@ -14,6 +14,12 @@ urlpatterns = [
     path("customers/", include("jiketong.customers.urls")),
     path("catalog/", include("jiketong.catalog.urls")),
     path("audit/", include("jiketong.core.urls")),
+    path("sales/", include("jiketong.sales.urls")),
+    path("deals/", include("jiketong.deals.urls")),
+    path("work/", include("jiketong.work.urls")),
+    path("service/", include("jiketong.service.urls")),
+    path("billing/", include("jiketong.billing.urls")),
+    path("analytics/", include("jiketong.analytics.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

@@ -5,6 +5,7 @@ came from the request schema (pydantic), from a service (Django ValidationError)
 Out-of-scope objects answer 404, exactly like missing ones.
 """
 
+from importlib import import_module
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -126,4 +127,7 @@ def build_api() -> NinjaAPI:
     api.add_router("", org_router)
     api.add_router("", customers_router)
     api.add_router("", catalog_router)
+    # The apps built on the archive; each owns its router and paths.
+    for app in ("sales", "deals", "work", "service", "billing", "analytics"):
+        api.add_router("", import_module(f"jiketong.{app}.api").router)
     return api

@@ -22,6 +22,17 @@ class AuditAction(models.TextChoices):
     REVEAL = "reveal", _("Personal data revealed")
     EXPORT = "export", _("Exported")
     DEACTIVATE = "deactivate", _("Account disabled")
+    # The sales loop, managers' work and service.
+    STATUS = "status", _("Status changed")
+    STAGE = "stage", _("Stage changed")
+    SUBMIT = "submit", _("Submitted")
+    APPROVE = "approve", _("Approved")
+    REJECT = "reject", _("Rejected")
+    CONVERT = "convert", _("Converted")
+    TRANSFER = "transfer", _("Transferred")
+    HANDOVER = "handover", _("Handed over")
+    ESCALATE = "escalate", _("Escalated")
+    IMPORT = "import", _("Imported")
 
 
 class AuditEvent(models.Model):
@@ -68,3 +79,42 @@ class AuditEvent(models.Model):
         """(field, before, after) for every field that the event touched."""
         before, after = self.before or {}, self.after or {}
         return [(key, before.get(key), after.get(key)) for key in sorted(set(before) | set(after))]
+
+
+class NotificationQuerySet(models.QuerySet):
+    def unread(self):
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """An entry in a user's in-app inbox: a reminder (contract expiry, care date, task due), an escalation
+    (SLA breach) or a digest. `key` makes a reminder idempotent: the same key is never delivered twice to
+    the same person, so daily jobs can run again safely."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(_("kind"), max_length=30)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("body"), blank=True)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    customer_id = models.BigIntegerField(_("customer id"), null=True, blank=True)
+    key = models.CharField(_("key"), max_length=120, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at", "-created_at"], name="core_notification_inbox")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "key"], condition=~models.Q(key=""), name="core_notification_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -15,6 +15,12 @@ NOTHING = Q(pk__in=[])
 
 def customer_scope(user, prefix: str = "") -> Q:
     """A Q over customers (through `prefix`, e.g. "customer__") that the user may see."""
+    return record_scope(user, org_unit=f"{prefix}org_unit", owners=(f"{prefix}owner", f"{prefix}backup_owner"))
+
+
+def record_scope(user, *, org_unit: str, owners: tuple[str, ...]) -> Q:
+    """The scope rule for any record with an org unit and owners (a customer, or a lead that has no
+    customer yet): portfolio roles see what they own, subtree roles their org subtree, admins and HQ all."""
     from jiketong.org.models import OrgUnit, Role, staff_of
 
     if user is None or not user.is_authenticated or not user.is_active:
@@ -29,11 +35,12 @@ def customer_scope(user, prefix: str = "") -> Q:
         return Q()
     scope = NOTHING
     if roles & Role.SUBTREE_ROLES:
-        # A subquery over the small org table keeps the customer side on its org_unit index.
+        # A subquery over the small org table keeps the scoped side on its org_unit index.
         units = OrgUnit.objects.filter(subtree(staff.org_unit.path)).values("pk")
-        scope |= Q(**{f"{prefix}org_unit__in": units})
+        scope |= Q(**{f"{org_unit}__in": units})
     if roles & Role.PORTFOLIO_ROLES:
-        scope |= Q(**{f"{prefix}owner": staff.pk}) | Q(**{f"{prefix}backup_owner": staff.pk})
+        for owner in owners:
+            scope |= Q(**{owner: staff.pk})
     return scope
 
 

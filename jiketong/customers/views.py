@@ -21,6 +21,7 @@ from openpyxl import Workbook
 
 from jiketong.catalog import queries as catalog_queries
 from jiketong.core.audit import record_export
+from jiketong.core.registry import customer_panels
 from jiketong.core.validators import mask_mobile
 
 from . import queries, services
@@ -166,6 +167,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "competitors": list(queries.competitors_of(request.user, customer.pk)[:SIDE_LIST_LIMIT]),
         "affiliations": list(queries.affiliations_of(request.user, customer.pk)[:SIDE_LIST_LIMIT]),
         "grade_changes": list(queries.grade_history(request.user, customer.pk)[:SIDE_LIST_LIMIT]),
+        "panels": customer_panels(request, customer),
     }
     for _name, build in SECTIONS.values():
         context.update(build(request, customer))

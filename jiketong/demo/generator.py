@@ -26,6 +26,8 @@ from django.utils.translation import gettext
 from pypinyin import lazy_pinyin
 
 from jiketong.catalog.models import BillingUnit, Product, Subscription, SubscriptionStatus
+from jiketong.core.models import Notification
+from jiketong.core.registry import app_modules
 from jiketong.core.validators import USCC_CHARSET, uscc_check_digit
 from jiketong.customers.models import (
     Affiliation,
@@ -747,6 +749,10 @@ class DemoBuilder:
         with connection.cursor() as cursor:
             for sql in connection.ops.sequence_reset_sql(no_style(), [Customer, Contact]):
                 cursor.execute(sql)
+        # Then each app built on the archive adds its records (leads, contracts, tickets, billing history…).
+        for module in app_demo_modules():
+            module.generate(self)
+        with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         self.report(started)
         return dict(self.writer.counts)
@@ -791,12 +797,20 @@ def is_empty() -> bool:
     return not (OrgUnit.objects.exists() or Staff.objects.exists() or Customer.objects.exists())
 
 
+def app_demo_modules() -> list:
+    """The `demo.py` modules of installed apps other than this one, in INSTALLED_APPS order. Each has
+    `generate(builder)` (add rows through `builder.writer`, draw from `builder.rng`, report through
+    `builder.progress`) and `RESET_MODELS` (its tables, children first, emptied by `reset()`)."""
+    return app_modules("demo", exclude=("jiketong.demo",))
+
+
 def reset() -> None:
     """Delete the customers and everything they own, then staff, users and the org tree."""
     with transaction.atomic(), connection.cursor() as cursor:
-        for model in [
+        app_models = [model for module in reversed(app_demo_modules()) for model in module.RESET_MODELS]
+        for model in app_models + [
             Subscription.members.through, Subscription, ContactDate, Contact, Member, GradeChange, Affiliation,
-            CompetitorPresence, Customer,
+            CompetitorPresence, Customer, Notification,
         ]:  # fmt: skip
             # Plain DELETEs: the ORM would load every row of a 1M-customer archive to cascade.
             cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")

@@ -9,7 +9,9 @@ out-of-scope customers, their contacts or their members; nor may the detail page
 persona does see (hierarchies and affiliations count hidden units, never name them).
 
 To cover a new kind of object, teach `KINDS` how to find one for a customer; `test_every_id_route_is_covered`
-fails until then.
+fails until then. An app built on the archive does that in its own `tests/scope.py` (see `APP_HOOKS`):
+`populate(world, customers)` creates its objects for each customer of the world, `KINDS` finds them,
+and optionally `UNSCOPED` (kind → a function returning an id anyone may read) and `NOT_LISTS`.
 """
 
 import io
@@ -26,6 +28,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from jiketong import testing
 from jiketong.catalog.models import BillingUnit, Product, ProductCategory, Subscription
 from jiketong.core.models import AuditEvent
+from jiketong.core.registry import app_modules
 from jiketong.customers.models import Affiliation, CompetitorPresence, Contact, Member
 from jiketong.customers.search import initials_variants
 from jiketong.org.services import token_issue
@@ -48,6 +51,16 @@ KINDS = {
     "affiliation": lambda c: Affiliation.objects.filter(customer=c).first().pk,
     "subscription": lambda c: Subscription.objects.filter(customer=c).first().pk,
 }
+UNSCOPED_IDS: dict = {}
+
+
+APP_HOOKS = app_modules("tests.scope")
+for _hook in APP_HOOKS:
+    KINDS.update(getattr(_hook, "KINDS", {}))
+    UNSCOPED_IDS.update(getattr(_hook, "UNSCOPED", {}))
+    NOT_LISTS |= set(getattr(_hook, "NOT_LISTS", ()))
+UNSCOPED_KINDS = UNSCOPED_KINDS | set(UNSCOPED_IDS)
+
 # Staff are scoped by province, not by customer: each persona probes a colleague in another province.
 STAFF_KIND = "staff"
 
@@ -137,6 +150,7 @@ def world(cast):
     )
     customers = [getattr(cast, name) for name in CUSTOMERS]
     cast.secrets = {}
+    customers_by_name = {name: getattr(cast, name) for name in CUSTOMERS}
     for i, customer in enumerate(customers):
         contact = Contact.objects.create(
             customer=customer, name=f"联系人{'甲乙丙丁戊己'[i]}某", mobile=f"1391111000{i}"
@@ -152,6 +166,8 @@ def world(cast):
         Affiliation.objects.create(
             customer=customer, related=customers[(i + 1) % len(customers)], kind="equity", direction="controls"
         )
+    for hook in APP_HOOKS:
+        hook.populate(cast, customers_by_name)
     return cast
 
 
@@ -190,6 +206,8 @@ def ids_for(route: Route, customer, staff) -> dict[str, int]:
 def _unscoped_id(kind: str) -> int:
     from jiketong.org.models import OrgUnit
 
+    if kind in UNSCOPED_IDS:
+        return UNSCOPED_IDS[kind]()
     return {"unit": OrgUnit.objects.first, "org_unit": OrgUnit.objects.first, "product": Product.objects.first}[
         kind
     ]().pk
