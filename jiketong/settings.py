@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "jiketong.service",
     "jiketong.billing",
     "jiketong.analytics",
+    "jiketong.churn",
     "jiketong.demo",
 ]
 

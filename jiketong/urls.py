@@ -20,6 +20,7 @@ urlpatterns = [
     path("service/", include("jiketong.service.urls")),
     path("billing/", include("jiketong.billing.urls")),
     path("analytics/", include("jiketong.analytics.urls")),
+    path("churn/", include("jiketong.churn.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]
