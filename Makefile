@@ -41,7 +41,7 @@ assets: $(ASSETS)
 $(ASSETS): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p jiketong/static/vendor/bootstrap-icons
-	cp node_modules/htmx.org/dist/htmx.min.js jiketong/static/vendor/
+	cp node_modules/htmx.org/dist/htmx.min.js node_modules/echarts/dist/echarts.min.js jiketong/static/vendor/
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/js/bootstrap.bundle.min.js jiketong/static/vendor/
 	cp -r node_modules/bootstrap-icons/font/bootstrap-icons.min.css node_modules/bootstrap-icons/font/fonts jiketong/static/vendor/bootstrap-icons/
 	touch $@
