@@ -1,8 +1,11 @@
 """The product catalog (DOMAIN §5) and what each customer subscribes to."""
 
+from decimal import Decimal
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from jiketong.core.models import TimeStampedModel
@@ -16,6 +19,28 @@ class ProductCategory(models.TextChoices):
     MESSAGING = "messaging", _("Messaging and information")
     IT_CLOUD = "it_cloud", _("IT and cloud")
     SOLUTION = "solution", _("Industry solutions")
+
+
+# Share of a product's revenue that its delivery costs, when the product sets none: the basis of the
+# profit estimates in analytics (key-account faces, value tiers). Admins override per product.
+DEFAULT_COST_RATES = {
+    ProductCategory.VOICE: Decimal("0.40"),
+    ProductCategory.CONNECTIVITY: Decimal("0.55"),
+    ProductCategory.MESSAGING: Decimal("0.30"),
+    ProductCategory.IT_CLOUD: Decimal("0.65"),
+    ProductCategory.SOLUTION: Decimal("0.50"),
+}
+FALLBACK_COST_RATE = Decimal("0.50")
+
+
+def cost_rate_expression(prefix: str = "") -> Coalesce:
+    """The product's cost rate in SQL (through `prefix`, e.g. "product__"): its own, else its category's."""
+    by_category = Case(
+        *(When(**{f"{prefix}category": category}, then=Value(rate)) for category, rate in DEFAULT_COST_RATES.items()),
+        default=Value(FALLBACK_COST_RATE),
+        output_field=models.DecimalField(max_digits=4, decimal_places=3),
+    )
+    return Coalesce(F(f"{prefix}cost_rate"), by_category)
 
 
 class BillingUnit(models.TextChoices):
@@ -45,6 +70,15 @@ class Product(TimeStampedModel):
     is_basic_service = models.BooleanField(
         _("basic service"), default=False, help_text=_("Counts towards the 综合业务 category (≥ 2 basic services).")
     )
+    cost_rate = models.DecimalField(
+        _("cost rate"),
+        max_digits=4,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text=_("Share of revenue the product costs to deliver, 0–1; blank: the category's default."),
+    )
     is_active = models.BooleanField(_("on sale"), default=True)
     description = models.TextField(_("description"), blank=True)
 
@@ -52,9 +86,22 @@ class Product(TimeStampedModel):
         verbose_name = _("product")
         verbose_name_plural = _("products")
         ordering = ["category", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(cost_rate__isnull=True) | (Q(cost_rate__gte=0) & Q(cost_rate__lte=1)),
+                name="catalog_product_cost_rate_range",
+                violation_error_message=_("The cost rate must be between 0 and 1."),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def effective_cost_rate(self) -> Decimal:
+        if self.cost_rate is not None:
+            return self.cost_rate
+        return DEFAULT_COST_RATES.get(self.category, FALLBACK_COST_RATE)
 
 
 class SubscriptionStatus(models.TextChoices):
