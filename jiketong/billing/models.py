@@ -1,1 +1,231 @@
-from django.db import models  # noqa: F401
+"""Billing data from BOSS (DOMAIN §4, §10): monthly facts per customer and product, member snapshots,
+the per-customer month they roll up to, the imports that load them, and loyalty points (DOMAIN §9).
+
+Periods are always the first day of a month. Re-importing a period replaces it, so every table here
+keyed by period holds exactly what the latest successful import of that period said.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from jiketong.core.money import MoneyField
+from jiketong.core.scope import ScopedQuerySet
+
+
+class BillingFact(models.Model):
+    """What BOSS billed one customer for one product in one month."""
+
+    period = models.DateField(_("period"))
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="billing_facts"
+    )
+    product = models.ForeignKey(
+        "catalog.Product", verbose_name=_("product"), on_delete=models.PROTECT, related_name="+"
+    )
+    revenue = MoneyField(_("revenue (yuan)"), default=0, validators=[MinValueValidator(0)])
+    billed_members = models.PositiveIntegerField(_("billed members"), default=0)
+    paid_on_time = models.BooleanField(_("paid on time"), default=True, help_text=_("Unticked means arrears."))
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("billing fact")
+        verbose_name_plural = _("billing facts")
+        constraints = [
+            # Also the index for "everything of one period" (its leading column).
+            models.UniqueConstraint(fields=["period", "customer", "product"], name="billing_fact_key"),
+            models.CheckConstraint(condition=Q(revenue__gte=0), name="billing_fact_revenue_not_negative"),
+        ]
+        indexes = [models.Index(fields=["customer", "period"], name="billing_fact_customer_period")]
+
+    def __str__(self) -> str:
+        return f"{self.period:%Y-%m} {self.customer_id}/{self.product_id}"
+
+
+class MemberSnapshot(models.Model):
+    """One member phone number of a customer as BOSS saw it at the end of a month (optional per import)."""
+
+    period = models.DateField(_("period"))
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="member_snapshots"
+    )
+    phone = models.CharField(_("phone number"), max_length=11)
+    on_net = models.BooleanField(_("on our network"), default=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("member snapshot")
+        verbose_name_plural = _("member snapshots")
+        constraints = [models.UniqueConstraint(fields=["period", "customer", "phone"], name="billing_member_key")]
+        indexes = [models.Index(fields=["customer", "period"], name="billing_member_customer_period")]
+
+    def __str__(self) -> str:
+        return f"{self.period:%Y-%m} {self.customer_id}"
+
+
+class CustomerMonth(models.Model):
+    """One customer's month, derived from the facts (and member snapshots) on every import of the month.
+
+    What indicators, churn and points read at scale. A customer with no facts in a month has no row.
+    - products: products with revenue > 0 or billed members > 0;
+    - billed_members: the largest billed_members of any product (one person is often billed on several
+      products, e.g. V网 and 彩铃, so a sum would count them twice);
+    - members / on_net_members: from the month's snapshots when there are any, else billed_members
+      (all on net: BOSS bills only our own numbers);
+    - joined / left: numbers new / gone against the previous month's snapshots when both months have
+      them, else the rise / fall of `members` against the previous month's row.
+    """
+
+    period = models.DateField(_("period"))
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="billing_months"
+    )
+    revenue = MoneyField(_("revenue (yuan)"), default=0)
+    products = models.PositiveSmallIntegerField(_("products"), default=0)
+    billed_members = models.PositiveIntegerField(_("billed members"), default=0)
+    members = models.PositiveIntegerField(_("members"), default=0)
+    on_net_members = models.PositiveIntegerField(_("members on our network"), default=0)
+    arrears = models.BooleanField(_("arrears"), default=False)
+    joined = models.PositiveIntegerField(_("members joined"), default=0)
+    left = models.PositiveIntegerField(_("members left"), default=0)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("customer month")
+        verbose_name_plural = _("customer months")
+        constraints = [models.UniqueConstraint(fields=["customer", "period"], name="billing_customer_month_key")]
+        indexes = [models.Index(fields=["period"], name="billing_customer_month_period")]
+
+    def __str__(self) -> str:
+        return f"{self.period:%Y-%m} {self.customer_id}"
+
+
+class ImportKind(models.TextChoices):
+    FACTS = "facts", _("Billing facts")
+    MEMBERS = "members", _("Member snapshots")
+
+
+class ImportMode(models.TextChoices):
+    ALL_OR_NOTHING = "all", _("All or nothing")
+    GOOD_ROWS = "good", _("Load the good rows")
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    PARTIALLY = "partially", _("Partially loaded")
+
+
+class ImportRun(models.Model):
+    """One upload of a BOSS file and what became of it."""
+
+    kind = models.CharField(_("kind"), max_length=8, choices=ImportKind.choices)
+    mode = models.CharField(_("mode"), max_length=4, choices=ImportMode.choices, default=ImportMode.ALL_OR_NOTHING)
+    status = models.CharField(_("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
+    file_name = models.CharField(_("file name"), max_length=255)
+    file_path = models.CharField(_("stored file"), max_length=500)
+    periods = models.JSONField(_("periods"), default=list, blank=True, help_text=_("Months covered, YYYY-MM."))
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_ok = models.PositiveIntegerField(_("good rows"), default=0)
+    rows_bad = models.PositiveIntegerField(_("bad rows"), default=0)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    error_path = models.CharField(_("error report"), max_length=500, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import run")
+        verbose_name_plural = _("import runs")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.file_name}"
+
+    @property
+    def is_done(self) -> bool:
+        return self.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING)
+
+
+class ClubTier(models.TextChoices):
+    """Customer club tier by cumulative spend (DOMAIN §8, §9)."""
+
+    REGULAR = "regular", _("Regular")
+    SILVER = "silver", _("Silver")
+    GOLD = "gold", _("Gold")
+    DIAMOND = "diamond", _("Diamond")
+
+
+class PointsRule(models.Model):
+    """How points accrue (DOMAIN §9). The newest row is in force; without one the defaults apply."""
+
+    points_per_month = models.PositiveIntegerField(_("points per month in network"), default=1)
+    yuan_per_point = MoneyField(_("yuan per point"), default=10, validators=[MinValueValidator(Decimal("0.01"))])
+    arrears_forfeits_accrual = models.BooleanField(
+        _("arrears forfeit the month's points"), default=True, help_text=_("A month in arrears earns no points.")
+    )
+    arrears_forfeits_balance = models.BooleanField(
+        _("arrears forfeit the balance"), default=True, help_text=_("A month in arrears also resets the balance to 0.")
+    )
+    silver_from = MoneyField(_("silver tier from (cumulative yuan)"), default=50_000)
+    gold_from = MoneyField(_("gold tier from (cumulative yuan)"), default=200_000)
+    diamond_from = MoneyField(_("diamond tier from (cumulative yuan)"), default=1_000_000)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("points rule")
+        verbose_name_plural = _("points rules")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(silver_from__lte=models.F("gold_from")) & Q(gold_from__lte=models.F("diamond_from")),
+                name="billing_points_tiers_ascending",
+                violation_error_message=_("Tier thresholds must rise from silver to gold to diamond."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.points_per_month} / {self.yuan_per_point}"
+
+    @classmethod
+    def current(cls) -> "PointsRule":
+        return cls.objects.order_by("-created_at", "-id").first() or cls()
+
+
+class PointsLedger(models.Model):
+    """One customer's points for one month, computed from CustomerMonth (idempotent per period)."""
+
+    period = models.DateField(_("period"))
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="points"
+    )
+    tenure_points = models.PositiveIntegerField(_("tenure points"), default=0)
+    spend_points = models.PositiveIntegerField(_("spend points"), default=0)
+    arrears = models.BooleanField(_("arrears"), default=False)
+    earned = models.PositiveIntegerField(_("points earned"), default=0)
+    balance = models.PositiveIntegerField(_("balance"), default=0)
+    cumulative_spend = MoneyField(_("cumulative spend (yuan)"), default=0)
+    tier = models.CharField(_("club tier"), max_length=8, choices=ClubTier.choices, default=ClubTier.REGULAR)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("points ledger entry")
+        verbose_name_plural = _("points ledger")
+        constraints = [models.UniqueConstraint(fields=["customer", "period"], name="billing_points_key")]
+        indexes = [models.Index(fields=["period"], name="billing_points_period")]
+
+    def __str__(self) -> str:
+        return f"{self.period:%Y-%m} {self.customer_id}: {self.balance}"
