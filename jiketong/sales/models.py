@@ -1,1 +1,331 @@
-from django.db import models  # noqa: F401
+"""The front of the sales loop (DOMAIN §6): leads (线索), opportunities (商机) and their stages."""
+
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from jiketong.core.models import TimeStampedModel
+from jiketong.core.money import MoneyField
+from jiketong.core.scope import NOTHING, customer_scope, record_scope
+from jiketong.core.validators import mask_mobile, validate_uscc
+from jiketong.customers.models import Competitor, CustomerSource, Grade
+
+
+def _own(user, field: str) -> Q:
+    """Records the user owns as an active staff member, whatever their role."""
+    from jiketong.org.models import staff_of
+
+    staff = staff_of(user)
+    if staff is None or not user.is_active or not staff.is_active:
+        return NOTHING
+    return Q(**{field: staff.pk})
+
+
+class Stage(models.Model):
+    """An opportunity stage with its win probability (DOMAIN §6; admins may add, rename or reorder).
+
+    The name is data an admin edits, like an industry's name, so it is stored as written (Chinese by default).
+    """
+
+    code = models.SlugField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=30)
+    probability = models.PositiveSmallIntegerField(_("win probability (%)"), validators=[MaxValueValidator(100)])
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_won = models.BooleanField(_("won"), default=False)
+    is_lost = models.BooleanField(_("lost"), default=False)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("stage")
+        verbose_name_plural = _("stages")
+        ordering = ["order", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~(Q(is_won=True) & Q(is_lost=True)),
+                name="sales_stage_not_won_and_lost",
+                violation_error_message=_("A stage cannot be both won and lost."),
+            ),
+            models.CheckConstraint(
+                condition=Q(probability__lte=100),
+                name="sales_stage_probability_range",
+                violation_error_message=_("The win probability is a percentage from 0 to 100."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.probability}%)"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.is_won or self.is_lost
+
+
+# The same list as a customer's source: a converted lead's source becomes the customer's.
+LeadSource = CustomerSource
+
+
+class LeadStatus(models.TextChoices):
+    NEW = "new", _("New")
+    WORKING = "working", _("Working")
+    QUALIFIED = "qualified", _("Qualified")
+    CONVERTED = "converted", _("Converted")
+    DISQUALIFIED = "disqualified", _("Disqualified")
+
+
+OPEN_LEAD_STATUSES = (LeadStatus.NEW, LeadStatus.WORKING, LeadStatus.QUALIFIED)
+
+
+class LeadQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        # A lead without a customer belongs to its region and owner; once linked, whoever sees the
+        # customer sees the lead too.
+        return self.filter(
+            record_scope(user, org_unit="org_unit", owners=("owner",)) | customer_scope(user, "customer__")
+        )
+
+    def open(self):
+        return self.filter(status__in=OPEN_LEAD_STATUSES)
+
+
+class Lead(TimeStampedModel):
+    """A lead (线索): an organisation that may become a customer or buy more, before it is qualified."""
+
+    source = models.CharField(_("source"), max_length=15, choices=LeadSource.choices)
+    name = models.CharField(_("prospect name"), max_length=100)
+    # normalise_org_name(name), kept by the service: the duplicate check looks it up through an index.
+    name_key = models.CharField(_("normalised name"), max_length=100, editable=False, db_index=True)
+    uscc = models.CharField(
+        _("unified social credit code"), max_length=18, blank=True, validators=[validate_uscc], db_index=True
+    )
+    org_unit = models.ForeignKey(
+        "org.OrgUnit", verbose_name=_("region"), on_delete=models.PROTECT, related_name="leads"
+    )
+    industry = models.ForeignKey(
+        "customers.Industry",
+        verbose_name=_("industry"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    expected_size = models.PositiveIntegerField(_("expected size (headcount)"), null=True, blank=True)
+    grade_hint = models.CharField(_("expected grade"), max_length=2, choices=Grade.choices, blank=True)
+    contact_name = models.CharField(_("contact name"), max_length=40, blank=True)
+    contact_mobile = models.CharField(_("contact mobile"), max_length=11, blank=True)
+    need = models.TextField(_("need"), blank=True)
+    owner = models.ForeignKey(
+        "org.Staff", verbose_name=_("owner"), null=True, blank=True, on_delete=models.PROTECT, related_name="leads"
+    )
+    status = models.CharField(_("status"), max_length=12, choices=LeadStatus.choices, default=LeadStatus.NEW)
+    disqualify_reason = models.CharField(_("disqualification reason"), max_length=200, blank=True)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="leads",
+    )
+    opportunity = models.ForeignKey(
+        "sales.Opportunity",
+        verbose_name=_("opportunity"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    converted_at = models.DateTimeField(_("converted at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        "auth.User", verbose_name=_("created by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = LeadQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # Lists: a region's or an owner's leads by status, newest first.
+            models.Index(fields=["org_unit", "status", "-created_at"], name="sales_lead_unit_status"),
+            models.Index(fields=["owner", "status", "-created_at"], name="sales_lead_owner_status"),
+            models.Index(fields=["-created_at", "-id"], name="sales_lead_created"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status=LeadStatus.DISQUALIFIED) | ~Q(disqualify_reason=""),
+                name="sales_lead_disqualify_reason",
+                violation_error_message=_("Say why the lead is disqualified."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_LEAD_STATUSES
+
+    @property
+    def contact_mobile_masked(self) -> str:
+        return mask_mobile(self.contact_mobile)
+
+
+def opportunity_scope(user, prefix: str = "") -> Q:
+    """Opportunities (through `prefix`) the user may see: those of visible customers, and their own, even
+    on a customer outside their portfolio (an inside-sales user who converted a lead for another's customer)."""
+    return customer_scope(user, f"{prefix}customer__") | _own(user, f"{prefix}owner")
+
+
+class OpportunityQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(opportunity_scope(user))
+
+    def open(self):
+        return self.filter(stage__is_won=False, stage__is_lost=False)
+
+
+class Opportunity(TimeStampedModel):
+    """An opportunity (商机): a chance to sell to a customer, moving through the stages to won or lost."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT, related_name="opportunities"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    owner = models.ForeignKey(
+        "org.Staff", verbose_name=_("owner"), on_delete=models.PROTECT, related_name="opportunities"
+    )
+    stage = models.ForeignKey(Stage, verbose_name=_("stage"), on_delete=models.PROTECT, related_name="+")
+    expected_close = models.DateField(_("expected close"))
+    amount_monthly = MoneyField(_("monthly amount (yuan)"), default=0)
+    amount_once = MoneyField(_("one-time amount (yuan)"), default=0)
+    competitor = models.CharField(_("competitor"), max_length=16, choices=Competitor.choices, blank=True)
+    lost_reason = models.CharField(_("lost reason"), max_length=200, blank=True)
+    lead = models.ForeignKey(
+        Lead, verbose_name=_("lead"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    objects = OpportunityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("opportunity")
+        verbose_name_plural = _("opportunities")
+        ordering = ["expected_close", "id"]
+        indexes = [
+            # Board and forecast: open opportunities by stage, closing soonest first.
+            models.Index(fields=["stage", "expected_close"], name="sales_opp_stage_close"),
+            models.Index(fields=["owner", "stage", "expected_close"], name="sales_opp_owner_stage"),
+            models.Index(fields=["customer", "stage"], name="sales_opp_customer_stage"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_monthly__gte=0) & Q(amount_once__gte=0),
+                name="sales_opportunity_amounts_positive",
+                violation_error_message=_("Amounts cannot be negative."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OpportunityChildQuerySet(models.QuerySet):
+    """Lines and stage changes are visible with their opportunity."""
+
+    def visible_to(self, user):
+        return self.filter(opportunity_scope(user, "opportunity__"))
+
+
+class OpportunityProduct(models.Model):
+    """A product line of an opportunity; when lines exist the opportunity's amounts are their totals."""
+
+    opportunity = models.ForeignKey(
+        Opportunity, verbose_name=_("opportunity"), on_delete=models.CASCADE, related_name="lines"
+    )
+    product = models.ForeignKey(
+        "catalog.Product", verbose_name=_("product"), on_delete=models.PROTECT, related_name="+"
+    )
+    quantity = models.PositiveIntegerField(_("quantity"), default=1)
+    amount_monthly = MoneyField(_("monthly amount (yuan)"), default=0)
+    amount_once = MoneyField(_("one-time amount (yuan)"), default=0)
+
+    objects = OpportunityChildQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("opportunity product")
+        verbose_name_plural = _("opportunity products")
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_monthly__gte=0) & Q(amount_once__gte=0),
+                name="sales_opportunityproduct_amounts_positive",
+                violation_error_message=_("Amounts cannot be negative."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.product_id)
+
+
+class StageChange(models.Model):
+    """One stage change of an opportunity (阶段升迁): who moved it, when, from where to where."""
+
+    opportunity = models.ForeignKey(
+        Opportunity, verbose_name=_("opportunity"), on_delete=models.CASCADE, related_name="stage_changes"
+    )
+    from_stage = models.ForeignKey(
+        Stage, verbose_name=_("from stage"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_stage = models.ForeignKey(Stage, verbose_name=_("to stage"), on_delete=models.PROTECT, related_name="+")
+    changed_by = models.ForeignKey(
+        "auth.User", verbose_name=_("changed by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    objects = OpportunityChildQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("stage change")
+        verbose_name_plural = _("stage changes")
+        ordering = ["changed_at", "id"]
+        indexes = [models.Index(fields=["opportunity", "changed_at"], name="sales_stagechange_opp")]
+
+    def __str__(self) -> str:
+        return f"{self.from_stage_id or '—'} → {self.to_stage_id}"
+
+
+class AssignmentRule(models.Model):
+    """Who gets a new lead (DOMAIN §4: A-grade and big prospects go to outside sales, the rest to inside
+    sales). Rules are tried in order; the first whose conditions all hold decides the role, and the lead
+    goes to the least-loaded active staff member with that role in the lead's region (or the nearest
+    ancestor unit that has one). An empty condition always holds."""
+
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    name = models.CharField(_("name"), max_length=60)
+    grade_hints = models.CharField(
+        _("expected grades"), max_length=30, blank=True, help_text=_("Comma-separated, e.g. A1,A2; empty for any.")
+    )
+    min_size = models.PositiveIntegerField(_("minimum size (headcount)"), null=True, blank=True)
+    role = models.ForeignKey("org.Role", verbose_name=_("assign to role"), on_delete=models.PROTECT, related_name="+")
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("lead assignment rule")
+        verbose_name_plural = _("lead assignment rules")
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def grades(self) -> set[str]:
+        return {g.strip().upper() for g in self.grade_hints.split(",") if g.strip()}
+
+    def matches(self, *, grade_hint: str, size: int | None) -> bool:
+        grades = self.grades()
+        if grades and grade_hint not in grades:
+            return False
+        return self.min_size is None or (size is not None and size >= self.min_size)
