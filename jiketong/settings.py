@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "template_partials",
     "treebeard",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "jiketong.core",
     "jiketong.org",
     "jiketong.customers",
@@ -203,6 +205,11 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = VAR_DIR / "media"
+
+# --- background tasks (decision 0002: django-tasks) -----------------------------------------------
+# Queued in the database and run by `python -m jiketong db_worker` (make demo starts one); tests
+# switch to the immediate backend.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 LOGGING = {
     "version": 1,
