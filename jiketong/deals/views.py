@@ -1,0 +1,502 @@
+"""Quote, contract and order pages. Thin: reads come from queries.py, writes go to services.py.
+
+Action buttons post to small views that call one service and go back to the detail page with a
+message; the quote builder's lines are HTMX partials of the quote page (STYLE §7).
+"""
+
+import csv
+from collections.abc import Callable, Iterator
+from itertools import chain
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from jiketong.core.audit import record_export
+from jiketong.customers import queries as customer_queries
+from jiketong.customers.forms import apply_errors
+from jiketong.customers.services import require_edit
+
+from . import queries, services
+from .forms import (
+    STATUS_CHOICES,
+    AttachmentForm,
+    CommentForm,
+    ContractForm,
+    ListFilterForm,
+    OrderStateForm,
+    QuoteForm,
+    QuoteLineForm,
+    ReasonForm,
+    RenewForm,
+)
+from .models import OrderStatus
+from .printing import rmb_upper
+
+PAGE_SIZE = 20
+
+
+def _partial_request(request: HttpRequest) -> bool:
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def _errors_as_message(request: HttpRequest, exc: ValidationError) -> None:
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+def _act(request: HttpRequest, back: str, call: Callable, success: str, **back_kwargs) -> HttpResponse:
+    """Run one service for a button; a broken rule comes back as a message on the page it came from."""
+    try:
+        result = call()
+    except ValidationError as exc:
+        _errors_as_message(request, exc)
+        return redirect(back, **back_kwargs)
+    messages.success(request, success)
+    return result if isinstance(result, HttpResponse) else redirect(back, **back_kwargs)
+
+
+def _list_page(request: HttpRequest, kind: str, queryset_for: Callable, template: str, extra=None) -> HttpResponse:
+    form = ListFilterForm(request.GET or None, choices=STATUS_CHOICES[kind])
+    queryset = queryset_for(form)
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"form": form, "page": page, **(extra or {})}
+    if _partial_request(request):
+        return render(request, f"{template}#table", context)
+    return render(request, template, context)
+
+
+# --- quotes -------------------------------------------------------------------------------------
+@require_GET
+def quote_list(request: HttpRequest) -> HttpResponse:
+    return _list_page(
+        request,
+        "quote",
+        lambda form: queries.quote_list(request.user, status=form.value("status") or ""),
+        "deals/quote_list.html",
+    )
+
+
+@require_GET
+def approval_queue(request: HttpRequest) -> HttpResponse:
+    page = Paginator(queries.approval_queue(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "deals/approval_queue.html", {"page": page})
+
+
+def quote_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
+    require_edit(request.user)
+    customer = customer_queries.customer_get(request.user, customer_pk)
+    form = QuoteForm(request.POST or None, user=request.user, customer=customer)
+    if request.method == "POST" and form.is_valid():
+        try:
+            quote = services.quote_create(actor=request.user, customer=customer, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            return redirect("deals:quote_detail", pk=quote.pk)
+    return render(request, "deals/form.html", {"form": form, "customer": customer, "title": _("New quote")})
+
+
+def quote_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    require_edit(request.user)
+    quote = queries.quote_get(request.user, pk)
+    initial = {name: getattr(quote, name) for name in services.QUOTE_FIELDS}
+    form = QuoteForm(request.POST or None, initial=initial, user=request.user, customer=quote.customer)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.quote_update(actor=request.user, quote=quote, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            return redirect("deals:quote_detail", pk=quote.pk)
+    return render(request, "deals/form.html", {"form": form, "customer": quote.customer, "title": _("Edit quote")})
+
+
+def _quote_context(request: HttpRequest, quote, line_form=None) -> dict:
+    return {
+        "quote": quote,
+        "lines": list(queries.quote_lines(quote)),
+        "line_form": line_form or QuoteLineForm(),
+        "can_approve": services.can_approve(request.user, quote),
+    }
+
+
+@require_GET
+def quote_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    quote = queries.quote_get(request.user, pk)
+    context = _quote_context(request, quote) | {
+        "approvals": list(queries.quote_approvals(quote)),
+        "versions": list(queries.quote_versions(quote)),
+        "comment_form": CommentForm(),
+    }
+    return render(request, "deals/quote_detail.html", context)
+
+
+def _lines_response(request: HttpRequest, quote, line_form=None) -> HttpResponse:
+    if _partial_request(request):
+        return render(request, "deals/quote_detail.html#lines", _quote_context(request, quote, line_form))
+    if line_form is not None and line_form.errors:
+        for message in [m for errors in line_form.errors.values() for m in errors]:
+            messages.error(request, message)
+    return redirect("deals:quote_detail", pk=quote.pk)
+
+
+def _save_line(request: HttpRequest, quote, line=None) -> HttpResponse:
+    form = QuoteLineForm(request.POST)
+    if form.is_valid():
+        try:
+            services.quote_line_save(actor=request.user, quote=quote, line=line, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            form = None
+    quote.refresh_from_db()
+    return _lines_response(request, quote, form)
+
+
+@require_POST
+def quote_line_add(request: HttpRequest, pk: int) -> HttpResponse:
+    require_edit(request.user)
+    return _save_line(request, queries.quote_get(request.user, pk))
+
+
+@require_POST
+def quote_line_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    require_edit(request.user)
+    line = queries.quote_line_get(request.user, pk)
+    return _save_line(request, line.quote, line)
+
+
+@require_POST
+def quote_line_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    require_edit(request.user)
+    line = queries.quote_line_get(request.user, pk)
+    quote = line.quote
+    try:
+        services.quote_line_delete(actor=request.user, line=line)
+    except ValidationError as exc:
+        _errors_as_message(request, exc)
+    quote.refresh_from_db()
+    return _lines_response(request, quote)
+
+
+@require_POST
+def quote_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    quote = queries.quote_get(request.user, pk)
+    return _act(
+        request,
+        "deals:quote_detail",
+        lambda: services.quote_submit(actor=request.user, quote=quote),
+        _("Quote submitted."),
+        pk=pk,
+    )
+
+
+@require_POST
+def quote_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    quote = queries.quote_get(request.user, pk)
+    comment = request.POST.get("comment", "")
+    return _act(
+        request,
+        "deals:quote_detail",
+        lambda: services.quote_approve(actor=request.user, quote=quote, comment=comment),
+        _("Quote approved."),
+        pk=pk,
+    )
+
+
+@require_POST
+def quote_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    quote = queries.quote_get(request.user, pk)
+    comment = request.POST.get("comment", "")
+    return _act(
+        request,
+        "deals:quote_detail",
+        lambda: services.quote_reject(actor=request.user, quote=quote, comment=comment),
+        _("Quote rejected."),
+        pk=pk,
+    )
+
+
+@require_POST
+def quote_new_version(request: HttpRequest, pk: int) -> HttpResponse:
+    quote = queries.quote_get(request.user, pk)
+    try:
+        new = services.quote_new_version(actor=request.user, quote=quote)
+    except ValidationError as exc:
+        _errors_as_message(request, exc)
+        return redirect("deals:quote_detail", pk=pk)
+    messages.success(request, _("Version %(version)s created as a draft.") % {"version": new.version})
+    return redirect("deals:quote_detail", pk=new.pk)
+
+
+@require_GET
+def quote_print(request: HttpRequest, pk: int) -> HttpResponse:
+    quote = queries.quote_get(request.user, pk)
+    context = {"quote": quote, "lines": list(queries.quote_lines(quote)), "total_upper": rmb_upper(quote.total)}
+    return render(request, "deals/quote_print.html", context)
+
+
+# --- contracts ----------------------------------------------------------------------------------
+@require_GET
+def contract_list(request: HttpRequest) -> HttpResponse:
+    return _list_page(
+        request,
+        "contract",
+        lambda form: queries.contract_list(
+            request.user, status=form.value("status") or "", expiring_within=form.value("expiring_within")
+        ),
+        "deals/contract_list.html",
+    )
+
+
+def _contract_form_page(request: HttpRequest, customer, quote=None) -> HttpResponse:
+    form = ContractForm(request.POST or None, initial={"start_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            contract = services.contract_create(actor=request.user, customer=customer, quote=quote, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Contract %(number)s created.") % {"number": contract.number})
+            return redirect("deals:contract_detail", pk=contract.pk)
+    title = _("Contract from quote %(quote)s") % {"quote": quote} if quote else _("New contract")
+    return render(request, "deals/form.html", {"form": form, "customer": customer, "title": title})
+
+
+def contract_from_quote(request: HttpRequest, pk: int) -> HttpResponse:
+    require_edit(request.user)
+    quote = queries.quote_get(request.user, pk)
+    return _contract_form_page(request, quote.customer, quote)
+
+
+def contract_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
+    require_edit(request.user)
+    return _contract_form_page(request, customer_queries.customer_get(request.user, customer_pk))
+
+
+@require_GET
+def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    contract = queries.contract_get(request.user, pk)
+    context = {
+        "contract": contract,
+        "attachments": list(contract.attachments.all()),
+        "attachment_form": AttachmentForm(),
+        "reason_form": ReasonForm(),
+        "renewal": getattr(contract, "renewal", None),
+        "orders": list(queries.order_list(request.user).filter(contract=contract)[:20]),
+    }
+    return render(request, "deals/contract_detail.html", context)
+
+
+@require_POST
+def contract_activate(request: HttpRequest, pk: int) -> HttpResponse:
+    contract = queries.contract_get(request.user, pk)
+    return _act(
+        request,
+        "deals:contract_detail",
+        lambda: services.contract_activate(actor=request.user, contract=contract),
+        _("Contract activated."),
+        pk=pk,
+    )
+
+
+@require_POST
+def contract_terminate(request: HttpRequest, pk: int) -> HttpResponse:
+    contract = queries.contract_get(request.user, pk)
+    reason = request.POST.get("reason", "")
+    return _act(
+        request,
+        "deals:contract_detail",
+        lambda: services.contract_terminate(actor=request.user, contract=contract, reason=reason),
+        _("Contract terminated."),
+        pk=pk,
+    )
+
+
+def contract_renew(request: HttpRequest, pk: int) -> HttpResponse:
+    require_edit(request.user)
+    contract = queries.contract_get(request.user, pk)
+    form = RenewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            renewal = services.contract_renew(actor=request.user, contract=contract, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Contract renewed as %(number)s.") % {"number": renewal.number})
+            return redirect("deals:contract_detail", pk=renewal.pk)
+    title = _("Renew contract %(number)s") % {"number": contract.number}
+    return render(request, "deals/form.html", {"form": form, "customer": contract.customer, "title": title})
+
+
+@require_POST
+def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    require_edit(request.user)
+    contract = queries.contract_get(request.user, pk)
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.attachment_add(actor=request.user, contract=contract, upload=form.cleaned_data["file"])
+        except ValidationError as exc:
+            apply_errors(form, exc)
+    if form.errors:
+        context = {
+            "contract": contract,
+            "attachments": list(contract.attachments.all()),
+            "attachment_form": form,
+            "reason_form": ReasonForm(),
+            "renewal": getattr(contract, "renewal", None),
+            "orders": [],
+        }
+        return render(request, "deals/contract_detail.html", context, status=400)
+    messages.success(request, _("File attached."))
+    return redirect("deals:contract_detail", pk=pk)
+
+
+@require_GET
+def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
+    attachment = queries.attachment_get(request.user, pk)
+    return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name)
+
+
+# --- orders -------------------------------------------------------------------------------------
+@require_GET
+def order_list(request: HttpRequest) -> HttpResponse:
+    return _list_page(
+        request,
+        "order",
+        lambda form: queries.order_list(request.user, status=form.value("status") or ""),
+        "deals/order_list.html",
+    )
+
+
+@require_POST
+def order_from_quote(request: HttpRequest, pk: int) -> HttpResponse:
+    quote = queries.quote_get(request.user, pk)
+    return _act(
+        request,
+        "deals:quote_detail",
+        lambda: redirect("deals:order_detail", pk=services.order_create_from_quote(actor=request.user, quote=quote).pk),
+        _("Order created."),
+        pk=pk,
+    )
+
+
+@require_POST
+def order_from_contract(request: HttpRequest, pk: int) -> HttpResponse:
+    contract = queries.contract_get(request.user, pk)
+    return _act(
+        request,
+        "deals:contract_detail",
+        lambda: redirect(
+            "deals:order_detail", pk=services.order_create_from_contract(actor=request.user, contract=contract).pk
+        ),
+        _("Order created."),
+        pk=pk,
+    )
+
+
+# The buttons an order shows in each state (the service decides whether a move is allowed).
+NEXT_STATES = {
+    OrderStatus.DRAFT: [OrderStatus.SUBMITTED],
+    OrderStatus.SUBMITTED: [OrderStatus.PROVISIONING, OrderStatus.COMPLETED, OrderStatus.FAILED],
+    OrderStatus.PROVISIONING: [OrderStatus.COMPLETED, OrderStatus.FAILED],
+    OrderStatus.FAILED: [OrderStatus.SUBMITTED],
+}
+
+
+@require_GET
+def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    order = queries.order_get(request.user, pk)
+    context = {
+        "order": order,
+        "lines": list(queries.order_lines(order)),
+        "history": list(queries.order_history(order)),
+        "next_states": [(state, OrderStatus(state).label) for state in NEXT_STATES.get(order.status, [])],
+        "failed": OrderStatus.FAILED,
+    }
+    return render(request, "deals/order_detail.html", context)
+
+
+@require_POST
+def order_state(request: HttpRequest, pk: int) -> HttpResponse:
+    order = queries.order_get(request.user, pk)
+    form = OrderStateForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+        return redirect("deals:order_detail", pk=pk)
+    return _act(
+        request,
+        "deals:order_detail",
+        lambda: services.order_set_state(actor=request.user, order=order, **form.cleaned_data),
+        _("Order status updated."),
+        pk=pk,
+    )
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+EXPORT_HEADER = [
+    "order_number",
+    "customer_number",
+    "customer",
+    "order_status",
+    "boss_ref",
+    "action",
+    "product_code",
+    "product",
+    "quantity",
+    "contracted_price",
+    "discount_pct",
+]
+
+
+def export_rows(lines) -> Iterator[list]:
+    """The CSV rows for provisioning (shared by the page and the API): column names stay English and stable
+    because BOSS reads them."""
+    for line in lines:
+        order = line.order
+        yield [
+            order.number,
+            order.customer.number or "",
+            order.customer.name,
+            order.status,
+            order.external_ref,
+            line.action,
+            line.product.code,
+            line.product.name,
+            line.quantity,
+            line.contracted_price,
+            line.discount_pct,
+        ]
+
+
+def csv_response(request: HttpRequest, status: str) -> StreamingHttpResponse:
+    """Stream the scoped order lines as CSV (UTF-8 with BOM, for Excel) and log the export."""
+    lines = queries.order_export_rows(request.user, status=status)
+    count = lines.count()
+    record_export(actor=request.user, what="deals.order", count=count, filters=f"status={status}")
+    writer = csv.writer(_Echo())
+    rows = chain([EXPORT_HEADER], export_rows(lines.iterator(chunk_size=2000)))
+    content = chain(["\ufeff"], (writer.writerow(row) for row in rows))
+    response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="orders.csv"'
+    return response
+
+
+@require_GET
+def order_export(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    return csv_response(request, status if status in OrderStatus.values else "")
