@@ -1,0 +1,213 @@
+"""Every read of service data, scoped to the user. Views, the API, jobs and the churn model call these."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.db.models import Avg, Count, QuerySet
+from django.shortcuts import get_object_or_404
+
+from jiketong.core.scope import customer_scope
+from jiketong.org.models import OrgUnit, Role, Staff
+
+from .calendar import WorkCalendar, add_working_time
+from .filters import SurveyFilter, TicketFilter
+from .models import (
+    OPEN_STATUSES,
+    BusinessCalendar,
+    CalendarDay,
+    Dimension,
+    SlaPolicy,
+    Survey,
+    SurveyAnswer,
+    Ticket,
+    TicketEvent,
+)
+
+TICKET_RELATED = ["customer", "owner", "transfer_to"]
+# "About to breach": the next deadline is within this much working time.
+BREACH_HORIZON_MINUTES = 30
+
+
+def business_calendar() -> WorkCalendar:
+    """The configured calendar as a pure `WorkCalendar` (three small queries)."""
+    calendar = BusinessCalendar.objects.prefetch_related("periods").order_by("pk").first()
+    if calendar is None:
+        raise BusinessCalendar.DoesNotExist("no business calendar configured")
+    return WorkCalendar(
+        periods=tuple((p.start, p.end) for p in calendar.periods.all()),
+        tz=ZoneInfo(calendar.timezone),
+        weekend=frozenset(int(d) for d in calendar.weekend.split(",") if d),
+        overrides=dict(CalendarDay.objects.values_list("date", "is_workday")),
+    )
+
+
+def calendar_overview(today: date) -> dict:
+    """What the calendar page shows: the hours, this year's exceptions onwards, and the SLA policies."""
+    return {
+        "calendar": BusinessCalendar.objects.prefetch_related("periods").order_by("pk").first(),
+        "days": list(CalendarDay.objects.filter(date__gte=today.replace(month=1, day=1))[:200]),
+        "policies": list(SlaPolicy.objects.all()),
+    }
+
+
+def sla_for(ticket_type: str, grade: str) -> SlaPolicy:
+    """The policy for this type and the customer's grade: the exact grade (A1), else its family (A),
+    else the type's default (blank grade)."""
+    candidates = [grade, grade[:1], ""]
+    policies = {p.grade: p for p in SlaPolicy.objects.filter(ticket_type=ticket_type, grade__in=candidates)}
+    policy = next((policies[g] for g in candidates if g in policies), None)
+    if policy is None:
+        raise SlaPolicy.DoesNotExist(f"no SLA policy for {ticket_type}")
+    return policy
+
+
+# --- tickets ----------------------------------------------------------------------------------------
+def tickets_visible(user) -> QuerySet[Ticket]:
+    return Ticket.objects.visible_to(user)
+
+
+def ticket_list(user, params=None) -> tuple[TicketFilter, QuerySet[Ticket]]:
+    queryset = tickets_visible(user).select_related(*TICKET_RELATED).order_by("-opened_at", "-id")
+    ticket_filter = TicketFilter(params or None, queryset=queryset, user=user)
+    return ticket_filter, ticket_filter.qs
+
+
+def ticket_get(user, pk: int) -> Ticket:
+    """One ticket the user may see, or 404 (the same answer as a missing one)."""
+    related = [*TICKET_RELATED, "received_by", "contact", "product", "customer__org_unit"]
+    return get_object_or_404(tickets_visible(user).select_related(*related), pk=pk)
+
+
+def ticket_history(ticket: Ticket) -> QuerySet[TicketEvent]:
+    return ticket.events.select_related("actor", "from_staff", "to_staff").order_by("at", "id")
+
+
+def open_tickets_of(user, customer_id: int, limit: int = 10) -> tuple[list[Ticket], int]:
+    """The customer's open tickets (newest first, at most `limit`) and how many there are: two queries."""
+    queryset = tickets_visible(user).filter(customer_id=customer_id, status__in=OPEN_STATUSES)
+    rows = list(queryset.select_related("owner").order_by("-opened_at")[:limit])
+    count = len(rows) if len(rows) < limit else queryset.count()
+    return rows, count
+
+
+def breach_board(user, now: datetime, calendar: WorkCalendar) -> QuerySet[Ticket]:
+    """Open tickets in the user's scope that have breached a deadline or will within the horizon of
+    working time, the most urgent first."""
+    horizon = add_working_time(now, BREACH_HORIZON_MINUTES, calendar)
+    return (
+        Ticket.objects.filter(customer_scope(user, "customer__"))
+        .filter(next_due__lte=horizon)
+        .select_related(*TICKET_RELATED)
+        .order_by("next_due", "id")
+    )
+
+
+def staff_choices(user) -> QuerySet[Staff]:
+    """Colleagues a ticket may be transferred to (the staff directory's scope, active only)."""
+    return Staff.objects.visible_to(user).active().select_related("org_unit").order_by("name")
+
+
+def supervisors_for(org_unit_paths: set[str]) -> dict[str, list[int]]:
+    """For each org unit path, the user ids of the active supervisors of the nearest unit up the tree
+    (the unit itself first) that has any. One query for all paths."""
+    steplen = OrgUnit.steplen
+    ancestors = {path[:i] for path in org_unit_paths for i in range(steplen, len(path) + 1, steplen)}
+    by_unit: dict[str, list[int]] = {}
+    rows = (
+        Staff.objects.active()
+        .filter(roles__code=Role.SUPERVISOR, org_unit__path__in=ancestors)
+        .values_list("org_unit__path", "user_id")
+        .order_by("user_id")
+    )
+    for path, user_id in rows:
+        by_unit.setdefault(path, []).append(user_id)
+    result = {}
+    for path in org_unit_paths:
+        for end in range(len(path), 0, -steplen):
+            if path[:end] in by_unit:
+                result[path] = by_unit[path[:end]]
+                break
+        else:
+            result[path] = []
+    return result
+
+
+# --- satisfaction -----------------------------------------------------------------------------------
+def survey_list(user, params=None) -> tuple[SurveyFilter, QuerySet[Survey]]:
+    queryset = Survey.objects.visible_to(user).select_related("customer", "surveyed_by").order_by("-surveyed_on", "-id")
+    survey_filter = SurveyFilter(params or None, queryset=queryset)
+    return survey_filter, survey_filter.qs
+
+
+def survey_get(user, pk: int) -> Survey:
+    return get_object_or_404(Survey.objects.visible_to(user).select_related("customer", "surveyed_by"), pk=pk)
+
+
+ADVANTAGE, KEEP, ADJUST, FIX_FIRST = "advantage", "keep", "adjust", "fix_first"
+
+
+@dataclass
+class QuadrantPoint:
+    dimension: str
+    label: str
+    importance: float
+    satisfaction: float
+    answers: int
+    quadrant: str = ""
+
+
+@dataclass
+class Quadrant:
+    points: list[QuadrantPoint]
+    importance_threshold: float | None
+    satisfaction_threshold: float | None
+    surveys: int
+
+
+def classify(points: list[QuadrantPoint]) -> tuple[float | None, float | None]:
+    """Put each dimension in its quadrant. The thresholds are the means of the dimension averages
+    (data-centred importance–performance analysis): an average at the threshold counts as high."""
+    if not points:
+        return None, None
+    importance = sum(p.importance for p in points) / len(points)
+    satisfaction = sum(p.satisfaction for p in points) / len(points)
+    for point in points:
+        high_importance = point.importance >= importance
+        high_satisfaction = point.satisfaction >= satisfaction
+        if high_importance and high_satisfaction:
+            point.quadrant = ADVANTAGE
+        elif high_satisfaction:
+            point.quadrant = KEEP
+        elif high_importance:
+            point.quadrant = FIX_FIRST
+        else:
+            point.quadrant = ADJUST
+    return importance, satisfaction
+
+
+def satisfaction_quadrant(user, periods: list[str] | None = None, org_unit: OrgUnit | None = None) -> Quadrant:
+    """Average importance and satisfaction per dimension over the surveys in the user's scope (and the
+    chosen periods and org subtree), classified into the four quadrants. Two queries."""
+    answers = SurveyAnswer.objects.visible_to(user)
+    if periods:
+        answers = answers.filter(survey__period__in=periods)
+    if org_unit is not None:
+        answers = answers.filter(survey__customer__org_unit__path__startswith=org_unit.path)
+    labels = dict(Dimension.choices)
+    rows = answers.values("dimension").annotate(
+        importance=Avg("importance"), satisfaction=Avg("satisfaction"), answers=Count("pk")
+    )
+    points = [
+        QuadrantPoint(
+            dimension=row["dimension"],
+            label=str(labels.get(row["dimension"], row["dimension"])),
+            importance=float(row["importance"]),
+            satisfaction=float(row["satisfaction"]),
+            answers=row["answers"],
+        )
+        for row in rows.order_by("dimension")
+    ]
+    importance, satisfaction = classify(points)
+    surveys = answers.values("survey_id").distinct().count() if points else 0
+    return Quadrant(points, importance, satisfaction, surveys)

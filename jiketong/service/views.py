@@ -1,0 +1,190 @@
+"""Service pages: tickets, the breach board, surveys, the satisfaction quadrant and the calendar.
+Thin: reads come from queries.py, writes go to services.py."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from jiketong.customers import queries as customer_queries
+from jiketong.customers.forms import apply_errors
+from jiketong.customers.services import require_edit
+from jiketong.org.models import Role, can, staff_of
+
+from . import queries, services
+from .charts import quadrant_chart
+from .forms import NoteForm, RateForm, ReasonForm, ResolveForm, SurveyForm, TicketForm, TransferForm
+
+PAGE_SIZE = 20
+BOARD_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
+
+
+def _partial_request(request: HttpRequest) -> bool:
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+# --- tickets --------------------------------------------------------------------------------------
+@require_GET
+def ticket_list(request: HttpRequest) -> HttpResponse:
+    ticket_filter, queryset = queries.ticket_list(request.user, request.GET)
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"filter": ticket_filter, "page": page}
+    if _partial_request(request):
+        return render(request, "service/ticket_list.html#table", context)
+    return render(request, "service/ticket_list.html", context)
+
+
+def ticket_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
+    """Quick entry from the customer 360 page: the person who records it is its first responder."""
+    require_edit(request.user)
+    customer = customer_queries.customer_get(request.user, customer_pk)
+    form = TicketForm(request.POST or None, contacts=customer_queries.contacts_of(request.user, customer.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            ticket = services.ticket_receive(actor=request.user, customer=customer, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Ticket %(number)s received; you own it.") % {"number": ticket.number})
+            return redirect("service:ticket_detail", pk=ticket.pk)
+    return render(request, "customers/simple_form.html", {"form": form, "customer": customer, "title": _("New ticket")})
+
+
+def _action_forms(request: HttpRequest, ticket) -> dict:
+    return {
+        "respond_form": NoteForm(prefix="respond"),
+        "resolve_form": ResolveForm(prefix="resolve"),
+        "close_form": NoteForm(prefix="close"),
+        "reopen_form": ReasonForm(prefix="reopen"),
+        "transfer_form": TransferForm(prefix="transfer", user=request.user),
+        "decline_form": ReasonForm(prefix="decline"),
+        "rate_form": RateForm(prefix="rate"),
+    }
+
+
+def _detail(request: HttpRequest, ticket, status: int = 200, **bound) -> HttpResponse:
+    staff = staff_of(request.user)
+    context = {
+        "ticket": ticket,
+        "events": queries.ticket_history(ticket),
+        "is_owner": staff is not None and ticket.owner_id == staff.pk,
+        "is_transfer_target": staff is not None and ticket.transfer_to_id == staff.pk,
+        "can_edit": can(request.user, Role.EDIT_ROLES),
+        **_action_forms(request, ticket),
+        **bound,
+    }
+    return render(request, "service/ticket_detail.html", context, status=status)
+
+
+@require_GET
+def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail(request, queries.ticket_get(request.user, pk))
+
+
+# action → (form class, service, how the form's data maps onto the service's arguments, success message)
+ACTIONS = {
+    "respond": (NoteForm, services.ticket_respond, lambda d: {"note": d["note"]}, _("Ticket taken in hand.")),
+    "resolve": (ResolveForm, services.ticket_resolve, lambda d: d, _("Ticket resolved.")),
+    "close": (NoteForm, services.ticket_close, lambda d: {"note": d["note"]}, _("Ticket closed.")),
+    "reopen": (ReasonForm, services.ticket_reopen, lambda d: d, _("Ticket reopened.")),
+    "transfer": (TransferForm, services.transfer_request, lambda d: d, _("Transfer requested.")),
+    "accept": (None, services.transfer_accept, lambda d: {}, _("You now own this ticket.")),
+    "decline": (ReasonForm, services.transfer_decline, lambda d: d, _("Transfer declined.")),
+    "rate": (RateForm, services.ticket_rate, lambda d: d, _("Rating recorded.")),
+}
+
+
+@require_POST
+def ticket_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Every step of a ticket's life posts here from the detail page; errors re-render it with the form."""
+    ticket = queries.ticket_get(request.user, pk)
+    form_class, service, arguments, done = ACTIONS[action]
+    form = None
+    if form_class is not None:
+        extra = {"user": request.user} if form_class is TransferForm else {}
+        form = form_class(request.POST, prefix=action, **extra)
+    if form is None or form.is_valid():
+        try:
+            service(actor=request.user, ticket=ticket, **arguments(form.cleaned_data if form else {}))
+        except ValidationError as exc:
+            if form is None:
+                messages.error(request, " ".join(exc.messages))
+                return redirect("service:ticket_detail", pk=ticket.pk)
+            apply_errors(form, exc)
+        else:
+            messages.success(request, str(done))
+            return redirect("service:ticket_detail", pk=ticket.pk)
+    return _detail(request, ticket, status=400, **{f"{action}_form": form, "open_action": action})
+
+
+@require_GET
+def breach_board(request: HttpRequest) -> HttpResponse:
+    if not can(request.user, BOARD_ROLES):
+        raise PermissionDenied(_("The breach board is for supervisors."))
+    now = timezone.now()
+    queryset = queries.breach_board(request.user, now, queries.business_calendar())
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "now": now, "horizon": queries.BREACH_HORIZON_MINUTES}
+    if _partial_request(request):
+        return render(request, "service/breach_board.html#table", context)
+    return render(request, "service/breach_board.html", context)
+
+
+# --- surveys and satisfaction ---------------------------------------------------------------------
+@require_GET
+def survey_list(request: HttpRequest) -> HttpResponse:
+    survey_filter, queryset = queries.survey_list(request.user, request.GET)
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"filter": survey_filter, "page": page}
+    if _partial_request(request):
+        return render(request, "service/survey_list.html#table", context)
+    return render(request, "service/survey_list.html", context)
+
+
+@require_GET
+def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    survey = queries.survey_get(request.user, pk)
+    return render(request, "service/survey_detail.html", {"survey": survey, "answers": survey.answers.all()})
+
+
+def survey_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
+    require_edit(request.user)
+    customer = customer_queries.customer_get(request.user, customer_pk)
+    form = SurveyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            survey = services.survey_create(
+                actor=request.user,
+                customer=customer,
+                period=data["period"],
+                surveyed_on=data["surveyed_on"],
+                note=data["note"],
+                answers=form.answers(),
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Survey recorded."))
+            return redirect("service:survey_detail", pk=survey.pk)
+    return render(request, "customers/simple_form.html", {"form": form, "customer": customer, "title": _("New survey")})
+
+
+@require_GET
+def quadrant(request: HttpRequest) -> HttpResponse:
+    periods = [p for p in request.GET.getlist("period") if p]
+    result = queries.satisfaction_quadrant(request.user, periods=periods)
+    context = {"quadrant": result, "chart": quadrant_chart(result), "periods": periods}
+    return render(request, "service/quadrant.html", context)
+
+
+@require_GET
+def calendar(request: HttpRequest) -> HttpResponse:
+    """The working hours, the holiday and make-up days ahead, and the SLA policies (edited in the admin)."""
+    context = {**queries.calendar_overview(timezone.localdate()), "is_admin": can(request.user, {Role.ADMIN})}
+    return render(request, "service/calendar.html", context)
