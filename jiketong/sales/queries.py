@@ -1,0 +1,299 @@
+"""Every read of leads and opportunities, scoped to the user. Views, the API and other apps call these."""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Substr, TruncMonth
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jiketong.core.money import yuan
+from jiketong.customers.models import Customer
+from jiketong.org.models import OrgUnit, Staff, staff_of
+
+from .filters import LeadFilter, OpportunityFilter
+from .models import Lead, Opportunity, OpportunityProduct, Stage, StageChange
+from .services import normalise_org_name
+
+LEAD_RELATED = ["org_unit", "owner", "industry", "customer"]
+OPPORTUNITY_RELATED = ["customer", "owner", "stage"]
+BOARD_CARDS = 20  # cards per stage column; counts and totals always cover every opportunity
+CLOSED_ON_BOARD_DAYS = 30  # won and lost columns show what closed in the last month
+
+AMOUNT = DecimalField(max_digits=20, decimal_places=4)
+
+
+# --- leads ---------------------------------------------------------------------------------------
+def lead_list(user, params=None) -> tuple[LeadFilter, QuerySet[Lead]]:
+    queryset = Lead.objects.visible_to(user).select_related(*LEAD_RELATED).order_by("-created_at", "-id")
+    lead_filter = LeadFilter(params or None, queryset=queryset, user=user)
+    return lead_filter, lead_filter.qs
+
+
+def lead_get(user, pk: int) -> Lead:
+    """One lead the user may see, or 404 (the same answer as a lead that does not exist)."""
+    queryset = Lead.objects.visible_to(user).select_related(*LEAD_RELATED, "opportunity", "created_by")
+    return get_object_or_404(queryset, pk=pk)
+
+
+@dataclass
+class DuplicateMatch:
+    """An existing customer or open lead that looks like the organisation being entered."""
+
+    kind: str  # "customer" or "lead"
+    pk: int
+    name: str
+    field: str  # "uscc" or "name": what matched
+    org_unit: str
+    owner: str
+    visible: bool  # may the user open it? Others are named but not linked.
+
+    def message(self) -> str:
+        params = {"name": self.name, "unit": self.org_unit, "owner": self.owner or _("no owner")}
+        if self.kind == "customer":
+            if self.field == "uscc":
+                return _("Customer %(name)s (%(unit)s, %(owner)s) has the same credit code.") % params
+            return _("Customer %(name)s (%(unit)s, %(owner)s) has the same name.") % params
+        if self.field == "uscc":
+            return _("Open lead %(name)s (%(unit)s, %(owner)s) has the same credit code.") % params
+        return _("Open lead %(name)s (%(unit)s, %(owner)s) has the same name.") % params
+
+
+def _name_range(key: str) -> Q:
+    """Customers whose name starts with the key (what remains once the suffix is stripped). A range on
+    the name index rather than LIKE, which SQLite never serves from an index; exact under the C collation
+    the database runs with. Both cases are tried because the key is lower case."""
+    q = Q()
+    for prefix in {key, key.upper()}:
+        q |= Q(name__gte=prefix, name__lt=prefix + "\U0010ffff")
+    return q
+
+
+def lead_duplicates(user, *, name: str = "", uscc: str = "", exclude_lead: int | None = None) -> list[DuplicateMatch]:
+    """Customers and open leads with the same USCC or the same normalised name (normalise_org_name), across
+    the whole province: a duplicate is a duplicate even when someone else owns it. Three queries."""
+    key = normalise_org_name(name) if name else ""
+    uscc = (uscc or "").strip().upper()
+    if not key and not uscc:
+        return []
+    customer_q = Q(uscc=uscc) if uscc else Q(pk__in=[])
+    if key:
+        customer_q |= _name_range(key)
+    customers = list(
+        Customer.objects.filter(customer_q)
+        .select_related("org_unit", "owner")
+        .only("name", "uscc", "org_unit__name", "owner__name", "path", "depth", "numchild")[:50]
+    )
+    lead_q = Q(uscc=uscc) if uscc else Q(pk__in=[])
+    if key:
+        lead_q |= Q(name_key=key)
+    leads = list(Lead.objects.open().filter(lead_q).exclude(pk=exclude_lead).select_related("org_unit", "owner")[:50])
+    matches: list[DuplicateMatch] = []
+    for customer in customers:
+        which = "uscc" if uscc and customer.uscc == uscc else "name"
+        if which == "name" and normalise_org_name(customer.name) != key:
+            continue
+        matches.append(
+            DuplicateMatch(
+                "customer", customer.pk, customer.name, which, str(customer.org_unit), str(customer.owner or ""), False
+            )
+        )
+    for lead in leads:
+        which = "uscc" if uscc and lead.uscc == uscc else "name"
+        matches.append(
+            DuplicateMatch("lead", lead.pk, lead.name, which, str(lead.org_unit), str(lead.owner or ""), False)
+        )
+    if matches:
+        seen_customers = set(
+            Customer.objects.visible_to(user)
+            .filter(pk__in=[m.pk for m in matches if m.kind == "customer"])
+            .values_list("pk", flat=True)
+        )
+        seen_leads = set(
+            Lead.objects.visible_to(user)
+            .filter(pk__in=[m.pk for m in matches if m.kind == "lead"])
+            .values_list("pk", flat=True)
+        )
+        for match in matches:
+            match.visible = match.pk in (seen_customers if match.kind == "customer" else seen_leads)
+    return matches
+
+
+# --- opportunities ---------------------------------------------------------------------------------
+def opportunity_list(user, params=None) -> tuple[OpportunityFilter, QuerySet[Opportunity]]:
+    queryset = (
+        Opportunity.objects.visible_to(user).select_related(*OPPORTUNITY_RELATED).order_by("expected_close", "id")
+    )
+    opportunity_filter = OpportunityFilter(params or None, queryset=queryset, user=user)
+    return opportunity_filter, opportunity_filter.qs
+
+
+def opportunity_get(user, pk: int) -> Opportunity:
+    queryset = Opportunity.objects.visible_to(user).select_related(*OPPORTUNITY_RELATED, "lead", "customer__org_unit")
+    return get_object_or_404(queryset, pk=pk)
+
+
+def opportunity_lines(opportunity: Opportunity) -> QuerySet[OpportunityProduct]:
+    """Lines of an opportunity already fetched through opportunity_get (so already in scope)."""
+    return opportunity.lines.select_related("product")
+
+
+def stage_history(opportunity: Opportunity) -> QuerySet[StageChange]:
+    """Stage changes of an opportunity already fetched through opportunity_get (so already in scope)."""
+    return opportunity.stage_changes.select_related("from_stage", "to_stage", "changed_by__staff")
+
+
+def stages(*, active_only: bool = True) -> list[Stage]:
+    queryset = Stage.objects.all()
+    return list(queryset.filter(active=True) if active_only else queryset)
+
+
+@dataclass
+class BoardColumn:
+    stage: Stage
+    count: int = 0
+    amount_monthly: Decimal = Decimal(0)
+    amount_once: Decimal = Decimal(0)
+    cards: list[Opportunity] = field(default_factory=list)
+
+    @property
+    def hidden(self) -> int:
+        return self.count - len(self.cards)
+
+
+def board(user, params=None, *, cards: int = BOARD_CARDS) -> tuple[OpportunityFilter, list[BoardColumn]]:
+    """The pipeline by stage: per column the count and totals of every matching opportunity (one GROUP BY)
+    and the first `cards` of them, closing soonest first (one indexed query per stage). Won and lost
+    columns show the last month's closes. Query count is bounded by the number of stages."""
+    board_filter, queryset = opportunity_list(user, params)
+    return board_filter, _board(queryset, cards)
+
+
+def _board(queryset: QuerySet[Opportunity], cards: int) -> list[BoardColumn]:
+    since = timezone.localdate() - timedelta(days=CLOSED_ON_BOARD_DAYS)
+    queryset = queryset.filter(Q(stage__is_won=False, stage__is_lost=False) | Q(closed_on__gte=since))
+    columns = {stage.pk: BoardColumn(stage) for stage in stages()}
+    totals = (
+        queryset.order_by()
+        .values("stage")
+        .annotate(n=Count("pk"), monthly=Sum("amount_monthly"), once=Sum("amount_once"))
+    )
+    for row in totals:
+        column = columns.get(row["stage"])
+        if column is not None:
+            column.count = row["n"]
+            column.amount_monthly = yuan(row["monthly"] or 0)
+            column.amount_once = yuan(row["once"] or 0)
+    for column in columns.values():
+        if column.count:
+            order = ("-closed_on", "-id") if column.stage.is_closed else ("expected_close", "id")
+            column.cards = list(queryset.filter(stage=column.stage).order_by(*order)[:cards])
+    return list(columns.values())
+
+
+# --- forecast --------------------------------------------------------------------------------------
+FORECAST_DEFINITION = _(
+    "Expected revenue = (one-time amount + monthly amount) × the stage's win probability, counted in the "
+    "month the opportunity is expected to close; open opportunities only."
+)
+
+
+@dataclass
+class ForecastRow:
+    key: int | str
+    label: str
+    values: list[Decimal]
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.values, Decimal(0))
+
+
+@dataclass
+class Forecast:
+    months: list[date]
+    rows: list[ForecastRow]
+
+    @property
+    def totals(self) -> list[Decimal]:
+        return [sum((row.values[i] for row in self.rows), Decimal(0)) for i in range(len(self.months))]
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.totals, Decimal(0))
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    return date(day.year + month // 12, month % 12 + 1, 1)
+
+
+def forecast(user, *, start: date, months: int = 3, by: str = "owner") -> Forecast:
+    """Weighted pipeline per month from `start`'s month for `months` months, by owner or by org unit
+    (the children of the user's own unit; what sits on the unit itself is its own row). See
+    FORECAST_DEFINITION. Aggregated in the database in one GROUP BY; labels need one more query."""
+    first = start.replace(day=1)
+    month_list = [_add_months(first, i) for i in range(months)]
+    end = _add_months(first, months)
+    queryset = Opportunity.objects.visible_to(user).open().filter(expected_close__gte=first, expected_close__lt=end)
+    weighted = Sum(
+        (F("amount_once") + F("amount_monthly")) * F("stage__probability"), output_field=AMOUNT, default=Value(0)
+    )
+    if by == "org_unit":
+        staff = staff_of(user)
+        depth = (staff.org_unit.depth if staff and not user.is_superuser else 0) + 1
+        group = Substr("customer__org_unit__path", 1, OrgUnit.steplen * depth)
+    else:
+        group = F("owner_id")
+    rows = (
+        queryset.order_by()
+        .annotate(bucket=group, month=TruncMonth("expected_close"))
+        .values("bucket", "month")
+        .annotate(value=weighted)
+    )
+    table: dict = {}
+    for row in rows:
+        month = row["month"]
+        month = month.date() if hasattr(month, "date") else month
+        values = table.setdefault(row["bucket"], [Decimal(0)] * months)
+        values[month_list.index(month.replace(day=1))] += yuan(Decimal(str(row["value"])) / 100)
+    if by == "org_unit":
+        names = dict(OrgUnit.objects.filter(path__in=list(table)).values_list("path", "name"))
+    else:
+        names = dict(Staff.objects.filter(pk__in=list(table)).values_list("pk", "name"))
+    result = [ForecastRow(key, names.get(key, str(key)), values) for key, values in table.items()]
+    result.sort(key=lambda r: (-r.total, r.label))
+    return Forecast(month_list, result)
+
+
+# --- customer 360 panel ------------------------------------------------------------------------------
+def customer_pipeline(user, customer: Customer, limit: int = 10) -> tuple[list[Lead], list[Opportunity]]:
+    """The customer's open leads and open opportunities the user may see (two queries)."""
+    leads = list(Lead.objects.visible_to(user).open().filter(customer=customer).select_related("owner")[:limit])
+    opportunities = list(
+        Opportunity.objects.visible_to(user)
+        .open()
+        .filter(customer=customer)
+        .select_related("stage", "owner")
+        .order_by("expected_close", "id")[:limit]
+    )
+    return leads, opportunities
+
+
+def my_pipeline(user, *, today: date | None = None) -> dict:
+    """A manager's own open leads, own opportunities by stage, and own forecast for the next three months."""
+    staff = staff_of(user)
+    if staff is None:
+        return {"leads": [], "columns": [], "forecast": None}
+    leads = list(
+        Lead.objects.visible_to(user).open().filter(owner=staff).select_related("org_unit").order_by("-created_at")[:20]
+    )
+    mine = Opportunity.objects.visible_to(user).filter(owner=staff).select_related(*OPPORTUNITY_RELATED)
+    columns = _board(mine, cards=5)
+    start = _add_months((today or timezone.localdate()).replace(day=1), 1)
+    table = forecast(user, start=start, months=3, by="owner")
+    table.rows = [row for row in table.rows if row.key == staff.pk]
+    return {"leads": leads, "columns": columns, "forecast": table}

@@ -1,0 +1,880 @@
+"""Every write to leads and opportunities. UI, API, imports, the board and the work app's handover all
+come through here.
+
+Each service takes the acting user, validates, writes in one transaction and records the audit event in
+that same transaction. Errors are ValidationError keyed by field, so forms and the API show them in place.
+"""
+
+import csv
+import io
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jiketong.core.audit import changed, record, snapshot
+from jiketong.core.models import AuditAction, AuditEvent
+from jiketong.core.money import yuan
+from jiketong.core.trees import subtree
+from jiketong.core.validators import normalize_mobile, normalize_uscc, to_halfwidth
+from jiketong.customers.models import Customer, CustomerType, Grade, Industry, LifecycleStatus
+from jiketong.customers.services import BulkResult, customer_create
+from jiketong.org.models import OrgUnit, Role, Staff, can, staff_of
+
+from .models import (
+    OPEN_LEAD_STATUSES,
+    AssignmentRule,
+    Lead,
+    LeadSource,
+    LeadStatus,
+    Opportunity,
+    OpportunityProduct,
+    Stage,
+    StageChange,
+)
+
+LEAD_FIELDS = [
+    "source",
+    "name",
+    "uscc",
+    "org_unit",
+    "industry",
+    "expected_size",
+    "grade_hint",
+    "contact_name",
+    "contact_mobile",
+    "need",
+    "owner",
+    "status",
+]
+OPPORTUNITY_FIELDS = [
+    "name",
+    "owner",
+    "stage",
+    "expected_close",
+    "amount_monthly",
+    "amount_once",
+    "competitor",
+    "lost_reason",
+    "closed_on",
+    "note",
+]
+# Handing work from one person to another is a supervisor's decision (DOMAIN §2, §6).
+ASSIGN_ROLES = {Role.SUPERVISOR, Role.ADMIN}
+
+# Legal-form and organisational suffixes that do not tell two organisations apart; longest first, so that
+# 股份有限公司 goes before 有限公司. Stripped repeatedly: 某某集团有限公司 → 某某集团 → 某某.
+ORG_SUFFIXES = sorted(
+    [
+        "股份有限公司",
+        "有限责任公司",
+        "集团有限公司",
+        "有限公司",
+        "集团公司",
+        "分公司",
+        "总公司",
+        "子公司",
+        "公司",
+        "集团",
+        "股份",
+        "有限",
+        "co.,ltd.",
+        "co.,ltd",
+        "co.ltd",
+        "ltd.",
+        "ltd",
+        "limited",
+        "inc.",
+        "inc",
+        "corp.",
+        "corp",
+        "group",
+    ],
+    key=len,
+    reverse=True,
+)
+_DROP = {"Zs", "Cc", "Pd", "Po", "Ps", "Pe"}  # spaces, controls, dashes and punctuation incl. brackets
+
+
+def normalise_org_name(name: str) -> str:
+    """The part of an organisation's name that identifies it, for duplicate checks.
+
+    Full-width forms become half-width, case and spacing and punctuation go, and legal-form suffixes
+    (有限公司, 股份有限公司, 集团, Co., Ltd. …) are stripped, so that 广州 某某科技有限公司 and 广州某某科技股份有限公司
+    compare equal. A name that is nothing but a suffix is kept as it is rather than emptied.
+    """
+    text = unicodedata.normalize("NFKC", name or "").lower()
+    key = "".join(ch for ch in text if unicodedata.category(ch) not in _DROP or ch in ".,")
+    while True:
+        for suffix in ORG_SUFFIXES:
+            if key.endswith(suffix) and len(key) > len(suffix):
+                key = key[: -len(suffix)].rstrip(".,")
+                break
+        else:
+            return key.strip(".,")
+
+
+# --- permissions and scope ---------------------------------------------------------------------
+def require_edit(actor) -> None:
+    if not can(actor, Role.EDIT_ROLES):
+        raise PermissionDenied(_("Your role may view leads and opportunities but not change them."))
+
+
+def _actor_staff(actor) -> Staff | None:
+    return staff_of(actor)
+
+
+def _check_region(actor, unit: OrgUnit | None) -> None:
+    """A lead's region lies within the actor's own org unit (admins and HQ anywhere)."""
+    if unit is None or actor.is_superuser or can(actor, {Role.ADMIN}):
+        return
+    staff = _actor_staff(actor)
+    if staff is None or not unit.path.startswith(staff.org_unit.path):
+        raise ValidationError({"org_unit": [_("Choose a region within your own org unit.")]})
+
+
+def _check_owner(actor, owner: Staff | None, *, field: str = "owner", allowed: tuple = ()) -> None:
+    """An owner is an active staff member; only supervisors give work to someone other than themselves
+    (or the people named in `allowed`, e.g. the customer's own manager)."""
+    if owner is None:
+        return
+    if not owner.user.is_active or owner.left_on:
+        raise ValidationError({field: [_("%(name)s has left and cannot be given work.") % {"name": owner.name}]})
+    if owner.pk != actor.pk and owner.pk not in allowed and not can(actor, ASSIGN_ROLES):
+        raise ValidationError({field: [_("Only a supervisor can give this to someone else.")]})
+
+
+def _visible_lead(actor, lead: Lead, *, for_update: bool = True) -> Lead:
+    queryset = Lead.objects.visible_to(actor)
+    if for_update:
+        queryset = queryset.select_for_update(of=("self",))
+    found = queryset.filter(pk=lead.pk).first()
+    if found is None:
+        raise Http404(_("No such lead."))
+    return found
+
+
+def _visible_opportunity(actor, opportunity: Opportunity) -> Opportunity:
+    found = (
+        Opportunity.objects.visible_to(actor)
+        .select_for_update(of=("self",))
+        .select_related("stage")
+        .filter(pk=opportunity.pk)
+        .first()
+    )
+    if found is None:
+        raise Http404(_("No such opportunity."))
+    return found
+
+
+# --- leads -------------------------------------------------------------------------------------
+def _normalise_lead(fields: dict[str, Any]) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    for name in ("name", "contact_name"):
+        if isinstance(fields.get(name), str):
+            fields[name] = (
+                " ".join(to_halfwidth(fields[name]).split())
+                if name == "contact_name"
+                else " ".join(fields[name].split())
+            )
+    if fields.get("uscc"):
+        try:
+            fields["uscc"] = normalize_uscc(fields["uscc"])
+        except ValidationError as exc:
+            errors["uscc"] = exc.messages
+    elif "uscc" in fields:
+        fields["uscc"] = ""
+    if fields.get("contact_mobile"):
+        try:
+            fields["contact_mobile"] = normalize_mobile(fields["contact_mobile"])
+        except ValidationError as exc:
+            errors["contact_mobile"] = exc.messages
+    elif "contact_mobile" in fields:
+        fields["contact_mobile"] = ""
+    if errors:
+        raise ValidationError(errors)
+    return fields
+
+
+def _duplicate_errors(actor, lead: Lead) -> None:
+    """Refuse a save that matches an existing customer or open lead; the caller confirms to go ahead."""
+    from .queries import lead_duplicates
+
+    matches = lead_duplicates(actor, name=lead.name, uscc=lead.uscc, exclude_lead=lead.pk)
+    if not matches:
+        return
+    errors: dict[str, list[str]] = {}
+    for match in matches:
+        errors.setdefault(match.field, []).append(match.message())
+    raise ValidationError(errors)
+
+
+def _lead_snapshot(lead: Lead) -> dict:
+    return snapshot(lead, LEAD_FIELDS)
+
+
+@transaction.atomic
+def lead_create(*, actor, confirm_duplicates: bool = False, **fields) -> Lead:
+    """Record a lead. A customer manager or inside-sales user owns the leads they record; for anyone else
+    (a supervisor, an admin) the assignment rules pick the owner unless one is given. A lead that looks like an existing
+    customer or open lead (same USCC, or the same name once legal-form suffixes are stripped) is refused
+    unless `confirm_duplicates` says the user has seen the matches."""
+    require_edit(actor)
+    unknown = set(fields) - set(LEAD_FIELDS)
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be set here.")] for name in unknown})
+    fields = _normalise_lead(fields)
+    if not fields.get("org_unit"):
+        staff = _actor_staff(actor)
+        fields["org_unit"] = staff.org_unit if staff else None
+    fields.setdefault("status", LeadStatus.NEW)
+    if fields["status"] not in OPEN_LEAD_STATUSES:
+        raise ValidationError({"status": [_("A new lead is new, working or qualified.")]})
+    lead = Lead(created_by=actor, **fields)
+    lead.name_key = normalise_org_name(lead.name)
+    lead.full_clean(exclude=["name_key", "customer", "opportunity"])
+    _check_region(actor, lead.org_unit)
+    _check_owner(actor, lead.owner)
+    if not confirm_duplicates:
+        _duplicate_errors(actor, lead)
+    if lead.owner is None and can(actor, Role.PORTFOLIO_ROLES) and not can(actor, ASSIGN_ROLES):
+        lead.owner = _actor_staff(actor)  # whoever found it works it; they hand it on with a supervisor
+    elif lead.owner is None:
+        lead.owner = pick_owner(org_unit=lead.org_unit, grade_hint=lead.grade_hint, size=lead.expected_size)
+    lead.save()
+    record(actor=actor, action=AuditAction.CREATE, target=lead, customer_id=None, after=_lead_snapshot(lead))
+    return lead
+
+
+@transaction.atomic
+def lead_update(*, actor, lead: Lead, confirm_duplicates: bool = False, **fields) -> Lead:
+    """Change an open lead. Its owner changes through lead_assign, its end through convert or disqualify."""
+    require_edit(actor)
+    lead = _visible_lead(actor, lead)
+    if not lead.is_open:
+        raise ValidationError(_("A converted or disqualified lead can no longer be changed."))
+    editable = set(LEAD_FIELDS) - {"owner"}
+    unknown = set(fields) - editable
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be changed here.")] for name in unknown})
+    if fields.get("status", lead.status) not in OPEN_LEAD_STATUSES:
+        raise ValidationError({"status": [_("Use convert or disqualify to close a lead.")]})
+    fields = _normalise_lead(fields)
+    before = _lead_snapshot(lead)
+    for name, value in fields.items():
+        setattr(lead, name, value)
+    lead.name_key = normalise_org_name(lead.name)
+    lead.full_clean(exclude=["name_key", "customer", "opportunity"])
+    if lead.org_unit_id != before["org_unit"]:
+        _check_region(actor, lead.org_unit)
+    identity_changed = lead.name != before["name"] or lead.uscc != before["uscc"]
+    if identity_changed and not confirm_duplicates:
+        _duplicate_errors(actor, lead)
+    lead.save()
+    old, new = changed(before, _lead_snapshot(lead))
+    if new:
+        action = AuditAction.STATUS if set(new) == {"status"} else AuditAction.UPDATE
+        record(actor=actor, action=action, target=lead, customer_id=lead.customer_id, before=old, after=new)
+    return lead
+
+
+@transaction.atomic
+def lead_disqualify(*, actor, lead: Lead, reason: str) -> Lead:
+    """Close a lead as not worth pursuing; the reason is required and kept."""
+    require_edit(actor)
+    lead = _visible_lead(actor, lead)
+    if not lead.is_open:
+        raise ValidationError(_("This lead is already closed."))
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError({"reason": [_("Say why the lead is disqualified.")]})
+    old_status = lead.status
+    lead.status = LeadStatus.DISQUALIFIED
+    lead.disqualify_reason = reason[:200]
+    lead.save(update_fields=["status", "disqualify_reason", "updated_at"])
+    record(
+        actor=actor,
+        action=AuditAction.STATUS,
+        target=lead,
+        customer_id=lead.customer_id,
+        before={"status": old_status},
+        after={"status": lead.status, "disqualify_reason": lead.disqualify_reason},
+        note=reason,
+    )
+    return lead
+
+
+# --- assignment --------------------------------------------------------------------------------
+def rule_role(*, grade_hint: str, size: int | None, rules: list[AssignmentRule] | None = None) -> str | None:
+    """The role the first matching active rule names, or None when no rule matches."""
+    for rule in rules if rules is not None else AssignmentRule.objects.filter(active=True):
+        if rule.matches(grade_hint=grade_hint or "", size=size):
+            return rule.role_id
+    return None
+
+
+def _candidates(unit: OrgUnit, role: str):
+    """Active staff with the role in the unit's subtree, least loaded (fewest open leads) first."""
+    return (
+        Staff.objects.filter(subtree(unit.path, "org_unit__path"), roles=role, user__is_active=True, left_on=None)
+        .annotate(load=Count("leads", filter=Q(leads__status__in=OPEN_LEAD_STATUSES)))
+        .select_related("user")
+        .order_by("load", "pk")
+    )
+
+
+def pick_owner(*, org_unit: OrgUnit | None, grade_hint: str, size: int | None) -> Staff | None:
+    """The assignment rules' choice: the least-loaded active staff member with the rule's role in the
+    lead's region, or in the nearest ancestor unit (up to the province) that has one."""
+    role = rule_role(grade_hint=grade_hint, size=size)
+    if role is None or org_unit is None:
+        return None
+    units = [org_unit, *reversed(OrgUnit.objects.get_ancestors(org_unit))]
+    for unit in units:
+        if unit.depth < 2:  # never hand a province's lead to someone at HQ
+            break
+        found = _candidates(unit, role).first()
+        if found is not None:
+            return found
+    return None
+
+
+@transaction.atomic
+def lead_assign(*, actor, lead: Lead, owner: Staff | None = None, note: str = "") -> Lead:
+    """Give a lead to someone (supervisors), or, without an owner, let the assignment rules choose."""
+    if not can(actor, ASSIGN_ROLES):
+        raise PermissionDenied(_("Only a supervisor can reassign leads."))
+    lead = _visible_lead(actor, lead)
+    if not lead.is_open:
+        raise ValidationError(_("This lead is already closed."))
+    if owner is None:
+        owner = pick_owner(org_unit=lead.org_unit, grade_hint=lead.grade_hint, size=lead.expected_size)
+        if owner is None:
+            raise ValidationError({"owner": [_("No active staff member matches the assignment rules here.")]})
+    _check_owner(actor, owner)
+    old_owner = lead.owner_id
+    if old_owner == owner.pk:
+        return lead
+    lead.owner = owner
+    lead.save(update_fields=["owner", "updated_at"])
+    record(
+        actor=actor,
+        action=AuditAction.OWNER,
+        target=lead,
+        customer_id=lead.customer_id,
+        before={"owner": old_owner},
+        after={"owner": owner.pk},
+        note=note,
+    )
+    return lead
+
+
+# --- conversion ---------------------------------------------------------------------------------
+@transaction.atomic
+def lead_convert(
+    *,
+    actor,
+    lead: Lead,
+    customer: Customer | None = None,
+    customer_type: str = CustomerType.ENTERPRISE,
+    opportunity_name: str = "",
+    expected_close: date,
+    amount_monthly: Decimal | int = 0,
+    amount_once: Decimal | int = 0,
+) -> Lead:
+    """Turn a lead into business in one transaction: link the visible `customer`, or open the customer's
+    archive from the lead (through customers' own service, so its rules and audit apply), open an
+    opportunity at the first stage, and mark the lead converted. Any failure leaves nothing behind."""
+    require_edit(actor)
+    lead = _visible_lead(actor, lead)
+    if not lead.is_open:
+        raise ValidationError(_("This lead is already closed."))
+    owner = lead.owner or _actor_staff(actor)
+    if customer is not None:
+        if not Customer.objects.visible_to(actor).filter(pk=customer.pk).exists():
+            raise ValidationError({"customer": [_("Choose a customer you can see.")]})
+    else:
+        if lead.industry_id is None:
+            raise ValidationError({"industry": [_("Give the lead's industry before converting it.")]})
+        customer = customer_create(
+            actor=actor,
+            name=lead.name,
+            uscc=lead.uscc or None,
+            type=customer_type,
+            industry=lead.industry,
+            size=lead.expected_size,
+            org_unit=lead.org_unit,
+            owner=owner if owner and owner.has_any_role(Role.PORTFOLIO_ROLES) else None,
+            grade=lead.grade_hint or Grade.D,
+            status=LifecycleStatus.PROSPECT,
+            source=lead.source,
+            grade_reason=_("Expected grade of the lead"),
+        )
+    opportunity = opportunity_create(
+        actor=actor,
+        customer=customer,
+        name=opportunity_name or lead.need[:100] or lead.name,
+        owner=owner,
+        expected_close=expected_close,
+        amount_monthly=amount_monthly,
+        amount_once=amount_once,
+        lead=lead,
+    )
+    lead.status = LeadStatus.CONVERTED
+    lead.customer = customer
+    lead.opportunity = opportunity
+    lead.converted_at = timezone.now()
+    lead.save(update_fields=["status", "customer", "opportunity", "converted_at", "updated_at"])
+    record(
+        actor=actor,
+        action=AuditAction.CONVERT,
+        target=lead,
+        customer_id=customer.pk,
+        after={"customer": customer.pk, "opportunity": opportunity.pk},
+    )
+    return lead
+
+
+# --- opportunities -------------------------------------------------------------------------------
+def first_stage() -> Stage:
+    stage = Stage.objects.filter(active=True, is_won=False, is_lost=False).first()
+    if stage is None:
+        raise ValidationError({"stage": [_("No open stage is configured.")]})
+    return stage
+
+
+def _clean_lines(lines: list[dict]) -> list[OpportunityProduct]:
+    built, errors = [], {}
+    for number, line in enumerate(lines, start=1):
+        item = OpportunityProduct(
+            product=line.get("product"),
+            quantity=line.get("quantity") or 1,
+            amount_monthly=yuan(line.get("amount_monthly") or 0),
+            amount_once=yuan(line.get("amount_once") or 0),
+        )
+        try:
+            item.full_clean(exclude=["opportunity"])
+        except ValidationError as exc:
+            errors[f"lines.{number}"] = [f"{k}: {m}" for k, msgs in exc.message_dict.items() for m in msgs]
+        built.append(item)
+    if errors:
+        raise ValidationError(errors)
+    return built
+
+
+def _apply_line_totals(opportunity: Opportunity, lines: list[OpportunityProduct]) -> None:
+    if lines:
+        opportunity.amount_monthly = yuan(sum(line.amount_monthly for line in lines))
+        opportunity.amount_once = yuan(sum(line.amount_once for line in lines))
+
+
+def _clean_opportunity(opportunity: Opportunity) -> None:
+    for name in ("amount_monthly", "amount_once"):
+        try:
+            setattr(opportunity, name, yuan(getattr(opportunity, name) or 0))
+        except (ArithmeticError, ValueError, TypeError):
+            raise ValidationError({name: [_("Enter an amount in yuan.")]}) from None
+        if getattr(opportunity, name) < 0:
+            raise ValidationError({name: [_("Amounts cannot be negative.")]})
+    opportunity.name = " ".join((opportunity.name or "").split())
+    opportunity.full_clean(exclude=["lead", "customer"])
+
+
+def _write_stage_change(actor, opportunity: Opportunity, old: Stage | None, note: str, extra: dict) -> None:
+    StageChange.objects.create(
+        opportunity=opportunity, from_stage=old, to_stage=opportunity.stage, changed_by=actor, note=note[:500]
+    )
+    record(
+        actor=actor,
+        action=AuditAction.STAGE,
+        target=opportunity,
+        customer_id=opportunity.customer_id,
+        before={"stage": old.pk} if old else None,
+        after={"stage": opportunity.stage_id} | extra,
+        note=note,
+    )
+
+
+@transaction.atomic
+def opportunity_create(
+    *,
+    actor,
+    customer: Customer,
+    name: str,
+    expected_close: date,
+    owner: Staff | None = None,
+    stage: Stage | None = None,
+    amount_monthly: Decimal | int = 0,
+    amount_once: Decimal | int = 0,
+    competitor: str = "",
+    note: str = "",
+    lead: Lead | None = None,
+    lines: list[dict] | None = None,
+) -> Opportunity:
+    """Open an opportunity on a visible customer, at the first stage unless told otherwise. The first
+    stage is recorded in the history like every later change."""
+    require_edit(actor)
+    if not Customer.objects.visible_to(actor).filter(pk=customer.pk).exists():
+        raise Http404(_("No such customer."))
+    owner = owner or _actor_staff(actor)
+    if owner is None:
+        raise ValidationError({"owner": [_("Choose who owns the opportunity.")]})
+    _check_owner(actor, owner, allowed=(customer.owner_id, customer.backup_owner_id, lead and lead.owner_id))
+    stage = stage or first_stage()
+    if stage.is_closed or not stage.active:
+        raise ValidationError({"stage": [_("A new opportunity starts at an open stage.")]})
+    opportunity = Opportunity(
+        customer=customer,
+        name=name,
+        owner=owner,
+        stage=stage,
+        expected_close=expected_close,
+        amount_monthly=amount_monthly,
+        amount_once=amount_once,
+        competitor=competitor,
+        note=note,
+        lead=lead,
+    )
+    built = _clean_lines(lines or [])
+    _apply_line_totals(opportunity, built)
+    _clean_opportunity(opportunity)
+    opportunity.save()
+    for line in built:
+        line.opportunity = opportunity
+    OpportunityProduct.objects.bulk_create(built)
+    record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        target=opportunity,
+        customer_id=customer.pk,
+        after=snapshot(opportunity, OPPORTUNITY_FIELDS) | {"lead": lead.pk if lead else None},
+    )
+    _write_stage_change(actor, opportunity, None, "", {})
+    return opportunity
+
+
+@transaction.atomic
+def opportunity_update(*, actor, opportunity: Opportunity, lines: list[dict] | None = None, **fields) -> Opportunity:
+    """Change an open opportunity's details, and with `lines` replace its product lines (the amounts
+    then become the lines' totals). Its stage changes only through opportunity_move."""
+    require_edit(actor)
+    opportunity = _visible_opportunity(actor, opportunity)
+    editable = {"name", "owner", "expected_close", "amount_monthly", "amount_once", "competitor", "note"}
+    unknown = set(fields) - editable
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be changed here.")] for name in unknown})
+    if opportunity.stage.is_closed:
+        raise ValidationError(_("A won or lost opportunity can no longer be changed; reopen it first."))
+    before = snapshot(opportunity, OPPORTUNITY_FIELDS)
+    for name, value in fields.items():
+        setattr(opportunity, name, value)
+    if opportunity.owner_id != before["owner"]:
+        _check_owner(actor, opportunity.owner)
+    built = None
+    if lines is not None:
+        built = _clean_lines(lines)
+        _apply_line_totals(opportunity, built)
+    elif opportunity.lines.exists() and ({"amount_monthly", "amount_once"} & set(fields)):
+        raise ValidationError({"amount_monthly": [_("The amounts are the totals of the product lines.")]})
+    _clean_opportunity(opportunity)
+    opportunity.save()
+    if built is not None:
+        opportunity.lines.all().delete()
+        for line in built:
+            line.opportunity = opportunity
+        OpportunityProduct.objects.bulk_create(built)
+    old, new = changed(before, snapshot(opportunity, OPPORTUNITY_FIELDS))
+    if built is not None:
+        new["lines"] = [
+            [line.product_id, line.quantity, str(line.amount_monthly), str(line.amount_once)] for line in built
+        ]
+    if new:
+        action = AuditAction.OWNER if "owner" in new else AuditAction.UPDATE
+        record(
+            actor=actor, action=action, target=opportunity, customer_id=opportunity.customer_id, before=old, after=new
+        )
+    return opportunity
+
+
+@transaction.atomic
+def opportunity_move(
+    actor, opportunity: Opportunity, stage: Stage, note: str = "", lost_reason: str = "", competitor: str = ""
+) -> Opportunity:
+    """The one way an opportunity changes stage (board, detail page and API). Lost needs a reason (and
+    the competitor, when known); won and lost set the close date; moving back to an open stage reopens."""
+    require_edit(actor)
+    opportunity = _visible_opportunity(actor, opportunity)
+    old = opportunity.stage
+    if stage.pk == old.pk:
+        raise ValidationError({"stage": [_("The opportunity is already at this stage.")]})
+    if not stage.active:
+        raise ValidationError({"stage": [_("This stage is no longer in use.")]})
+    lost_reason = " ".join((lost_reason or "").split())
+    extra: dict[str, Any] = {}
+    if stage.is_lost:
+        if not lost_reason:
+            raise ValidationError({"lost_reason": [_("Say why the opportunity was lost.")]})
+        opportunity.lost_reason = lost_reason[:200]
+        if competitor:
+            opportunity.competitor = competitor
+        extra = {"lost_reason": opportunity.lost_reason, "competitor": opportunity.competitor}
+    elif not stage.is_won:
+        opportunity.lost_reason = ""
+    opportunity.closed_on = timezone.localdate() if stage.is_closed else None
+    opportunity.stage = stage
+    opportunity.full_clean(exclude=["lead", "customer"])
+    opportunity.save(update_fields=["stage", "lost_reason", "competitor", "closed_on", "updated_at"])
+    _write_stage_change(actor, opportunity, old, note, extra)
+    return opportunity
+
+
+# --- handover ------------------------------------------------------------------------------------
+@transaction.atomic
+def handover(
+    actor, *, old_owner: Staff, new_owner: Staff, customer_ids: list[int] | None = None, note: str = ""
+) -> dict:
+    """Move old_owner's open leads and open opportunities (all, or those of the given customers) to
+    new_owner, so customers do not leave with the salesperson (DOMAIN §6). Only records the actor can see
+    move; each gets a HANDOVER audit row. Returns how many of each moved."""
+    if not can(actor, ASSIGN_ROLES):
+        raise PermissionDenied(_("Only a supervisor can hand work over."))
+    if old_owner.pk == new_owner.pk:
+        raise ValidationError({"new_owner": [_("Choose someone other than the current owner.")]})
+    _check_owner(actor, new_owner, field="new_owner")
+    leads = Lead.objects.visible_to(actor).open().filter(owner=old_owner)
+    opportunities = Opportunity.objects.visible_to(actor).open().filter(owner=old_owner)
+    if customer_ids is not None:
+        leads = leads.filter(customer_id__in=customer_ids)
+        opportunities = opportunities.filter(customer_id__in=customer_ids)
+    moved_leads = list(leads.select_for_update(of=("self",)).values_list("pk", "name", "customer_id"))
+    moved_opps = list(opportunities.select_for_update(of=("self",)).values_list("pk", "name", "customer_id"))
+    now = timezone.now()
+    Lead.objects.filter(pk__in=[pk for pk, *_rest in moved_leads]).update(owner=new_owner, updated_at=now)
+    Opportunity.objects.filter(pk__in=[pk for pk, *_rest in moved_opps]).update(owner=new_owner, updated_at=now)
+    events = [
+        AuditEvent(
+            actor=actor,
+            action=AuditAction.HANDOVER,
+            target_type=model._meta.label_lower,
+            target_id=pk,
+            target_repr=name[:200],
+            customer_id=customer_id,
+            before={"owner": old_owner.pk},
+            after={"owner": new_owner.pk},
+            note=note[:500],
+        )
+        for model, rows in ((Lead, moved_leads), (Opportunity, moved_opps))
+        for pk, name, customer_id in rows
+    ]
+    AuditEvent.objects.bulk_create(events, batch_size=1000)
+    return {"leads": len(moved_leads), "opportunities": len(moved_opps)}
+
+
+# --- import --------------------------------------------------------------------------------------
+# Column headings accepted in an import file, Chinese or English, mapped to lead fields.
+IMPORT_COLUMNS = {
+    "单位名称": "name",
+    "名称": "name",
+    "name": "name",
+    "统一社会信用代码": "uscc",
+    "uscc": "uscc",
+    "区域编码": "org_unit",
+    "区域": "org_unit",
+    "region": "org_unit",
+    "行业": "industry",
+    "industry": "industry",
+    "规模": "expected_size",
+    "人数": "expected_size",
+    "size": "expected_size",
+    "预计等级": "grade_hint",
+    "grade": "grade_hint",
+    "联系人": "contact_name",
+    "contact": "contact_name",
+    "联系电话": "contact_mobile",
+    "手机": "contact_mobile",
+    "mobile": "contact_mobile",
+    "需求": "need",
+    "need": "need",
+    "来源": "source",
+    "source": "source",
+}
+
+
+def read_lead_file(upload) -> list[dict]:
+    """Rows of an uploaded .xlsx or .csv (UTF-8 or GBK) as dicts keyed by lead field; unknown columns
+    are ignored. Raises ValidationError on the file when it cannot be read."""
+    name = (getattr(upload, "name", "") or "").lower()
+    data = upload.read()
+    if name.endswith(".xlsx"):
+        from openpyxl import load_workbook
+
+        try:
+            sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).active
+            table = [["" if v is None else str(v).strip() for v in row] for row in sheet.iter_rows(values_only=True)]
+        except Exception as exc:  # openpyxl raises many kinds for a damaged file
+            raise ValidationError({"file": [_("This Excel file cannot be read.")]}) from exc
+    elif name.endswith(".csv"):
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = data.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise ValidationError({"file": [_("Save the CSV file as UTF-8 or GBK.")]})
+        table = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
+    else:
+        raise ValidationError({"file": [_("Upload an Excel (.xlsx) or CSV file.")]})
+    table = [row for row in table if any(row)]
+    if not table:
+        raise ValidationError({"file": [_("The file has no rows.")]})
+    header = [IMPORT_COLUMNS.get(cell.strip().lower()) for cell in table[0]]
+    if "name" not in header:
+        raise ValidationError({"file": [_("The first row must name the columns, including 单位名称 (name).")]})
+    return [{key: cell for key, cell in zip(header, row, strict=False) if key} for row in table[1:]]
+
+
+@dataclass
+class _ImportContext:
+    default_unit: OrgUnit | None
+    units: dict[str, OrgUnit]
+    industries: dict[str, Industry]
+
+
+def _lead_from_row(actor, row: dict, context: _ImportContext) -> Lead:
+    fields: dict[str, Any] = {
+        "name": row.get("name", ""),
+        "uscc": row.get("uscc", ""),
+        "contact_name": row.get("contact_name", ""),
+        "contact_mobile": row.get("contact_mobile", ""),
+        "need": row.get("need", ""),
+        "grade_hint": (row.get("grade_hint") or "").upper(),
+        "source": row.get("source") or LeadSource.GRID_SURVEY,
+    }
+    errors: dict[str, list[str]] = {}
+    source_labels = {str(label): value for value, label in LeadSource.choices}
+    fields["source"] = source_labels.get(fields["source"], fields["source"])
+    code = (row.get("org_unit") or "").strip()
+    fields["org_unit"] = context.units.get(code) if code else context.default_unit
+    if code and fields["org_unit"] is None:
+        errors["org_unit"] = [_("No region has the code %(code)s.") % {"code": code}]
+    industry = (row.get("industry") or "").strip()
+    fields["industry"] = context.industries.get(industry) if industry else None
+    if industry and fields["industry"] is None:
+        errors["industry"] = [_("Unknown industry: %(name)s.") % {"name": industry}]
+    size = (row.get("expected_size") or "").strip()
+    if size:
+        try:
+            fields["expected_size"] = int(float(size))
+        except ValueError:
+            errors["expected_size"] = [_("Give the size as a whole number of people.")]
+    try:
+        fields = _normalise_lead(fields)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    lead = Lead(created_by=actor, status=LeadStatus.NEW, **{k: v for k, v in fields.items() if k not in errors})
+    lead.name_key = normalise_org_name(lead.name)
+    try:
+        lead.full_clean(exclude=["name_key", "customer", "opportunity", "owner", *errors])
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if not errors:
+        try:
+            _check_region(actor, lead.org_unit)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return lead
+
+
+@transaction.atomic
+def leads_import(*, actor, rows: list[dict], all_or_nothing: bool) -> BulkResult:
+    """Load a list of leads (a grid survey, a purchased directory). Every bad row comes back with its
+    reasons, duplicates of customers, open leads or earlier rows included; with `all_or_nothing` one bad
+    row stops the batch, otherwise the good rows land. New leads are spread by the assignment rules."""
+    from .queries import lead_duplicates
+
+    require_edit(actor)
+    staff = _actor_staff(actor)
+    codes = {(row.get("org_unit") or "").strip() for row in rows} - {""}
+    context = _ImportContext(
+        default_unit=staff.org_unit if staff else None,
+        units={unit.code: unit for unit in OrgUnit.objects.filter(code__in=codes)},
+        industries={i.name: i for i in Industry.objects.all()} | {i.code: i for i in Industry.objects.all()},
+    )
+    result = BulkResult()
+    valid: list[Lead] = []
+    seen: dict[str, int] = {}
+    for number, row in enumerate(rows, start=1):
+        try:
+            lead = _lead_from_row(actor, row, context)
+        except ValidationError as exc:
+            result.errors.append({"row": number, "name": row.get("name", ""), "errors": exc.message_dict})
+            continue
+        errors: dict[str, list[str]] = {}
+        for key, field in ((lead.uscc, "uscc"), (lead.name_key, "name")):
+            if key and key in seen:
+                errors[field] = [_("The same organisation as row %(row)d.") % {"row": seen[key]}]
+        for match in lead_duplicates(actor, name=lead.name, uscc=lead.uscc):
+            errors.setdefault(match.field, []).append(match.message())
+        if errors:
+            result.errors.append({"row": number, "name": lead.name, "errors": errors})
+            continue
+        seen.update({k: number for k in (lead.uscc, lead.name_key) if k})
+        valid.append(lead)
+    if result.errors and all_or_nothing:
+        return result
+    _assign_batch(valid)
+    Lead.objects.bulk_create(valid, batch_size=1000)
+    result.done = len(valid)
+    if valid:
+        AuditEvent.objects.bulk_create(
+            [
+                AuditEvent(
+                    actor=actor,
+                    action=AuditAction.IMPORT,
+                    target_type=Lead._meta.label_lower,
+                    target_id=lead.pk,
+                    target_repr=lead.name[:200],
+                    after=_lead_snapshot(lead),
+                )
+                for lead in valid
+            ],
+            batch_size=1000,
+        )
+    return result
+
+
+def _assign_batch(leads: list[Lead]) -> None:
+    """Assignment for a batch: load each (region, role) candidate list once, then keep the loads in
+    memory so the batch spreads evenly instead of landing on one person."""
+    pools: dict[tuple[int, str], list[list]] = {}
+    rules = list(AssignmentRule.objects.filter(active=True))
+    for lead in leads:
+        role = rule_role(grade_hint=lead.grade_hint, size=lead.expected_size, rules=rules)
+        if role is None or lead.org_unit is None:
+            continue
+        key = (lead.org_unit.pk, role)
+        if key not in pools:
+            pools[key] = []
+            for unit in [lead.org_unit, *reversed(OrgUnit.objects.get_ancestors(lead.org_unit))]:
+                if unit.depth < 2:
+                    break
+                found = list(_candidates(unit, role)[:50])
+                if found:
+                    pools[key] = [[staff.load, staff.pk, staff] for staff in found]
+                    break
+        pool = pools[key]
+        if pool:
+            best = min(pool)
+            lead.owner = best[2]
+            best[0] += 1
