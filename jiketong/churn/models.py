@@ -1,1 +1,88 @@
-from django.db import models  # noqa: F401
+"""Churn early warning (DOMAIN §10 流失预警): the nightly score per customer and the models behind it."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from jiketong.core.scope import ScopedQuerySet
+
+
+class RiskLevel(models.TextChoices):
+    HIGH = "high", _("High")
+    MEDIUM = "medium", _("Medium")
+    LOW = "low", _("Low")
+
+
+class Reason(models.TextChoices):
+    """The reasons a customer may leave (DOMAIN §10). Each has a bit in `ChurnScore.flags`."""
+
+    REVENUE_DOWN = "revenue_down", _("Revenue falling")
+    MEMBERS_LEAVING = "members_leaving", _("Members leaving")
+    CONTRACT_EXPIRING = "contract_expiring", _("Contract expiring")
+    COMPLAINTS = "complaints", _("Open complaints")
+    NO_VISIT = "no_visit", _("No recent visit")
+    COMPETITOR = "competitor", _("Competitor present")
+    ARREARS = "arrears", _("Arrears")
+    LOW_SATISFACTION = "low_satisfaction", _("Low satisfaction")
+
+    @property
+    def bit(self) -> int:
+        return 1 << list(Reason).index(self)
+
+
+class Scorer(models.TextChoices):
+    RULES = "rules", _("Rule baseline")
+    LOGISTIC = "logistic", _("Logistic regression")
+    BOOSTING = "boosting", _("Gradient boosting")
+
+
+class ChurnModel(models.Model):
+    """One training run: what each scorer achieved on the later months it never saw, and which won.
+
+    The latest row is the one the nightly scoring uses; a fitted model's pipeline lives in `artifact`
+    (a joblib file under VAR_DIR), the rule baseline needs none."""
+
+    version = models.CharField(_("version"), max_length=20, unique=True)
+    trained_at = models.DateTimeField(_("trained at"))
+    winner = models.CharField(_("scorer in use"), max_length=10, choices=Scorer.choices)
+    metrics = models.JSONField(_("metrics"), default=dict)
+    artifact = models.CharField(_("model file"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("churn model")
+        verbose_name_plural = _("churn models")
+        ordering = ["-trained_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.version
+
+
+class ChurnScore(models.Model):
+    """A customer's latest churn score (the nightly job replaces the whole set in one transaction).
+
+    `reasons` holds codes and numbers only (e.g. {"code": "revenue_down", "pct": -35}); they are put
+    into words when shown, so the language switch works on stored scores. `flags` has one bit per
+    triggered reason (Reason.bit) so the list can filter by reason on SQLite and PostgreSQL alike."""
+
+    customer = models.OneToOneField(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="churn_score"
+    )
+    scored_on = models.DateField(_("scored on"))
+    score = models.PositiveSmallIntegerField(_("risk score"))
+    risk = models.CharField(_("risk level"), max_length=6, choices=RiskLevel.choices)
+    reasons = models.JSONField(_("top reasons"), default=list)
+    flags = models.PositiveIntegerField(_("reason flags"), default=0)
+    model_version = models.CharField(_("model version"), max_length=20)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("churn score")
+        verbose_name_plural = _("churn scores")
+        indexes = [
+            # The warning list: highest scores first, optionally one risk level.
+            models.Index(fields=["-score", "id"], name="churn_score_rank"),
+            models.Index(fields=["risk", "-score", "id"], name="churn_score_risk_rank"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.score}"

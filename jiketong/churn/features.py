@@ -1,0 +1,259 @@
+"""The churn features of every customer as of one month, computed set-based.
+
+Each source is one grouped query in the database (the billing months, contracts, complaints, visits,
+competitors, surveys); only the per-customer aggregates travel to Python, where they land in numpy
+columns aligned on the sorted customer ids. At 1M customers that is a handful of 1M-row results instead
+of a query per customer. A source whose app is not installed (or has no such model) is skipped and its
+features stay NaN; `FeatureTable.sources` says which sources were read, so a rule on a missing source
+never fires (absent, not faked).
+
+Month m's snapshot describes the customer at the end of month m: billing facts of months ≤ m and events
+up to `on_date` (the first day of month m+1 for history, today for the nightly scoring).
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+import numpy as np
+from django.apps import apps
+from django.db.models import Count, FloatField, Max, Min, Q, Sum
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from jiketong.customers.models import Customer, LifecycleStatus
+
+NUMERIC = [
+    "revenue",  # yuan billed in month m
+    "revenue_change_pct",  # m against m-3, per cent
+    "revenue_down_months",  # consecutive monthly falls ending at m (0–3)
+    "members",
+    "member_change_pct",  # m against m-3, per cent
+    "members_left_3m",
+    "members_joined_3m",
+    "on_net_share",
+    "products",
+    "arrears_months_6m",
+    "tenure_months",
+    "contract_days_left",  # days to the nearest contract end on or after on_date
+    "open_complaints_90d",
+    "days_since_visit",  # NaN: never visited
+    "competitors",
+    "competitors_high_threat",
+    "satisfaction",  # latest survey's average score
+]
+CATEGORICAL = ["grade", "industry"]
+IN_SERVICE = [LifecycleStatus.ACTIVE, LifecycleStatus.AT_RISK, LifecycleStatus.DORMANT]
+
+
+def add_months(day: date, months: int) -> date:
+    """The first day of the month `months` after (or before) `day`'s month."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def start_of(day: date) -> datetime:
+    """Midnight (Asia/Shanghai) at the start of `day`: events before it happened before that day."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def source_model(label: str, name: str):
+    """A model of another app, or None while that app does not provide it."""
+    try:
+        return apps.get_model(label, name)
+    except LookupError:
+        return None
+
+
+@dataclass
+class FeatureTable:
+    """Features of many customers: `ids` sorted, every column aligned with them."""
+
+    month: date
+    on_date: date
+    ids: np.ndarray
+    numeric: dict[str, np.ndarray] = field(default_factory=dict)
+    categorical: dict[str, np.ndarray] = field(default_factory=dict)
+    sources: set[str] = field(default_factory=set)
+    billed: np.ndarray | None = None  # True where the customer has a billing row in month m
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def matrix(self) -> tuple[np.ndarray, np.ndarray]:
+        """(numeric float matrix, categorical string matrix) in NUMERIC / CATEGORICAL order."""
+        numeric = np.column_stack([self.numeric[name] for name in NUMERIC]) if len(self) else np.empty((0, 0))
+        categorical = np.column_stack([self.categorical[name] for name in CATEGORICAL]).astype(object)
+        return numeric, categorical
+
+    def subset(self, mask: np.ndarray) -> "FeatureTable":
+        return FeatureTable(
+            month=self.month,
+            on_date=self.on_date,
+            ids=self.ids[mask],
+            numeric={k: v[mask] for k, v in self.numeric.items()},
+            categorical={k: v[mask] for k, v in self.categorical.items()},
+            sources=self.sources,
+            billed=None if self.billed is None else self.billed[mask],
+        )
+
+    def _put(self, name: str, keys, values, default=np.nan) -> None:
+        """Scatter (customer id, value) pairs into a column; customers without a pair get `default`."""
+        column = np.full(len(self.ids), default, dtype=float)
+        if len(keys):
+            keys = np.asarray(keys, dtype=np.int64)
+            index = np.searchsorted(self.ids, keys).clip(0, max(len(self.ids) - 1, 0))
+            hit = self.ids[index] == keys if len(self.ids) else np.zeros(len(keys), bool)
+            column[index[hit]] = np.asarray(values, dtype=float)[hit]
+        self.numeric[name] = column
+
+
+def _columns(queryset, names: list[str]) -> list[np.ndarray]:
+    rows = list(queryset.values_list(*names))
+    if not rows:
+        return [np.array([]) for _ in names]
+    return [np.array(column) for column in zip(*rows, strict=True)]
+
+
+def build(month: date, *, on_date: date | None = None, customers=None, in_service_only: bool = True) -> FeatureTable:
+    """Features as of month `month` (its first day) for every in-service customer (or `customers`, a
+    queryset of Customer)."""
+    on_date = on_date or add_months(month, 1)
+    base = customers if customers is not None else Customer.objects.all()
+    if in_service_only:
+        base = base.filter(status__in=IN_SERVICE)
+    ids, grades, industries, since = _columns(base.order_by("pk"), ["pk", "grade", "industry_id", "cooperation_since"])
+    table = FeatureTable(month=month, on_date=on_date, ids=ids.astype(np.int64))
+    table.categorical["grade"] = grades.astype(str) if len(ids) else np.array([], dtype=object)
+    table.categorical["industry"] = industries.astype(str) if len(ids) else np.array([], dtype=object)
+    tenure = [np.nan if d is None else (on_date.year - d.year) * 12 + on_date.month - d.month for d in since]
+    table.numeric["tenure_months"] = np.asarray(tenure, dtype=float)
+    for step in (_billing, _contracts, _complaints, _visits, _competitors):
+        step(table)
+    for name in NUMERIC:
+        table.numeric.setdefault(name, np.full(len(ids), np.nan))
+    return table
+
+
+def _billing(table: FeatureTable) -> None:
+    CustomerMonth = source_model("billing", "CustomerMonth")
+    if CustomerMonth is None:
+        return
+    table.sources.add("billing")
+    m = [add_months(table.month, -k) for k in range(6)]  # m[0] is month m, m[5] five months before
+
+    def revenue(k):
+        return Cast(Sum("revenue", filter=Q(period=m[k])), FloatField())
+
+    rows = (
+        CustomerMonth.objects.filter(period__gte=m[5], period__lte=m[0])
+        .values("customer_id")
+        .annotate(
+            r0=revenue(0),
+            r1=revenue(1),
+            r2=revenue(2),
+            r3=revenue(3),
+            members0=Sum("members", filter=Q(period=m[0])),
+            members3=Sum("members", filter=Q(period=m[3])),
+            on_net0=Sum("on_net_members", filter=Q(period=m[0])),
+            products0=Sum("products", filter=Q(period=m[0])),
+            left3=Sum("left", filter=Q(period__gt=m[3])),
+            joined3=Sum("joined", filter=Q(period__gt=m[3])),
+            arrears6=Count("pk", filter=Q(arrears=True)),
+        )
+        .order_by()
+    )
+    names = ["customer_id", "r0", "r1", "r2", "r3", "members0", "members3", "on_net0", "products0"]
+    names += ["left3", "joined3", "arrears6"]
+    cols = dict(zip(names, _columns(rows, names), strict=True))
+    keys = cols.pop("customer_id")
+    f = {k: np.array([np.nan if x is None else x for x in v], dtype=float) for k, v in cols.items()}
+    table.billed = np.isin(table.ids, keys[~np.isnan(f["r0"])]) if len(keys) else np.zeros(len(table), bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = np.where(f["r3"] > 0, (f["r0"] - f["r3"]) / f["r3"] * 100, np.nan)
+        member_change = np.where(f["members3"] > 0, (f["members0"] - f["members3"]) / f["members3"] * 100, np.nan)
+        on_net = np.where(f["members0"] > 0, f["on_net0"] / f["members0"], np.nan)
+    # Consecutive falls ending at m: r0 < r1, then r1 < r2, then r2 < r3 (a gap ends the run).
+    falls = f["r0"] < f["r1"]
+    down = falls.astype(float)
+    falls &= f["r1"] < f["r2"]
+    down += falls
+    falls &= f["r2"] < f["r3"]
+    down += falls
+    table._put("revenue", keys, f["r0"])
+    table._put("revenue_change_pct", keys, change)
+    table._put("revenue_down_months", keys, down, default=0)
+    table._put("members", keys, f["members0"])
+    table._put("member_change_pct", keys, member_change)
+    table._put("members_left_3m", keys, np.nan_to_num(f["left3"]), default=0)
+    table._put("members_joined_3m", keys, np.nan_to_num(f["joined3"]), default=0)
+    table._put("on_net_share", keys, on_net)
+    table._put("products", keys, f["products0"])
+    table._put("arrears_months_6m", keys, f["arrears6"], default=0)
+
+
+def _contracts(table: FeatureTable) -> None:
+    Contract = source_model("deals", "Contract")
+    if Contract is None:
+        return
+    table.sources.add("contracts")
+    rows = (
+        Contract.objects.filter(end_on__gte=table.on_date, **_contract_in_force(Contract, table.on_date))
+        .values("customer_id")
+        .annotate(end=Min("end_on"))
+        .order_by()
+    )
+    keys, ends = _columns(rows, ["customer_id", "end"])
+    table._put("contract_days_left", keys, [(end - table.on_date).days for end in ends])
+
+
+def _contract_in_force(Contract, on_date: date) -> dict:
+    """Contracts that had started by `on_date` and were not drafts or cancelled."""
+    names = {f.name for f in Contract._meta.get_fields()}
+    lookups: dict = {}
+    if "start_on" in names:
+        lookups["start_on__lte"] = on_date
+    return lookups
+
+
+def _complaints(table: FeatureTable) -> None:
+    Ticket = source_model("service", "Ticket")
+    if Ticket is None:
+        return
+    table.sources.add("complaints")
+    start, end = start_of(table.on_date - timedelta(days=90)), start_of(table.on_date)
+    tickets = Ticket.objects.filter(type="complaint", opened_at__gte=start, opened_at__lt=end)
+    names = {f.name for f in Ticket._meta.get_fields()}
+    if "closed_at" in names:  # open as of on_date, so history snapshots are not judged by today's status
+        tickets = tickets.filter(Q(closed_at__isnull=True) | Q(closed_at__gte=end))
+    rows = tickets.values("customer_id").annotate(n=Count("pk")).order_by()
+    keys, counts = _columns(rows, ["customer_id", "n"])
+    table._put("open_complaints_90d", keys, counts, default=0)
+
+
+def _visits(table: FeatureTable) -> None:
+    Activity = source_model("work", "Activity")
+    if Activity is None:
+        return
+    table.sources.add("visits")
+    rows = (
+        Activity.objects.filter(kind="visit", customer__isnull=False, happened_at__lt=start_of(table.on_date))
+        .values("customer_id")
+        .annotate(last=Max("happened_at"))
+        .order_by()
+    )
+    keys, last = _columns(rows, ["customer_id", "last"])
+    table._put("days_since_visit", keys, [(table.on_date - timezone.localtime(moment).date()).days for moment in last])
+
+
+def _competitors(table: FeatureTable) -> None:
+    CompetitorPresence = source_model("customers", "CompetitorPresence")
+    table.sources.add("competitors")
+    rows = (
+        CompetitorPresence.objects.filter(created_at__lt=start_of(table.on_date))
+        .values("customer_id")
+        .annotate(n=Count("pk"), high=Count("pk", filter=Q(threat="high")))
+        .order_by()
+    )
+    keys, counts, high = _columns(rows, ["customer_id", "n", "high"])
+    table._put("competitors", keys, counts, default=0)
+    table._put("competitors_high_threat", keys, high, default=0)

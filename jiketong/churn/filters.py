@@ -1,0 +1,38 @@
+"""The warning list's filters, shared by the page, the export and the API."""
+
+import django_filters
+from django.db.models import F
+from django.utils.translation import gettext_lazy as _
+
+from jiketong.core.trees import subtree
+from jiketong.core.widgets import PlainSelect
+from jiketong.org.models import OrgUnit, Role, staff_of
+
+from .models import ChurnScore, Reason, RiskLevel
+
+
+class WarningFilter(django_filters.FilterSet):
+    risk = django_filters.ChoiceFilter(label=_("Risk level"), choices=RiskLevel.choices)
+    reason = django_filters.ChoiceFilter(label=_("Reason"), choices=Reason.choices, method="filter_reason")
+    region = django_filters.ModelChoiceFilter(
+        label=_("Region"), queryset=OrgUnit.objects.all(), method="filter_region", to_field_name="code",
+        widget=PlainSelect,
+    )  # fmt: skip
+
+    class Meta:
+        model = ChurnScore
+        fields = ["risk", "reason", "region"]
+
+    def __init__(self, data=None, *args, user=None, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        if user is not None:
+            # The user's own subtree (HQ and admins: everything), as on the customer list.
+            staff = staff_of(user)
+            home = "" if user.is_superuser or staff is None or Role.ADMIN in staff.role_codes else staff.org_unit.path
+            self.filters["region"].queryset = OrgUnit.objects.filter(subtree(home))
+
+    def filter_reason(self, queryset, name, value):
+        return queryset.alias(hit=F("flags").bitand(Reason(value).bit)).filter(hit__gt=0)
+
+    def filter_region(self, queryset, name, unit: OrgUnit):
+        return queryset.filter(customer__org_unit__in=OrgUnit.objects.filter(subtree(unit.path)).values("pk"))
