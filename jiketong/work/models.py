@@ -1,1 +1,280 @@
-from django.db import models  # noqa: F401
+"""Customer-manager work (DOMAIN §7): activities, tasks, visit standards by grade, and handovers."""
+
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from jiketong.core.models import TimeStampedModel
+from jiketong.core.scope import customer_scope, record_scope
+from jiketong.customers.models import Grade
+
+
+def work_scope(user, prefix: str = "") -> Q:
+    """Activities and tasks of a visible customer; one without a customer (a lead's call, a personal to-do)
+    follows its owner: the owner themself and supervisors over the owner's unit. A manager always sees
+    their own."""
+    from jiketong.org.models import staff_of
+
+    with_customer = Q(**{f"{prefix}customer__isnull": False}) & customer_scope(user, f"{prefix}customer__")
+    without = Q(**{f"{prefix}customer__isnull": True}) & record_scope(
+        user, org_unit=f"{prefix}owner__org_unit", owners=(f"{prefix}owner",)
+    )
+    staff = staff_of(user)
+    own = Q(**{f"{prefix}owner": staff.pk}) if staff is not None and staff.is_active else Q(pk__in=[])
+    return with_customer | without | own
+
+
+class WorkQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(work_scope(user))
+
+
+class ActivityKind(models.TextChoices):
+    VISIT = "visit", _("Visit")
+    CALL = "call", _("Call")
+    MEETING = "meeting", _("Meeting")
+    EMAIL = "email", _("Email")
+    EVENT = "event", _("Event")
+    CARE = "care", _("Care (greeting, gift)")
+
+
+class Activity(TimeStampedModel):
+    """一般行动: something a manager did with a customer, a lead or an opportunity. A lead without a
+    customer yet still gets its monthly follow-up, so the customer is optional."""
+
+    kind = models.CharField(_("kind"), max_length=10, choices=ActivityKind.choices, default=ActivityKind.VISIT)
+    subject = models.CharField(_("subject"), max_length=120)
+    happened_at = models.DateTimeField(_("happened at"))
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="activities",
+    )
+    lead = models.ForeignKey(
+        "sales.Lead",
+        verbose_name=_("lead"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activities",
+    )
+    opportunity = models.ForeignKey(
+        "sales.Opportunity",
+        verbose_name=_("opportunity"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activities",
+    )
+    owner = models.ForeignKey("org.Staff", verbose_name=_("owner"), on_delete=models.PROTECT, related_name="activities")
+    staff = models.ManyToManyField(
+        "org.Staff", verbose_name=_("colleagues present"), blank=True, related_name="joined_activities"
+    )
+    contacts = models.ManyToManyField(
+        "customers.Contact", verbose_name=_("contacts present"), blank=True, related_name="activities"
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    outcome = models.TextField(_("outcome"), blank=True)
+    next_step = models.CharField(_("next step"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = WorkQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        ordering = ["-happened_at", "-id"]
+        indexes = [
+            # The 360 timeline, and "visits of this customer since the period began".
+            models.Index(fields=["customer", "kind", "-happened_at"], name="work_activity_customer"),
+            models.Index(fields=["owner", "-happened_at"], name="work_activity_owner"),
+            # Compliance: the latest follow-up of each open lead and opportunity.
+            models.Index(fields=["lead", "-happened_at"], name="work_activity_lead"),
+            models.Index(fields=["opportunity", "-happened_at"], name="work_activity_opportunity"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class TaskKind(models.TextChoices):
+    VISIT = "visit", _("Visit")
+    FOLLOW_UP = "follow_up", _("Follow-up")
+    RETENTION = "retention", _("Retention")
+    OTHER = "other", _("Other")
+
+
+class TaskPriority(models.TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+
+
+class TaskQuerySet(WorkQuerySet):
+    def open(self):
+        return self.filter(status=TaskStatus.OPEN)
+
+
+class Task(TimeStampedModel):
+    """A to-do of one manager: a visit the grade's standard asks for, a follow-up, a retention step."""
+
+    owner = models.ForeignKey("org.Staff", verbose_name=_("owner"), on_delete=models.PROTECT, related_name="tasks")
+    title = models.CharField(_("title"), max_length=200)
+    due_on = models.DateField(_("due on"))
+    priority = models.CharField(_("priority"), max_length=8, choices=TaskPriority.choices, default=TaskPriority.NORMAL)
+    status = models.CharField(_("status"), max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    kind = models.CharField(_("kind"), max_length=10, choices=TaskKind.choices, default=TaskKind.FOLLOW_UP)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="tasks",
+    )
+    lead = models.ForeignKey(
+        "sales.Lead", verbose_name=_("lead"), null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
+    )
+    opportunity = models.ForeignKey(
+        "sales.Opportunity",
+        verbose_name=_("opportunity"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tasks",
+    )
+    # First day of the visit-standard period a generated visit task belongs to (None for other tasks).
+    standard_period = models.DateField(_("standard period"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_by_activity = models.ForeignKey(
+        Activity,
+        verbose_name=_("done by activity"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = TaskQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["due_on", "id"]
+        indexes = [
+            # A manager's open tasks by due date (task list, agenda, digest).
+            models.Index(fields=["owner", "status", "due_on"], name="work_task_owner_due"),
+            models.Index(fields=["customer", "status"], name="work_task_customer"),
+        ]
+        constraints = [
+            # The daily job may run twice, or after a handover: one visit task per customer and period.
+            models.UniqueConstraint(
+                fields=["customer", "standard_period"],
+                condition=Q(standard_period__isnull=False),
+                name="work_task_visit_once",
+                violation_error_message=_("This customer already has a visit task for this period."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_overdue(self) -> bool:
+        from django.utils import timezone
+
+        return self.status == TaskStatus.OPEN and self.due_on < timezone.localdate()
+
+
+# Months per period must divide the year, so periods start on the same months every year.
+INTERVAL_CHOICES = [
+    (1, _("Monthly")),
+    (2, _("Every two months")),
+    (3, _("Quarterly")),
+    (6, _("Half-yearly")),
+    (12, _("Yearly")),
+]
+
+
+class VisitStandard(models.Model):
+    """服务标准: how many visits a customer of this grade gets per period (DOMAIN §7)."""
+
+    grade = models.CharField(_("grade"), max_length=2, choices=Grade.choices, primary_key=True)
+    visits = models.PositiveSmallIntegerField(
+        _("visits per period"), default=1, validators=[MinValueValidator(1), MaxValueValidator(31)]
+    )
+    interval_months = models.PositiveSmallIntegerField(_("period"), choices=INTERVAL_CHOICES, default=12)
+
+    class Meta:
+        verbose_name = _("visit standard")
+        verbose_name_plural = _("visit standards")
+        ordering = ["grade"]
+
+    def __str__(self) -> str:
+        return f"{self.grade}: {self.visits} / {self.get_interval_months_display()}"
+
+    def period(self, day: date) -> tuple[date, date]:
+        """The period containing `day`: its first and last day."""
+        first_month = (day.month - 1) // self.interval_months * self.interval_months + 1
+        start = date(day.year, first_month, 1)
+        end_month = first_month + self.interval_months
+        end = date(day.year + (end_month > 12), (end_month - 1) % 12 + 1, 1) - timedelta(days=1)
+        return start, end
+
+
+class Handover(models.Model):
+    """客户交接: a leaving (or moving) manager's customers, leads, opportunities, tasks and tickets passed
+    to a colleague in one step; the counts say what moved."""
+
+    old_owner = models.ForeignKey(
+        "org.Staff", verbose_name=_("from"), on_delete=models.PROTECT, related_name="handovers_given"
+    )
+    new_owner = models.ForeignKey(
+        "org.Staff", verbose_name=_("to"), on_delete=models.PROTECT, related_name="handovers_received"
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    counts = models.JSONField(_("records moved"), default=dict)
+    all_customers = models.BooleanField(_("whole portfolio"), default=True)
+    account_disabled = models.BooleanField(_("account disabled"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("done by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class HandoverQuerySet(models.QuerySet):
+        def visible_to(self, user):
+            return self.filter(record_scope(user, org_unit="old_owner__org_unit", owners=("old_owner", "new_owner")))
+
+    objects = HandoverQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("handover")
+        verbose_name_plural = _("handovers")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.old_owner} → {self.new_owner}"

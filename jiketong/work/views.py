@@ -1,0 +1,313 @@
+"""Work pages: activities, tasks, agenda, inbox, compliance reports and handovers. Thin: reads come from
+queries.py, writes go to services.py; HTMX requests get the partial that changes (STYLE §7)."""
+
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from openpyxl import Workbook
+
+from jiketong.core.audit import record_export
+from jiketong.customers.forms import apply_errors
+from jiketong.customers.queries import customer_get
+from jiketong.org.models import Role, can, staff_of
+
+from . import queries, services
+from .forms import ActivityForm, CancelForm, HandoverForm, TaskForm
+from .models import ActivityKind, TaskKind, TaskStatus
+from .panels import panel_context
+
+PAGE_SIZE = 25
+REPORT_ROLES = {Role.SUPERVISOR, Role.ADMIN}
+EXPORT_CAP = 10_000
+
+
+def _partial(request: HttpRequest) -> bool:
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def _page(request: HttpRequest, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _require_reports(user) -> None:
+    if not can(user, REPORT_ROLES):
+        raise PermissionDenied(_("Compliance reports and handovers are for supervisors."))
+
+
+# --- activities -------------------------------------------------------------------------------------
+@require_GET
+def activity_list(request: HttpRequest) -> HttpResponse:
+    kind = request.GET.get("kind", "") if request.GET.get("kind") in ActivityKind.values else ""
+    mine = request.GET.get("mine") == "1"
+    customer_id = int(request.GET["customer"]) if request.GET.get("customer", "").isdigit() else None
+    page = _page(request, queries.activity_list(request.user, kind=kind, mine=mine, customer_id=customer_id))
+    context = {"page": page, "kinds": ActivityKind.choices, "kind": kind, "mine": mine}
+    return render(request, "work/activity_list.html#table" if _partial(request) else "work/activity_list.html", context)
+
+
+@require_GET
+def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    activity = queries.activity_get(request.user, pk)
+    return render(
+        request,
+        "work/activity_detail.html",
+        {"activity": activity, "contacts": activity.contacts.all(), "staff": activity.staff.all()},
+    )
+
+
+def activity_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
+    """Quick entry: a page of its own on a phone, or the 360 panel's form (HTMX answers the panel)."""
+    services.require_worker(request.user)
+    customer = customer_get(request.user, customer_pk)
+    form = ActivityForm(request.POST or None, user=request.user, customer=customer)
+    if request.method == "POST" and form.is_valid():
+        try:
+            activity = services.activity_create(request.user, customer=customer, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            if _partial(request):
+                return render(request, "work/_customer_panel.html", {"panel": panel_context(request, customer)})
+            messages.success(request, _("Activity recorded: %(subject)s") % {"subject": activity.subject})
+            return redirect("customers:detail", pk=customer.pk)
+    if _partial(request):
+        context = panel_context(request, customer) | {"form": form}
+        return render(request, "work/_customer_panel.html", {"panel": context})
+    return render(request, "work/activity_form.html", {"form": form, "customer": customer})
+
+
+# --- tasks ------------------------------------------------------------------------------------------
+@require_GET
+def task_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", TaskStatus.OPEN)
+    status = status if status in TaskStatus.values or status == "" else TaskStatus.OPEN
+    kind = request.GET.get("kind", "") if request.GET.get("kind") in TaskKind.values else ""
+    due = request.GET.get("due", "") if request.GET.get("due") in ("overdue", "today", "week") else ""
+    mine = request.GET.get("all") != "1"
+    tasks = queries.task_list(request.user, status=status, kind=kind, due=due, mine=mine)
+    context = {
+        "page": _page(request, tasks),
+        "statuses": TaskStatus.choices,
+        "kinds": TaskKind.choices,
+        "status": status,
+        "kind": kind,
+        "due": due,
+        "mine": mine,
+        "today": timezone.localdate(),
+    }
+    return render(request, "work/task_list.html#table" if _partial(request) else "work/task_list.html", context)
+
+
+@require_GET
+def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    task = queries.task_get(request.user, pk)
+    return render(request, "work/task_detail.html", {"task": task, "cancel_form": CancelForm()})
+
+
+def task_create(request: HttpRequest) -> HttpResponse:
+    services.require_worker(request.user)
+    form = TaskForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            task = services.task_create(request.user, **form.service_kwargs())
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Task created: %(title)s") % {"title": task.title})
+            return redirect("work:task_detail", pk=task.pk)
+    return render(request, "work/task_form.html", {"form": form})
+
+
+@require_POST
+def task_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    task = queries.task_get(request.user, pk)
+    try:
+        services.task_complete(request.user, task=task)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("work:task_detail", pk=task.pk)
+
+
+@require_POST
+def task_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    task = queries.task_get(request.user, pk)
+    form = CancelForm(request.POST)
+    if form.is_valid():
+        try:
+            services.task_cancel(request.user, task=task, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            return redirect("work:task_detail", pk=task.pk)
+    return render(request, "work/task_detail.html", {"task": task, "cancel_form": form}, status=400)
+
+
+# --- agenda -----------------------------------------------------------------------------------------
+@require_GET
+def agenda(request: HttpRequest) -> HttpResponse:
+    """The care calendar: what is due in the next 30 days, by day. Supervisors may look at a manager's."""
+    try:
+        start = date.fromisoformat(request.GET.get("start", ""))
+    except ValueError:
+        start = timezone.localdate()
+    manager = staff_of(request.user)
+    if request.GET.get("manager"):
+        try:
+            manager = get_object_or_404(queries.overseen_staff(request.user), pk=int(request.GET["manager"]))
+        except ValueError:
+            manager = staff_of(request.user)
+    context = {
+        "days": queries.agenda(request.user, start, manager=manager),
+        "start": start,
+        "previous": start - timedelta(days=queries.AGENDA_DAYS),
+        "next": start + timedelta(days=queries.AGENDA_DAYS),
+        "manager": manager,
+        "today": timezone.localdate(),
+    }
+    return render(request, "work/agenda.html#days" if _partial(request) else "work/agenda.html", context)
+
+
+# --- notifications ----------------------------------------------------------------------------------
+@require_GET
+def notification_list(request: HttpRequest) -> HttpResponse:
+    unread = request.GET.get("unread") == "1"
+    page = _page(request, queries.notifications_of(request.user, unread=unread))
+    context = {"page": page, "unread": unread, "unread_count": queries.unread_count(request.user)}
+    template = "work/notification_list.html#inbox" if _partial(request) else "work/notification_list.html"
+    return render(request, template, context)
+
+
+@require_POST
+def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark one read, then follow its link (only to our own site)."""
+    notification = services.notification_read(request.user, pk=pk)
+    target = notification.url if request.POST.get("follow") else ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("work:notifications")
+
+
+@require_POST
+def notification_read_all(request: HttpRequest) -> HttpResponse:
+    services.notifications_read_all(request.user)
+    return redirect("work:notifications")
+
+
+# --- compliance -------------------------------------------------------------------------------------
+@require_GET
+def coverage(request: HttpRequest) -> HttpResponse:
+    _require_reports(request.user)
+    today = timezone.localdate()
+    rows = queries.coverage(queries.overseen_staff(request.user), today)
+    page = Paginator(rows, PAGE_SIZE * 2).get_page(request.GET.get("page"))
+    return render(request, "work/coverage.html", {"page": page, "today": today})
+
+
+@require_GET
+def follow_ups(request: HttpRequest) -> HttpResponse:
+    _require_reports(request.user)
+    now = timezone.now()
+    context = {
+        "leads": Paginator(queries.stale_leads(request.user, now), PAGE_SIZE).get_page(request.GET.get("leads_page")),
+        "opportunities": Paginator(queries.stale_opportunities(request.user, now), PAGE_SIZE).get_page(
+            request.GET.get("opportunities_page")
+        ),
+        "days": queries.FOLLOW_UP_DAYS,
+    }
+    return render(request, "work/follow_ups.html", context)
+
+
+@require_GET
+def absent_users(request: HttpRequest) -> HttpResponse:
+    _require_reports(request.user)
+    page = _page(request, queries.absent_users(request.user, timezone.now()))
+    return render(request, "work/absent_users.html", {"page": page, "days": queries.NO_LOGIN_DAYS})
+
+
+def _workbook_response(request, *, what: str, filename: str, header: list[str], rows) -> HttpResponse:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=filename[:31])
+    sheet.append(header)
+    count = 0
+    for row in rows:
+        sheet.append(row)
+        count += 1
+    record_export(actor=request.user, what=what, count=count)
+    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
+    workbook.save(response)
+    return response
+
+
+def _fmt(value) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+@require_GET
+def follow_ups_export(request: HttpRequest) -> HttpResponse:
+    _require_reports(request.user)
+    now = timezone.now()
+    rows = [
+        [_("Lead"), lead.name, str(lead.owner or ""), str(lead.customer or ""), lead.get_status_display()]
+        for lead in queries.stale_leads(request.user, now)[:EXPORT_CAP]
+    ] + [
+        [_("Opportunity"), opp.name, str(opp.owner), str(opp.customer), str(opp.stage)]
+        for opp in queries.stale_opportunities(request.user, now).select_related("stage")[:EXPORT_CAP]
+    ]
+    header = [_("Record"), _("Name"), _("Owner"), _("Customer"), _("Status")]
+    return _workbook_response(request, what="work.follow_ups", filename="follow-ups", header=header, rows=rows)
+
+
+@require_GET
+def absent_users_export(request: HttpRequest) -> HttpResponse:
+    _require_reports(request.user)
+    staff = queries.absent_users(request.user, timezone.now())[:EXPORT_CAP]
+    rows = ([s.name, s.user.username, s.org_unit.name, _fmt(s.user.last_login), _fmt(s.last_seen)] for s in staff)
+    header = [_("Name"), _("Username"), _("Org unit"), _("Last login"), _("Absent since")]
+    return _workbook_response(request, what="work.absent_users", filename="no-login", header=header, rows=rows)
+
+
+# --- handovers --------------------------------------------------------------------------------------
+@require_GET
+def handover_list(request: HttpRequest) -> HttpResponse:
+    page = _page(request, queries.handovers_visible(request.user))
+    return render(request, "work/handover_list.html", {"page": page})
+
+
+def handover_create(request: HttpRequest) -> HttpResponse:
+    _require_reports(request.user)
+    form = HandoverForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = services.handover(
+                request.user,
+                old_owner=data["old_owner"],
+                new_owner=data["new_owner"],
+                customer_ids=data["customer_numbers"],
+                note=data["note"],
+                disable_account=data["disable_account"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Handed over: %(handover)s") % {"handover": result})
+            return redirect("work:handovers")
+    return render(request, "work/handover_form.html", {"form": form})
+
+
+@require_GET
+def orphans(request: HttpRequest) -> HttpResponse:
+    _require_reports(request.user)
+    found = queries.orphans(request.user)
+    sections = [(name, queryset.count(), list(queryset[:PAGE_SIZE])) for name, queryset in found.items()]
+    return render(request, "work/orphans.html", {"sections": sections})
