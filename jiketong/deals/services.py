@@ -483,6 +483,7 @@ def contract_create(
     require_edit(actor)
     require_scope(actor, customer.pk)
     if quote is not None:
+        quote = _locked_quote(quote)
         if quote.customer_id != customer.pk:
             raise ValidationError({"quote": [_("The quote belongs to another customer.")]})
         if quote.status != QuoteStatus.APPROVED:
@@ -773,6 +774,7 @@ def order_create_from_quote(*, actor, quote: Quote) -> Order:
     subscribes to becomes a change of that subscription."""
     require_edit(actor)
     require_scope(actor, quote.customer_id)
+    quote = _locked_quote(quote)  # its status as stored, not as the caller last saw it
     if quote.status != QuoteStatus.APPROVED:
         raise ValidationError({"quote": [_("Only an approved quote can become an order.")]})
     return _new_order(actor, quote.customer, quote=quote, lines=quote.lines.all())
@@ -782,6 +784,7 @@ def order_create_from_quote(*, actor, quote: Quote) -> Order:
 def order_create_from_contract(*, actor, contract: Contract) -> Order:
     require_edit(actor)
     require_scope(actor, contract.customer_id)
+    contract = _locked_contract(contract)
     if contract.status not in IN_FORCE:
         raise ValidationError({"contract": [_("Only an active contract can become an order.")]})
     if contract.quote_id is None:
