@@ -1,0 +1,205 @@
+"""Billing writes: registering and running imports.
+
+Imports are a province-level BOSS feed: a period is replaced as a whole, so whoever imports touches every
+customer's data for that period. Only analysts and admins may import (decision 0501); nobody else sees
+the runs or their error reports, which carry customer numbers and amounts.
+"""
+
+import logging
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from jiketong.core.audit import record, snapshot
+from jiketong.core.models import AuditAction
+from jiketong.org.models import Role, can
+
+from . import imports
+from .models import ImportKind, ImportMode, ImportRun, ImportStatus
+from .points import refresh_points
+from .rollup import refresh_months
+
+logger = logging.getLogger(__name__)
+IMPORT_ROLES = frozenset({Role.ANALYST, Role.ADMIN})
+SUFFIXES = (".csv", ".xlsx")
+PROGRESS_EVERY = 50_000  # rows between progress updates
+
+
+def require_import(actor) -> None:
+    if not can(actor, IMPORT_ROLES):
+        raise PermissionDenied(_("Only analysts and administrators may import billing data."))
+
+
+def upload_dir() -> Path:
+    return Path(settings.MEDIA_ROOT) / "billing"
+
+
+# --- registering ---------------------------------------------------------------------------------
+def _check_choices(kind: str, mode: str) -> None:
+    errors = {}
+    if kind not in ImportKind.values:
+        errors["kind"] = [_("Choose facts or members.")]
+    if mode not in ImportMode.values:
+        errors["mode"] = [_("Choose all-or-nothing or good rows.")]
+    if errors:
+        raise ValidationError(errors)
+
+
+def import_upload(*, actor, upload: UploadedFile, kind: str, mode: str) -> ImportRun:
+    """Store an uploaded file and queue its import; the run id is the handle to follow it."""
+    require_import(actor)
+    _check_choices(kind, mode)
+    suffix = Path(upload.name or "").suffix.lower()
+    if suffix not in SUFFIXES:
+        raise ValidationError({"file": [_("Upload a .csv or .xlsx file.")]})
+    if not upload.size:
+        raise ValidationError({"file": [_("The file is empty.")]})
+    stored = upload_dir() / "files" / f"{timezone.now():%Y%m}" / f"{uuid.uuid4().hex}{suffix}"
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    with open(stored, "wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    run = ImportRun.objects.create(
+        kind=kind, mode=mode, file_name=Path(upload.name).name[:255], file_path=str(stored), created_by=actor
+    )
+    from .tasks import run_import
+
+    run_import.enqueue(run.pk, translation.get_language())
+    return run
+
+
+def import_file(*, actor, path: Path, kind: str, mode: str) -> ImportRun:
+    """Register a file already on this machine (the CLI); the caller runs it with `run_import`."""
+    require_import(actor)
+    _check_choices(kind, mode)
+    if path.suffix.lower() not in SUFFIXES:
+        raise ValidationError({"file": [_("Upload a .csv or .xlsx file.")]})
+    if not path.is_file():
+        raise ValidationError({"file": [_("No such file: %(path)s") % {"path": path}]})
+    return ImportRun.objects.create(
+        kind=kind, mode=mode, file_name=path.name, file_path=str(path.resolve()), created_by=actor
+    )
+
+
+# --- running -------------------------------------------------------------------------------------
+def _update(run: ImportRun, **fields) -> None:
+    for name, value in fields.items():
+        setattr(run, name, value)
+    ImportRun.objects.filter(pk=run.pk).update(**fields)
+
+
+def run_import(run_id: int, on_progress: Callable[[ImportRun], None] | None = None) -> ImportRun:
+    """Run a queued import to its end. A run already started (a second delivery of the task) is left alone."""
+    if not ImportRun.objects.filter(pk=run_id, status=ImportStatus.QUEUED).update(
+        status=ImportStatus.RUNNING, started_at=timezone.now()
+    ):
+        return ImportRun.objects.get(pk=run_id)
+    run = ImportRun.objects.get(pk=run_id)
+    kind = imports.KINDS[run.kind]
+    try:
+        bad = _stage(run, kind, on_progress)
+        _finish(run, kind, bad)
+    except imports.ImportFileError as exc:
+        _fail(run, str(exc))
+    except Exception:
+        logger.exception("billing import %s failed", run.pk)
+        _fail(run, _("The import stopped on an unexpected error; the data already loaded is unchanged."))
+        raise
+    finally:
+        imports.drop_stage()
+    if on_progress:
+        on_progress(run)
+    return run
+
+
+def _stage(run: ImportRun, kind: imports.Kind, on_progress) -> dict[int, str]:
+    """Pass 1 and 2: parse and stage every row, then check references and duplicates in SQL."""
+    source = imports.open_source(Path(run.file_path))
+    try:
+        positions = imports.header_map(source.header, kind.columns)
+        imports.create_stage(kind)
+        check, bad, batch, total = imports.Checker(), {}, [], 0
+        for number, row in source.rows:
+            total += 1
+            try:
+                batch.append((number, *kind.to_row(check, imports._cells(row, positions))))
+            except imports.RowError as exc:
+                bad[number] = str(exc)
+            if len(batch) >= imports.BATCH:
+                imports.write_stage(kind, batch)
+                batch = []
+            if total % PROGRESS_EVERY == 0:
+                _update(run, rows_total=total, progress=int(source.done() * 90))
+                if on_progress:
+                    on_progress(run)
+        imports.write_stage(kind, batch)
+    finally:
+        source.close()
+    _update(run, rows_total=total, progress=90)
+    if not total:
+        raise imports.ImportFileError(_("The file has a header but no rows."))
+    bad |= imports.check_stage(kind)
+    return bad
+
+
+def _finish(run: ImportRun, kind: imports.Kind, bad: dict[int, str]) -> None:
+    """Pass 3: replace the periods (or refuse), write the error report, close the run, audit once."""
+    ok = run.rows_total - len(bad)
+    periods = imports.stage_periods(kind)
+    error_path = ""
+    if bad:
+        report = upload_dir() / "errors" / f"{run.pk}.csv"
+        imports.write_error_report(Path(run.file_path), report, bad)
+        error_path = str(report)
+    landed = ok > 0 and (not bad or run.mode == ImportMode.GOOD_ROWS)
+    fields = {
+        "rows_ok": ok if landed else 0,
+        "rows_bad": len(bad),
+        "error_path": error_path,
+        "periods": [f"{p:%Y-%m}" for p in periods] if landed else [],
+        "progress": 100,
+        "finished_at": timezone.now(),
+    }
+    if not landed:
+        message = _("Nothing was loaded: %(bad)s of %(total)s rows have errors (see the error report).") % {
+            "bad": len(bad),
+            "total": run.rows_total,
+        }
+        _update(run, status=ImportStatus.FAILED, message=message, **fields)
+        _audit(run)
+        return
+    with transaction.atomic():
+        imports.replace_periods(kind, periods)
+        months = refresh_months(periods)
+        refresh_points(months[0])
+        status = ImportStatus.PARTIALLY if bad else ImportStatus.SUCCEEDED
+        message = _("Loaded %(ok)s rows for %(periods)s.") % {"ok": ok, "periods": "、".join(fields["periods"])}
+        if bad:
+            message += " " + _("%(bad)s rows with errors were left out.") % {"bad": len(bad)}
+        _update(run, status=status, message=message, **fields)
+        _audit(run)
+
+
+def _fail(run: ImportRun, message: str) -> None:
+    with transaction.atomic():
+        _update(run, status=ImportStatus.FAILED, message=message, progress=100, finished_at=timezone.now())
+        _audit(run)
+
+
+def _audit(run: ImportRun) -> None:
+    """One IMPORT event per run, never one per row."""
+    record(
+        actor=run.created_by,
+        action=AuditAction.IMPORT,
+        target=run,
+        customer_id=None,
+        after=snapshot(run, ["kind", "mode", "status", "periods", "rows_total", "rows_ok", "rows_bad"]),
+        note=run.file_name,
+    )
