@@ -1,1 +1,180 @@
-from django.db import models  # noqa: F401
+"""Business analysis (DOMAIN §10): indicator targets, the grading scheme and the re-grade proposals it makes.
+
+Indicators themselves are not stored: `indicators.py` computes them in the database from the billing
+facts (CustomerMonth, BillingFact) and the customer archive, scoped to the user.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from jiketong.core.models import TimeStampedModel
+from jiketong.core.money import MoneyField
+from jiketong.core.scope import ScopedQuerySet, record_scope
+from jiketong.customers.models import Grade
+
+
+class TargetPeriod(models.TextChoices):
+    MONTH = "month", _("Month")
+    YEAR = "year", _("Year")
+
+
+class TargetQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        # A target belongs to an org unit, not a customer: whoever sees that subtree sees its targets.
+        return self.filter(record_scope(user, org_unit="org_unit", owners=()))
+
+
+class Target(TimeStampedModel):
+    """What an org unit should reach on one indicator in a month or a year (progress = actual / target)."""
+
+    org_unit = models.ForeignKey("org.OrgUnit", verbose_name=_("org unit"), on_delete=models.CASCADE, related_name="+")
+    indicator = models.CharField(_("indicator"), max_length=40)
+    period_type = models.CharField(_("period type"), max_length=5, choices=TargetPeriod.choices)
+    period = models.DateField(_("period"), help_text=_("The first day of the month, or 1 January for a year."))
+    value = models.DecimalField(_("target value"), max_digits=18, decimal_places=2)
+
+    objects = TargetQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+        ordering = ["-period", "indicator", "org_unit_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["org_unit", "indicator", "period_type", "period"],
+                name="analytics_target_unique",
+                violation_error_message=_("This org unit already has a target for this indicator and period."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator} {self.period:%Y-%m}: {self.value}"
+
+
+class GradeScheme(models.Model):
+    """How customers are graded and typed (DOMAIN §4). The newest row is in force; without one the defaults apply.
+
+    Each factor scores 0–100; the grade is the first whose threshold the weighted score reaches.
+    """
+
+    size_weight = models.PositiveSmallIntegerField(_("weight of size"), default=30)
+    revenue_weight = models.PositiveSmallIntegerField(_("weight of revenue"), default=40)
+    influence_weight = models.PositiveSmallIntegerField(_("weight of influence"), default=15)
+    prospects_weight = models.PositiveSmallIntegerField(_("weight of prospects"), default=15)
+    size_full = models.PositiveIntegerField(
+        _("members for a full size score"), default=500, validators=[MinValueValidator(1)]
+    )
+    revenue_full = MoneyField(
+        _("yearly revenue for a full revenue score"), default=1_000_000, validators=[MinValueValidator(1)]
+    )
+    a1_from = models.PositiveSmallIntegerField(_("A1 from score"), default=80, validators=[MaxValueValidator(100)])
+    a2_from = models.PositiveSmallIntegerField(_("A2 from score"), default=65, validators=[MaxValueValidator(100)])
+    b1_from = models.PositiveSmallIntegerField(_("B1 from score"), default=50, validators=[MaxValueValidator(100)])
+    b2_from = models.PositiveSmallIntegerField(_("B2 from score"), default=40, validators=[MaxValueValidator(100)])
+    c_from = models.PositiveSmallIntegerField(_("C from score"), default=25, validators=[MaxValueValidator(100)])
+    # Key-account faces and the value pyramid (docs/segmentation.md).
+    red_margin = models.DecimalField(
+        _("red face from margin"),
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.5"),
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+    )
+    white_revenue = MoneyField(_("white face from yearly revenue"), default=500_000)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("grading scheme")
+        verbose_name_plural = _("grading schemes")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(a1_from__gte=models.F("a2_from"))
+                & Q(a2_from__gte=models.F("b1_from"))
+                & Q(b1_from__gte=models.F("b2_from"))
+                & Q(b2_from__gte=models.F("c_from")),
+                name="analytics_gradescheme_thresholds_descending",
+                violation_error_message=_("Thresholds must fall from A1 to A2, B1, B2 and C."),
+            ),
+            models.CheckConstraint(
+                condition=Q(size_weight__gt=0)
+                | Q(revenue_weight__gt=0)
+                | Q(influence_weight__gt=0)
+                | Q(prospects_weight__gt=0),
+                name="analytics_gradescheme_some_weight",
+                violation_error_message=_("At least one weight must be above zero."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d}" if self.created_at else str(_("Default scheme"))
+
+    @classmethod
+    def current(cls) -> "GradeScheme":
+        return cls.objects.order_by("-created_at", "-id").first() or cls()
+
+    def grade_for(self, score: Decimal) -> str:
+        for grade, threshold in (
+            (Grade.A1, self.a1_from),
+            (Grade.A2, self.a2_from),
+            (Grade.B1, self.b1_from),
+            (Grade.B2, self.b2_from),
+            (Grade.C, self.c_from),
+        ):
+            if score >= threshold:
+                return grade
+        return Grade.D
+
+
+class ProposalStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    CONFIRMED = "confirmed", _("Confirmed")
+    REJECTED = "rejected", _("Rejected")
+
+
+class GradeProposal(models.Model):
+    """A re-grade run's proposal to move one customer to another grade, with the reasons in words."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="grade_proposals"
+    )
+    old_grade = models.CharField(_("current grade"), max_length=2, choices=Grade.choices)
+    new_grade = models.CharField(_("proposed grade"), max_length=2, choices=Grade.choices)
+    score = models.DecimalField(_("score"), max_digits=5, decimal_places=1)
+    reasons = models.CharField(_("reasons"), max_length=200)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.PENDING
+    )
+    created_at = models.DateTimeField(_("proposed at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("grade proposal")
+        verbose_name_plural = _("grade proposals")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=Q(status="pending"),
+                name="analytics_gradeproposal_one_pending",
+                violation_error_message=_("This customer already has a pending grade proposal."),
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="analytics_proposal_status")]
+
+    def __str__(self) -> str:
+        return f"{self.old_grade} → {self.new_grade}"

@@ -1,0 +1,793 @@
+"""The indicators of DOMAIN §10 and the statistical categories of DOMAIN §4, computed in the database.
+
+Each indicator is a registry entry: code, name, unit, a definition shown next to the figure (and copied into
+docs/indicators.md), a function computing it for a `Calculation` (the user's scope, a period or a range of
+months, a grouping) and a condition picking the customers behind a figure (the drill-down).
+
+A `Calculation` queries a few shared aggregates once (GROUP BY over the month's customer rows, the month's
+billing facts, ...) and every indicator of a dashboard is derived from them, so a page costs a handful of
+queries whatever the number of indicators or customers.
+
+Periods are billing months: "in service" means billed that month (a CustomerMonth row exists).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, DecimalField, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, Window
+from django.db.models.functions import RowNumber, Substr
+from django.db.models.lookups import GreaterThanOrEqual
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from jiketong.billing.models import BillingFact, CustomerMonth
+from jiketong.catalog.models import Product, Stickiness
+from jiketong.core.scope import customer_scope
+from jiketong.core.trees import subtree
+from jiketong.customers.models import Customer, Industry, LifecycleStatus
+from jiketong.org.models import OrgUnit, staff_of
+
+from .periods import ShiftMonth, add_months, month_range, month_start
+
+MOBILE_MIN_MEMBERS = 10  # 移动集团客户: at least this many members on our mobile network
+NATIONAL_MIN_PROVINCES = 2  # 全国性 / 跨省: services used in at least this many provinces
+NATIONAL_MIN_REVENUE = Decimal("1000000")  # 全国性: yearly revenue strictly above this
+INTEGRATED_MIN_BASIC = 2  # 综合业务: at least this many basic services, one of them paid by the group
+TOP_N = 10
+SIGNED = (LifecycleStatus.ACTIVE, LifecycleStatus.AT_RISK, LifecycleStatus.DORMANT)
+PROVINCE_PATH = OrgUnit.steplen * 2
+GROUP_PATH = Customer.steplen
+
+BY_CHOICES = {
+    "": gettext_lazy("Total"),
+    "org": gettext_lazy("Org unit"),
+    "industry": gettext_lazy("Industry"),
+    "grade": gettext_lazy("Grade"),
+    "month": gettext_lazy("Month"),
+}
+BIG = DecimalField(max_digits=30, decimal_places=2)
+ZERO = Decimal(0)
+
+
+def _pct(part, whole) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part or 0) * 100 / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+def _growth(now, before) -> Decimal | None:
+    if not before:
+        return None
+    return ((Decimal(now or 0) - Decimal(before)) * 100 / Decimal(before)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+def _money(value) -> Decimal:
+    return Decimal(value or 0).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def latest_period() -> date:
+    """The newest billed month, or this month when nothing is billed yet."""
+    period = CustomerMonth.objects.order_by("-period").values_list("period", flat=True).first()
+    return period or month_start(date.today())
+
+
+def _used(prefix: str = "") -> Q:
+    """A billing fact that shows the product in use: billed revenue or billed members."""
+    return Q(**{f"{prefix}revenue__gt": 0}) | Q(**{f"{prefix}billed_members__gt": 0})
+
+
+def integrated_condition(customer_ref, period_ref) -> Q:
+    """综合业务: ≥ 2 basic services in use in the month, ≥ 1 of them billed to the group's account (revenue > 0
+    on the group's bill; a service used with no revenue on it is paid by the members themselves, 个付)."""
+    basic = BillingFact.objects.filter(customer_id=customer_ref, period=period_ref, product__is_basic_service=True)
+    used_count = basic.filter(_used()).order_by().values("customer_id").annotate(n=Count("pk")).values("n")[:1]
+    return Q(GreaterThanOrEqual(Subquery(used_count), INTEGRATED_MIN_BASIC)) & Q(Exists(basic.filter(revenue__gt=0)))
+
+
+class Calculation:
+    """Indicators for one user, period (or range of months, when grouped by month) and grouping.
+
+    `unit` narrows the user's scope to an org unit's subtree (targets, a supervisor's child unit).
+    """
+
+    def __init__(
+        self,
+        user,
+        *,
+        period: date | None = None,
+        start: date | None = None,
+        by: str = "",
+        unit: OrgUnit | None = None,
+        product: str = "",
+    ):
+        if by not in BY_CHOICES:
+            raise ValidationError({"by": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(BY_CHOICES)}]})
+        self.user = user
+        self.period = month_start(period) if period else latest_period()
+        self.start = month_start(start) if start and by == "month" else self.period
+        if self.start > self.period:
+            raise ValidationError({"start": [_("The start month must not be after the end month.")]})
+        self.by = by
+        self.unit = unit
+        self.product = product
+        self._values: dict[str, dict] = {}
+
+    # --- scope and grouping ------------------------------------------------------------------------
+    @cached_property
+    def months(self) -> list[date]:
+        return month_range(self.start, self.period)
+
+    @cached_property
+    def home(self) -> OrgUnit:
+        """The unit whose children `by=org` groups into: the chosen unit, else the user's own."""
+        if self.unit is not None:
+            return self.unit
+        staff = staff_of(self.user)
+        return staff.org_unit if staff is not None else OrgUnit.get_first_root_node()
+
+    def scope(self, prefix: str = "") -> Q:
+        q = customer_scope(self.user, prefix)
+        if self.unit is not None:
+            q &= Q(**{f"{prefix}org_unit__in": OrgUnit.objects.filter(subtree(self.unit.path)).values("pk")})
+        return q
+
+    def key_expression(self, prefix: str = ""):
+        if self.by == "org":
+            return Substr(F(f"{prefix}org_unit__path"), 1, (self.home.depth + 1) * OrgUnit.steplen)
+        if self.by == "industry":
+            return F(f"{prefix}industry_id")
+        if self.by == "grade":
+            return F(f"{prefix}grade")
+        return Value("")
+
+    def key_filter(self, key) -> Q:
+        """The customers behind one row of a grouped table (`key` as the table gives it)."""
+        if self.by == "org":
+            return subtree(key, "org_unit__path")
+        if self.by == "industry":
+            return Q(industry_id=key)
+        if self.by == "grade":
+            return Q(grade=key)
+        return Q()
+
+    def _grouped(self, queryset: QuerySet, prefix: str, period_expression, **aggregates) -> dict[tuple, dict]:
+        rows = (
+            queryset.annotate(_key=self.key_expression(prefix), _period=period_expression)
+            .values("_key", "_period")
+            .annotate(**aggregates)
+            .order_by()
+        )
+        return {(row["_key"], row["_period"]): row for row in rows}
+
+    def each(self, function: Callable[[str, date], object], rows: dict[tuple, dict] | None = None) -> dict:
+        """{output key: function(group key, period)}: per month when grouped by month, else per group key
+        found in `rows` (default: the month's customer rows) for the period."""
+        if self.by == "month":
+            return {period: function("", period) for period in self.months}
+        if self.by == "":
+            return {"": function("", self.period)}
+        rows = self.base if rows is None else rows
+        keys = sorted({key for key, period in rows if period == self.period}, key=str)
+        return {key: function(key, self.period) for key in keys}
+
+    # --- shared aggregates (one query each, cached) ---------------------------------------------------
+    @cached_property
+    def base_periods(self) -> list[date]:
+        # The months shown, the month before each (changes, churn) and a year before (YoY).
+        return sorted({p for month in self.months for p in (month, add_months(month, -1), add_months(month, -12))})
+
+    @cached_property
+    def base(self) -> dict[tuple, dict]:
+        """Per group and month: customers in service, revenue, members, joins, leaves, new customers, ..."""
+        previous = CustomerMonth.objects.filter(
+            customer_id=OuterRef("customer_id"), period=ShiftMonth(OuterRef("period"), -1)
+        )
+        months = CustomerMonth.objects.filter(self.scope("customer__"), period__in=self.base_periods)
+        return self._grouped(
+            months,
+            "customer__",
+            F("period"),
+            in_service=Count("pk"),
+            revenue_sum=Sum("revenue", output_field=BIG),
+            revenue_sq=Sum(F("revenue") * F("revenue"), output_field=BIG),
+            members_sum=Sum("members"),
+            joined_sum=Sum("joined"),
+            left_sum=Sum("left"),
+            products_sum=Sum("products"),
+            new=Count("pk", filter=~Exists(previous)),
+            mobile=Count("pk", filter=Q(on_net_members__gte=MOBILE_MIN_MEMBERS)),
+            integrated=Count("pk", filter=integrated_condition(OuterRef("customer_id"), OuterRef("period"))),
+        )
+
+    @cached_property
+    def churned(self) -> dict[tuple, dict]:
+        """Customers billed the month before and not in the month, counted in the month."""
+        following = CustomerMonth.objects.filter(
+            customer_id=OuterRef("customer_id"), period=ShiftMonth(OuterRef("period"), 1)
+        )
+        before = CustomerMonth.objects.filter(
+            self.scope("customer__"), period__in=[add_months(p, -1) for p in self.months]
+        ).filter(~Exists(following))
+        return self._grouped(before, "customer__", ShiftMonth(F("period"), 1), n=Count("pk"))
+
+    @cached_property
+    def facts(self) -> dict[tuple, dict]:
+        """Per group and month from the product lines: sticky revenue and customers with the chosen product."""
+        lines = BillingFact.objects.filter(self.scope("customer__"), period__in=self.months)
+        return self._grouped(
+            lines,
+            "customer__",
+            F("period"),
+            revenue_sum=Sum("revenue", output_field=BIG),
+            sticky=Sum("revenue", filter=~Q(product__stickiness=Stickiness.NONE), output_field=BIG),
+            with_product=Count("pk", filter=Q(product__code=self.product) & _used()),
+        )
+
+    @cached_property
+    def top(self) -> dict[tuple, Decimal]:
+        """Revenue of the TOP_N biggest customers per group and month."""
+        key = self.key_expression("customer__")
+        ranked = (
+            CustomerMonth.objects.filter(self.scope("customer__"), period__in=self.months)
+            .annotate(
+                _key=key,
+                _rank=Window(RowNumber(), partition_by=[key, F("period")], order_by=[F("revenue").desc(), F("pk")]),
+            )
+            .filter(_rank__lte=TOP_N)
+            .values_list("_key", "period", "revenue")
+        )
+        totals: dict[tuple, Decimal] = {}
+        for group, period, revenue in ranked:
+            totals[(group, period)] = totals.get((group, period), ZERO) + revenue
+        return totals
+
+    @cached_property
+    def groups(self) -> dict[str, dict]:
+        """Multi-province groups over the 12 months to the period: head path → revenue and provinces.
+        A group's spread is a fact about the whole group, so it is measured unscoped (counts only)."""
+        rows = (
+            CustomerMonth.objects.filter(period__gt=add_months(self.period, -12), period__lte=self.period)
+            .annotate(_group=Substr("customer__path", 1, GROUP_PATH))
+            .values("_group")
+            .annotate(
+                revenue_sum=Sum("revenue", output_field=BIG),
+                provinces=Count(Substr("customer__org_unit__path", 1, PROVINCE_PATH), distinct=True),
+            )
+            .filter(provinces__gte=NATIONAL_MIN_PROVINCES)
+            .order_by()
+        )
+        return {row["_group"]: row for row in rows}
+
+    def group_heads(self, national: bool) -> QuerySet[Customer]:
+        """The visible head units (top of their group) of cross-province (or national) groups."""
+        paths = [path for path, row in self.groups.items() if not national or row["revenue_sum"] > NATIONAL_MIN_REVENUE]
+        return Customer.objects.filter(self.scope(), depth=1, path__in=paths)
+
+    def grouped_customers(self, queryset: QuerySet[Customer], **aggregates) -> dict[tuple, dict]:
+        return self._grouped(queryset, "", Value(self.period), **aggregates)
+
+    # --- values ---------------------------------------------------------------------------------------
+    def value(self, code: str) -> dict:
+        if code not in self._values:
+            indicator = get(code)
+            if self.by == "month" and not indicator.monthly:
+                raise ValidationError({"by": [_("This indicator is not kept by month.")]})
+            if indicator.needs_product and not self.product:
+                raise ValidationError({"product": [_("Choose a product.")]})
+            self._values[code] = indicator.compute(self)
+        return self._values[code]
+
+    def total(self, code: str):
+        """The indicator for the whole scope and period (no grouping)."""
+        if self.by == "":
+            return self.value(code).get("")
+        whole = Calculation(self.user, period=self.period, unit=self.unit, product=self.product)
+        return whole.value(code).get("")
+
+    def labels(self, keys) -> dict:
+        if self.by == "org":
+            names = dict(OrgUnit.objects.filter(path__in=list(keys)).values_list("path", "name"))
+            return {key: names.get(key, key) for key in keys}
+        if self.by == "industry":
+            names = dict(Industry.objects.filter(code__in=list(keys)).values_list("code", "name"))
+            return {key: names.get(key, key) for key in keys}
+        if self.by == "month":
+            return {key: f"{key:%Y-%m}" for key in keys}
+        if self.by == "":
+            return {key: _("Total") for key in keys}
+        return {key: key for key in keys}
+
+    def drill(self, code: str, key=None) -> QuerySet[Customer]:
+        """The visible customers behind one figure (a row of the table, or the total)."""
+        indicator = get(code)
+        period = key if self.by == "month" and key else self.period
+        customers = Customer.objects.filter(self.scope()).filter(indicator.drill(self, period))
+        if key is not None and self.by not in ("", "month"):
+            customers = customers.filter(self.key_filter(key))
+        return customers
+
+
+# --- the registry ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    section: str
+    name: str
+    unit: str  # count, yuan, percent, number, points
+    definition: str
+    compute: Callable[[Calculation], dict]
+    drill: Callable[[Calculation, date], Q]
+    monthly: bool = True  # can be shown month by month (and given a target)
+    year: str = "last"  # a year's actual: "sum" of the months (flows) or the "last" month (stocks, ratios)
+    needs_product: bool = False
+
+
+SECTIONS = {
+    "coverage": gettext_lazy("Coverage (圈地)"),
+    "development": gettext_lazy("Development (发展)"),
+    "revenue": gettext_lazy("Revenue (收入)"),
+    "churn": gettext_lazy("Churn (离网)"),
+    "national": gettext_lazy("Cross-province and national"),
+    "categories": gettext_lazy("Statistical categories"),
+    "health": gettext_lazy("Health"),
+}
+UNITS = {
+    "count": gettext_lazy("customers"),
+    "members": gettext_lazy("members"),
+    "yuan": gettext_lazy("yuan"),
+    "percent": "%",
+    "number": "",
+    "points": gettext_lazy("points"),
+}
+REGISTRY: dict[str, Indicator] = {}
+
+
+def get(code: str) -> Indicator:
+    try:
+        return REGISTRY[code]
+    except KeyError:
+        raise ValidationError({"code": [_("Unknown indicator.")]}) from None
+
+
+def indicator(code, section, name, unit, definition, drill, **options):
+    def register(compute):
+        REGISTRY[code] = Indicator(code, section, name, unit, definition, compute, drill, **options)
+        return compute
+
+    return register
+
+
+def _billed(calc: Calculation, period: date) -> Q:
+    return Q(Exists(CustomerMonth.objects.filter(customer_id=OuterRef("pk"), period=period)))
+
+
+def _billed_before(calc: Calculation, period: date) -> Q:
+    return Q(Exists(CustomerMonth.objects.filter(customer_id=OuterRef("pk"), period=add_months(period, -1))))
+
+
+def _row(calc: Calculation, group, period, name: str, rows=None):
+    row = (calc.base if rows is None else rows).get((group, period))
+    return row[name] if row else 0
+
+
+# Coverage -----------------------------------------------------------------------------------------------
+@indicator(
+    "coverage_rate",
+    "coverage",
+    gettext_lazy("Coverage rate (圈地率)"),
+    "percent",
+    gettext_lazy(
+        "Signed customers (lifecycle active, at risk or dormant) ÷ organisations surveyed (every record "
+        "in the archive: prospects, signed and churned), now."
+    ),
+    lambda calc, period: Q(status__in=SIGNED),
+    monthly=False,
+)
+def coverage_rate(calc):
+    rows = calc.grouped_customers(
+        Customer.objects.filter(calc.scope()), surveyed=Count("pk"), signed=Count("pk", filter=Q(status__in=SIGNED))
+    )
+    return calc.each(lambda g, p: _pct(_row(calc, g, p, "signed", rows), _row(calc, g, p, "surveyed", rows)), rows)
+
+
+@indicator(
+    "penetration",
+    "coverage",
+    gettext_lazy("Product penetration (到达率)"),
+    "percent",
+    gettext_lazy(
+        "Customers using the product in the month (billed revenue or members on it) ÷ customers in "
+        "service in the month."
+    ),
+    lambda calc, period: Q(
+        Exists(
+            BillingFact.objects.filter(_used(), customer_id=OuterRef("pk"), period=period, product__code=calc.product)
+        )
+    ),
+    needs_product=True,
+)
+def penetration(calc):
+    return calc.each(lambda g, p: _pct(_row(calc, g, p, "with_product", calc.facts), _row(calc, g, p, "in_service")))
+
+
+# Development --------------------------------------------------------------------------------------------
+@indicator(
+    "in_service",
+    "development",
+    gettext_lazy("Customers in service at period end (期末到达)"),
+    "count",
+    gettext_lazy("Customers billed in the month."),
+    _billed,
+)
+def in_service(calc):
+    return calc.each(lambda g, p: _row(calc, g, p, "in_service"))
+
+
+@indicator(
+    "new_customers",
+    "development",
+    gettext_lazy("New customers (新增客户)"),
+    "count",
+    gettext_lazy("Customers billed in the month and not in the month before (first bills and win-backs)."),
+    lambda calc, period: _billed(calc, period) & ~_billed_before(calc, period),
+    year="sum",
+)
+def new_customers(calc):
+    return calc.each(lambda g, p: _row(calc, g, p, "new"))
+
+
+@indicator(
+    "net_adds",
+    "development",
+    gettext_lazy("Net customer adds (净增客户)"),
+    "count",
+    gettext_lazy(
+        "Customers in service at the end of the month minus at the end of the month before "
+        "(new customers − churned customers)."
+    ),
+    _billed,
+    year="sum",
+)
+def net_adds(calc):
+    return calc.each(lambda g, p: _row(calc, g, p, "in_service") - _row(calc, g, add_months(p, -1), "in_service"))
+
+
+@indicator(
+    "members_end",
+    "development",
+    gettext_lazy("Members at period end"),
+    "members",
+    gettext_lazy("Members of the customers billed in the month, as of the month's end."),
+    _billed,
+)
+def members_end(calc):
+    return calc.each(lambda g, p: _row(calc, g, p, "members_sum"))
+
+
+@indicator(
+    "new_members",
+    "development",
+    gettext_lazy("New members (新增成员)"),
+    "members",
+    gettext_lazy("Member numbers that joined in the month."),
+    lambda calc, period: Q(
+        Exists(CustomerMonth.objects.filter(customer_id=OuterRef("pk"), period=period, joined__gt=0))
+    ),
+    year="sum",
+)
+def new_members(calc):
+    return calc.each(lambda g, p: _row(calc, g, p, "joined_sum"))
+
+
+@indicator(
+    "net_member_adds",
+    "development",
+    gettext_lazy("Net member adds (成员净增)"),
+    "members",
+    gettext_lazy("Members joined minus members left in the month."),
+    _billed,
+    year="sum",
+)
+def net_member_adds(calc):
+    return calc.each(lambda g, p: _row(calc, g, p, "joined_sum") - _row(calc, g, p, "left_sum"))
+
+
+# Revenue ------------------------------------------------------------------------------------------------
+@indicator(
+    "revenue",
+    "revenue",
+    gettext_lazy("Revenue (收入)"),
+    "yuan",
+    gettext_lazy("Revenue billed to the customers in the month."),
+    _billed,
+    year="sum",
+)
+def revenue(calc):
+    return calc.each(lambda g, p: _money(_row(calc, g, p, "revenue_sum")))
+
+
+@indicator(
+    "revenue_mom",
+    "revenue",
+    gettext_lazy("Revenue growth month on month (环比)"),
+    "percent",
+    gettext_lazy("(Revenue of the month − revenue of the month before) ÷ revenue of the month before."),
+    _billed,
+)
+def revenue_mom(calc):
+    return calc.each(
+        lambda g, p: _growth(_row(calc, g, p, "revenue_sum"), _row(calc, g, add_months(p, -1), "revenue_sum"))
+    )
+
+
+@indicator(
+    "revenue_yoy",
+    "revenue",
+    gettext_lazy("Revenue growth year on year (同比)"),
+    "percent",
+    gettext_lazy("(Revenue of the month − revenue of the same month a year before) ÷ that revenue."),
+    _billed,
+)
+def revenue_yoy(calc):
+    return calc.each(
+        lambda g, p: _growth(_row(calc, g, p, "revenue_sum"), _row(calc, g, add_months(p, -12), "revenue_sum"))
+    )
+
+
+@indicator(
+    "revenue_share",
+    "revenue",
+    gettext_lazy("Share of revenue (收入占比)"),
+    "percent",
+    gettext_lazy("A row's revenue ÷ the revenue of everything in view (the month's total; 100% without grouping)."),
+    _billed,
+)
+def revenue_share(calc):
+    totals = {
+        p: sum((row["revenue_sum"] or ZERO for (g, q), row in calc.base.items() if q == p), ZERO) for p in calc.months
+    }
+    return calc.each(lambda g, p: _pct(_row(calc, g, p, "revenue_sum"), totals[p]))
+
+
+# Churn --------------------------------------------------------------------------------------------------
+@indicator(
+    "churned_customers",
+    "churn",
+    gettext_lazy("Churned customers (离网客户)"),
+    "count",
+    gettext_lazy("Customers billed the month before and not in the month."),
+    lambda calc, period: _billed_before(calc, period) & ~_billed(calc, period),
+    year="sum",
+)
+def churned_customers(calc):
+    keys = calc.churned | {key: {} for key in calc.base}
+    return calc.each(lambda g, p: _row(calc, g, p, "n", calc.churned), keys)
+
+
+@indicator(
+    "customer_churn_rate",
+    "churn",
+    gettext_lazy("Customer churn rate (客户离网率)"),
+    "percent",
+    gettext_lazy("Churned customers ÷ customers in service at the end of the month before."),
+    lambda calc, period: _billed_before(calc, period) & ~_billed(calc, period),
+)
+def customer_churn_rate(calc):
+    keys = calc.churned | {key: {} for key in calc.base}
+    return calc.each(
+        lambda g, p: _pct(_row(calc, g, p, "n", calc.churned), _row(calc, g, add_months(p, -1), "in_service")), keys
+    )
+
+
+@indicator(
+    "churned_members",
+    "churn",
+    gettext_lazy("Members left (离网成员)"),
+    "members",
+    gettext_lazy("Member numbers that left in the month."),
+    lambda calc, period: Q(Exists(CustomerMonth.objects.filter(customer_id=OuterRef("pk"), period=period, left__gt=0))),
+    year="sum",
+)
+def churned_members(calc):
+    return calc.each(lambda g, p: _row(calc, g, p, "left_sum"))
+
+
+@indicator(
+    "member_churn_rate",
+    "churn",
+    gettext_lazy("Member churn rate (成员离网率)"),
+    "percent",
+    gettext_lazy("Members left in the month ÷ members at the end of the month before."),
+    lambda calc, period: Q(Exists(CustomerMonth.objects.filter(customer_id=OuterRef("pk"), period=period, left__gt=0))),
+)
+def member_churn_rate(calc):
+    return calc.each(lambda g, p: _pct(_row(calc, g, p, "left_sum"), _row(calc, g, add_months(p, -1), "members_sum")))
+
+
+# Cross-province and national ------------------------------------------------------------------------------
+def _heads(national: bool):
+    return lambda calc, period: Q(pk__in=calc.group_heads(national).values("pk"))
+
+
+@indicator(
+    "cross_province",
+    "national",
+    gettext_lazy("Cross-province groups (跨省集团)"),
+    "count",
+    gettext_lazy(
+        "Groups whose units were billed in ≥ 2 provinces in the 12 months to the period, counted at the "
+        "group's head unit."
+    ),
+    _heads(False),
+    monthly=False,
+)
+def cross_province(calc):
+    rows = calc.grouped_customers(calc.group_heads(False), n=Count("pk"))
+    return calc.each(lambda g, p: _row(calc, g, p, "n", rows), rows)
+
+
+@indicator(
+    "national",
+    "national",
+    gettext_lazy("National group customers (全国性集团客户)"),
+    "count",
+    gettext_lazy(
+        "Cross-province groups whose units together brought more than ¥1,000,000 in the 12 months to "
+        "the period (exactly ¥1,000,000 is not enough), counted at the group's head unit."
+    ),
+    _heads(True),
+    monthly=False,
+)
+def national(calc):
+    rows = calc.grouped_customers(calc.group_heads(True), n=Count("pk"))
+    return calc.each(lambda g, p: _row(calc, g, p, "n", rows), rows)
+
+
+# Statistical categories -------------------------------------------------------------------------------------
+def _mobile(calc, period) -> Q:
+    return Q(
+        Exists(
+            CustomerMonth.objects.filter(
+                customer_id=OuterRef("pk"), period=period, on_net_members__gte=MOBILE_MIN_MEMBERS
+            )
+        )
+    )
+
+
+def _integrated(calc, period) -> Q:
+    return integrated_condition(OuterRef("pk"), period)
+
+
+def _any_category(calc, period) -> Q:
+    return _mobile(calc, period) | _integrated(calc, period) | Q(pk__in=calc.group_heads(True).values("pk"))
+
+
+@indicator(
+    "mobile_group",
+    "categories",
+    gettext_lazy("Mobile group customers (移动集团客户)"),
+    "count",
+    gettext_lazy("Customers with at least 10 members on our mobile network at the month's end."),
+    _mobile,
+)
+def mobile_group(calc):
+    return calc.each(lambda g, p: _row(calc, g, p, "mobile"))
+
+
+@indicator(
+    "integrated",
+    "categories",
+    gettext_lazy("Integrated-service group customers (综合业务集团客户)"),
+    "count",
+    gettext_lazy(
+        "Customers using at least 2 basic services in the month, at least one of them billed to the "
+        "group's account (revenue on the group's bill)."
+    ),
+    _integrated,
+)
+def integrated(calc):
+    return calc.each(lambda g, p: _row(calc, g, p, "integrated"))
+
+
+@indicator(
+    "category_total",
+    "categories",
+    gettext_lazy("Group customers in any category"),
+    "count",
+    gettext_lazy(
+        "Customers that are mobile, integrated-service or national group customers; a customer in "
+        "several categories is counted once."
+    ),
+    _any_category,
+    monthly=False,
+)
+def category_total(calc):
+    customers = Customer.objects.filter(calc.scope()).filter(_any_category(calc, calc.period))
+    rows = calc.grouped_customers(customers, n=Count("pk"))
+    return calc.each(lambda g, p: _row(calc, g, p, "n", rows), rows)
+
+
+# Health -------------------------------------------------------------------------------------------------
+@indicator(
+    "sticky_share",
+    "health",
+    gettext_lazy("Revenue from sticky products"),
+    "percent",
+    gettext_lazy(
+        "Revenue of products with a stickiness class (embedded, identity resource, market-linked) ÷ "
+        "all revenue of the month."
+    ),
+    lambda calc, period: Q(
+        Exists(
+            BillingFact.objects.filter(customer_id=OuterRef("pk"), period=period, revenue__gt=0).exclude(
+                product__stickiness=Stickiness.NONE
+            )
+        )
+    ),
+)
+def sticky_share(calc):
+    return calc.each(
+        lambda g, p: _pct(_row(calc, g, p, "sticky", calc.facts), _row(calc, g, p, "revenue_sum", calc.facts))
+    )
+
+
+def _top_customers(calc, period) -> Q:
+    top = CustomerMonth.objects.filter(calc.scope("customer__"), period=period).order_by("-revenue", "pk")
+    return Q(pk__in=list(top.values_list("customer_id", flat=True)[:TOP_N]))
+
+
+@indicator(
+    "top10_share",
+    "health",
+    gettext_lazy("Top-10 concentration"),
+    "percent",
+    gettext_lazy("Revenue of the 10 biggest customers ÷ all revenue of the month (lower is healthier)."),
+    _top_customers,
+)
+def top10_share(calc):
+    return calc.each(lambda g, p: _pct(calc.top.get((g, p), ZERO), _row(calc, g, p, "revenue_sum")))
+
+
+@indicator(
+    "hhi",
+    "health",
+    gettext_lazy("Revenue concentration (HHI)"),
+    "points",
+    gettext_lazy(
+        "Herfindahl–Hirschman index of the customers' revenue shares in the month: Σ (share in %)², "
+        "from near 0 (spread) to 10,000 (one customer)."
+    ),
+    _billed,
+)
+def hhi(calc):
+    def index(g, p):
+        total = _row(calc, g, p, "revenue_sum")
+        if not total:
+            return None
+        return (Decimal(_row(calc, g, p, "revenue_sq")) * 10000 / Decimal(total) ** 2).quantize(Decimal("1"))
+
+    return calc.each(index)
+
+
+@indicator(
+    "products_per_customer",
+    "health",
+    gettext_lazy("Products per customer"),
+    "number",
+    gettext_lazy("Average number of products in use per customer in service in the month."),
+    _billed,
+)
+def products_per_customer(calc):
+    def average(g, p):
+        customers = _row(calc, g, p, "in_service")
+        return (Decimal(_row(calc, g, p, "products_sum")) / customers).quantize(Decimal("0.01")) if customers else None
+
+    return calc.each(average)
+
+
+def products_for_penetration() -> list[Product]:
+    return list(Product.objects.filter(is_active=True).only("code", "name"))
