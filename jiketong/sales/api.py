@@ -1,3 +1,516 @@
-from ninja import Router
+"""REST endpoints for leads, opportunities, stages and the forecast.
+
+Handlers only translate between JSON and the queries/services: reads go through `queries` (scoped;
+out of scope answers 404), writes through `services` (rules, permissions, audit). Contact mobiles are
+always masked.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
+from ninja.pagination import paginate
+
+from jiketong.api.base import ErrorOut, Page, referenced
+from jiketong.customers.models import Customer, Industry
+from jiketong.org.models import OrgUnit, Staff
+
+from . import queries, services
+from .models import Lead, Opportunity, Stage, StageChange
 
 router = Router(tags=["sales"])
+ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+
+def _related(user, data: dict[str, Any]) -> dict[str, Any]:
+    """Swap the ids in a request body for records; an id the user may not see answers like a missing one."""
+    staff = Staff.objects.visible_to(user).select_related("user")
+    lookups = {
+        "industry": (Industry.objects.all(), _("There is no industry with this code.")),
+        "org_unit": (OrgUnit.objects.all(), _("There is no org unit with this id.")),
+        "owner": (staff, _("There is no staff member with this id.")),
+        "customer": (Customer.objects.visible_to(user), _("There is no customer with this id.")),
+        "stage": (Stage.objects.all(), _("There is no stage with this id.")),
+    }
+    errors: dict[str, list[str]] = {}
+    for name, (queryset, message) in lookups.items():
+        if data.get(name) is not None:
+            try:
+                data[name] = referenced(queryset, data[name], name, message)
+            except ValidationError as exc:
+                errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return data
+
+
+def _filter_errors(filterset) -> None:
+    if filterset.errors:
+        raise ValidationError({name: list(messages) for name, messages in filterset.errors.items()})
+
+
+# --- leads -----------------------------------------------------------------------------------------
+class LeadOut(Schema):
+    id: int
+    source: str
+    name: str
+    uscc: str
+    org_unit: int
+    industry: str | None = Field(..., description="Industry code.")
+    expected_size: int | None
+    grade_hint: str
+    contact_name: str
+    contact_mobile: str = Field(..., description="Always masked (138****1234).")
+    need: str
+    owner: int | None = Field(..., description="Staff id.")
+    status: str
+    disqualify_reason: str
+    customer: int | None
+    opportunity: int | None
+    converted_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_org_unit(obj: Lead) -> int:
+        return obj.org_unit_id
+
+    @staticmethod
+    def resolve_industry(obj: Lead) -> str | None:
+        return obj.industry_id
+
+    @staticmethod
+    def resolve_owner(obj: Lead) -> int | None:
+        return obj.owner_id
+
+    @staticmethod
+    def resolve_customer(obj: Lead) -> int | None:
+        return obj.customer_id
+
+    @staticmethod
+    def resolve_opportunity(obj: Lead) -> int | None:
+        return obj.opportunity_id
+
+    @staticmethod
+    def resolve_contact_mobile(obj: Lead) -> str:
+        return obj.contact_mobile_masked
+
+
+class LeadFilterIn(Schema):
+    search: str | None = Field(None, description="Part of the prospect's name.")
+    status: str | None = Field(None, description="new, working, qualified, converted, disqualified.")
+    open: bool | None = Field(None, description="Only new, working and qualified leads.")
+    source: str | None = None
+    region: str | None = Field(None, description="Org unit code; includes every unit under it.")
+    industry: str | None = Field(None, description="Industry code.")
+    grade_hint: str | None = None
+    owner: str | None = Field(None, description="Staff id.")
+
+
+class LeadIn(Schema):
+    source: str
+    name: str
+    uscc: str = Field("", description="统一社会信用代码, checked per GB 32100-2015; optional.")
+    org_unit: int | None = Field(None, description="Region (org unit id); your own unit when omitted.")
+    industry: str | None = Field(None, description="Industry code.")
+    expected_size: int | None = None
+    grade_hint: str = ""
+    contact_name: str = ""
+    contact_mobile: str = ""
+    need: str = ""
+    owner: int | None = Field(
+        None, description="Staff id. Omitted: managers own what they record; otherwise the assignment rules choose."
+    )
+    confirm_duplicates: bool = Field(
+        False, description="Save although the lead matches a customer or open lead (see /leads/duplicates)."
+    )
+
+
+class LeadPatch(Schema):
+    source: str | None = None
+    name: str | None = None
+    uscc: str | None = None
+    org_unit: int | None = None
+    industry: str | None = None
+    expected_size: int | None = None
+    grade_hint: str | None = None
+    contact_name: str | None = None
+    contact_mobile: str | None = None
+    need: str | None = None
+    status: str | None = Field(None, description="new, working or qualified; closing is convert or disqualify.")
+    confirm_duplicates: bool = False
+
+
+class DuplicateOut(Schema):
+    kind: Literal["customer", "lead"]
+    id: int | None = Field(..., description="Null when the match is outside your scope.")
+    name: str = Field(..., description="Empty when the match is outside your scope.")
+    matched_on: Literal["uscc", "name"]
+    org_unit: str
+    owner: str
+    visible: bool
+    message: str
+
+    @staticmethod
+    def resolve_id(obj) -> int | None:
+        return obj.pk
+
+    @staticmethod
+    def resolve_matched_on(obj) -> str:
+        return obj.field
+
+    @staticmethod
+    def resolve_message(obj) -> str:
+        return obj.message()
+
+
+class ConvertIn(Schema):
+    customer: int | None = Field(None, description="Link this visible customer; omitted: create one from the lead.")
+    customer_type: str = Field("enterprise", description="Type of the customer created from the lead.")
+    opportunity_name: str = ""
+    expected_close: date
+    amount_monthly: Decimal = Decimal(0)
+    amount_once: Decimal = Decimal(0)
+
+
+class DisqualifyIn(Schema):
+    reason: str
+
+
+class AssignIn(Schema):
+    owner: int | None = Field(None, description="Staff id; omitted: the assignment rules choose.")
+    note: str = ""
+
+
+class ImportOut(Schema):
+    done: int
+    errors: list[dict[str, Any]] = Field(..., description="Per bad row: row (1 = first data row), name, errors.")
+
+
+@router.get("/leads", response={200: list[LeadOut], 400: ErrorOut}, summary="List leads")
+@paginate(Page)
+def lead_list(request, filters: Query[LeadFilterIn]):
+    lead_filter, leads = queries.lead_list(request.user, filters.model_dump(exclude_none=True))
+    _filter_errors(lead_filter)
+    return leads
+
+
+@router.get("/leads/duplicates", response={200: list[DuplicateOut], **ERRORS}, summary="Find duplicates")
+def lead_duplicates(request, name: str = "", uscc: str = ""):
+    """Customers and open leads with the same credit code or the same name once spacing and legal-form
+    suffixes (有限公司, 集团 …) are stripped. Check before creating; matches outside your scope tell only
+    their region."""
+    return queries.lead_duplicates(request.user, name=name, uscc=uscc)
+
+
+@router.post("/leads", response={201: LeadOut, **ERRORS}, summary="Create a lead")
+def lead_create(request, payload: LeadIn):
+    """A lead matching a customer or an open lead answers 400 with the matches on `name`/`uscc`, unless
+    `confirm_duplicates` is true."""
+    data = _related(request.user, payload.model_dump())
+    return Status(201, services.lead_create(actor=request.user, **data))
+
+
+@router.post("/leads/import", response={200: ImportOut, **ERRORS}, summary="Import leads")
+def lead_import(request, file: File[UploadedFile], all_or_nothing: Form[bool] = True):
+    """An .xlsx or .csv (UTF-8 or GBK) with a heading row: 单位名称 (required), 统一社会信用代码, 区域编码,
+    行业, 规模, 预计等级, 联系人, 联系电话, 需求, 来源. Every bad row comes back with its reasons; with
+    `all_or_nothing` one bad row stops the whole file, otherwise the good rows land."""
+    rows = services.read_lead_file(file)
+    result = services.leads_import(actor=request.user, rows=rows, all_or_nothing=all_or_nothing)
+    return {"done": result.done, "errors": result.errors}
+
+
+@router.get("/leads/{lead_id}", response={200: LeadOut, **ERRORS}, summary="Get a lead")
+def lead_get(request, lead_id: int):
+    return queries.lead_get(request.user, lead_id)
+
+
+@router.patch("/leads/{lead_id}", response={200: LeadOut, **ERRORS}, summary="Change a lead")
+def lead_patch(request, lead_id: int, payload: LeadPatch):
+    lead = queries.lead_get(request.user, lead_id)
+    data = _related(request.user, payload.model_dump(exclude_unset=True))
+    services.lead_update(actor=request.user, lead=lead, **data)
+    return queries.lead_get(request.user, lead_id)
+
+
+@router.post("/leads/{lead_id}/convert", response={200: LeadOut, **ERRORS}, summary="Convert a lead")
+def lead_convert(request, lead_id: int, payload: ConvertIn):
+    """In one transaction: link the customer or create it from the lead, open an opportunity at the first
+    stage, and mark the lead converted."""
+    lead = queries.lead_get(request.user, lead_id)
+    data = _related(request.user, payload.model_dump())
+    services.lead_convert(actor=request.user, lead=lead, **data)
+    return queries.lead_get(request.user, lead_id)
+
+
+@router.post("/leads/{lead_id}/disqualify", response={200: LeadOut, **ERRORS}, summary="Disqualify a lead")
+def lead_disqualify(request, lead_id: int, payload: DisqualifyIn):
+    lead = queries.lead_get(request.user, lead_id)
+    return services.lead_disqualify(actor=request.user, lead=lead, reason=payload.reason)
+
+
+@router.post("/leads/{lead_id}/assign", response={200: LeadOut, **ERRORS}, summary="Reassign a lead")
+def lead_assign(request, lead_id: int, payload: AssignIn):
+    """Supervisors only."""
+    lead = queries.lead_get(request.user, lead_id)
+    data = _related(request.user, payload.model_dump())
+    return services.lead_assign(actor=request.user, lead=lead, **data)
+
+
+# --- opportunities -------------------------------------------------------------------------------
+class LineSchema(Schema):
+    product: int
+    quantity: int = 1
+    amount_monthly: Decimal = Decimal(0)
+    amount_once: Decimal = Decimal(0)
+
+
+class OpportunityOut(Schema):
+    id: int
+    customer: int
+    customer_name: str
+    name: str
+    owner: int
+    stage: str = Field(..., description="Stage code.")
+    probability: int
+    expected_close: date
+    amount_monthly: Decimal
+    amount_once: Decimal
+    competitor: str
+    lost_reason: str
+    lead: int | None
+    closed_on: date | None
+    note: str
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_customer(obj: Opportunity) -> int:
+        return obj.customer_id
+
+    @staticmethod
+    def resolve_customer_name(obj: Opportunity) -> str:
+        return obj.customer.name
+
+    @staticmethod
+    def resolve_owner(obj: Opportunity) -> int:
+        return obj.owner_id
+
+    @staticmethod
+    def resolve_stage(obj: Opportunity) -> str:
+        return obj.stage.code
+
+    @staticmethod
+    def resolve_probability(obj: Opportunity) -> int:
+        return obj.stage.probability
+
+    @staticmethod
+    def resolve_lead(obj: Opportunity) -> int | None:
+        return obj.lead_id
+
+
+class OpportunityDetailOut(OpportunityOut):
+    lines: list[LineSchema]
+
+    @staticmethod
+    def resolve_lines(obj: Opportunity) -> list[dict]:
+        return [
+            {
+                "product": x.product_id,
+                "quantity": x.quantity,
+                "amount_monthly": x.amount_monthly,
+                "amount_once": x.amount_once,
+            }
+            for x in obj.lines.all()
+        ]
+
+
+class OpportunityFilterIn(Schema):
+    search: str | None = Field(None, description="Part of the opportunity's name.")
+    stage: str | None = Field(None, description="Stage code.")
+    open: bool | None = Field(None, description="Only opportunities neither won nor lost.")
+    region: str | None = Field(None, description="Org unit code of the customer; includes every unit under it.")
+    owner: str | None = Field(None, description="Staff id.")
+    competitor: str | None = None
+    close_from: date | None = None
+    close_to: date | None = None
+    customer: int | None = None
+
+
+class OpportunityIn(Schema):
+    customer: int
+    name: str
+    expected_close: date
+    owner: int | None = Field(None, description="Staff id; yourself when omitted.")
+    stage: int | None = Field(None, description="Stage id; the first open stage when omitted.")
+    amount_monthly: Decimal = Decimal(0)
+    amount_once: Decimal = Decimal(0)
+    competitor: str = ""
+    note: str = ""
+    lines: list[LineSchema] | None = Field(None, description="Product lines; the amounts become their totals.")
+
+
+class OpportunityPatch(Schema):
+    name: str | None = None
+    owner: int | None = None
+    expected_close: date | None = None
+    amount_monthly: Decimal | None = None
+    amount_once: Decimal | None = None
+    competitor: str | None = None
+    note: str | None = None
+    lines: list[LineSchema] | None = Field(None, description="Replaces every line.")
+
+
+class MoveIn(Schema):
+    stage: str = Field(..., description="Stage code (discovery, solution, negotiation, signing, won, lost, …).")
+    note: str = ""
+    lost_reason: str = Field("", description="Required when moving to a lost stage.")
+    competitor: str = ""
+
+
+class StageChangeOut(Schema):
+    from_stage: str | None
+    to_stage: str
+    changed_by: str | None = Field(..., description="Username.")
+    changed_at: datetime
+    note: str
+
+    @staticmethod
+    def resolve_from_stage(obj: StageChange) -> str | None:
+        return obj.from_stage.code if obj.from_stage_id else None
+
+    @staticmethod
+    def resolve_to_stage(obj: StageChange) -> str:
+        return obj.to_stage.code
+
+    @staticmethod
+    def resolve_changed_by(obj: StageChange) -> str | None:
+        return obj.changed_by.username if obj.changed_by_id else None
+
+
+class StageOut(Schema):
+    id: int
+    code: str
+    name: str
+    probability: int
+    order: int
+    is_won: bool
+    is_lost: bool
+    active: bool
+
+
+def _lines(user, lines: list[dict] | None) -> list[dict] | None:
+    if lines is None:
+        return None
+    from jiketong.catalog.models import Product
+
+    products = {p.pk: p for p in Product.objects.filter(pk__in=[line["product"] for line in lines])}
+    missing = [line["product"] for line in lines if line["product"] not in products]
+    if missing:
+        raise ValidationError({"lines": [_("There is no product with this id.")]})
+    return [line | {"product": products[line["product"]]} for line in lines]
+
+
+@router.get("/opportunities", response={200: list[OpportunityOut], 400: ErrorOut}, summary="List opportunities")
+@paginate(Page)
+def opportunity_list(request, filters: Query[OpportunityFilterIn]):
+    opportunity_filter, opportunities = queries.opportunity_list(request.user, filters.model_dump(exclude_none=True))
+    _filter_errors(opportunity_filter)
+    return opportunities
+
+
+@router.post("/opportunities", response={201: OpportunityDetailOut, **ERRORS}, summary="Create an opportunity")
+def opportunity_create(request, payload: OpportunityIn):
+    data = payload.model_dump()
+    data["lines"] = _lines(request.user, data["lines"])
+    data = _related(request.user, data)
+    opportunity = services.opportunity_create(actor=request.user, **data)
+    return Status(201, queries.opportunity_get(request.user, opportunity.pk))
+
+
+@router.get("/opportunities/{opportunity_id}", response={200: OpportunityDetailOut, **ERRORS}, summary="Get one")
+def opportunity_get(request, opportunity_id: int):
+    return queries.opportunity_get(request.user, opportunity_id)
+
+
+@router.patch("/opportunities/{opportunity_id}", response={200: OpportunityDetailOut, **ERRORS}, summary="Change one")
+def opportunity_patch(request, opportunity_id: int, payload: OpportunityPatch):
+    """Send only the fields to change; the stage changes through …/stage."""
+    opportunity = queries.opportunity_get(request.user, opportunity_id)
+    data = payload.model_dump(exclude_unset=True)
+    if "lines" in data:
+        data["lines"] = _lines(request.user, data["lines"])
+    data = _related(request.user, data)
+    services.opportunity_update(actor=request.user, opportunity=opportunity, **data)
+    return queries.opportunity_get(request.user, opportunity_id)
+
+
+@router.post("/opportunities/{opportunity_id}/stage", response={200: OpportunityOut, **ERRORS}, summary="Move stage")
+def opportunity_move(request, opportunity_id: int, payload: MoveIn):
+    """The one stage-change path, as on the board. Lost needs `lost_reason`."""
+    opportunity = queries.opportunity_get(request.user, opportunity_id)
+    stage = Stage.objects.filter(code=payload.stage).first()
+    if stage is None:
+        raise ValidationError({"stage": [_("There is no stage with this code.")]})
+    services.opportunity_move(
+        request.user,
+        opportunity,
+        stage,
+        note=payload.note,
+        lost_reason=payload.lost_reason,
+        competitor=payload.competitor,
+    )
+    return queries.opportunity_get(request.user, opportunity_id)
+
+
+@router.get(
+    "/opportunities/{opportunity_id}/history", response={200: list[StageChangeOut], **ERRORS}, summary="Stage history"
+)
+def opportunity_history(request, opportunity_id: int):
+    """Every stage change, oldest first, the opening stage included."""
+    return list(queries.stage_history(queries.opportunity_get(request.user, opportunity_id)))
+
+
+@router.get("/stages", response=list[StageOut], summary="Stages")
+def stage_list(request):
+    """The configured stages in order, with their win probabilities."""
+    return queries.stages(active_only=False)
+
+
+# --- forecast --------------------------------------------------------------------------------------
+class ForecastRowOut(Schema):
+    key: str = Field(..., description="Staff id (by owner) or org-unit path (by org unit).")
+    label: str
+    values: list[Decimal]
+    total: Decimal
+
+
+class ForecastOut(Schema):
+    definition: str
+    months: list[date]
+    rows: list[ForecastRowOut]
+    totals: list[Decimal]
+    total: Decimal
+
+
+@router.get("/forecast", response={200: ForecastOut, **ERRORS}, summary="Weighted pipeline forecast")
+def forecast(request, start: date | None = None, months: int = 3, by: Literal["owner", "org_unit"] = "owner"):
+    """Expected revenue per month = (one-time + monthly amount) × stage probability, in the month the
+    opportunity is expected to close, over open opportunities you can see. `start` defaults to next month."""
+    if not 1 <= months <= 24:
+        raise ValidationError({"months": [_("Give 1 to 24 months.")]})
+    start = start or queries.next_month(timezone.localdate())
+    table = queries.forecast(request.user, start=start, months=months, by=by)
+    return {
+        "definition": str(queries.FORECAST_DEFINITION),
+        "months": table.months,
+        "rows": [{"key": str(r.key), "label": r.label, "values": r.values, "total": r.total} for r in table.rows],
+        "totals": table.totals,
+        "total": table.total,
+    }

@@ -9,6 +9,7 @@ from django.db.models.functions import Substr, TruncMonth
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from jiketong.core.money import yuan
 from jiketong.customers.models import Customer
@@ -44,22 +45,29 @@ class DuplicateMatch:
     """An existing customer or open lead that looks like the organisation being entered."""
 
     kind: str  # "customer" or "lead"
-    pk: int
+    pk: int | None
     name: str
     field: str  # "uscc" or "name": what matched
     org_unit: str
     owner: str
-    visible: bool  # may the user open it? Others are named but not linked.
+    visible: bool  # may the user see it? Otherwise only its region is told (pk, name and owner are blanked).
 
     def message(self) -> str:
         params = {"name": self.name, "unit": self.org_unit, "owner": self.owner or _("no owner")}
-        if self.kind == "customer":
-            if self.field == "uscc":
-                return _("Customer %(name)s (%(unit)s, %(owner)s) has the same credit code.") % params
-            return _("Customer %(name)s (%(unit)s, %(owner)s) has the same name.") % params
-        if self.field == "uscc":
-            return _("Open lead %(name)s (%(unit)s, %(owner)s) has the same credit code.") % params
-        return _("Open lead %(name)s (%(unit)s, %(owner)s) has the same name.") % params
+        if not self.visible:
+            # Only the region: the user learns that someone already works this organisation, not who.
+            return {
+                ("customer", "uscc"): _("A customer in %(unit)s outside your scope has the same credit code."),
+                ("customer", "name"): _("A customer in %(unit)s outside your scope has the same name."),
+                ("lead", "uscc"): _("An open lead in %(unit)s outside your scope has the same credit code."),
+                ("lead", "name"): _("An open lead in %(unit)s outside your scope has the same name."),
+            }[(self.kind, self.field)] % params
+        return {
+            ("customer", "uscc"): _("Customer %(name)s (%(unit)s, %(owner)s) has the same credit code."),
+            ("customer", "name"): _("Customer %(name)s (%(unit)s, %(owner)s) has the same name."),
+            ("lead", "uscc"): _("Open lead %(name)s (%(unit)s, %(owner)s) has the same credit code."),
+            ("lead", "name"): _("Open lead %(name)s (%(unit)s, %(owner)s) has the same name."),
+        }[(self.kind, self.field)] % params
 
 
 def _name_range(key: str) -> Q:
@@ -73,8 +81,9 @@ def _name_range(key: str) -> Q:
 
 
 def lead_duplicates(user, *, name: str = "", uscc: str = "", exclude_lead: int | None = None) -> list[DuplicateMatch]:
-    """Customers and open leads with the same USCC or the same normalised name (normalise_org_name), across
-    the whole province: a duplicate is a duplicate even when someone else owns it. Three queries."""
+    """Customers and open leads with the same USCC or the same normalised name (normalise_org_name), looked
+    up everywhere: a duplicate is a duplicate even when someone else owns it. Matches the user may not see
+    tell only their region. At most four queries."""
     key = normalise_org_name(name) if name else ""
     uscc = (uscc or "").strip().upper()
     if not key and not uscc:
@@ -119,6 +128,8 @@ def lead_duplicates(user, *, name: str = "", uscc: str = "", exclude_lead: int |
         )
         for match in matches:
             match.visible = match.pk in (seen_customers if match.kind == "customer" else seen_leads)
+            if not match.visible:
+                match.pk, match.name, match.owner = None, "", ""
     return matches
 
 
@@ -195,7 +206,7 @@ def _board(queryset: QuerySet[Opportunity], cards: int) -> list[BoardColumn]:
 
 
 # --- forecast --------------------------------------------------------------------------------------
-FORECAST_DEFINITION = _(
+FORECAST_DEFINITION = gettext_lazy(
     "Expected revenue = (one-time amount + monthly amount) × the stage's win probability, counted in the "
     "month the opportunity is expected to close; open opportunities only."
 )
@@ -231,6 +242,11 @@ def _add_months(day: date, months: int) -> date:
     return date(day.year + month // 12, month % 12 + 1, 1)
 
 
+def next_month(today: date) -> date:
+    """The first day of the month after `today`: where a forecast starts by default."""
+    return _add_months(today, 1)
+
+
 def forecast(user, *, start: date, months: int = 3, by: str = "owner") -> Forecast:
     """Weighted pipeline per month from `start`'s month for `months` months, by owner or by org unit
     (the children of the user's own unit; what sits on the unit itself is its own row). See
@@ -258,7 +274,7 @@ def forecast(user, *, start: date, months: int = 3, by: str = "owner") -> Foreca
     for row in rows:
         month = row["month"]
         month = month.date() if hasattr(month, "date") else month
-        values = table.setdefault(row["bucket"], [Decimal(0)] * months)
+        values = table.setdefault(row["bucket"], [yuan(0)] * months)
         values[month_list.index(month.replace(day=1))] += yuan(Decimal(str(row["value"])) / 100)
     if by == "org_unit":
         names = dict(OrgUnit.objects.filter(path__in=list(table)).values_list("path", "name"))
@@ -293,7 +309,7 @@ def my_pipeline(user, *, today: date | None = None) -> dict:
     )
     mine = Opportunity.objects.visible_to(user).filter(owner=staff).select_related(*OPPORTUNITY_RELATED)
     columns = _board(mine, cards=5)
-    start = _add_months((today or timezone.localdate()).replace(day=1), 1)
+    start = next_month(today or timezone.localdate())
     table = forecast(user, start=start, months=3, by="owner")
     table.rows = [row for row in table.rows if row.key == staff.pk]
     return {"leads": leads, "columns": columns, "forecast": table}

@@ -31,3 +31,12 @@ def make_opportunity():
         return services.opportunity_create(actor=actor.user, customer=customer, **values)
 
     return make
+
+
+@pytest.fixture
+def api_as():
+    """`api_as(cast.alice)` → a JSON client with a fresh bearer token of Alice's (English messages)."""
+    from jiketong.api.tests.conftest import ApiClient
+    from jiketong.org.services import token_issue
+
+    return lambda staff: ApiClient(token_issue(user=staff.user))

@@ -45,7 +45,7 @@ def test_create_refuses_a_name_matching_a_customer_until_confirmed(cast, make_le
     # 广州地铁集团有限公司 is alice's customer; carol types it with another legal form.
     errors = errors_of(
         services.lead_create,
-        actor=cast.carol.user,
+        actor=cast.carol.user,  # carol sees alice's customer, so the match is named
         source="hotline",
         name="广州地铁 股份有限公司",
         industry=Industry.objects.get(code="it"),
@@ -67,7 +67,7 @@ def test_create_refuses_the_uscc_of_a_customer(cast):
 def test_create_refuses_an_open_lead_with_the_same_name_but_not_a_closed_one(cast, make_lead):
     first = make_lead(cast.alice, name="黄埔港务有限公司")
     errors = errors_of(services.lead_create, actor=cast.bob.user, source="visit", name="黄埔港务集团")
-    assert "Open lead" in errors["name"][0]
+    assert "open lead in 天河区分公司 outside your scope" in errors["name"][0]
     services.lead_disqualify(actor=cast.alice.user, lead=first, reason="不是目标客户")
     assert services.lead_create(actor=cast.bob.user, source="visit", name="黄埔港务集团").pk
 
@@ -75,7 +75,10 @@ def test_create_refuses_an_open_lead_with_the_same_name_but_not_a_closed_one(cas
 def test_duplicates_name_matches_outside_the_users_scope_without_linking_them(cast, make_lead):
     make_lead(cast.ivan, name="福田物流有限公司", org_unit=cast.org["440304"])
     matches = queries.lead_duplicates(cast.alice.user, name="福田物流")
-    assert [(m.kind, m.visible) for m in matches] == [("lead", False)]
+    assert [(m.kind, m.visible, m.pk, m.name, m.owner, m.org_unit) for m in matches] == [
+        ("lead", False, None, "", "", "福田区分公司")
+    ]
+    assert "福田物流" not in matches[0].message()
     matches = queries.lead_duplicates(cast.carol.user, name="广州地铁集团")
     assert [(m.kind, m.pk, m.visible) for m in matches] == [("customer", cast.alice_customer.pk, True)]
 

@@ -24,8 +24,11 @@ def errors_of(call, *args, **kwargs) -> dict:
 @pytest.fixture
 def product(db):
     return Product.objects.create(
-        code="LINE100", name="互联网专线 100M", category=ProductCategory.CONNECTIVITY,
-        billing_unit=BillingUnit.PER_GROUP, standard_price=Decimal("100.00"),
+        code="LINE100",
+        name="互联网专线 100M",
+        category=ProductCategory.CONNECTIVITY,
+        billing_unit=BillingUnit.PER_GROUP,
+        standard_price=Decimal("100.00"),
     )
 
 
@@ -59,7 +62,9 @@ def test_lost_needs_a_reason_and_keeps_the_competitor(cast, make_opportunity, st
     )
     opportunity.refresh_from_db()
     assert (opportunity.lost_reason, opportunity.competitor, opportunity.closed_on) == (
-        "价格高于电信", "china_telecom", timezone.localdate()
+        "价格高于电信",
+        "china_telecom",
+        timezone.localdate(),
     )
 
 
@@ -124,14 +129,17 @@ def test_forecast_weights_each_opportunity_by_its_stage_in_its_close_month(cast,
     #        500 monthly at 商务谈判 60%                      =  500 × 0.60 =  300.00
     #   Jan: 100.10 monthly + 0.05 once at 签约 90%           = 100.15 × 0.90 = 90.135 → 90.14
     #   Won, lost and out-of-window opportunities do not count.
-    a = make_opportunity(cast.alice, cast.alice_customer, expected_close=date(2026, 12, 3),
-                         amount_monthly=1000, amount_once=2000)
+    a = make_opportunity(
+        cast.alice, cast.alice_customer, expected_close=date(2026, 12, 3), amount_monthly=1000, amount_once=2000
+    )
     services.opportunity_move(cast.alice.user, a, stage["solution"])
-    b = make_opportunity(cast.alice, cast.backed_up, expected_close=date(2026, 12, 31), amount_monthly=500,
-                         owner=cast.bob)
+    b = make_opportunity(
+        cast.alice, cast.backed_up, expected_close=date(2026, 12, 31), amount_monthly=500, owner=cast.bob
+    )
     services.opportunity_move(cast.bob.user, b, stage["negotiation"])
-    c = make_opportunity(cast.alice, cast.alice_customer, expected_close=date(2027, 1, 20),
-                         amount_monthly="100.10", amount_once="0.05")
+    c = make_opportunity(
+        cast.alice, cast.alice_customer, expected_close=date(2027, 1, 20), amount_monthly="100.10", amount_once="0.05"
+    )
     services.opportunity_move(cast.alice.user, c, stage["signing"])
     won = make_opportunity(cast.alice, cast.alice_customer, expected_close=date(2026, 12, 5), amount_once=9999)
     services.opportunity_move(cast.alice.user, won, stage["won"])
@@ -232,8 +240,12 @@ def test_import_lands_the_good_rows_and_assigns_them(cast):
     assert result.done == 2
     big = Lead.objects.get(name="天河城百货有限公司")
     small = Lead.objects.get(name="岗顶小卖部")
-    assert (big.owner, big.expected_size, big.industry_id, big.contact_mobile) == (cast.alice, 300, "retail",
-                                                                                  "13800138000")
+    assert (big.owner, big.expected_size, big.industry_id, big.contact_mobile) == (
+        cast.alice,
+        300,
+        "retail",
+        "13800138000",
+    )
     assert small.owner == cast.ivan  # inside sales for small prospects
     assert AuditEvent.objects.filter(action=AuditAction.IMPORT).count() == 2
 
