@@ -46,6 +46,11 @@ def _partial_request(request: HttpRequest) -> bool:
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
+def _posted(request: HttpRequest):
+    """The POST data for a bound form (even when every field was left empty), None on GET."""
+    return request.POST if request.method == "POST" else None
+
+
 def _errors_as_message(request: HttpRequest, exc: ValidationError) -> None:
     for message in exc.messages:
         messages.error(request, message)
@@ -92,7 +97,7 @@ def approval_queue(request: HttpRequest) -> HttpResponse:
 def quote_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
     require_edit(request.user)
     customer = customer_queries.customer_get(request.user, customer_pk)
-    form = QuoteForm(request.POST or None, user=request.user, customer=customer)
+    form = QuoteForm(_posted(request), user=request.user, customer=customer)
     if request.method == "POST" and form.is_valid():
         try:
             quote = services.quote_create(actor=request.user, customer=customer, **form.cleaned_data)
@@ -107,7 +112,7 @@ def quote_edit(request: HttpRequest, pk: int) -> HttpResponse:
     require_edit(request.user)
     quote = queries.quote_get(request.user, pk)
     initial = {name: getattr(quote, name) for name in services.QUOTE_FIELDS}
-    form = QuoteForm(request.POST or None, initial=initial, user=request.user, customer=quote.customer)
+    form = QuoteForm(_posted(request), initial=initial, user=request.user, customer=quote.customer)
     if request.method == "POST" and form.is_valid():
         try:
             services.quote_update(actor=request.user, quote=quote, **form.cleaned_data)
@@ -257,7 +262,7 @@ def contract_list(request: HttpRequest) -> HttpResponse:
 
 
 def _contract_form_page(request: HttpRequest, customer, quote=None) -> HttpResponse:
-    form = ContractForm(request.POST or None, initial={"start_on": timezone.localdate()})
+    form = ContractForm(_posted(request), initial={"start_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
             contract = services.contract_create(actor=request.user, customer=customer, quote=quote, **form.cleaned_data)
@@ -323,7 +328,7 @@ def contract_terminate(request: HttpRequest, pk: int) -> HttpResponse:
 def contract_renew(request: HttpRequest, pk: int) -> HttpResponse:
     require_edit(request.user)
     contract = queries.contract_get(request.user, pk)
-    form = RenewForm(request.POST or None)
+    form = RenewForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             renewal = services.contract_renew(actor=request.user, contract=contract, **form.cleaned_data)
