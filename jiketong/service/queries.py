@@ -4,11 +4,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Avg, Count, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from jiketong.core.scope import customer_scope
-from jiketong.org.models import OrgUnit, Role, Staff
+from jiketong.org.models import OrgUnit, Role, Staff, can
 
 from .calendar import WorkCalendar, add_working_time
 from .filters import SurveyFilter, TicketFilter
@@ -25,6 +27,7 @@ from .models import (
 )
 
 TICKET_RELATED = ["customer", "owner", "transfer_to"]
+BOARD_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
 # "About to breach": the next deadline is within this much working time.
 BREACH_HORIZON_MINUTES = 30
 
@@ -93,7 +96,9 @@ def open_tickets_of(user, customer_id: int, limit: int = 10) -> tuple[list[Ticke
 
 def breach_board(user, now: datetime, calendar: WorkCalendar) -> QuerySet[Ticket]:
     """Open tickets in the user's scope that have breached a deadline or will within the horizon of
-    working time, the most urgent first."""
+    working time, the most urgent first. The board is for supervisors (and admins)."""
+    if not can(user, BOARD_ROLES):
+        raise PermissionDenied(_("The breach board is for supervisors."))
     horizon = add_working_time(now, BREACH_HORIZON_MINUTES, calendar)
     return (
         Ticket.objects.filter(customer_scope(user, "customer__"))

@@ -34,7 +34,11 @@ def test_a_point_on_the_threshold_counts_as_high():
 
 def test_quadrant_averages_surveys_in_scope_and_period(cast):
     services.survey_create(
-        actor=cast.alice.user, customer=cast.alice_customer, period="2026-Q4", surveyed_on=date(2026, 11, 2), answers=ALL
+        actor=cast.alice.user,
+        customer=cast.alice_customer,
+        period="2026-Q4",
+        surveyed_on=date(2026, 11, 2),
+        answers=ALL,
     )
     services.survey_create(
         actor=cast.bob.user,
