@@ -1,10 +1,25 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from jiketong.core.registry import NavItem
+
 
 class SalesConfig(AppConfig):
     name = "jiketong.sales"
     verbose_name = _("Sales: leads and opportunities")
-    # Menu entries and customer 360 panels: see jiketong.core.registry.
-    nav: list = []
-    customer_panels: list[str] = []
+    # Menu entries and customer 360 panels: see jiketong.core.registry. The menu marks an entry active by
+    # URL namespace, so only the first of ours carries it (else all four light up together).
+    nav = [
+        NavItem(_("Leads"), "sales:lead_list", "bi-funnel", section="sales", order=20),
+        NavItem(_("Pipeline"), "sales:board", "bi-kanban", section="sales-board", order=21),
+        NavItem(
+            _("My pipeline"),
+            "sales:mine",
+            "bi-person-workspace",
+            section="sales-mine",
+            roles=frozenset({"customer_manager", "inside_sales"}),
+            order=22,
+        ),
+        NavItem(_("Forecast"), "sales:forecast", "bi-graph-up-arrow", section="sales-forecast", order=23),
+    ]
+    customer_panels = ["jiketong.sales.panels.customer_panel"]

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from jiketong.core.models import AuditEvent
 from jiketong.core.money import yuan
 from jiketong.customers.models import Customer
 from jiketong.org.models import OrgUnit, Staff, staff_of
@@ -38,6 +39,11 @@ def lead_get(user, pk: int) -> Lead:
     """One lead the user may see, or 404 (the same answer as a lead that does not exist)."""
     queryset = Lead.objects.visible_to(user).select_related(*LEAD_RELATED, "opportunity", "created_by")
     return get_object_or_404(queryset, pk=pk)
+
+
+def lead_history(user, lead: Lead) -> QuerySet[AuditEvent]:
+    """Audit events of a lead already fetched through lead_get (so already in scope), newest first."""
+    return AuditEvent.objects.filter(target_type=Lead._meta.label_lower, target_id=lead.pk).select_related("actor")
 
 
 @dataclass
@@ -175,12 +181,12 @@ class BoardColumn:
         return self.count - len(self.cards)
 
 
-def board(user, params=None, *, cards: int = BOARD_CARDS) -> tuple[OpportunityFilter, list[BoardColumn]]:
+def board(user, params=None, *, cards: int | None = None) -> tuple[OpportunityFilter, list[BoardColumn]]:
     """The pipeline by stage: per column the count and totals of every matching opportunity (one GROUP BY)
     and the first `cards` of them, closing soonest first (one indexed query per stage). Won and lost
     columns show the last month's closes. Query count is bounded by the number of stages."""
     board_filter, queryset = opportunity_list(user, params)
-    return board_filter, _board(queryset, cards)
+    return board_filter, _board(queryset, cards or BOARD_CARDS)
 
 
 def _board(queryset: QuerySet[Opportunity], cards: int) -> list[BoardColumn]:

@@ -1,11 +1,9 @@
 """/leads, /opportunities, /stages, /forecast: contract, scope, writes, errors."""
 
-import io
 from datetime import date
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from jiketong.sales import services
 from jiketong.sales.models import Lead, LeadStatus, Opportunity
 
 API = "/api/v1"

@@ -1,0 +1,309 @@
+"""Sales pages: leads, opportunities, the pipeline board, the forecast and a manager's own pipeline.
+Thin: reads come from queries.py, writes go to services.py. HTMX requests get just the partial that
+changes, from the same view (STYLE §7)."""
+
+from datetime import date
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from jiketong.customers import queries as customer_queries
+from jiketong.customers.forms import apply_errors
+
+from . import queries, services
+from .forms import AssignForm, ConvertForm, DisqualifyForm, LeadForm, LeadImportForm, MoveForm, OpportunityForm
+from .models import Lead
+
+LIST_PAGE_SIZE = 20
+HISTORY_LIMIT = 100
+
+
+def _partial_request(request: HttpRequest) -> bool:
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+# --- leads -----------------------------------------------------------------------------------------
+@require_GET
+def lead_list(request: HttpRequest) -> HttpResponse:
+    lead_filter, queryset = queries.lead_list(request.user, request.GET)
+    page = Paginator(queryset, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"filter": lead_filter, "page": page}
+    if _partial_request(request):
+        return render(request, "sales/lead_list.html#table", context)
+    return render(request, "sales/lead_list.html", context)
+
+
+@require_GET
+def lead_duplicates(request: HttpRequest) -> HttpResponse:
+    """The live duplicate warning under the lead form's name and USCC fields."""
+    exclude = request.GET.get("lead")
+    matches = queries.lead_duplicates(
+        request.user,
+        name=request.GET.get("name", ""),
+        uscc=request.GET.get("uscc", ""),
+        exclude_lead=int(exclude) if exclude and exclude.isdigit() else None,
+    )
+    return render(request, "sales/_duplicates.html", {"matches": matches})
+
+
+def _lead_form_page(request: HttpRequest, form: LeadForm, lead: Lead | None) -> HttpResponse:
+    duplicates = "name" in form.errors or "uscc" in form.errors
+    return render(request, "sales/lead_form.html", {"form": form, "lead": lead, "show_confirm": duplicates})
+
+
+def lead_create(request: HttpRequest) -> HttpResponse:
+    services.require_edit(request.user)
+    form = LeadForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            lead = services.lead_create(actor=request.user, **form.service_kwargs())
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Lead %(name)s recorded.") % {"name": lead.name})
+            if Lead.objects.visible_to(request.user).filter(pk=lead.pk).exists():
+                return redirect("sales:lead_detail", pk=lead.pk)
+            return redirect("sales:lead_list")
+    return _lead_form_page(request, form, None)
+
+
+def lead_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    services.require_edit(request.user)
+    lead = queries.lead_get(request.user, pk)
+    form = LeadForm(request.POST or None, instance=lead, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.lead_update(actor=request.user, lead=lead, **form.service_kwargs())
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Changes to %(name)s saved.") % {"name": lead.name})
+            return redirect("sales:lead_detail", pk=lead.pk)
+    return _lead_form_page(request, form, lead)
+
+
+def _lead_detail_page(request: HttpRequest, lead: Lead, **forms) -> HttpResponse:
+    context = {
+        "lead": lead,
+        "disqualify_form": forms.get("disqualify_form") or DisqualifyForm(),
+        "assign_form": forms.get("assign_form") or AssignForm(user=request.user),
+        "history": queries.lead_history(request.user, lead)[:HISTORY_LIMIT],
+    }
+    return render(request, "sales/lead_detail.html", context)
+
+
+@require_GET
+def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _lead_detail_page(request, queries.lead_get(request.user, pk))
+
+
+@require_POST
+def lead_disqualify(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = queries.lead_get(request.user, pk)
+    form = DisqualifyForm(request.POST)
+    if form.is_valid():
+        try:
+            services.lead_disqualify(actor=request.user, lead=lead, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Lead disqualified."))
+            return redirect("sales:lead_detail", pk=lead.pk)
+    return _lead_detail_page(request, lead, disqualify_form=form)
+
+
+@require_POST
+def lead_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = queries.lead_get(request.user, pk)
+    form = AssignForm(request.POST, user=request.user)
+    if form.is_valid():
+        try:
+            lead = services.lead_assign(actor=request.user, lead=lead, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Lead assigned to %(name)s.") % {"name": lead.owner.name})
+            return redirect("sales:lead_detail", pk=lead.pk)
+    return _lead_detail_page(request, lead, assign_form=form)
+
+
+def lead_convert(request: HttpRequest, pk: int) -> HttpResponse:
+    services.require_edit(request.user)
+    lead = queries.lead_get(request.user, pk)
+    form = ConvertForm(request.POST or None, user=request.user, initial={"opportunity_name": lead.need[:100]})
+    if request.method == "POST" and form.is_valid():
+        try:
+            lead = services.lead_convert(actor=request.user, lead=lead, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Lead converted: the opportunity is open."))
+            return redirect("sales:opportunity_detail", pk=lead.opportunity_id)
+    return render(request, "sales/lead_convert.html", {"form": form, "lead": lead})
+
+
+def lead_import(request: HttpRequest) -> HttpResponse:
+    services.require_edit(request.user)
+    form = LeadImportForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            rows = services.read_lead_file(form.cleaned_data["file"])
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            result = services.leads_import(
+                actor=request.user, rows=rows, all_or_nothing=form.cleaned_data["all_or_nothing"]
+            )
+            if result.ok:
+                messages.success(request, _("%(n)d leads imported.") % {"n": result.done})
+                return redirect("sales:lead_list")
+    return render(request, "sales/lead_import.html", {"form": form, "result": result, "rows": _error_rows(result)})
+
+
+def _error_rows(result) -> list[dict]:
+    """One line per (row, field, message) for the error table."""
+    if result is None:
+        return []
+    labels = {f.name: f.verbose_name for f in Lead._meta.get_fields() if f.concrete}
+    return [
+        {"row": e["row"], "name": e["name"], "field": str(labels.get(name, name)), "message": message}
+        for e in result.errors
+        for name, messages_ in e["errors"].items()
+        for message in messages_
+    ]
+
+
+# --- opportunities ---------------------------------------------------------------------------------
+@require_GET
+def opportunity_list(request: HttpRequest) -> HttpResponse:
+    opportunity_filter, queryset = queries.opportunity_list(request.user, request.GET)
+    page = Paginator(queryset, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"filter": opportunity_filter, "page": page}
+    if _partial_request(request):
+        return render(request, "sales/opportunity_list.html#table", context)
+    return render(request, "sales/opportunity_list.html", context)
+
+
+def opportunity_create(request: HttpRequest) -> HttpResponse:
+    services.require_edit(request.user)
+    customer = None
+    if (customer_id := request.GET.get("customer", "")).isdigit():
+        customer = customer_queries.customers_visible(request.user).filter(pk=customer_id).first()
+    form = OpportunityForm(request.POST or None, user=request.user, customer=customer)
+    if request.method == "POST" and form.is_valid():
+        try:
+            opportunity = services.opportunity_create(actor=request.user, **form.service_kwargs())
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Opportunity %(name)s opened.") % {"name": opportunity.name})
+            return redirect("sales:opportunity_detail", pk=opportunity.pk)
+    return render(request, "sales/opportunity_form.html", {"form": form, "opportunity": None})
+
+
+def opportunity_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    services.require_edit(request.user)
+    opportunity = queries.opportunity_get(request.user, pk)
+    form = OpportunityForm(request.POST or None, instance=opportunity, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.opportunity_update(actor=request.user, opportunity=opportunity, **form.service_kwargs())
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Changes to %(name)s saved.") % {"name": opportunity.name})
+            return redirect("sales:opportunity_detail", pk=opportunity.pk)
+    return render(request, "sales/opportunity_form.html", {"form": form, "opportunity": opportunity})
+
+
+def _opportunity_page(request: HttpRequest, opportunity, move_form: MoveForm | None = None) -> HttpResponse:
+    context = {
+        "opportunity": opportunity,
+        "lines": list(queries.opportunity_lines(opportunity)),
+        "history": list(queries.stage_history(opportunity)[:HISTORY_LIMIT]),
+        "move_form": move_form or MoveForm(initial={"stage": opportunity.stage.code}),
+    }
+    return render(request, "sales/opportunity_detail.html", context)
+
+
+@require_GET
+def opportunity_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _opportunity_page(request, queries.opportunity_get(request.user, pk))
+
+
+@require_POST
+def opportunity_move(request: HttpRequest, pk: int) -> HttpResponse:
+    """The stage change from the detail page and from a board card (HTMX: the board is redrawn)."""
+    services.require_edit(request.user)
+    opportunity = queries.opportunity_get(request.user, pk)
+    form = MoveForm(request.POST)
+    errors: list[str] = []
+    if form.is_valid():
+        try:
+            services.opportunity_move(request.user, opportunity, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+    if form.errors:
+        errors = [message for messages_ in form.errors.values() for message in messages_]
+    if request.POST.get("from") == "board":
+        return _board_page(request, QueryDict(request.POST.get("board_query", "")), {opportunity.pk: errors})
+    if errors:
+        return _opportunity_page(request, opportunity, move_form=form)
+    messages.success(request, _("Stage changed."))
+    return redirect("sales:opportunity_detail", pk=opportunity.pk)
+
+
+# --- board, forecast, my pipeline ---------------------------------------------------------------
+def _board_page(request: HttpRequest, params: QueryDict, card_errors: dict | None = None) -> HttpResponse:
+    board_filter, columns = queries.board(request.user, params)
+    for column in columns:
+        for card in column.cards:
+            card.move_errors = (card_errors or {}).get(card.pk, [])
+    context = {
+        "filter": board_filter,
+        "columns": columns,
+        "stages": queries.stages(),
+        "board_query": params.urlencode(),
+        "cards_per_stage": queries.BOARD_CARDS,
+    }
+    if _partial_request(request):
+        return render(request, "sales/board.html#board", context)
+    return render(request, "sales/board.html", context)
+
+
+@require_GET
+def board(request: HttpRequest) -> HttpResponse:
+    return _board_page(request, request.GET)
+
+
+def _month(value: str | None) -> date:
+    try:
+        return date.fromisoformat(f"{value}-01") if value else queries.next_month(timezone.localdate())
+    except ValueError:
+        return queries.next_month(timezone.localdate())
+
+
+@require_GET
+def forecast(request: HttpRequest) -> HttpResponse:
+    start = _month(request.GET.get("start"))
+    context = {
+        "start": start,
+        "by_owner": queries.forecast(request.user, start=start, months=3, by="owner"),
+        "by_unit": queries.forecast(request.user, start=start, months=3, by="org_unit"),
+        "definition": queries.FORECAST_DEFINITION,
+    }
+    return render(request, "sales/forecast.html", context)
+
+
+@require_GET
+def my_pipeline(request: HttpRequest) -> HttpResponse:
+    context = queries.my_pipeline(request.user) | {"definition": queries.FORECAST_DEFINITION}
+    return render(request, "sales/my_pipeline.html", context)
