@@ -18,14 +18,22 @@ from jiketong.core.scope import ScopedQuerySet
 
 
 class BillingFact(models.Model):
-    """What BOSS billed one customer for one product in one month."""
+    """What BOSS billed one customer for one product in one month.
+
+    Tens of millions of rows, loaded in bulk: only the indexes reads need (the foreign keys get none of
+    their own; the customer's is the head of (customer, period), and products are never deleted, only
+    taken off sale, so nothing looks facts up by product)."""
 
     period = models.DateField(_("period"))
     customer = models.ForeignKey(
-        "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="billing_facts"
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="billing_facts",
+        db_index=False,
     )
     product = models.ForeignKey(
-        "catalog.Product", verbose_name=_("product"), on_delete=models.PROTECT, related_name="+"
+        "catalog.Product", verbose_name=_("product"), on_delete=models.PROTECT, related_name="+", db_index=False
     )
     revenue = MoneyField(_("revenue (yuan)"), default=0, validators=[MinValueValidator(0)])
     billed_members = models.PositiveIntegerField(_("billed members"), default=0)
@@ -52,7 +60,11 @@ class MemberSnapshot(models.Model):
 
     period = models.DateField(_("period"))
     customer = models.ForeignKey(
-        "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="member_snapshots"
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="member_snapshots",
+        db_index=False,
     )
     phone = models.CharField(_("phone number"), max_length=11)
     on_net = models.BooleanField(_("on our network"), default=True)
@@ -84,7 +96,11 @@ class CustomerMonth(models.Model):
 
     period = models.DateField(_("period"))
     customer = models.ForeignKey(
-        "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="billing_months"
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="billing_months",
+        db_index=False,
     )
     revenue = MoneyField(_("revenue (yuan)"), default=0)
     products = models.PositiveSmallIntegerField(_("products"), default=0)
@@ -209,7 +225,11 @@ class PointsLedger(models.Model):
 
     period = models.DateField(_("period"))
     customer = models.ForeignKey(
-        "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="points"
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="points",
+        db_index=False,
     )
     tenure_points = models.PositiveIntegerField(_("tenure points"), default=0)
     spend_points = models.PositiveIntegerField(_("spend points"), default=0)

@@ -49,18 +49,18 @@ def _month_sql() -> str:
     quote = connection.ops.quote_name
     ledger, months = quote(PointsLedger._meta.db_table), quote(CustomerMonth._meta.db_table)
     # SQLite's CAST truncates (= rounds down for amounts ≥ 0); PostgreSQL's rounds, so floor first.
-    spend = "CAST(FLOOR(cm.revenue / %(yuan_per_point)s) AS integer)"
+    spend = "CAST(FLOOR(cm.revenue / CAST(%(yuan_per_point)s AS numeric)) AS integer)"
     if connection.vendor == "sqlite":
-        spend = "CAST(cm.revenue / %(yuan_per_point)s AS integer)"
+        spend = "CAST(cm.revenue / CAST(%(yuan_per_point)s AS numeric) AS integer)"
     return f"""
         INSERT INTO {ledger} (period, customer_id, tenure_points, spend_points, arrears, earned, balance,
                               cumulative_spend, tier)
         SELECT x.period, x.customer_id, x.tenure, x.spend, x.arrears, x.earned,
                CASE WHEN x.arrears AND %(forfeit_balance)s THEN 0 ELSE x.previous_balance + x.earned END,
                x.cumulative,
-               CASE WHEN x.cumulative >= %(diamond)s THEN %(diamond_tier)s
-                    WHEN x.cumulative >= %(gold)s THEN %(gold_tier)s
-                    WHEN x.cumulative >= %(silver)s THEN %(silver_tier)s
+               CASE WHEN x.cumulative >= CAST(%(diamond)s AS numeric) THEN %(diamond_tier)s
+                    WHEN x.cumulative >= CAST(%(gold)s AS numeric) THEN %(gold_tier)s
+                    WHEN x.cumulative >= CAST(%(silver)s AS numeric) THEN %(silver_tier)s
                     ELSE %(regular_tier)s END
         FROM (SELECT cm.period, cm.customer_id, cm.arrears, %(per_month)s AS tenure, {spend} AS spend,
                      CASE WHEN cm.arrears AND %(forfeit_accrual)s THEN 0 ELSE %(per_month)s + {spend} END AS earned,

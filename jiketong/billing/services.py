@@ -123,13 +123,13 @@ def _stage(run: ImportRun, kind: imports.Kind, on_progress) -> dict[int, str]:
     """Pass 1 and 2: parse and stage every row, then check references and duplicates in SQL."""
     source = imports.open_source(Path(run.file_path))
     try:
-        positions = imports.header_map(source.header, kind.columns)
+        cells = imports.cell_picker(source.header, kind.columns)
         imports.create_stage(kind)
         check, bad, batch, total = imports.Checker(), {}, [], 0
         for number, row in source.rows:
             total += 1
             try:
-                batch.append((number, *kind.to_row(check, imports._cells(row, positions))))
+                batch.append((number, *kind.to_row(check, cells(row))))
             except imports.RowError as exc:
                 bad[number] = str(exc)
             if len(batch) >= imports.BATCH:

@@ -1,0 +1,65 @@
+"""Billing pages: imports (analysts and admins) and a customer's points statement. Thin: reads from
+queries.py, writes through services.py."""
+
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from jiketong.customers import queries as customer_queries
+from jiketong.customers.forms import apply_errors
+
+from . import queries, services
+from .forms import ImportForm
+
+RUNS_PAGE_SIZE = 25
+POINTS_PAGE_SIZE = 24
+
+
+def _partial(request: HttpRequest) -> bool:
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+@require_GET
+def import_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(queries.import_runs(request.user), RUNS_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "billing/import_list.html", {"page": page})
+
+
+def import_new(request: HttpRequest) -> HttpResponse:
+    services.require_import(request.user)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            run = services.import_upload(actor=request.user, upload=form.cleaned_data["file"],
+                                         kind=form.cleaned_data["kind"], mode=form.cleaned_data["mode"])  # fmt: skip
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            return redirect("billing:import_detail", pk=run.pk)
+    return render(request, "billing/import_new.html", {"form": form})
+
+
+@require_GET
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The run's progress; while it runs, the status card polls itself every second (HTMX)."""
+    run = queries.import_run_get(request.user, pk)
+    template = "billing/import_detail.html#status" if _partial(request) else "billing/import_detail.html"
+    return render(request, template, {"run": run})
+
+
+@require_GET
+def import_errors(request: HttpRequest, pk: int) -> FileResponse:
+    run, path = queries.error_report(request.user, pk)
+    return FileResponse(open(path, "rb"), as_attachment=True, filename=f"import-{run.pk}-errors.csv",
+                        content_type="text/csv; charset=utf-8")  # fmt: skip
+
+
+@require_GET
+def customer_points(request: HttpRequest, customer_pk: int) -> HttpResponse:
+    customer = customer_queries.customer_get(request.user, customer_pk)
+    page = Paginator(queries.points_of(request.user, customer.pk), POINTS_PAGE_SIZE).get_page(request.GET.get("page"))
+    summary = queries.points_summary(request.user, customer.pk)
+    return render(request, "billing/points.html", {"customer": customer, "page": page, "summary": summary})
