@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from jiketong.customers import queries as customer_queries
@@ -87,14 +88,19 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 # action → (form class, service, how the form's data maps onto the service's arguments, success message)
 ACTIONS = {
-    "respond": (NoteForm, services.ticket_respond, lambda d: {"note": d["note"]}, _("Ticket taken in hand.")),
-    "resolve": (ResolveForm, services.ticket_resolve, lambda d: d, _("Ticket resolved.")),
-    "close": (NoteForm, services.ticket_close, lambda d: {"note": d["note"]}, _("Ticket closed.")),
-    "reopen": (ReasonForm, services.ticket_reopen, lambda d: d, _("Ticket reopened.")),
-    "transfer": (TransferForm, services.transfer_request, lambda d: d, _("Transfer requested.")),
-    "accept": (None, services.transfer_accept, lambda d: {}, _("You now own this ticket.")),
-    "decline": (ReasonForm, services.transfer_decline, lambda d: d, _("Transfer declined.")),
-    "rate": (RateForm, services.ticket_rate, lambda d: d, _("Rating recorded.")),
+    "respond": (
+        NoteForm,
+        services.ticket_respond,
+        lambda d: {"note": d["note"]},
+        _lazy("Ticket taken in hand."),
+    ),
+    "resolve": (ResolveForm, services.ticket_resolve, lambda d: d, _lazy("Ticket resolved.")),
+    "close": (NoteForm, services.ticket_close, lambda d: {"note": d["note"]}, _lazy("Ticket closed.")),
+    "reopen": (ReasonForm, services.ticket_reopen, lambda d: d, _lazy("Ticket reopened.")),
+    "transfer": (TransferForm, services.transfer_request, lambda d: d, _lazy("Transfer requested.")),
+    "accept": (None, services.transfer_accept, lambda d: {}, _lazy("You now own this ticket.")),
+    "decline": (ReasonForm, services.transfer_decline, lambda d: d, _lazy("Transfer declined.")),
+    "rate": (RateForm, services.ticket_rate, lambda d: d, _lazy("Rating recorded.")),
 }
 
 
