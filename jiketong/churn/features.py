@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 
 import numpy as np
 from django.apps import apps
-from django.db.models import Count, FloatField, Max, Min, Q, Sum
+from django.db.models import Avg, Count, Exists, FloatField, Max, OuterRef, Q, Sum
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -127,7 +127,7 @@ def build(month: date, *, on_date: date | None = None, customers=None, in_servic
     table.categorical["industry"] = industries.astype(str) if len(ids) else np.array([], dtype=object)
     tenure = [np.nan if d is None else (on_date.year - d.year) * 12 + on_date.month - d.month for d in since]
     table.numeric["tenure_months"] = np.asarray(tenure, dtype=float)
-    for step in (_billing, _contracts, _complaints, _visits, _competitors):
+    for step in (_billing, _contracts, _complaints, _visits, _competitors, _satisfaction):
         step(table)
     for name in NUMERIC:
         table.numeric.setdefault(name, np.full(len(ids), np.nan))
@@ -192,40 +192,41 @@ def _billing(table: FeatureTable) -> None:
 
 
 def _contracts(table: FeatureTable) -> None:
+    """Days until the contracts in force on on_date run out: the latest end among them, so a renewal
+    signed in advance means nothing is expiring."""
     Contract = source_model("deals", "Contract")
     if Contract is None:
         return
     table.sources.add("contracts")
+    day = table.on_date
     rows = (
-        Contract.objects.filter(end_on__gte=table.on_date, **_contract_in_force(Contract, table.on_date))
+        Contract.objects.filter(end_on__gte=day)
+        .filter(Q(signed_on__lte=day) | Q(signed_on__isnull=True, start_on__lte=day))
+        .exclude(status__in=["draft", "terminated"])
         .values("customer_id")
-        .annotate(end=Min("end_on"))
+        .annotate(end=Max("end_on"))
         .order_by()
     )
     keys, ends = _columns(rows, ["customer_id", "end"])
-    table._put("contract_days_left", keys, [(end - table.on_date).days for end in ends])
-
-
-def _contract_in_force(Contract, on_date: date) -> dict:
-    """Contracts that had started by `on_date` and were not drafts or cancelled."""
-    names = {f.name for f in Contract._meta.get_fields()}
-    lookups: dict = {}
-    if "start_on" in names:
-        lookups["start_on__lte"] = on_date
-    return lookups
+    table._put("contract_days_left", keys, [(end - day).days for end in ends])
 
 
 def _complaints(table: FeatureTable) -> None:
+    """Complaints opened in the 90 days before on_date and not yet resolved or closed on that day (by
+    their dates, so a history snapshot is not judged by today's status)."""
     Ticket = source_model("service", "Ticket")
     if Ticket is None:
         return
     table.sources.add("complaints")
     start, end = start_of(table.on_date - timedelta(days=90)), start_of(table.on_date)
-    tickets = Ticket.objects.filter(type="complaint", opened_at__gte=start, opened_at__lt=end)
-    names = {f.name for f in Ticket._meta.get_fields()}
-    if "closed_at" in names:  # open as of on_date, so history snapshots are not judged by today's status
-        tickets = tickets.filter(Q(closed_at__isnull=True) | Q(closed_at__gte=end))
-    rows = tickets.values("customer_id").annotate(n=Count("pk")).order_by()
+    rows = (
+        Ticket.objects.filter(type="complaint", opened_at__gte=start, opened_at__lt=end)
+        .exclude(resolved_at__lt=end)
+        .exclude(closed_at__lt=end)
+        .values("customer_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
     keys, counts = _columns(rows, ["customer_id", "n"])
     table._put("open_complaints_90d", keys, counts, default=0)
 
@@ -257,3 +258,17 @@ def _competitors(table: FeatureTable) -> None:
     keys, counts, high = _columns(rows, ["customer_id", "n", "high"])
     table._put("competitors", keys, counts, default=0)
     table._put("competitors_high_threat", keys, high, default=0)
+
+
+def _satisfaction(table: FeatureTable) -> None:
+    """The average satisfaction (1–5) of each customer's latest survey in the year before on_date."""
+    Survey = source_model("service", "Survey")
+    if Survey is None:
+        return
+    table.sources.add("satisfaction")
+    day = table.on_date
+    window = Survey.objects.filter(surveyed_on__lt=day, surveyed_on__gte=day - timedelta(days=365))
+    later = window.filter(customer_id=OuterRef("customer_id"), surveyed_on__gt=OuterRef("surveyed_on"))
+    rows = window.filter(~Exists(later)).values("customer_id").annotate(score=Avg("answers__satisfaction")).order_by()
+    keys, scores = _columns(rows, ["customer_id", "score"])
+    table._put("satisfaction", keys, [np.nan if s is None else float(s) for s in scores])

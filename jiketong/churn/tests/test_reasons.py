@@ -140,3 +140,94 @@ def test_a_reason_without_its_source_never_fires(customer):
     table = features.build(MAY, on_date=TODAY)
     table.sources.discard("visits")
     assert Reason.NO_VISIT not in rules.evaluate(table).triggered
+
+
+def _at(day: date, hour: int = 10):
+    return timezone.make_aware(timezone.datetime(day.year, day.month, day.day, hour))
+
+
+def test_contract_expiring_within_60_days(customer):
+    from jiketong.deals.models import Contract
+
+    bill(customer, MAY, [100])
+    Contract.objects.create(
+        number="HT-1", customer=customer, value=1000, start_on=date(2025, 7, 25), end_on=TODAY + timedelta(days=45),
+        signed_on=date(2025, 7, 20), status="active",
+    )  # fmt: skip
+    reason = reasons_of(customer)[Reason.CONTRACT_EXPIRING]
+    assert reason["days"] == 45
+    with translation.override("zh-hans"):
+        assert rules.describe(reason) == "合同将于45天后到期"
+
+
+def test_a_renewal_signed_in_advance_is_not_expiring(customer):
+    from jiketong.deals.models import Contract
+
+    bill(customer, MAY, [100])
+    old = Contract.objects.create(
+        number="HT-1", customer=customer, value=1000, start_on=date(2025, 7, 25), end_on=TODAY + timedelta(days=45),
+        status="active",
+    )  # fmt: skip
+    Contract.objects.create(
+        number="HT-2", customer=customer, value=1000, start_on=old.end_on, end_on=old.end_on + timedelta(days=365),
+        signed_on=TODAY - timedelta(days=3), status="active", previous=old,
+    )  # fmt: skip
+    assert Reason.CONTRACT_EXPIRING not in reasons_of(customer)
+
+
+def _ticket(customer, staff, opened: date, **fields):
+    from jiketong.service.models import Ticket
+
+    n = Ticket.objects.count() + 1
+    return Ticket.objects.create(
+        number=f"T{n}", type=fields.pop("type", "complaint"), customer=customer, title="信号差", owner=staff,
+        received_by=staff, opened_at=_at(opened), response_due=_at(opened, 11), resolve_due=_at(opened, 15),
+        **fields,
+    )  # fmt: skip
+
+
+def test_open_complaints_in_the_last_90_days(cast, customer):
+    bill(customer, MAY, [100])
+    _ticket(customer, cast.alice, TODAY - timedelta(days=10))
+    _ticket(customer, cast.alice, TODAY - timedelta(days=30))
+    _ticket(customer, cast.alice, TODAY - timedelta(days=20), resolved_at=_at(TODAY - timedelta(days=19)))
+    _ticket(customer, cast.alice, TODAY - timedelta(days=120))  # too old
+    _ticket(customer, cast.alice, TODAY - timedelta(days=5), type="inquiry")
+    reason = reasons_of(customer)[Reason.COMPLAINTS]
+    assert reason["count"] == 2
+    with translation.override("zh-hans"):
+        assert rules.describe(reason) == "近90天有2张未结投诉工单"
+
+
+def test_a_complaint_resolved_later_was_open_in_a_history_snapshot(cast, customer):
+    bill(customer, MAY, [100])
+    _ticket(customer, cast.alice, date(2026, 5, 20), resolved_at=_at(date(2026, 6, 5)), status="resolved")
+    assert reasons_of(customer, on_date=date(2026, 6, 1))[Reason.COMPLAINTS]["count"] == 1
+    assert Reason.COMPLAINTS not in reasons_of(customer)
+
+
+def _survey(customer, staff, day: date, period: str, scores: list[int]):
+    from jiketong.service.models import Survey, SurveyAnswer
+
+    survey = Survey.objects.create(customer=customer, period=period, surveyed_by=staff, surveyed_on=day)
+    dimensions = ["network", "service", "price", "product", "manager"]
+    SurveyAnswer.objects.bulk_create(
+        SurveyAnswer(survey=survey, dimension=d, importance=3, satisfaction=s)
+        for d, s in zip(dimensions, scores, strict=False)
+    )
+
+
+def test_low_satisfaction_reads_the_latest_survey(cast, customer):
+    bill(customer, MAY, [100])
+    _survey(customer, cast.alice, date(2025, 12, 1), "2025-Q4", [5, 5, 5])
+    _survey(customer, cast.alice, date(2026, 3, 1), "2026-Q1", [2, 3, 3])
+    reason = reasons_of(customer)[Reason.LOW_SATISFACTION]
+    assert reason["score"] == pytest.approx(2.7)
+    assert rules.describe(reason) == "Low satisfaction (latest survey 2.7 of 5)"
+
+
+def test_a_good_latest_survey_is_no_reason(cast, customer):
+    bill(customer, MAY, [100])
+    _survey(customer, cast.alice, date(2025, 12, 1), "2025-Q4", [1, 2, 2])
+    _survey(customer, cast.alice, date(2026, 3, 1), "2026-Q1", [4, 4, 5])
+    assert Reason.LOW_SATISFACTION not in reasons_of(customer)
