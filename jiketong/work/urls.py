@@ -6,7 +6,7 @@ app_name = "work"
 
 urlpatterns = [
     path("activities/", views.activity_list, name="activity_list"),
-    path("activities/<int:pk>/", views.activity_detail, name="activity_detail"),
+    path("activities/<int:activity_pk>/", views.activity_detail, name="activity_detail"),
     path("customers/<int:customer_pk>/visit/", views.activity_create, name="activity_create"),
     path("tasks/", views.task_list, name="task_list"),
     path("tasks/new/", views.task_create, name="task_create"),

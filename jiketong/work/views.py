@@ -55,8 +55,8 @@ def activity_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    activity = queries.activity_get(request.user, pk)
+def activity_detail(request: HttpRequest, activity_pk: int) -> HttpResponse:
+    activity = queries.activity_get(request.user, activity_pk)
     return render(
         request,
         "work/activity_detail.html",
