@@ -34,8 +34,16 @@ from .models import (
 
 SHARE = 0.06  # of active and at-risk customers get a quote
 CHUNK = 5000
-DISCOUNTS = [(Decimal(0), ApprovalLevel.MANAGER), (Decimal(5), ApprovalLevel.CITY), (Decimal(8), ApprovalLevel.CITY),
-             (Decimal(15), ApprovalLevel.PROVINCE), (Decimal(25), ApprovalLevel.PROVINCE), (Decimal(35), ApprovalLevel.HQ)]  # fmt: skip
+# (discount %, the level the default policy needs for it)
+DISCOUNTS = [
+    (Decimal(0), ApprovalLevel.MANAGER),
+    (Decimal(5), ApprovalLevel.CITY),
+    (Decimal(8), ApprovalLevel.CITY),
+    (Decimal(15), ApprovalLevel.PROVINCE),
+    (Decimal(25), ApprovalLevel.PROVINCE),
+    (Decimal(35), ApprovalLevel.HQ),
+]
+TITLES = ["年度通信服务", "专线扩容", "集团V网升级", "云服务方案"]
 QUOTE_FIELDS = ["id", "number", "version", "customer", "title", "status", "note", "required_level",
                 "max_discount_pct", "total_standard", "total", "submitted_at", "created_at", "updated_at"]  # fmt: skip
 LINE_FIELDS = ["quote", "product", "quantity", "standard_price", "offered_price", "discount_pct"]
@@ -104,9 +112,8 @@ def generate(builder) -> None:
             total += offered * quantity
         submitted = None if status == QuoteStatus.DRAFT else now
         rows.quotes.append((
-            quote_id, f"BJ{today:%Y}{quote_id:08d}", 1, customer_id, rng.choice(["年度通信服务", "专线扩容", "集团V网升级",
-            "云服务方案"]), status, "", "" if status == QuoteStatus.DRAFT else level, discount, total_standard, total,
-            submitted, now, now,
+            quote_id, f"BJ{today:%Y}{quote_id:08d}", 1, customer_id, rng.choice(TITLES), status, "",
+            "" if status == QuoteStatus.DRAFT else level, discount, total_standard, total, submitted, now, now,
         ))  # fmt: skip
         if status in (QuoteStatus.APPROVED, QuoteStatus.REJECTED):
             decision = Decision.APPROVED if status == QuoteStatus.APPROVED else Decision.REJECTED
