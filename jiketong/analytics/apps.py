@@ -1,10 +1,32 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from jiketong.core.registry import NavItem
+
+# Role codes as in jiketong.org.models.Role (models cannot be imported while apps load).
+ANALYSIS = frozenset({"supervisor", "analyst", "auditor", "admin"})
+PORTFOLIO = frozenset({"customer_manager", "inside_sales"})
+
 
 class AnalyticsConfig(AppConfig):
     name = "jiketong.analytics"
     verbose_name = _("Business analysis")
-    # Menu entries and customer 360 panels: see jiketong.core.registry.
-    nav: list = []
+    nav = [
+        NavItem(
+            _("Dashboard"),
+            "analytics:dashboard",
+            "bi-speedometer2",
+            section="analytics",
+            roles=ANALYSIS | PORTFOLIO,
+            order=70,
+        ),
+        NavItem(
+            _("Grade proposals"),
+            "analytics:proposal_list",
+            "bi-arrow-down-up",
+            section="analytics",
+            roles=ANALYSIS,
+            order=72,
+        ),
+    ]
     customer_panels: list[str] = []

@@ -1,5 +1,18 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "analytics"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("indicators/", views.indicator_table, name="indicators"),
+    path("indicators.xlsx", views.indicator_export, name="indicator_export"),
+    path("drill/", views.drill, name="drill"),
+    path("drill.xlsx", views.drill_export, name="drill_export"),
+    path("segments/", views.segment_list, name="segments"),
+    path("segments.xlsx", views.segment_export, name="segment_export"),
+    path("grade-proposals/", views.proposal_list, name="proposal_list"),
+    path("grade-proposals/run/", views.proposal_run, name="proposal_run"),
+    path("grade-proposals/<int:pk>/decide/", views.proposal_decide, name="proposal_decide"),
+]

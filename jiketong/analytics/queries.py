@@ -1,0 +1,218 @@
+"""Every read of the analytics app, scoped to the user: indicator tables, targets and their progress,
+grade proposals, segments and what the dashboards show."""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+
+from jiketong.billing.models import BillingFact
+from jiketong.core.trees import subtree
+from jiketong.customers.models import Customer
+from jiketong.org.models import OrgUnit, Role, can, staff_of
+
+from . import indicators, segments
+from .indicators import Calculation
+from .models import GradeProposal, GradeScheme, ProposalStatus, Target, TargetPeriod
+from .periods import add_months, month_range
+
+# What each dashboard shows; the tables group these by org unit, industry and grade.
+KPI_CODES = ["in_service", "new_customers", "churned_customers", "revenue", "revenue_mom", "revenue_yoy"]
+TABLE_CODES = [
+    "in_service",
+    "new_customers",
+    "churned_customers",
+    "customer_churn_rate",
+    "members_end",
+    "revenue",
+    "revenue_share",
+    "mobile_group",
+    "integrated",
+    "products_per_customer",
+]
+STRUCTURE_CODES = [
+    "coverage_rate",
+    "category_total",
+    "mobile_group",
+    "integrated",
+    "cross_province",
+    "national",
+    "sticky_share",
+    "top10_share",
+    "hhi",
+    "products_per_customer",
+]
+TREND_MONTHS = 12
+TARGET_READERS = Role.SUBTREE_ROLES | {Role.ADMIN}
+
+
+def is_portfolio_user(user) -> bool:
+    """A manager or inside-sales user without a subtree role sees the portfolio dashboard."""
+    staff = staff_of(user)
+    if user.is_superuser or staff is None:
+        return False
+    return bool(staff.role_codes & Role.PORTFOLIO_ROLES) and not staff.role_codes & (Role.SUBTREE_ROLES | {Role.ADMIN})
+
+
+def units_visible(user) -> QuerySet[OrgUnit]:
+    """Org units the user may pick (targets, drill-downs): their own subtree; HQ and admins all."""
+    staff = staff_of(user)
+    if user.is_superuser or (staff and (Role.ADMIN in staff.role_codes or staff.org_unit.is_root())):
+        return OrgUnit.objects.all()
+    if staff is None:
+        return OrgUnit.objects.none()
+    return OrgUnit.objects.filter(subtree(staff.org_unit.path))
+
+
+# --- indicator tables ----------------------------------------------------------------------------------
+@dataclass
+class Table:
+    """Indicators (columns) by group (rows), with the total row."""
+
+    calc: Calculation
+    codes: list[str]
+    rows: list[dict] = field(default_factory=list)  # {"key", "label", "values": [..]}
+    totals: list = field(default_factory=list)
+    total_cells: list = field(default_factory=list)
+
+    @property
+    def by_label(self) -> str:
+        return indicators.BY_CHOICES[self.calc.by]
+
+    @property
+    def indicators(self) -> list[indicators.Indicator]:
+        return [indicators.get(code) for code in self.codes]
+
+
+def indicator_table(calc: Calculation, codes: list[str]) -> Table:
+    values = {code: calc.value(code) for code in codes}
+    keys = sorted({key for column in values.values() for key in column}, key=str)
+    labels = calc.labels(keys)
+    table = Table(calc=calc, codes=codes)
+    items = table.indicators
+    table.rows = [
+        {
+            "key": key,
+            "param": f"{key:%Y-%m}" if isinstance(key, date) else key,
+            "label": labels[key],
+            "values": [values[code].get(key) for code in codes],
+        }
+        for key in keys
+    ]
+    for row in table.rows:
+        row["cells"] = [{"indicator": item, "value": value} for item, value in zip(items, row["values"], strict=True)]
+    if calc.by not in ("", "month"):
+        table.totals = [calc.total(code) for code in codes]
+    table.total_cells = [{"indicator": item, "value": value} for item, value in zip(items, table.totals, strict=False)]
+    return table
+
+
+def penetration_by_product(calc: Calculation) -> list[dict]:
+    """Each product's penetration in the period: customers using it ÷ customers in service (one GROUP BY)."""
+    in_service = calc.value("in_service").get("") if calc.by == "" else calc.total("in_service")
+    rows = (
+        BillingFact.objects.filter(calc.scope("customer__"), period=calc.period)
+        .filter(indicators._used())
+        .values("product__code", "product__name")
+        .annotate(customers=Count("pk"))
+        .order_by("-customers", "product__code")
+    )
+    return [
+        {
+            "code": row["product__code"],
+            "name": row["product__name"],
+            "customers": row["customers"],
+            "rate": indicators._pct(row["customers"], in_service),
+        }
+        for row in rows
+    ]
+
+
+def trend(user, period: date, codes: list[str], *, months: int = TREND_MONTHS, unit=None) -> dict:
+    """{"months": ["2025-06", ...], code: [values...]} for a chart."""
+    calc = Calculation(user, period=period, start=add_months(period, -(months - 1)), by="month", unit=unit)
+    series = {"months": [f"{p:%Y-%m}" for p in calc.months]}
+    for code in codes:
+        values = calc.value(code)
+        series[code] = [_json_number(values.get(p)) for p in calc.months]
+    return series
+
+
+def _json_number(value):
+    if value is None:
+        return None
+    return float(value) if isinstance(value, Decimal) else value
+
+
+# --- targets -------------------------------------------------------------------------------------------
+def targets_visible(user) -> QuerySet[Target]:
+    """Targets of the user's subtree. Managers work to their own portfolio, not to org targets: 403."""
+    if not can(user, TARGET_READERS):
+        raise PermissionDenied(_("Targets are for supervisors, analysts and administrators."))
+    return Target.objects.visible_to(user).select_related("org_unit")
+
+
+def target_get(user, pk: int) -> Target:
+    return get_object_or_404(targets_visible(user), pk=pk)
+
+
+def target_actual(user, target: Target):
+    """The indicator's actual for the target's unit (within the user's scope) and period: a month's value,
+    or for a year the sum of its months (flows) or its latest month (stocks and ratios)."""
+    indicator = indicators.get(target.indicator)
+    if target.period_type == TargetPeriod.MONTH:
+        return Calculation(user, period=target.period, unit=target.org_unit).value(target.indicator)[""]
+    end = min(date(target.period.year, 12, 1), indicators.latest_period())
+    if end < target.period:
+        return None
+    values = Calculation(user, period=end, start=target.period, by="month", unit=target.org_unit).value(
+        target.indicator
+    )
+    if indicator.year == "sum":
+        return sum(
+            (values[p] or 0 for p in month_range(target.period, end)), Decimal(0) if indicator.unit == "yuan" else 0
+        )
+    return values[end]
+
+
+def target_progress(user, targets) -> list[dict]:
+    rows = []
+    for target in targets:
+        actual = target_actual(user, target)
+        rows.append(
+            {
+                "target": target,
+                "indicator": indicators.get(target.indicator),
+                "actual": actual,
+                "progress": indicators._pct(actual, target.value) if actual is not None else None,
+            }
+        )
+    return rows
+
+
+# --- grade proposals and segments ------------------------------------------------------------------------
+def proposals_visible(user, status: str = ProposalStatus.PENDING) -> QuerySet[GradeProposal]:
+    proposals = GradeProposal.objects.visible_to(user).select_related("customer", "customer__owner", "decided_by")
+    return proposals.filter(status=status) if status else proposals
+
+
+def rfm_list(user, period: date) -> QuerySet[Customer]:
+    return segments.rfm(Customer.objects.visible_to(user), period).select_related("owner").order_by("-monetary", "pk")
+
+
+def value_list(user, period: date, *, face: str = "", tier: str = "", value_class: str = "") -> QuerySet[Customer]:
+    rows = segments.value_segments(Customer.objects.visible_to(user), period, GradeScheme.current())
+    rows = rows.select_related("owner").order_by("-net_value", "pk")
+    # Window results cannot be filtered in the same query on every backend; filter on the outer rows.
+    conditions = Q()
+    if face:
+        conditions &= Q(face=face)
+    if tier:
+        conditions &= Q(tier=tier)
+    if value_class:
+        conditions &= Q(value_class=value_class)
+    return rows.filter(conditions) if conditions else rows

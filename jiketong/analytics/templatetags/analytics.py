@@ -1,0 +1,25 @@
+"""How an indicator's figure reads: yuan with separators, percentages with their sign, counts plain."""
+
+from decimal import Decimal
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def figure(value, unit: str) -> str:
+    if value is None:
+        return "—"
+    if unit == "yuan":
+        return f"¥{Decimal(value):,.2f}"
+    if unit == "percent":
+        return f"{value}%"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+@register.filter
+def get_item(mapping: dict, key):
+    return mapping.get(key)

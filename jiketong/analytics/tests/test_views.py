@@ -1,0 +1,198 @@
+"""Dashboards, indicator tables, drill-downs, segments, exports, proposals and the API, as the personas."""
+
+import io
+import json
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+
+from jiketong import testing
+from jiketong.analytics.models import GradeProposal, Target
+from jiketong.core.models import AuditAction, AuditEvent
+from jiketong.org.models import Role
+from jiketong.org.services import token_issue
+
+from .conftest import P, month
+
+pytestmark = pytest.mark.django_db
+DASHBOARD_MAX_QUERIES = 45
+
+
+def api(staff):
+    from django.test import Client
+
+    return Client(HTTP_AUTHORIZATION=f"Bearer {token_issue(user=staff.user)}")
+
+
+def test_supervisor_dashboard_shows_their_subtree_by_county(world, client_as):
+    response = client_as(world.carol).get("/analytics/?period=2026-05")
+    assert response.status_code == 200
+    grouped = response.context["grouped"]
+    assert {row["label"] for row in grouped.rows} == {"天河区分公司", "越秀区分公司"}
+    assert response.context["kpis"].rows[0]["values"][0] == 2  # A and B in service; D is in Shenzhen
+    assert "vendor/echarts.min.js" in response.content.decode()
+
+
+def test_manager_gets_the_portfolio_dashboard(world, client_as):
+    response = client_as(world.alice).get("/analytics/?period=2026-05")
+    assert response.status_code == 200
+    assert response.context["portfolio"]
+    names = {c.name for c in response.context["rfm_top"]}
+    assert names == {world.alice_customer.name, world.backed_up.name}
+    assert world.bob_customer.name not in response.content.decode()
+
+
+def test_dashboard_queries_do_not_grow_with_customers(world, client_as, django_assert_max_num_queries):
+    client = client_as(world.carol)
+    with django_assert_max_num_queries(DASHBOARD_MAX_QUERIES):
+        client.get("/analytics/?period=2026-05")
+    for _ in range(30):
+        customer = testing.make_customer(org_unit=world.org["440104"], owner=world.bob)
+        month(customer, P, 100, members=11)
+    Target.objects.create(org_unit=world.org["440100"], indicator="revenue", period_type="month", period=P, value=1)
+    with django_assert_max_num_queries(DASHBOARD_MAX_QUERIES):
+        response = client.get("/analytics/?period=2026-05")
+    assert response.context["kpis"].rows[0]["values"][0] == 2 + 30
+
+
+def test_indicator_table_by_month_and_bad_input(world, client_as):
+    client = client_as(world.erin)
+    response = client.get("/analytics/indicators/?section=revenue&by=month&start=2026-04&period=2026-05")
+    assert response.status_code == 200
+    assert [row["label"] for row in response.context["table"].rows] == ["2026-04", "2026-05"]
+    assert client.get("/analytics/indicators/?by=colour").status_code == 400
+    assert client.get("/analytics/indicators/?period=May").status_code == 400
+
+
+def test_drill_lists_the_customers_behind_a_figure_in_scope(world, client_as):
+    tianhe = world.org["440106"].path
+    url = f"/analytics/drill/?code=in_service&period=2026-05&by=org&key={tianhe}"
+    page = client_as(world.carol).get(url).context["page"]
+    assert {c.name for c in page.object_list} == {world.alice_customer.name, world.bob_customer.name}
+    page = client_as(world.alice).get(url).context["page"]
+    assert {c.name for c in page.object_list} == {world.alice_customer.name}
+    shenzhen = client_as(world.carol).get("/analytics/drill/?code=new_customers&period=2026-05")
+    assert list(shenzhen.context["page"].object_list) == []  # D is new, but in Shenzhen
+
+
+def test_exports_are_logged_and_scoped(world, client_as):
+    client = client_as(world.carol)
+    response = client.get("/analytics/drill.xlsx?code=in_service&period=2026-05")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    names = {row[1] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert names == {world.alice_customer.name, world.bob_customer.name}
+    event = AuditEvent.objects.get(action=AuditAction.EXPORT, target_type="analytics.drill")
+    assert event.actor == world.carol.user and event.after["count"] == 2
+    for url in ("/analytics/indicators.xlsx?section=development&by=org", "/analytics/segments.xlsx?view=rfm"):
+        assert client.get(url).status_code == 200
+    assert AuditEvent.objects.filter(action=AuditAction.EXPORT).count() == 3
+
+
+def test_segments_pages(world, client_as):
+    client = client_as(world.alice)
+    rfm = client.get("/analytics/segments/?view=rfm&period=2026-05")
+    assert {c.name for c in rfm.context["page"].object_list} == {world.alice_customer.name, world.backed_up.name}
+    value = client.get("/analytics/segments/?view=value&period=2026-05&value_class=bz")
+    assert value.status_code == 200
+    assert all(c.value_class == "bz" for c in value.context["page"].object_list)
+
+
+def test_proposals_page_confirm_and_run(world, client_as):
+    client = client_as(world.carol)
+    assert client.post("/analytics/grade-proposals/run/").status_code == 302
+    proposal = GradeProposal.objects.get(customer=world.alice_customer)
+    listing = client.get("/analytics/grade-proposals/")
+    assert proposal in listing.context["page"].object_list
+    client.post(f"/analytics/grade-proposals/{proposal.pk}/decide/", {"decision": "confirm"})
+    world.alice_customer.refresh_from_db()
+    assert world.alice_customer.grade == proposal.new_grade
+    assert client_as(world.alice).get("/analytics/grade-proposals/").status_code == 403
+
+
+def test_api_indicator_values(world):
+    response = api(world.carol).get("/api/v1/analytics/indicators?code=revenue&period=2026-05&by=org")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["total"] == "3500.00" or Decimal(str(body["total"])) == Decimal(3500)
+    assert {row["label"] for row in body["rows"]} == {"天河区分公司"}
+    bad = api(world.carol).get("/api/v1/analytics/indicators?code=nope")
+    assert bad.status_code == 400 and "code" in bad.json()["errors"]
+
+
+def test_api_targets_crud_with_progress(world):
+    client = api(world.erin)
+    guangdong = world.org["440000"]
+    body = {
+        "org_unit": guangdong.pk,
+        "indicator": "revenue",
+        "period_type": "year",
+        "period": "2026-03",
+        "value": "20000",
+    }
+    created = client.post("/api/v1/analytics/targets", data=json.dumps(body), content_type="application/json")
+    assert created.status_code == 201, created.content
+    target_id = created.json()["id"]
+    assert created.json()["period"] == "2026-01-01"
+    detail = client.get(f"/api/v1/analytics/targets/{target_id}").json()
+    # Guangdong's 2026 revenue: April 1,000 + 2,000 + 500, May 1,500 + 2,000 + 3,000 = 10,000 of 20,000.
+    assert Decimal(str(detail["actual"])) == Decimal(10000)
+    assert Decimal(str(detail["progress"])) == Decimal("50.0")
+    duplicate = client.post("/api/v1/analytics/targets", data=json.dumps(body), content_type="application/json")
+    assert duplicate.status_code == 400 and "period" in duplicate.json()["errors"]
+    bad = client.post(
+        "/api/v1/analytics/targets",
+        data=json.dumps(body | {"indicator": "coverage_rate"}),
+        content_type="application/json",
+    )
+    assert "indicator" in bad.json()["errors"]
+    patched = client.patch(
+        f"/api/v1/analytics/targets/{target_id}", data=json.dumps({"value": "40000"}), content_type="application/json"
+    )
+    assert patched.json()["value"] == "40000.00" or Decimal(str(patched.json()["value"])) == 40000
+    assert api(world.dave).get(f"/api/v1/analytics/targets/{target_id}").status_code == 404  # Zhejiang
+    assert api(world.grace).delete(f"/api/v1/analytics/targets/{target_id}").status_code == 403  # an auditor
+    assert api(world.carol).get(f"/api/v1/analytics/targets/{target_id}").status_code == 404  # Guangzhou only
+    assert client.delete(f"/api/v1/analytics/targets/{target_id}").status_code == 204
+
+
+def test_api_targets_only_in_own_subtree_and_only_by_analysts(world):
+    guangdong_analyst = testing.make_staff("ann", world.org["440000"], [Role.ANALYST])
+    body = {"period_type": "month", "period": "2026-05", "value": "1", "indicator": "revenue"}
+    zhejiang = json.dumps(body | {"org_unit": world.org["330000"].pk})
+    response = api(guangdong_analyst).post("/api/v1/analytics/targets", data=zhejiang, content_type="application/json")
+    assert response.status_code == 400 and "org_unit" in response.json()["errors"]
+    guangzhou = json.dumps(body | {"org_unit": world.org["440100"].pk})
+    response = api(guangdong_analyst).post("/api/v1/analytics/targets", data=guangzhou, content_type="application/json")
+    assert response.status_code == 201
+    response = api(world.carol).post("/api/v1/analytics/targets", data=guangzhou, content_type="application/json")
+    assert response.status_code == 403  # supervisors do not set targets
+
+
+def test_api_grade_proposals_confirm_and_reject(world):
+    from jiketong.analytics import services
+
+    services.regrade_run(actor=world.carol.user, period=P)
+    client = api(world.carol)
+    listing = client.get("/api/v1/analytics/grade-proposals").json()
+    assert listing["count"] == 3
+    first, second = listing["items"][0]["id"], listing["items"][1]["id"]
+    assert (
+        client.post(
+            f"/api/v1/analytics/grade-proposals/{first}/confirm", data="{}", content_type="application/json"
+        ).json()["status"]
+        == "confirmed"
+    )
+    assert (
+        client.post(
+            f"/api/v1/analytics/grade-proposals/{second}/reject", data="{}", content_type="application/json"
+        ).json()["status"]
+        == "rejected"
+    )
+    assert (
+        api(world.dave)
+        .post(f"/api/v1/analytics/grade-proposals/{first}/reject", data="{}", content_type="application/json")
+        .status_code
+        == 404
+    )

@@ -1,0 +1,349 @@
+"""Dashboards, indicator tables, drill-downs, segments and grade proposals (thin: reads in queries,
+writes in services)."""
+
+from datetime import date
+from importlib import import_module
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from openpyxl import Workbook
+
+from jiketong.core.audit import record_export
+from jiketong.org.models import Role, can
+
+from . import indicators, queries, segments, services
+from .indicators import BY_CHOICES, SECTIONS, Calculation
+from .models import ProposalStatus
+from .periods import add_months, parse_period
+
+PAGE_SIZE = 50
+EXPORT_CAP = 100_000
+ANALYSIS_ROLES = Role.SUBTREE_ROLES | {Role.ADMIN}
+VIEW_ROLES = ANALYSIS_ROLES | Role.PORTFOLIO_ROLES
+
+
+def _require(user, roles) -> None:
+    if not can(user, roles):
+        raise PermissionDenied(_("Your role cannot open this page."))
+
+
+def _period(request: HttpRequest, name: str = "period") -> date | None:
+    text = request.GET.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return parse_period(text)
+    except ValueError:
+        raise ValidationError({name: [_("Give a month as YYYY-MM.")]}) from None
+
+
+def _calculation(request: HttpRequest, *, by: str | None = None) -> Calculation:
+    return Calculation(
+        request.user,
+        period=_period(request),
+        start=_period(request, "start"),
+        by=request.GET.get("by", "") if by is None else by,
+        product=request.GET.get("product", "").strip(),
+    )
+
+
+def _bad_request(request: HttpRequest, error: ValidationError) -> HttpResponse:
+    return render(request, "analytics/error.html", {"errors": error.message_dict}, status=400)
+
+
+def _optional(module: str, name: str):
+    """A query another app may provide (sales' forecast, churn's warnings): None until it exists."""
+    try:
+        return getattr(import_module(module), name)
+    except (ImportError, AttributeError):
+        return None
+
+
+# --- dashboard -----------------------------------------------------------------------------------------
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    _require(request.user, VIEW_ROLES)
+    try:
+        calc = _calculation(request, by="")
+        by = request.GET.get("by", "org")
+        grouped = Calculation(request.user, period=calc.period, by=by if by in BY_CHOICES and by else "org")
+    except ValidationError as error:
+        return _bad_request(request, error)
+    portfolio = queries.is_portfolio_user(request.user)
+    context = {
+        "calc": calc,
+        "portfolio": portfolio,
+        "kpis": queries.indicator_table(calc, queries.KPI_CODES),
+        "structure": queries.indicator_table(calc, queries.STRUCTURE_CODES),
+        "products": queries.penetration_by_product(calc),
+        "trend_chart": _trend_chart(request.user, calc.period),
+        "by_choices": [(key, label) for key, label in BY_CHOICES.items() if key not in ("", "month")],
+        "forecast": _forecast(request.user, calc.period),
+    }
+    if portfolio:
+        rfm = queries.rfm_list(request.user, calc.period)
+        context["rfm_top"] = list(rfm[:10])
+        context["segment_counts"] = segments.segment_counts(queries.value_list(request.user, calc.period))
+    else:
+        context["grouped"] = queries.indicator_table(grouped, queries.TABLE_CODES)
+        context["targets"] = queries.target_progress(
+            request.user, queries.targets_visible(request.user).filter(period__lte=calc.period).order_by("-period")[:10]
+        )
+        context["pending_proposals"] = queries.proposals_visible(request.user).count()
+    context["face_labels"] = segments.Face.LABELS
+    context["tier_labels"] = segments.Tier.LABELS
+    context["value_labels"] = segments.ValueClass.LABELS
+    return render(request, "analytics/dashboard.html", context)
+
+
+def _trend_chart(user, period: date) -> dict:
+    """Revenue (line, yuan axis) and customers in service, new and churned (bars) over 12 months."""
+    codes = ["revenue", "in_service", "new_customers", "churned_customers"]
+    trend = queries.trend(user, period, codes)
+    return {
+        "labels": trend["months"],
+        "axes": [{"type": "value", "name": str(indicators.UNITS["yuan"])}, {"type": "value"}],
+        "series": [
+            {
+                "name": str(indicators.get(code).name),
+                "type": "line" if code == "revenue" else "bar",
+                "axis": 0 if code == "revenue" else 1,
+                "data": trend[code],
+            }
+            for code in codes
+        ],
+    }
+
+
+def _forecast(user, period: date):
+    forecast = _optional("jiketong.sales.queries", "forecast")
+    if forecast is None:
+        return None
+    return forecast(user, start=add_months(period, 1), months=1)
+
+
+# --- indicator tables ------------------------------------------------------------------------------------
+def _section_codes(request: HttpRequest) -> tuple[str, list[str]]:
+    section = request.GET.get("section", "development")
+    if section not in SECTIONS:
+        raise ValidationError({"section": [_("Unknown section.")]})
+    codes = [code for code, item in indicators.REGISTRY.items() if item.section == section]
+    by = request.GET.get("by", "")
+    if by == "month":
+        codes = [code for code in codes if indicators.REGISTRY[code].monthly]
+    if not request.GET.get("product"):
+        codes = [code for code in codes if not indicators.REGISTRY[code].needs_product]
+    return section, codes
+
+
+@require_GET
+def indicator_table(request: HttpRequest) -> HttpResponse:
+    _require(request.user, VIEW_ROLES)
+    try:
+        calc = _calculation(request)
+        section, codes = _section_codes(request)
+        table = queries.indicator_table(calc, codes)
+    except ValidationError as error:
+        return _bad_request(request, error)
+    chart = {
+        "labels": [str(row["label"]) for row in table.rows],
+        "series": [
+            {"name": str(item.name), "data": [queries._json_number(row["values"][i]) for row in table.rows]}
+            for i, item in enumerate(table.indicators)
+        ],
+    }
+    context = {
+        "calc": calc,
+        "table": table,
+        "section": section,
+        "sections": SECTIONS,
+        "by_choices": BY_CHOICES,
+        "chart": chart,
+    }
+    return render(request, "analytics/indicators.html", context)
+
+
+@require_GET
+def indicator_export(request: HttpRequest) -> HttpResponse:
+    _require(request.user, VIEW_ROLES)
+    try:
+        calc = _calculation(request)
+        _section, codes = _section_codes(request)
+        table = queries.indicator_table(calc, codes)
+    except ValidationError as error:
+        return _bad_request(request, error)
+    header = [str(BY_CHOICES[calc.by])] + [f"{item.name} ({indicators.UNITS[item.unit]})" for item in table.indicators]
+    rows = [[str(row["label"])] + list(row["values"]) for row in table.rows]
+    if table.totals:
+        rows.append([_("Total")] + list(table.totals))
+    return _xlsx(request, "indicators", header, rows, what="analytics.indicators")
+
+
+# --- drill-down ---------------------------------------------------------------------------------------------
+def _drill(request: HttpRequest):
+    calc = _calculation(request)
+    code = request.GET.get("code", "")
+    key = request.GET.get("key") or None
+    if key is not None and calc.by == "month":
+        key = parse_period(key)
+    return calc, indicators.get(code), calc.drill(code, key).select_related("industry", "org_unit", "owner")
+
+
+@require_GET
+def drill(request: HttpRequest) -> HttpResponse:
+    _require(request.user, VIEW_ROLES)
+    try:
+        calc, indicator, customers = _drill(request)
+    except (ValidationError, ValueError) as error:
+        return _bad_request(
+            request, error if isinstance(error, ValidationError) else ValidationError({"key": [str(error)]})
+        )
+    page = Paginator(customers.order_by("name", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "analytics/drill.html", {"calc": calc, "indicator": indicator, "page": page})
+
+
+@require_GET
+def drill_export(request: HttpRequest) -> HttpResponse:
+    _require(request.user, VIEW_ROLES)
+    try:
+        _calc, indicator, customers = _drill(request)
+    except (ValidationError, ValueError):
+        raise Http404 from None
+    header = [_("Customer number"), _("Name"), _("Industry"), _("Org unit"), _("Grade"), _("Customer manager")]
+    rows = (
+        [c.number or "", c.name, c.industry.name, c.org_unit.name, c.grade, c.owner.name if c.owner else ""]
+        for c in customers.order_by("name", "pk")[:EXPORT_CAP].iterator(chunk_size=2000)
+    )
+    return _xlsx(request, f"drill-{indicator.code}", header, rows, what="analytics.drill")
+
+
+# --- segments --------------------------------------------------------------------------------------------
+SEGMENT_VIEWS = ("value", "rfm")
+
+
+def _segments(request: HttpRequest):
+    calc = _calculation(request, by="")
+    view = request.GET.get("view", "value")
+    if view not in SEGMENT_VIEWS:
+        raise ValidationError({"view": [_("Unknown view.")]})
+    if view == "rfm":
+        return calc, view, queries.rfm_list(request.user, calc.period)
+    params = {name: request.GET.get(name, "") for name in ("face", "tier", "value_class")}
+    return calc, view, queries.value_list(request.user, calc.period, **params)
+
+
+@require_GET
+def segment_list(request: HttpRequest) -> HttpResponse:
+    _require(request.user, VIEW_ROLES)
+    try:
+        calc, view, rows = _segments(request)
+    except ValidationError as error:
+        return _bad_request(request, error)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "calc": calc,
+        "view": view,
+        "page": page,
+        "face_labels": segments.Face.LABELS,
+        "tier_labels": segments.Tier.LABELS,
+        "value_labels": segments.ValueClass.LABELS,
+    }
+    return render(request, "analytics/segments.html", context)
+
+
+@require_GET
+def segment_export(request: HttpRequest) -> HttpResponse:
+    _require(request.user, VIEW_ROLES)
+    try:
+        _calc, view, rows = _segments(request)
+    except ValidationError as error:
+        return _bad_request(request, error)
+    if view == "rfm":
+        header = [_("Name"), _("Last billed"), _("Months billed"), _("Revenue (yuan)"), "R", "F", "M"]
+        data = (
+            [c.name, f"{c.last_billed:%Y-%m}", c.frequency, c.monetary, c.r_score, c.f_score, c.m_score]
+            for c in rows[:EXPORT_CAP]
+        )
+    else:
+        header = [
+            _("Name"),
+            _("Grade"),
+            _("Revenue (yuan)"),
+            _("Estimated profit"),
+            _("Net value"),
+            _("Face"),
+            _("Tier"),
+            _("Value class"),
+        ]
+        data = (
+            [
+                c.name,
+                c.grade,
+                c.revenue_year,
+                c.profit,
+                c.net_value,
+                str(segments.Face.LABELS.get(c.face, "")),
+                str(segments.Tier.LABELS.get(c.tier, "")),
+                str(segments.ValueClass.LABELS.get(c.value_class, "")),
+            ]
+            for c in rows[:EXPORT_CAP]
+        )
+    return _xlsx(request, f"segments-{view}", header, data, what="analytics.segments")
+
+
+# --- grade proposals ---------------------------------------------------------------------------------------
+@require_GET
+def proposal_list(request: HttpRequest) -> HttpResponse:
+    _require(request.user, ANALYSIS_ROLES)
+    status = request.GET.get("status", ProposalStatus.PENDING)
+    if status not in ProposalStatus.values:
+        status = ProposalStatus.PENDING
+    page = Paginator(queries.proposals_visible(request.user, status), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "status": status,
+        "statuses": ProposalStatus.choices,
+        "can_decide": can(request.user, services.DECIDE_ROLES),
+    }
+    return render(request, "analytics/proposals.html", context)
+
+
+@require_POST
+def proposal_run(request: HttpRequest) -> HttpResponse:
+    count = services.regrade_run(actor=request.user)
+    messages.success(request, _("Re-grade run: %(count)s proposals.") % {"count": count})
+    return redirect("analytics:proposal_list")
+
+
+@require_POST
+def proposal_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    confirm = request.POST.get("decision") == "confirm"
+    try:
+        services.proposal_decide(actor=request.user, proposal_pk=pk, confirm=confirm, note=request.POST.get("note", ""))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("analytics:proposal_list")
+
+
+# --- Excel -------------------------------------------------------------------------------------------------
+def _xlsx(request: HttpRequest, name: str, header: list, rows, *, what: str) -> HttpResponse:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=name[:31])
+    sheet.append([str(cell) for cell in header])
+    count = 0
+    for row in rows:
+        sheet.append([str(cell) if isinstance(cell, Promise) else cell for cell in row])
+        count += 1
+    params = request.GET.copy()
+    params.pop("page", None)
+    record_export(actor=request.user, what=what, count=count, filters=params.urlencode())
+    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+    workbook.save(response)
+    return response
