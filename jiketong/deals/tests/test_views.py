@@ -248,3 +248,9 @@ def test_customer_page_shows_the_panel(deals, client_as, quote_at):
     quote = quote_at("0")
     html = client_as(deals.alice).get(reverse("customers:detail", args=[deals.alice_customer.pk])).content.decode()
     assert 'data-testid="deals-panel"' in html and quote.number in html
+
+
+def test_pages_speak_chinese_by_default(deals, client_as, quote_at):
+    quote = quote_at("5")
+    html = client_as(deals.carol).get(reverse("deals:quote_detail", args=[quote.pk])).content.decode()
+    assert "待审批" in html and "批准" in html and "驳回" in html
