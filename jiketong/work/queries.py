@@ -4,7 +4,6 @@ standard, the care agenda, compliance reports and the orphan check."""
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from importlib import import_module
 
 from django.db.models import (
     Case,
@@ -29,7 +28,10 @@ from django.utils.translation import gettext as _
 from jiketong.core.models import Notification
 from jiketong.core.trees import subtree
 from jiketong.customers.models import Contact, ContactDate, Customer, LifecycleStatus
+from jiketong.deals import queries as deals_queries
 from jiketong.org.models import Role, Staff, staff_of
+from jiketong.sales.models import Lead, Opportunity
+from jiketong.service.models import Ticket
 
 from .holidays import holidays_between
 from .models import Activity, ActivityKind, Handover, Task, TaskStatus, VisitStandard
@@ -304,12 +306,8 @@ def agenda(user, start: date, days: int = AGENDA_DAYS, manager: Staff | None = N
 
 
 def contracts_expiring(user, start: date, end: date, customers: QuerySet[Customer]) -> list:
-    """Contracts of the portfolio ending in the window, from the deals app when it provides them."""
-    try:
-        expiring = import_module("jiketong.deals.queries").contracts_expiring
-    except (ImportError, AttributeError):
-        return []
-    return list(expiring(user, start, end).filter(customer__in=customers.values("pk")).select_related("customer"))
+    """Contracts of the portfolio ending in the window (the deals app's reminder list)."""
+    return list(deals_queries.contracts_expiring(user, start, end).filter(customer__in=customers.values("pk")))
 
 
 # --- notifications ----------------------------------------------------------------------------------
@@ -325,8 +323,6 @@ def unread_count(user) -> int:
 # --- compliance (supervisors) -----------------------------------------------------------------------
 def stale_leads(user, now: datetime):
     """Open leads the user sees with no follow-up activity in the last month."""
-    from jiketong.sales.models import Lead
-
     recent = Activity.objects.filter(lead=OuterRef("pk"), happened_at__gte=now - timedelta(days=FOLLOW_UP_DAYS))
     return (
         Lead.objects.visible_to(user)
@@ -339,8 +335,6 @@ def stale_leads(user, now: datetime):
 
 def stale_opportunities(user, now: datetime):
     """Open opportunities the user sees with no follow-up activity in the last month."""
-    from jiketong.sales.models import Opportunity
-
     recent = Activity.objects.filter(opportunity=OuterRef("pk"), happened_at__gte=now - timedelta(days=FOLLOW_UP_DAYS))
     return (
         Opportunity.objects.visible_to(user)
@@ -370,15 +364,6 @@ def handovers_visible(user) -> QuerySet[Handover]:
     return Handover.objects.visible_to(user).select_related("old_owner", "new_owner", "created_by")
 
 
-def _optional_model(label: str):
-    from django.apps import apps
-
-    try:
-        return apps.get_model(label)
-    except LookupError:
-        return None
-
-
 def orphans(user) -> dict[str, QuerySet]:
     """Records the user sees that still sit with someone whose account is closed: what a handover missed."""
     gone = Q(user__is_active=False)
@@ -389,15 +374,11 @@ def orphans(user) -> dict[str, QuerySet]:
         .select_related("owner", "backup_owner"),
         "tasks": tasks_visible(user).open().filter(owner__in=leavers).select_related("owner", "customer"),
     }
-    from jiketong.sales.models import Lead, Opportunity
-
     found["leads"] = Lead.objects.visible_to(user).open().filter(owner__in=leavers).select_related("owner")
     found["opportunities"] = (
         Opportunity.objects.visible_to(user).open().filter(owner__in=leavers).select_related("owner")
     )
-    ticket = _optional_model("service.Ticket")
-    if ticket is not None and hasattr(ticket.objects, "open"):
-        found["tickets"] = ticket.objects.visible_to(user).open().filter(owner__in=leavers).select_related("owner")
+    found["tickets"] = Ticket.objects.visible_to(user).open().filter(owner__in=leavers).select_related("owner")
     return found
 
 

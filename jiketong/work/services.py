@@ -5,7 +5,6 @@ missing one), validates with field-keyed ValidationErrors, writes in one transac
 """
 
 from datetime import date, datetime, timedelta
-from importlib import import_module
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,6 +21,10 @@ from jiketong.core.models import AuditAction, AuditEvent, Notification
 from jiketong.core.notify import notify
 from jiketong.customers.models import Contact, Customer, LifecycleStatus
 from jiketong.org.models import Role, Staff, can, staff_of
+from jiketong.org.services import staff_deactivate
+from jiketong.sales import services as sales_services
+from jiketong.sales.models import Lead, Opportunity
+from jiketong.service import services as service_services
 
 from .models import Activity, ActivityKind, Handover, Task, TaskKind, TaskPriority, TaskStatus, VisitStandard
 
@@ -51,12 +54,6 @@ def _visible(model, actor, obj):
     return found
 
 
-def _sales_models():
-    from jiketong.sales.models import Lead, Opportunity
-
-    return Lead, Opportunity
-
-
 # --- activities -------------------------------------------------------------------------------------
 @transaction.atomic
 def activity_create(
@@ -79,7 +76,6 @@ def activity_create(
     visit standard and closes the open visit task of its period once the standard is met; a next step
     with a date becomes a follow-up task for the recorder."""
     owner = require_worker(actor)
-    Lead, Opportunity = _sales_models()
     customer = _visible(Customer, actor, customer)
     lead = _visible(Lead, actor, lead)
     opportunity = _visible(Opportunity, actor, opportunity)
@@ -196,7 +192,6 @@ def task_create(
     staff = staff_of(actor)
     if not can(actor, Role.EDIT_ROLES):
         raise PermissionDenied(_("Your role may view tasks but not create them."))
-    Lead, Opportunity = _sales_models()
     customer = _visible(Customer, actor, customer)
     lead = _visible(Lead, actor, lead)
     opportunity = _visible(Opportunity, actor, opportunity)
@@ -299,15 +294,6 @@ def task_cancel(actor, *, task: Task, reason: str = "") -> Task:
 
 
 # --- handover ---------------------------------------------------------------------------------------
-def _partner_handover(app: str):
-    """Another app's handover service, if that app provides one yet (sales: leads and opportunities;
-    service: open tickets)."""
-    try:
-        return import_module(f"jiketong.{app}.services").handover
-    except (ImportError, AttributeError):
-        return None
-
-
 @transaction.atomic
 def handover(
     actor,
@@ -371,11 +357,10 @@ def handover(
     if customer_ids is not None:
         tasks = tasks.filter(customer_id__in=customer_ids)
     counts["tasks"] = tasks.update(owner=new_owner, updated_at=timezone.now())
-    for app in ("sales", "service"):
-        partner = _partner_handover(app)
-        if partner is not None:
-            moved = partner(actor, old_owner=old_owner, new_owner=new_owner, customer_ids=customer_ids, note=note)
-            counts.update({str(key): int(value) for key, value in (moved or {}).items()})
+    # Leads and opportunities (sales), open tickets (service): each app moves and audits its own.
+    for partner in (sales_services.handover, service_services.handover):
+        moved = partner(actor, old_owner=old_owner, new_owner=new_owner, customer_ids=customer_ids, note=note)
+        counts.update({str(key): int(value) for key, value in moved.items()})
     result = Handover.objects.create(
         old_owner=old_owner,
         new_owner=new_owner,
@@ -395,8 +380,6 @@ def handover(
         note=note,
     )
     if disable_account:
-        from jiketong.org.services import staff_deactivate
-
         staff_deactivate(actor=actor, staff=old_owner)
     return result
 
