@@ -82,7 +82,7 @@ def generate(builder) -> None:
     calendar = queries.business_calendar()
     policies = {(p.ticket_type, p.grade): p for p in SlaPolicy.objects.all()}
     db = connection.ops.adapt_datetimefield_value
-    now = timezone.now()
+    now = builder.now
     last_quarter = today.replace(day=1) - timedelta(days=80)
     ids = {Ticket: _next_id(Ticket), Survey: _next_id(Survey)}
     tickets, events, surveys, answers = [], [], [], []

@@ -125,3 +125,51 @@ def test_api_receive_and_work_a_ticket(cast, client_as):
     assert response.json()["status"] == "resolved"
     assert client_as(cast.bob).get(f"/api/v1/tickets/{ticket_id}").status_code == 404
     assert client.get("/api/v1/tickets").json()["count"] == 1
+
+
+def test_customer_panel_costs_at_most_two_queries(cast, rf, django_assert_max_num_queries):
+    from jiketong.org.models import staff_of
+    from jiketong.service.panels import customer_panel
+
+    for i in range(12):
+        receive(cast.alice, cast.alice_customer, title=f"工单{i}")
+    request = rf.get("/")
+    request.user = cast.alice.user
+    staff_of(request.user)  # loaded once per request by the page already
+    with django_assert_max_num_queries(2):
+        panel = customer_panel(request, cast.alice_customer)
+    assert panel["open_ticket_count"] == 12 and len(panel["open_tickets"]) == 10
+
+
+def test_survey_pages_and_api(cast, client_as):
+    client = client_as(cast.alice)
+    url = reverse("service:survey_create", args=[cast.alice_customer.pk])
+    data = {"period": "2026Q4", "surveyed_on": "2026-11-02"}
+    data |= {
+        f"{d}_{k}": 3
+        for d in ("network", "service", "price", "product", "manager")
+        for k in ("importance", "satisfaction")
+    }
+    response = client.post(url, data, **EN)
+    assert 'data-field-error="period"' in response.content.decode()
+    response = client.post(url, data | {"period": "2026-Q4"})
+    assert response.status_code == 302
+    assert "2026-Q4" in client.get(reverse("service:survey_list")).content.decode()
+    assert client_as(cast.bob).get(response.url).status_code == 404
+    api = client.get("/api/v1/surveys").json()
+    assert api["count"] == 1 and api["items"][0]["answers"]["price"] == [3, 3]
+    quadrant = client.get("/api/v1/satisfaction/quadrant?period=2026-Q4").json()
+    assert {p["quadrant"] for p in quadrant["points"]} == {"advantage"}
+
+
+def test_calendar_page_lists_coming_exceptions_and_policies(cast, client_as):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from jiketong.service.models import CalendarDay
+
+    day = timezone.localdate() + timedelta(days=3)
+    CalendarDay.objects.update_or_create(date=day, defaults={"is_workday": True, "name": "测试调休日"})
+    body = client_as(cast.alice).get(reverse("service:calendar"), **EN).content.decode()
+    assert "测试调休日" in body and "Complaint" in body
