@@ -46,6 +46,5 @@ def points_summary(user, customer_id: int) -> PointsLedger | None:
 
 
 def recent_months(user, customer_id: int, months: int = 12) -> list[CustomerMonth]:
-    """The customer's latest billed months, oldest first: one query."""
-    rows = CustomerMonth.objects.visible_to(user).filter(customer_id=customer_id).order_by("-period")[:months]
-    return list(reversed(rows))
+    """The customer's latest billed months, newest first: one query."""
+    return list(CustomerMonth.objects.visible_to(user).filter(customer_id=customer_id).order_by("-period")[:months])

@@ -1,0 +1,200 @@
+"""Demo billing history: 24 months of facts for every billed customer, from its subscriptions, then
+CustomerMonth and points in SQL (the same code an import runs).
+
+Revenue = contracted price × quantity (members for per-member products) × season (春节 dip in
+February, year-end peak) × the customer's own growth × noise. About 8 % of customers churn inside the
+window; after leaving they have no facts, their subscriptions end and their status is churned.
+Churn is deliberately not obvious, so an early-warning model has something real to learn and no free
+lunch (docs/billing-import.md): only about half of the churners decline for 2–4 months before
+leaving, the others leave abruptly; about one customer in eight that stays also declines for a while
+(and recovers, or stays smaller); arrears are only somewhat likelier among churners; noise everywhere.
+
+MemberSnapshot is not generated (at 1M customers it would be hundreds of millions of rows); member
+numbers come from the billed members of per-member products (docs/billing-import.md).
+Streams customers in id ranges and writes through `builder.writer` (COPY on PostgreSQL). Deterministic:
+its own random generator seeded from the demo seed.
+"""
+
+import math
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import connection, transaction
+
+from jiketong.catalog.models import BillingUnit, Subscription, SubscriptionStatus
+from jiketong.customers.models import Customer, LifecycleStatus
+
+from .models import BillingFact, CustomerMonth, ImportRun, MemberSnapshot, PointsLedger
+from .points import refresh_points
+from .rollup import month_after, month_before, refresh_months
+
+MONTHS = 24
+CHUNK = 5000  # customers per transaction
+# 春节 falls in January or February: February bills dip; December closes the year high.
+SEASON = {1: 0.97, 2: 0.86, 3: 0.98, 4: 1.0, 5: 1.0, 6: 1.02, 7: 0.99, 8: 0.98, 9: 1.01, 10: 0.97, 11: 1.03, 12: 1.1}
+# Chance that a customer of this status leaves inside the window (on top of those the archive already
+# marks churned, whose subscriptions ended in it).
+CHURN_CHANCE = {LifecycleStatus.ACTIVE: 0.04, LifecycleStatus.AT_RISK: 0.15, LifecycleStatus.DORMANT: 0.08}
+FACT_FIELDS = ["period", "customer", "product", "revenue", "billed_members", "paid_on_time"]
+RESET_MODELS = [PointsLedger, CustomerMonth, MemberSnapshot, BillingFact, ImportRun]
+
+
+@dataclass
+class Story:
+    """One customer's two years: when it leaves (month index or None), its trend, and any decline."""
+
+    leave: int | None
+    growth: float  # monthly growth factor
+    decline_start: int | None = None
+    decline_len: int = 3  # months, for a customer that stays
+    decline_rate: float = 0.0
+    recovers: bool = True
+    arrears: float = 0.01
+
+    def factor(self, t: int) -> float:
+        if self.decline_start is None or t < self.decline_start:
+            return 1.0
+        steps = t - self.decline_start + 1
+        if self.leave is None:
+            steps = min(steps, self.decline_len)
+            if self.recovers and t >= self.decline_start + self.decline_len:
+                return 1.0
+        return (1 - self.decline_rate) ** steps
+
+
+def _periods(today: date) -> list[date]:
+    last = month_before(today.replace(day=1))
+    periods = [last]
+    while len(periods) < MONTHS:
+        periods.insert(0, month_before(periods[0]))
+    return periods
+
+
+def _story(rng: random.Random, status: str, leave: int | None) -> Story:
+    story = Story(leave=leave, growth=1 + rng.gauss(0.003, 0.006))
+    payer = rng.random()
+    story.arrears = 0.01 if payer < 0.9 else 0.06 if payer < 0.98 else 0.25
+    if leave is not None:
+        if rng.random() < 0.5:  # churners pay a little worse
+            story.arrears = min(0.3, story.arrears * 3)
+        if rng.random() < 0.55 and leave >= 3:  # about half of them fade first
+            story.decline_start = leave - rng.randint(2, 4)
+            story.decline_rate = rng.uniform(0.12, 0.35)
+    elif rng.random() < (0.3 if status == LifecycleStatus.AT_RISK else 0.12):
+        story.decline_len = rng.randint(2, 4)
+        story.decline_start = rng.randrange(0, MONTHS - 1)
+        story.decline_rate = rng.uniform(0.08, 0.25)
+        story.recovers = rng.random() < 0.5
+    return story
+
+
+def generate(builder) -> None:
+    rng = random.Random(builder.seed ^ 0xB111)
+    periods = _periods(builder.today)
+    first_day, after_last = periods[0], month_after(periods[-1])
+    customers = Customer.objects.exclude(status=LifecycleStatus.PROSPECT).order_by("pk")
+    bounds = customers.values_list("pk", flat=True)
+    low, high = bounds.first(), bounds.last()
+    if low is None:
+        return
+    written = churned = 0
+    for start in range(low, high + 1, CHUNK):
+        chunk_customers = list(customers.filter(pk__gte=start, pk__lt=start + CHUNK).values_list("pk", "status"))
+        subscriptions = defaultdict(list)
+        for sub in (
+            Subscription.objects.filter(customer_id__gte=start, customer_id__lt=start + CHUNK)
+            .order_by("customer_id", "pk")
+            .values_list(
+                "customer_id",
+                "product_id",
+                "product__billing_unit",
+                "contracted_price",
+                "quantity",
+                "start_on",
+                "end_on",
+                "status",
+            )  # fmt: skip
+        ):
+            subscriptions[sub[0]].append(sub)
+        facts, leavers = [], []
+        for customer_id, status in chunk_customers:
+            subs = subscriptions.get(customer_id)
+            if not subs:
+                continue
+            leave = _leave_month(rng, status, subs, periods, first_day, after_last)
+            if leave == "gone":
+                continue
+            if leave is not None and status != LifecycleStatus.CHURNED:
+                leavers.append((customer_id, periods[leave]))
+            facts.extend(_facts(rng, customer_id, subs, _story(rng, status, leave), periods))
+        with transaction.atomic():
+            builder.writer.write(BillingFact, FACT_FIELDS, facts)
+            _mark_churned(leavers)
+        written += len(facts)
+        churned += len(leavers)
+        builder.progress(f"billing: {written:,} facts, {churned:,} customers left")
+    builder.progress("billing: customer months and points")
+    with transaction.atomic():
+        refresh_months(periods)
+        refresh_points(periods[0])
+
+
+def _leave_month(rng, status, subs, periods, first_day, after_last):
+    """Month index the customer leaves in (its first month without facts), None if it stays, or "gone"
+    if it left before the window."""
+    if status == LifecycleStatus.CHURNED:
+        last_end = max((s[6] for s in subs if s[6]), default=None)
+        if last_end is None or last_end < first_day:
+            return "gone"
+        leave = next((i for i, p in enumerate(periods) if p > last_end), None)
+        return leave if leave is None or leave > 0 else "gone"
+    if rng.random() < CHURN_CHANCE.get(status, 0):
+        return rng.randint(4, MONTHS - 1)
+    return None
+
+
+def _facts(rng: random.Random, customer_id: int, subs: list, story: Story, periods: list[date]) -> list[tuple]:
+    rows = []
+    noise = rng.gauss
+    for t, period in enumerate(periods):
+        if story.leave is not None and t >= story.leave:
+            break
+        month_end = month_after(period)
+        paid = rng.random() >= story.arrears + (0.08 if story.leave is not None and story.leave - t <= 3 else 0)
+        trend = story.growth**t * story.factor(t) * SEASON[period.month]
+        for _c, product_id, unit, price, quantity, start_on, end_on, sub_status in subs:
+            if start_on >= month_end or (end_on and end_on < period) or not price:
+                continue
+            if sub_status == SubscriptionStatus.SUSPENDED and t >= MONTHS - 3:
+                continue
+            members = 0
+            amount = float(price) * trend * math.exp(noise(0, 0.06))
+            if unit == BillingUnit.PER_MEMBER:
+                members = max(1, round(quantity * story.factor(t) * math.exp(noise(0, 0.03))))
+                amount = float(price) * members * SEASON[period.month] * math.exp(noise(0, 0.04))
+            rows.append((period, customer_id, product_id, f"{amount:.2f}", members, paid))
+    return rows
+
+
+def _mark_churned(leavers: list[tuple[int, date]]) -> None:
+    """Customers who left in the window: churned, their subscriptions ended the day before they left."""
+    if not leavers:
+        return
+    customers = connection.ops.quote_name(Customer._meta.db_table)
+    subs = connection.ops.quote_name(Subscription._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {customers} SET status = %s WHERE id = %s",
+            [(LifecycleStatus.CHURNED.value, customer_id) for customer_id, _ in leavers],
+        )
+        cursor.executemany(
+            f"UPDATE {subs} SET status = %s, end_on = CASE WHEN start_on > %s THEN start_on ELSE %s END "
+            "WHERE customer_id = %s AND (end_on IS NULL OR end_on >= %s)",
+            [
+                (SubscriptionStatus.TERMINATED.value, end, end, customer_id, left)
+                for customer_id, left in leavers
+                for end in [month_before(left).replace(day=28)]
+            ],
+        )
