@@ -184,3 +184,10 @@ def test_every_indicator_has_a_definition_and_computes(world):
 def test_another_province_sees_nothing_of_guangdong(world):
     calc = Calculation(world.dave.user, period=P)  # Zhejiang supervisor: E only
     assert calc.value("revenue")[""] == Decimal(100)
+
+
+def test_every_indicator_is_documented():
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "indicators.md").read_text(encoding="utf-8")
+    assert [code for code in REGISTRY if f"`{code}`" not in docs] == []
