@@ -23,6 +23,7 @@ from pathlib import Path
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from jiketong.catalog.models import Product
 from jiketong.customers.models import Customer
@@ -475,7 +476,7 @@ def write_error_report(source_path: Path, report_path: Path, bad: dict[int, str]
     try:
         with open(report_path, "w", encoding="utf-8-sig", newline="") as out:
             writer = csv.writer(out)
-            writer.writerow([_("Row"), _("Reason"), *source.header])
+            writer.writerow([pgettext("error report", "Row"), pgettext("error report", "Reason"), *source.header])
             for number, row in source.rows:
                 reason = bad.get(number)
                 if reason:
