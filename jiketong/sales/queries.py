@@ -160,7 +160,7 @@ def opportunity_lines(opportunity: Opportunity) -> QuerySet[OpportunityProduct]:
 
 def stage_history(opportunity: Opportunity) -> QuerySet[StageChange]:
     """Stage changes of an opportunity already fetched through opportunity_get (so already in scope)."""
-    return opportunity.stage_changes.select_related("from_stage", "to_stage", "changed_by__staff")
+    return opportunity.stage_changes.select_related("from_stage", "to_stage", "changed_by")
 
 
 def stages(*, active_only: bool = True) -> list[Stage]:

@@ -145,7 +145,7 @@ def lead_convert(request: HttpRequest, pk: int) -> HttpResponse:
             apply_errors(form, exc)
         else:
             messages.success(request, _("Lead converted: the opportunity is open."))
-            return redirect("sales:opportunity_detail", pk=lead.opportunity_id)
+            return redirect("sales:opportunity_detail", opportunity_pk=lead.opportunity_id)
     return render(request, "sales/lead_convert.html", {"form": form, "lead": lead})
 
 
@@ -205,13 +205,13 @@ def opportunity_create(request: HttpRequest) -> HttpResponse:
             apply_errors(form, exc)
         else:
             messages.success(request, _("Opportunity %(name)s opened.") % {"name": opportunity.name})
-            return redirect("sales:opportunity_detail", pk=opportunity.pk)
+            return redirect("sales:opportunity_detail", opportunity_pk=opportunity.pk)
     return render(request, "sales/opportunity_form.html", {"form": form, "opportunity": None})
 
 
-def opportunity_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def opportunity_edit(request: HttpRequest, opportunity_pk: int) -> HttpResponse:
     services.require_edit(request.user)
-    opportunity = queries.opportunity_get(request.user, pk)
+    opportunity = queries.opportunity_get(request.user, opportunity_pk)
     form = OpportunityForm(request.POST or None, instance=opportunity, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -220,7 +220,7 @@ def opportunity_edit(request: HttpRequest, pk: int) -> HttpResponse:
             apply_errors(form, exc)
         else:
             messages.success(request, _("Changes to %(name)s saved.") % {"name": opportunity.name})
-            return redirect("sales:opportunity_detail", pk=opportunity.pk)
+            return redirect("sales:opportunity_detail", opportunity_pk=opportunity.pk)
     return render(request, "sales/opportunity_form.html", {"form": form, "opportunity": opportunity})
 
 
@@ -235,15 +235,15 @@ def _opportunity_page(request: HttpRequest, opportunity, move_form: MoveForm | N
 
 
 @require_GET
-def opportunity_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _opportunity_page(request, queries.opportunity_get(request.user, pk))
+def opportunity_detail(request: HttpRequest, opportunity_pk: int) -> HttpResponse:
+    return _opportunity_page(request, queries.opportunity_get(request.user, opportunity_pk))
 
 
 @require_POST
-def opportunity_move(request: HttpRequest, pk: int) -> HttpResponse:
+def opportunity_move(request: HttpRequest, opportunity_pk: int) -> HttpResponse:
     """The stage change from the detail page and from a board card (HTMX: the board is redrawn)."""
     services.require_edit(request.user)
-    opportunity = queries.opportunity_get(request.user, pk)
+    opportunity = queries.opportunity_get(request.user, opportunity_pk)
     form = MoveForm(request.POST)
     errors: list[str] = []
     if form.is_valid():
@@ -258,7 +258,7 @@ def opportunity_move(request: HttpRequest, pk: int) -> HttpResponse:
     if errors:
         return _opportunity_page(request, opportunity, move_form=form)
     messages.success(request, _("Stage changed."))
-    return redirect("sales:opportunity_detail", pk=opportunity.pk)
+    return redirect("sales:opportunity_detail", opportunity_pk=opportunity.pk)
 
 
 # --- board, forecast, my pipeline ---------------------------------------------------------------

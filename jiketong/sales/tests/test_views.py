@@ -18,7 +18,9 @@ def _populate(cast, make_lead, make_opportunity, n: int) -> None:
         make_lead(cast.alice, name=f"线索单位{i}号")
         opportunity = make_opportunity(cast.alice, cast.alice_customer, name=f"商机{i}", amount_monthly=100 + i)
         if i % 3 == 1:
-            services.opportunity_move(cast.alice.user, opportunity, opportunity.stage.__class__.objects.get(code="solution"))
+            services.opportunity_move(
+                cast.alice.user, opportunity, opportunity.stage.__class__.objects.get(code="solution")
+            )
 
 
 def _queries(client, url: str) -> int:
@@ -84,8 +86,12 @@ def test_lead_form_shows_duplicates_and_saves_after_confirmation(cast, client_as
     client = client_as(cast.carol)
     warning = client.get("/sales/leads/duplicates/", {"name": "广州地铁股份有限公司"}).content.decode()
     assert "广州地铁集团有限公司" in warning
-    data = {"name": "广州地铁股份有限公司", "source": "hotline", "org_unit": cast.org["440106"].pk,
-            "industry": "transport"}
+    data = {
+        "name": "广州地铁股份有限公司",
+        "source": "hotline",
+        "org_unit": cast.org["440106"].pk,
+        "industry": "transport",
+    }
     response = client.post("/sales/leads/new/", data)
     assert response.status_code == 200 and 'name="confirm_duplicates"' in response.content.decode()
     assert not Lead.objects.exists()
@@ -101,8 +107,14 @@ def test_lead_edit_keeps_the_masked_mobile(cast, client_as, make_lead):
     assert "13800138000" not in page and "138****8000" in page
     response = client.post(
         f"/sales/leads/{lead.pk}/edit/",
-        {"name": lead.name, "source": "visit", "org_unit": lead.org_unit_id, "industry": "it",
-         "contact_mobile": "138****8000", "status": "working"},
+        {
+            "name": lead.name,
+            "source": "visit",
+            "org_unit": lead.org_unit_id,
+            "industry": "it",
+            "contact_mobile": "138****8000",
+            "status": "working",
+        },
     )
     assert response.status_code == 302
     lead.refresh_from_db()
