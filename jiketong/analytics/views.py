@@ -85,6 +85,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "trend_chart": _trend_chart(request.user, calc.period),
         "by_choices": [(key, label) for key, label in BY_CHOICES.items() if key not in ("", "month")],
         "forecast": _forecast(request.user, calc.period),
+        "warnings": _churn_warnings(request.user),
     }
     if portfolio:
         rfm = queries.rfm_list(request.user, calc.period)
@@ -96,6 +97,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             request.user, queries.targets_visible(request.user).filter(period__lte=calc.period).order_by("-period")[:10]
         )
         context["pending_proposals"] = queries.proposals_visible(request.user).count()
+        context["quadrant_chart"] = _quadrant_chart(request.user)
     context["face_labels"] = segments.Face.LABELS
     context["tier_labels"] = segments.Tier.LABELS
     context["value_labels"] = segments.ValueClass.LABELS
@@ -122,10 +124,34 @@ def _trend_chart(user, period: date) -> dict:
 
 
 def _forecast(user, period: date):
+    """Next month's weighted pipeline by child org unit (sales' forecast), when the sales app provides it."""
     forecast = _optional("jiketong.sales.queries", "forecast")
     if forecast is None:
         return None
-    return forecast(user, start=add_months(period, 1), months=1)
+    return forecast(user, start=add_months(period, 1), months=1, by="org_unit")
+
+
+def _churn_warnings(user) -> list | None:
+    """The ten highest churn scores in scope (churn's early warning), when the churn app provides them."""
+    warnings = _optional("jiketong.churn.queries", "warnings")
+    if warnings is None:
+        return None
+    return list(warnings(user)[1][:10])
+
+
+def _quadrant_chart(user) -> dict | None:
+    """Importance × satisfaction per survey dimension (service's quadrant), as a scatter chart."""
+    quadrant = _optional("jiketong.service.queries", "satisfaction_quadrant")
+    if quadrant is None:
+        return None
+    points = quadrant(user).points
+    if not points:
+        return None
+    return {
+        "labels": [],
+        "scatter": True,
+        "series": [{"name": p.label, "data": [[p.importance, p.satisfaction]], "type": "scatter"} for p in points],
+    }
 
 
 # --- indicator tables ------------------------------------------------------------------------------------

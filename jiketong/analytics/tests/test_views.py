@@ -196,3 +196,13 @@ def test_api_grade_proposals_confirm_and_reject(world):
         .status_code
         == 404
     )
+
+
+def test_dashboard_shows_churn_warnings_and_forecast_in_scope(world, client_as):
+    from jiketong.churn.models import ChurnScore
+
+    for customer, score in ((world.alice_customer, 80), (world.shenzhen_customer, 95)):
+        ChurnScore.objects.create(customer=customer, scored_on=P, score=score, risk="high", model_version="t")
+    response = client_as(world.carol).get("/analytics/?period=2026-05")
+    assert [w.customer for w in response.context["warnings"]] == [world.alice_customer]
+    assert response.context["forecast"].total == 0  # no open opportunities: the sales forecast is still shown
