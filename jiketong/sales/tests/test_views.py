@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from jiketong.customers.models import Industry
 from jiketong.sales import services
-from jiketong.sales.models import Lead, LeadStatus, Opportunity
+from jiketong.sales.models import Lead, LeadStatus, Opportunity, Stage
 
 ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
 
@@ -18,9 +18,7 @@ def _populate(cast, make_lead, make_opportunity, n: int) -> None:
         make_lead(cast.alice, name=f"线索单位{i}号")
         opportunity = make_opportunity(cast.alice, cast.alice_customer, name=f"商机{i}", amount_monthly=100 + i)
         if i % 3 == 1:
-            services.opportunity_move(
-                cast.alice.user, opportunity, opportunity.stage.__class__.objects.get(code="solution")
-            )
+            services.opportunity_move(cast.alice.user, opportunity, Stage.objects.get(code="solution"))
 
 
 def _queries(client, url: str) -> int:
