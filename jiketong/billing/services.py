@@ -22,7 +22,7 @@ from jiketong.core.models import AuditAction
 from jiketong.org.models import Role, can
 
 from . import imports
-from .models import ImportKind, ImportMode, ImportRun, ImportStatus
+from .models import ImportKind, ImportMode, ImportRun, ImportStatus, PointsRule
 from .points import refresh_points
 from .rollup import refresh_months
 
@@ -203,3 +203,28 @@ def _audit(run: ImportRun) -> None:
         after=snapshot(run, ["kind", "mode", "status", "periods", "rows_total", "rows_ok", "rows_bad"]),
         note=run.file_name,
     )
+
+
+# --- points rule ---------------------------------------------------------------------------------
+POINTS_RULE_FIELDS = [
+    "points_per_month",
+    "yuan_per_point",
+    "arrears_forfeits_accrual",
+    "arrears_forfeits_balance",
+    "silver_from",
+    "gold_from",
+    "diamond_from",
+]
+
+
+def points_rule_create(*, actor, **values) -> PointsRule:
+    """A new rule row, in force for every month computed from now on; the old rows stay as history."""
+    if not can(actor, {Role.ADMIN}):
+        raise PermissionDenied(_("Only administrators may change the points rule."))
+    rule = PointsRule(**{name: values[name] for name in POINTS_RULE_FIELDS if name in values})
+    rule.full_clean()
+    with transaction.atomic():
+        rule.save()
+        record(actor=actor, action=AuditAction.CREATE, target=rule, customer_id=None,
+               after=snapshot(rule, POINTS_RULE_FIELDS))  # fmt: skip
+    return rule

@@ -73,3 +73,19 @@ def test_recomputing_from_a_month_is_idempotent_and_uses_the_rule_in_force(month
     # March under the new rule: 2 + 50 / 5 = 12 on top of February's 0.
     assert ledger(months.alice_customer)[2][:5] == (2, 10, False, 12, 12)
     assert ledger(months.alice_customer)[:2] == first[:2]
+
+
+def test_only_admins_add_a_rule_and_it_is_audited_and_checked(cast):
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from jiketong.billing.services import points_rule_create
+    from jiketong.core.models import AuditEvent
+
+    with pytest.raises(PermissionDenied):
+        points_rule_create(actor=cast.erin.user, points_per_month=2)
+    with pytest.raises(ValidationError) as error:
+        points_rule_create(actor=cast.frank.user, silver_from=Decimal("5000"), gold_from=Decimal("100"))
+    assert "Tier thresholds must rise" in str(error.value)
+    rule = points_rule_create(actor=cast.frank.user, points_per_month=2)
+    assert PointsRule.current() == rule and rule.yuan_per_point == Decimal("10")
+    assert AuditEvent.objects.get(target_id=rule.pk, target_type="billing.pointsrule").after["points_per_month"] == 2
