@@ -1,0 +1,199 @@
+"""Demo leads and opportunities over the last twelve months.
+
+About 0.3 leads and 0.5 opportunities per customer, owned by the customer's manager, in the customer's
+unit. Opportunities whose expected close has passed are mostly won or lost; the others sit at the open
+stages, closing over the next six months, so the board and the forecast have something to show. Every
+opportunity has its stage history (one row per step). Customers are streamed in id order and rows written
+in chunks through `builder.writer` (COPY on PostgreSQL), with ids assigned here so history rows can point
+at their opportunity without a query per row. The `manager` login's customers all get an opportunity.
+"""
+
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+
+from django.core.management.color import no_style
+from django.db import connection
+from django.db.models import Max
+from django.utils import timezone
+
+from jiketong.catalog.models import Product
+from jiketong.customers.models import Competitor, Customer, CustomerSource, LifecycleStatus
+from jiketong.demo.names import brand, person_name, place_word
+
+from .models import Lead, LeadStatus, Opportunity, OpportunityProduct, Stage, StageChange
+from .services import normalise_org_name
+
+CHUNK = 5000
+LEADS_PER_CUSTOMER = 0.3
+TWO_OPPORTUNITIES, ANY_OPPORTUNITY = 0.05, 0.5  # about 0.55 opportunities per customer with an owner
+LEAD_STATUS = [
+    (LeadStatus.NEW, 20),
+    (LeadStatus.WORKING, 20),
+    (LeadStatus.QUALIFIED, 10),
+    (LeadStatus.CONVERTED, 30),
+    (LeadStatus.DISQUALIFIED, 20),
+]
+OPEN_STAGE_WEIGHTS = [40, 25, 20, 15]  # discovery … signing
+WON_SHARE = 0.55  # of closed opportunities
+TITLES = [
+    "互联网专线",
+    "集团V网",
+    "5G专网",
+    "企业宽带",
+    "云主机",
+    "物联网卡",
+    "企信通短信",
+    "IDC托管",
+    "视频会议",
+    "OA系统",
+]
+NEEDS = ["办公网络升级", "新园区通信建设", "员工手机统付", "门店宽带", "短信通知平台", "视频监控上云", "呼叫中心"]
+LOST_REASONS = ["价格高于竞争对手", "客户预算取消", "竞争对手关系更深", "需求推迟到明年", "技术方案不满足"]
+DISQUALIFY_REASONS = ["规模太小", "已与竞争对手签长期合同", "联系不上", "无实际需求"]
+SUFFIXES = ["有限公司", "科技有限公司", "贸易有限公司", "实业有限公司", "商行", "工作室"]
+MONTHLY = [300, 800, 1500, 3000, 5000, 8000, 15000, 30000]
+LEAD_FIELDS = [
+    "id", "source", "name", "name_key", "uscc", "org_unit", "industry", "expected_size", "grade_hint",
+    "contact_name", "contact_mobile", "need", "owner", "status", "disqualify_reason", "customer", "opportunity",
+    "converted_at", "created_by", "created_at", "updated_at",
+]  # fmt: skip
+OPPORTUNITY_FIELDS = [
+    "id", "customer", "name", "owner", "stage", "expected_close", "amount_monthly", "amount_once", "competitor",
+    "lost_reason", "lead", "closed_on", "note", "created_at", "updated_at",
+]  # fmt: skip
+LINE_FIELDS = ["opportunity", "product", "quantity", "amount_monthly", "amount_once"]
+CHANGE_FIELDS = ["opportunity", "from_stage", "to_stage", "changed_by", "changed_at", "note"]
+RESET_MODELS = [StageChange, OpportunityProduct, Lead, Opportunity]
+
+
+class _Rows:
+    def __init__(self):
+        self.leads, self.opportunities, self.lines, self.changes = [], [], [], []
+
+    def __len__(self) -> int:
+        return len(self.leads) + len(self.opportunities)
+
+
+def _next_id(model) -> int:
+    return (model.objects.aggregate(top=Max("id"))["top"] or 0) + 1
+
+
+class _Generator:
+    def __init__(self, builder):
+        self.rng, self.today, self.writer = builder.rng, builder.today, builder.writer
+        self.stages = list(Stage.objects.filter(active=True))
+        self.open_stages = [s for s in self.stages if not s.is_closed]
+        self.won = next(s for s in self.stages if s.is_won)
+        self.lost = next(s for s in self.stages if s.is_lost)
+        self.products = list(Product.objects.filter(is_active=True).order_by("code"))
+        self.lead_id, self.opportunity_id = _next_id(Lead), _next_id(Opportunity)
+        self.manager = builder.usernames.get("manager")
+        self.tz = timezone.get_current_timezone()
+
+    def at(self, day, hour: int | None = None):
+        """A working-hours moment of `day` as the database takes it."""
+        moment = datetime.combine(
+            day, time(hour if hour is not None else self.rng.randint(9, 17), self.rng.randint(0, 59))
+        )
+        return connection.ops.adapt_datetimefield_value(timezone.make_aware(moment, self.tz))
+
+    def lead(self, rows: _Rows, customer) -> None:
+        rng = self.rng
+        customer_id, owner_id, unit_id, industry_id, grade, source, customer_name = customer
+        status = rng.choices([s for s, _w in LEAD_STATUS], weights=[w for _s, w in LEAD_STATUS])[0]
+        created = self.today - timedelta(days=rng.randint(0, 365))
+        converted = status == LeadStatus.CONVERTED
+        # A converted lead became this customer; the others are prospects of the customer's area.
+        name = customer_name if converted else f"{place_word(rng)}{brand(rng)}{rng.choice(SUFFIXES)}"
+        contact, _male = person_name(rng)
+        mobile = f"13{rng.randint(0, 9)}{rng.randint(0, 99_999_999):08d}"
+        size = int(rng.lognormvariate(3.5, 1.2))
+        rows.leads.append((
+            self.lead_id, source or CustomerSource.GRID_SURVEY, name, normalise_org_name(name), "", unit_id,
+            industry_id, size, "A2" if size >= 1000 else ("B2" if size >= 200 else ""), contact, mobile,
+            rng.choice(NEEDS), owner_id, status,
+            rng.choice(DISQUALIFY_REASONS) if status == LeadStatus.DISQUALIFIED else "",
+            customer_id if converted else None, None, self.at(created + timedelta(days=20)) if converted else None,
+            None, self.at(created), self.at(created),
+        ))  # fmt: skip
+        self.lead_id += 1
+
+    def opportunity(self, rows: _Rows, customer) -> None:
+        rng = self.rng
+        customer_id, owner_id, _unit, _industry, grade, _source, _name = customer
+        created = self.today - timedelta(days=rng.randint(0, 365))
+        close = created + timedelta(days=rng.randint(30, 180))
+        if close < self.today and rng.random() < 0.8:
+            final = self.won if rng.random() < WON_SHARE else self.lost
+            reached = rng.randint(0, len(self.open_stages) - 1)
+        else:
+            final = None
+            reached = rng.choices(range(len(self.open_stages)), weights=OPEN_STAGE_WEIGHTS)[0]
+            if close < self.today:
+                close = self.today + timedelta(days=rng.randint(1, 90))  # slipped: pushed out
+        scale = {"A": 4, "B": 2}.get(grade[:1], 1)
+        monthly = Decimal(rng.choice(MONTHLY) * scale)
+        once = Decimal(rng.choice([0, 0, 2000, 5000, 20000]) * scale)
+        pk = self.opportunity_id
+        self.opportunity_id += 1
+        if self.products and rng.random() < 0.3:
+            product = rng.choice(self.products)
+            rows.lines.append((pk, product.pk, 1, monthly, once))
+        # The history: discovery, each open stage up to the one reached, then won or lost.
+        path = self.open_stages[: reached + 1] + ([final] if final else [])
+        end = min(close, self.today) if final else self.today
+        span = max((end - created).days, 1)
+        previous = None
+        for step, stage in enumerate(path):
+            day = created + timedelta(days=span * step // len(path))
+            note = ""
+            if stage is self.lost:
+                note = rng.choice(LOST_REASONS)
+            rows.changes.append((pk, previous.pk if previous else None, stage.pk, owner_id, self.at(day), note))
+            previous = stage
+        stage = path[-1]
+        lost = stage is self.lost
+        rows.opportunities.append((
+            pk, customer_id, f"{rng.choice(TITLES)}项目", owner_id, stage.pk, close, monthly, once,
+            rng.choice([c for c, _l in Competitor.choices]) if lost or rng.random() < 0.2 else "",
+            rows.changes[-1][5] if lost else "", None, end if final else None, "", self.at(created), self.at(end),
+        ))  # fmt: skip
+
+    def flush(self, rows: _Rows) -> None:
+        self.writer.write(Opportunity, OPPORTUNITY_FIELDS, rows.opportunities)
+        self.writer.write(OpportunityProduct, LINE_FIELDS, rows.lines)
+        self.writer.write(StageChange, CHANGE_FIELDS, rows.changes)
+        self.writer.write(Lead, LEAD_FIELDS, rows.leads)
+
+
+def generate(builder) -> None:
+    gen = _Generator(builder)
+    if not gen.open_stages:
+        return
+    rng = builder.rng
+    customers = (
+        Customer.objects.exclude(status=LifecycleStatus.CHURNED)
+        .order_by("id")
+        .values_list("id", "owner_id", "org_unit_id", "industry_id", "grade", "source", "name")
+    )
+    rows = _Rows()
+    for customer in customers.iterator(chunk_size=CHUNK):
+        if rng.random() < LEADS_PER_CUSTOMER:
+            gen.lead(rows, customer)
+        owner_id = customer[1]
+        if owner_id is None:
+            continue  # an opportunity needs an owner; unassigned customers wait for one
+        roll = rng.random()
+        count = 2 if roll < TWO_OPPORTUNITIES else (1 if roll < ANY_OPPORTUNITY else 0)
+        if owner_id == gen.manager:
+            count = max(count, 1)  # the demo login's board is never empty
+        for _n in range(count):
+            gen.opportunity(rows, customer)
+        if len(rows) >= CHUNK:
+            gen.flush(rows)
+            rows = _Rows()
+            builder.progress(f"sales: {gen.opportunity_id:,} opportunities, {gen.lead_id:,} leads")
+    gen.flush(rows)
+    with connection.cursor() as cursor:
+        for sql in connection.ops.sequence_reset_sql(no_style(), [Lead, Opportunity, OpportunityProduct, StageChange]):
+            cursor.execute(sql)
