@@ -33,7 +33,7 @@ class ActivityForm(BootstrapMixin, forms.Form):
 
     def __init__(self, *args, user, customer, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["contacts"].queryset = queries.customer_contacts(user, customer.pk)
+        self.fields["contacts"].queryset = queries.customer_contacts(user, getattr(customer, "pk", None))
         self.fields["happened_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
         self._style()
         self.fields["contacts"].widget.attrs["class"] = "list-unstyled mb-0"

@@ -68,6 +68,14 @@ def activity_get(user, pk: int) -> Activity:
     )
 
 
+def lead_get(user, pk: int) -> Lead:
+    return get_object_or_404(Lead.objects.visible_to(user).select_related("customer"), pk=pk)
+
+
+def opportunity_get(user, pk: int) -> Opportunity:
+    return get_object_or_404(Opportunity.objects.visible_to(user).select_related("customer"), pk=pk)
+
+
 def tasks_visible(user) -> QuerySet[Task]:
     return Task.objects.visible_to(user)
 

@@ -85,6 +85,27 @@ def activity_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
     return render(request, "work/activity_form.html", {"form": form, "customer": customer})
 
 
+def follow_up_create(request: HttpRequest, lead_pk: int | None = None, opportunity_pk: int | None = None):
+    """A follow-up on a lead or an opportunity (DOMAIN §6: each open one gets one every month)."""
+    services.require_worker(request.user)
+    lead = queries.lead_get(request.user, lead_pk) if lead_pk else None
+    opportunity = queries.opportunity_get(request.user, opportunity_pk) if opportunity_pk else None
+    customer = opportunity.customer if opportunity else lead.customer
+    form = ActivityForm(request.POST or None, user=request.user, customer=customer, initial={"kind": ActivityKind.CALL})
+    if request.method == "POST" and form.is_valid():
+        try:
+            activity = services.activity_create(
+                request.user, customer=customer, lead=lead, opportunity=opportunity, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Activity recorded: %(subject)s") % {"subject": activity.subject})
+            return redirect("work:activity_detail", activity_pk=activity.pk)
+    context = {"form": form, "customer": customer, "about": opportunity or lead}
+    return render(request, "work/activity_form.html", context)
+
+
 # --- tasks ------------------------------------------------------------------------------------------
 @require_GET
 def task_list(request: HttpRequest) -> HttpResponse:

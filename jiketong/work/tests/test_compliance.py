@@ -99,3 +99,18 @@ def test_the_api_answers_the_same_reports(pipeline, client_as):
     assert body["count"] == 3
     assert {item["name"] for item in body["items"]} == {"久未跟进线索", "从未跟进线索", "久未跟进商机"}
     assert client_as(pipeline.alice).get("/api/v1/compliance/follow-ups").status_code == 403
+
+
+def test_a_follow_up_recorded_from_the_report_takes_the_lead_off_it(pipeline, client_as):
+    c = pipeline
+    client = client_as(c.alice)
+    form = client.get(f"/work/leads/{c.stale_lead.pk}/follow-up/")
+    assert form.status_code == 200 and "久未跟进线索" in form.content.decode()
+    response = client.post(
+        f"/work/leads/{c.stale_lead.pk}/follow-up/",
+        {"kind": "call", "happened_at": "2026-06-30T09:00", "notes": "电话回访"},
+    )
+    assert response.status_code == 302
+    assert {lead.name for lead in queries.stale_leads(c.carol.user, NOW)} == {"从未跟进线索"}
+    # Bob's opportunity is not Alice's to follow up: answered like a missing one.
+    assert client.get(f"/work/opportunities/{c.stale_opp.pk}/follow-up/").status_code == 404

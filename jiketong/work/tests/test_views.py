@@ -4,7 +4,9 @@ import json
 from datetime import date, timedelta
 
 import pytest
+from django.db import connection
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from jiketong import testing
@@ -177,3 +179,56 @@ def test_api_answers_field_errors_and_hides_other_customers(cast, client_as):
     assert bad.status_code == 400 and "title" in bad.json()["errors"]
     bobs = services.activity_create(cast.bob.user, customer=cast.bob_customer)
     assert client.get(f"/api/v1/activities/{bobs.pk}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url", ["/work/agenda/", "/work/notifications/", "/work/handovers/", "/work/compliance/coverage/"]
+)
+def test_pages_cost_the_same_queries_at_3_and_30_rows(cast, client_as, url):
+    from jiketong.customers.models import Contact
+
+    def grow(n):
+        for i in range(n):
+            customer = testing.make_customer(org_unit=cast.org["440106"], owner=cast.bob)
+            Contact.objects.create(customer=customer, name=f"关键人{i}", birthday=timezone.localdate())
+            services.task_create(
+                cast.bob.user, owner=cast.bob, title=f"任务{i}", due_on=timezone.localdate(), customer=customer
+            )
+            notify([cast.carol.pk], kind="digest", title=f"提醒{i}")
+            services.handover(cast.carol.user, old_owner=cast.bob, new_owner=cast.alice, customer_ids=[customer.pk],
+                              disable_account=False)  # fmt: skip
+            services.activity_create(cast.alice.user, customer=customer)
+
+    def count(client, page):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(page).status_code == 200
+        return len(queries)
+
+    grow(3)
+    client = client_as(cast.carol)
+    page = f"{url}?manager={cast.alice.pk}" if "agenda" in url else url
+    client.get(page)
+    small = count(client, page)
+    grow(27)
+    assert count(client, page) == small <= 14
+
+
+def test_api_agenda_inbox_and_handover(cast, client_as):
+    from jiketong.customers.models import Contact
+
+    Contact.objects.create(customer=cast.alice_customer, name="张总", birthday=timezone.localdate())
+    notify([cast.alice.pk], kind="digest", title="今日待办")
+    alice = client_as(cast.alice)
+    items = alice.get("/api/v1/agenda").json()
+    assert any(item["kind"] == "birthday" and "张总" in item["title"] for item in items)
+    inbox = alice.get("/api/v1/notifications?unread=true").json()
+    assert inbox["count"] == 1
+    assert alice.post(f"/api/v1/notifications/{inbox['items'][0]['id']}/read").json()["read_at"]
+    assert alice.post("/api/v1/notifications/read-all").json() == {"marked": 0}
+    body = {"old_owner": cast.bob.pk, "new_owner": cast.alice.pk, "disable_account": False, "note": "调岗"}
+    assert alice.post("/api/v1/handovers", json.dumps(body), content_type="application/json").status_code == 403
+    carol = client_as(cast.carol)
+    created = carol.post("/api/v1/handovers", json.dumps(body), content_type="application/json")
+    assert created.status_code == 201 and created.json()["counts"]["customers"] == 2
+    assert carol.get("/api/v1/handovers").json()["count"] == 1
+    assert client_as(cast.dave).get("/api/v1/handovers").json()["count"] == 0
