@@ -148,7 +148,7 @@ def test_forecast_page_states_its_definition_in_chinese(cast, client_as, make_op
     make_opportunity(cast.alice, cast.alice_customer, expected_close=date(2026, 12, 3), amount_once=1000)
     html = client_as(cast.carol).get("/sales/forecast/?start=2026-12", **ZH).content.decode()
     assert "¥100.00" in html and "天河区分公司" in html
-    assert 'data-testid="definition"' in html
+    assert "预计收入 =（一次性收入 + 月收入）× 所处阶段的赢单概率" in html
 
 
 def test_customer_panel_lists_open_pipeline_in_three_queries_or_less(cast, rf, make_lead, make_opportunity):
