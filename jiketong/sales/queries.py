@@ -90,53 +90,85 @@ def lead_duplicates(user, *, name: str = "", uscc: str = "", exclude_lead: int |
     """Customers and open leads with the same USCC or the same normalised name (normalise_org_name), looked
     up everywhere: a duplicate is a duplicate even when someone else owns it. Matches the user may not see
     tell only their region. At most four queries."""
-    key = normalise_org_name(name) if name else ""
-    uscc = (uscc or "").strip().upper()
-    if not key and not uscc:
-        return []
-    customer_q = Q(uscc=uscc) if uscc else Q(pk__in=[])
-    if key:
-        customer_q |= _name_range(key)
-    customers = list(
-        Customer.objects.filter(customer_q)
-        .select_related("org_unit", "owner")
-        .only("name", "uscc", "org_unit__name", "owner__name", "path", "depth", "numchild")[:50]
-    )
-    lead_q = Q(uscc=uscc) if uscc else Q(pk__in=[])
-    if key:
-        lead_q |= Q(name_key=key)
-    leads = list(Lead.objects.open().filter(lead_q).exclude(pk=exclude_lead).select_related("org_unit", "owner")[:50])
-    matches: list[DuplicateMatch] = []
-    for customer in customers:
-        which = "uscc" if uscc and customer.uscc == uscc else "name"
-        if which == "name" and normalise_org_name(customer.name) != key:
-            continue
-        matches.append(
-            DuplicateMatch(
-                "customer", customer.pk, customer.name, which, str(customer.org_unit), str(customer.owner or ""), False
-            )
+    return lead_duplicates_many(user, [(name, uscc)], exclude_lead=exclude_lead)[0]
+
+
+DUPLICATE_BATCH = 200  # names per query: each adds a range to the OR
+
+
+def lead_duplicates_many(
+    user, items: list[tuple[str, str]], *, exclude_lead: int | None = None
+) -> list[list[DuplicateMatch]]:
+    """lead_duplicates for many (name, uscc) pairs at once (an import): a few queries per 200 names."""
+    wanted = [(normalise_org_name(name) if name else "", (uscc or "").strip().upper()) for name, uscc in items]
+    keys = sorted({key for key, _u in wanted if key})
+    codes = sorted({code for _k, code in wanted if code})
+    customers: list[Customer] = []
+    leads: list[Lead] = []
+    for i in range(0, max(len(keys), len(codes)), DUPLICATE_BATCH):
+        key_part, code_part = keys[i : i + DUPLICATE_BATCH], codes[i : i + DUPLICATE_BATCH]
+        customer_q = Q(uscc__in=code_part)
+        for key in key_part:
+            customer_q |= _name_range(key)
+        customers += (
+            Customer.objects.filter(customer_q)
+            .select_related("org_unit", "owner")
+            .only("name", "uscc", "org_unit__name", "owner__name", "path", "depth", "numchild")
         )
-    for lead in leads:
-        which = "uscc" if uscc and lead.uscc == uscc else "name"
-        matches.append(
-            DuplicateMatch("lead", lead.pk, lead.name, which, str(lead.org_unit), str(lead.owner or ""), False)
+        leads += (
+            Lead.objects.open()
+            .filter(Q(name_key__in=key_part) | Q(uscc__in=code_part))
+            .exclude(pk=exclude_lead)
+            .select_related("org_unit", "owner")
         )
-    if matches:
-        seen_customers = set(
+    by_code: dict[str, list] = {}
+    by_key: dict[str, list] = {}
+    for kind, records in (("customer", customers), ("lead", leads)):
+        for record in dict.fromkeys(records):
+            key = normalise_org_name(record.name) if kind == "customer" else record.name_key
+            item = (kind, record)
+            if record.uscc:
+                by_code.setdefault(record.uscc, []).append(item)
+            by_key.setdefault(key, []).append(item)
+    results: list[list[DuplicateMatch]] = []
+    for key, code in wanted:
+        found: dict[tuple[str, int], DuplicateMatch] = {}
+        for matched_on, candidates in (
+            ("uscc", by_code.get(code, []) if code else []),
+            ("name", by_key.get(key, []) if key else []),
+        ):
+            for kind, record in candidates:
+                found.setdefault(
+                    (kind, record.pk),
+                    DuplicateMatch(
+                        kind, record.pk, record.name, matched_on, str(record.org_unit), str(record.owner or ""), False
+                    ),
+                )
+        results.append(list(found.values()))
+    _mark_visible(user, [match for matches in results for match in matches])
+    return results
+
+
+def _mark_visible(user, matches: list[DuplicateMatch]) -> None:
+    """Say which matches the user may see, and blank out who and what the others are."""
+    if not matches:
+        return
+    seen = {
+        "customer": set(
             Customer.objects.visible_to(user)
-            .filter(pk__in=[m.pk for m in matches if m.kind == "customer"])
+            .filter(pk__in={m.pk for m in matches if m.kind == "customer"})
             .values_list("pk", flat=True)
-        )
-        seen_leads = set(
+        ),
+        "lead": set(
             Lead.objects.visible_to(user)
-            .filter(pk__in=[m.pk for m in matches if m.kind == "lead"])
+            .filter(pk__in={m.pk for m in matches if m.kind == "lead"})
             .values_list("pk", flat=True)
-        )
-        for match in matches:
-            match.visible = match.pk in (seen_customers if match.kind == "customer" else seen_leads)
-            if not match.visible:
-                match.pk, match.name, match.owner = None, "", ""
-    return matches
+        ),
+    }
+    for match in matches:
+        match.visible = match.pk in seen[match.kind]
+        if not match.visible:
+            match.pk, match.name, match.owner = None, "", ""
 
 
 # --- opportunities ---------------------------------------------------------------------------------

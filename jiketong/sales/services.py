@@ -801,7 +801,7 @@ def leads_import(*, actor, rows: list[dict], all_or_nothing: bool) -> BulkResult
     """Load a list of leads (a grid survey, a purchased directory). Every bad row comes back with its
     reasons, duplicates of customers, open leads or earlier rows included; with `all_or_nothing` one bad
     row stops the batch, otherwise the good rows land. New leads are spread by the assignment rules."""
-    from .queries import lead_duplicates
+    from .queries import lead_duplicates_many
 
     require_edit(actor)
     staff = _actor_staff(actor)
@@ -812,25 +812,28 @@ def leads_import(*, actor, rows: list[dict], all_or_nothing: bool) -> BulkResult
         industries={i.name: i for i in Industry.objects.all()} | {i.code: i for i in Industry.objects.all()},
     )
     result = BulkResult()
-    valid: list[Lead] = []
-    seen: dict[str, int] = {}
+    parsed: list[tuple[int, Lead]] = []
     for number, row in enumerate(rows, start=1):
         try:
-            lead = _lead_from_row(actor, row, context)
+            parsed.append((number, _lead_from_row(actor, row, context)))
         except ValidationError as exc:
             result.errors.append({"row": number, "name": row.get("name", ""), "errors": exc.message_dict})
-            continue
+    duplicates = lead_duplicates_many(actor, [(lead.name, lead.uscc) for _n, lead in parsed])
+    valid: list[Lead] = []
+    seen: dict[str, int] = {}
+    for (number, lead), matches in zip(parsed, duplicates, strict=True):
         errors: dict[str, list[str]] = {}
         for key, field in ((lead.uscc, "uscc"), (lead.name_key, "name")):
             if key and key in seen:
                 errors[field] = [_("The same organisation as row %(row)d.") % {"row": seen[key]}]
-        for match in lead_duplicates(actor, name=lead.name, uscc=lead.uscc):
+        for match in matches:
             errors.setdefault(match.field, []).append(match.message())
         if errors:
             result.errors.append({"row": number, "name": lead.name, "errors": errors})
             continue
         seen.update({k: number for k in (lead.uscc, lead.name_key) if k})
         valid.append(lead)
+    result.errors.sort(key=lambda e: e["row"])
     if result.errors and all_or_nothing:
         return result
     _assign_batch(valid)
