@@ -11,6 +11,12 @@ from jiketong.org.models import OrgUnit, Role, Staff, staff_of
 
 from .models import Lead, LeadSource, LeadStatus, Opportunity, Stage
 
+ALL = _("All")
+
+
+def _select() -> PlainSelect:
+    return PlainSelect(attrs={"class": "form-select form-select-sm"})
+
 
 def _home_path(user) -> str:
     staff = staff_of(user)
@@ -38,19 +44,30 @@ class _ScopedChoices(django_filters.FilterSet):
 
 class LeadFilter(_ScopedChoices):
     search = django_filters.CharFilter(label=_("Search"), field_name="name", lookup_expr="icontains")
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=LeadStatus.choices)
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=LeadStatus.choices, empty_label=ALL, widget=_select()
+    )
     open = django_filters.BooleanFilter(label=_("Open only"), method="filter_open", widget=forms.CheckboxInput)
-    source = django_filters.ChoiceFilter(label=_("Source"), choices=LeadSource.choices)
+    source = django_filters.ChoiceFilter(
+        label=_("Source"), choices=LeadSource.choices, empty_label=ALL, widget=_select()
+    )
     region = django_filters.ModelChoiceFilter(
         label=_("Region"),
         queryset=OrgUnit.objects.all(),
         method="filter_region",
         to_field_name="code",
-        widget=PlainSelect,
+        empty_label=ALL,
+        widget=_select(),
     )
-    industry = django_filters.ModelChoiceFilter(label=_("Industry"), queryset=Industry.objects.all())
-    grade_hint = django_filters.ChoiceFilter(label=_("Expected grade"), choices=Grade.choices)
-    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=Staff.objects.all(), widget=PlainSelect)
+    industry = django_filters.ModelChoiceFilter(
+        label=_("Industry"), queryset=Industry.objects.all(), empty_label=ALL, widget=_select()
+    )
+    grade_hint = django_filters.ChoiceFilter(
+        label=_("Expected grade"), choices=Grade.choices, empty_label=ALL, widget=_select()
+    )
+    owner = django_filters.ModelChoiceFilter(
+        label=_("Owner"), queryset=Staff.objects.all(), empty_label=ALL, widget=_select()
+    )
 
     class Meta:
         model = Lead
@@ -65,17 +82,24 @@ class LeadFilter(_ScopedChoices):
 
 class OpportunityFilter(_ScopedChoices):
     search = django_filters.CharFilter(label=_("Search"), field_name="name", lookup_expr="icontains")
-    stage = django_filters.ModelChoiceFilter(label=_("Stage"), queryset=Stage.objects.all(), to_field_name="code")
+    stage = django_filters.ModelChoiceFilter(
+        label=_("Stage"), queryset=Stage.objects.all(), to_field_name="code", empty_label=ALL, widget=_select()
+    )
     open = django_filters.BooleanFilter(label=_("Open only"), method="filter_open", widget=forms.CheckboxInput)
     region = django_filters.ModelChoiceFilter(
         label=_("Region"),
         queryset=OrgUnit.objects.all(),
         method="filter_region",
         to_field_name="code",
-        widget=PlainSelect,
+        empty_label=ALL,
+        widget=_select(),
     )
-    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=Staff.objects.all(), widget=PlainSelect)
-    competitor = django_filters.ChoiceFilter(label=_("Competitor"), choices=Competitor.choices)
+    owner = django_filters.ModelChoiceFilter(
+        label=_("Owner"), queryset=Staff.objects.all(), empty_label=ALL, widget=_select()
+    )
+    competitor = django_filters.ChoiceFilter(
+        label=_("Competitor"), choices=Competitor.choices, empty_label=ALL, widget=_select()
+    )
     close_from = django_filters.DateFilter(
         label=_("Expected close from"),
         field_name="expected_close",

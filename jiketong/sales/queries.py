@@ -22,7 +22,12 @@ from .services import normalise_org_name
 
 LEAD_RELATED = ["org_unit", "owner", "industry", "customer"]
 OPPORTUNITY_RELATED = ["customer", "owner", "stage"]
-BOARD_CARDS = 20  # cards per stage column; counts and totals always cover every opportunity
+BOARD_CARDS = 10  # cards per stage column; counts and totals always cover every opportunity
+# What a card shows: loading whole customers (search text and all) cost more than the queries themselves.
+CARD_FIELDS = [
+    "name", "stage", "expected_close", "amount_monthly", "amount_once", "closed_on",
+    "customer__name", "owner__name",
+]  # fmt: skip
 CLOSED_ON_BOARD_DAYS = 30  # won and lost columns show what closed in the last month
 
 AMOUNT = DecimalField(max_digits=20, decimal_places=4)
@@ -239,7 +244,12 @@ def _board(queryset: QuerySet[Opportunity], cards: int) -> list[BoardColumn]:
     for column in columns.values():
         if column.count:
             order = ("-closed_on", "-id") if column.stage.is_closed else ("expected_close", "id")
-            column.cards = list(queryset.filter(stage=column.stage).order_by(*order)[:cards])
+            column.cards = list(
+                queryset.filter(stage=column.stage)
+                .select_related("customer", "owner")
+                .only(*CARD_FIELDS)
+                .order_by(*order)[:cards]
+            )
     return list(columns.values())
 
 
