@@ -26,11 +26,12 @@ from django.utils.translation import gettext_lazy
 
 from jiketong.billing.models import BillingFact, CustomerMonth
 from jiketong.catalog.models import Product, Stickiness
-from jiketong.core.scope import customer_scope
+from jiketong.core.scope import customer_scope, record_scope
 from jiketong.core.trees import subtree
 from jiketong.customers.models import Customer, Industry, LifecycleStatus
-from jiketong.org.models import OrgUnit, staff_of
+from jiketong.org.models import OrgUnit, Role, staff_of
 
+from .models import IndicatorSummary, SummaryPeriod
 from .periods import ShiftMonth, add_months, month_range, month_start
 
 MOBILE_MIN_MEMBERS = 10  # 移动集团客户: at least this many members on our mobile network
@@ -86,6 +87,48 @@ def integrated_condition(customer_ref, period_ref) -> Q:
     basic = BillingFact.objects.filter(customer_id=customer_ref, period=period_ref, product__is_basic_service=True)
     used_count = basic.filter(_used()).order_by().values("customer_id").annotate(n=Count("pk")).values("n")[:1]
     return Q(GreaterThanOrEqual(Subquery(used_count), INTEGRATED_MIN_BASIC)) & Q(Exists(basic.filter(revenue__gt=0)))
+
+
+def month_measures() -> dict:
+    """The additive measures of a set of CustomerMonth rows: one definition for the live query and the summary."""
+    previous = CustomerMonth.objects.filter(
+        customer_id=OuterRef("customer_id"), period=ShiftMonth(OuterRef("period"), -1)
+    )
+    return {
+        "in_service": Count("pk"),
+        "revenue_sum": Sum("revenue", output_field=BIG),
+        "revenue_sq": Sum(F("revenue") * F("revenue"), output_field=BIG),
+        "members_sum": Sum("members"),
+        "joined_sum": Sum("joined"),
+        "left_sum": Sum("left"),
+        "products_sum": Sum("products"),
+        "new": Count("pk", filter=~Exists(previous)),
+        "mobile": Count("pk", filter=Q(on_net_members__gte=MOBILE_MIN_MEMBERS)),
+        "integrated": Count("pk", filter=integrated_condition(OuterRef("customer_id"), OuterRef("period"))),
+    }
+
+
+# month_measures() name → IndicatorSummary field
+SUMMARY_FIELDS = {
+    "in_service": "in_service",
+    "revenue_sum": "revenue",
+    "revenue_sq": "revenue_sq",
+    "members_sum": "members",
+    "joined_sum": "joined",
+    "left_sum": "left",
+    "products_sum": "products",
+    "new": "new",
+    "mobile": "mobile",
+    "integrated": "integrated",
+}
+
+
+def churned_rows(months: QuerySet, periods: list[date]) -> QuerySet:
+    """The rows of `periods` whose customer was not billed the month after (churned in that next month)."""
+    following = CustomerMonth.objects.filter(
+        customer_id=OuterRef("customer_id"), period=ShiftMonth(OuterRef("period"), 1)
+    )
+    return months.filter(period__in=periods).filter(~Exists(following))
 
 
 class Calculation:
@@ -181,37 +224,44 @@ class Calculation:
         return sorted({p for month in self.months for p in (month, add_months(month, -1), add_months(month, -12))})
 
     @cached_property
+    def summarised(self) -> bool:
+        """Whether to read the monthly summary instead of the customer rows: for users whose scope is an org
+        subtree (a portfolio is defined by owner, which the summary does not keep), when it holds the months."""
+        staff = staff_of(self.user)
+        if staff is None and not self.user.is_superuser:
+            return False
+        if staff is not None and staff.role_codes & Role.PORTFOLIO_ROLES:
+            return False
+        held = list(SummaryPeriod.objects.values_list("period", flat=True))
+        # Months before the first summarised one were never billed, so they are empty in both sources.
+        return bool(held) and {p for p in self.base_periods if p >= held[0]} <= set(held)
+
+    def summary_scope(self) -> Q:
+        q = record_scope(self.user, org_unit="org_unit", owners=())
+        if self.unit is not None:
+            q &= Q(org_unit__in=OrgUnit.objects.filter(subtree(self.unit.path)).values("pk"))
+        return q
+
+    @cached_property
     def base(self) -> dict[tuple, dict]:
         """Per group and month: customers in service, revenue, members, joins, leaves, new customers, ..."""
-        previous = CustomerMonth.objects.filter(
-            customer_id=OuterRef("customer_id"), period=ShiftMonth(OuterRef("period"), -1)
-        )
+        if self.summarised:
+            # Rows with nobody in service only carry churned customers (read by `churned`).
+            rows = IndicatorSummary.objects.filter(self.summary_scope(), period__in=self.base_periods, in_service__gt=0)
+            sums = {name: Sum(field) for name, field in SUMMARY_FIELDS.items()}
+            return self._grouped(rows, "", F("period"), **sums)
         months = CustomerMonth.objects.filter(self.scope("customer__"), period__in=self.base_periods)
-        return self._grouped(
-            months,
-            "customer__",
-            F("period"),
-            in_service=Count("pk"),
-            revenue_sum=Sum("revenue", output_field=BIG),
-            revenue_sq=Sum(F("revenue") * F("revenue"), output_field=BIG),
-            members_sum=Sum("members"),
-            joined_sum=Sum("joined"),
-            left_sum=Sum("left"),
-            products_sum=Sum("products"),
-            new=Count("pk", filter=~Exists(previous)),
-            mobile=Count("pk", filter=Q(on_net_members__gte=MOBILE_MIN_MEMBERS)),
-            integrated=Count("pk", filter=integrated_condition(OuterRef("customer_id"), OuterRef("period"))),
-        )
+        return self._grouped(months, "customer__", F("period"), **month_measures())
 
     @cached_property
     def churned(self) -> dict[tuple, dict]:
         """Customers billed the month before and not in the month, counted in the month."""
-        following = CustomerMonth.objects.filter(
-            customer_id=OuterRef("customer_id"), period=ShiftMonth(OuterRef("period"), 1)
+        if self.summarised:
+            rows = IndicatorSummary.objects.filter(self.summary_scope(), period__in=self.months)
+            return self._grouped(rows, "", F("period"), n=Sum("churned"))
+        before = churned_rows(
+            CustomerMonth.objects.filter(self.scope("customer__")), [add_months(p, -1) for p in self.months]
         )
-        before = CustomerMonth.objects.filter(
-            self.scope("customer__"), period__in=[add_months(p, -1) for p in self.months]
-        ).filter(~Exists(following))
         return self._grouped(before, "customer__", ShiftMonth(F("period"), 1), n=Count("pk"))
 
     @cached_property
@@ -285,8 +335,11 @@ class Calculation:
         """The indicator for the whole scope and period (no grouping)."""
         if self.by == "":
             return self.value(code).get("")
-        whole = Calculation(self.user, period=self.period, unit=self.unit, product=self.product)
-        return whole.value(code).get("")
+        return self.whole.value(code).get("")
+
+    @cached_property
+    def whole(self) -> "Calculation":
+        return Calculation(self.user, period=self.period, unit=self.unit, product=self.product)
 
     def labels(self, keys) -> dict:
         if self.by == "org":

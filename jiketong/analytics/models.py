@@ -178,3 +178,53 @@ class GradeProposal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.old_grade} → {self.new_grade}"
+
+
+class IndicatorSummary(models.Model):
+    """The additive month measures of the billed customers per org unit, industry and grade, so that subtree
+    dashboards (a province: 1M customers) read thousands of rows instead of millions. Written only by
+    `summary.refresh` (the daily job); see docs/decisions/0601."""
+
+    period = models.DateField(_("period"))
+    org_unit = models.ForeignKey("org.OrgUnit", verbose_name=_("org unit"), on_delete=models.CASCADE, related_name="+")
+    industry = models.ForeignKey(
+        "customers.Industry", verbose_name=_("industry"), on_delete=models.CASCADE, related_name="+"
+    )
+    grade = models.CharField(_("grade"), max_length=2, choices=Grade.choices)
+    in_service = models.PositiveIntegerField(_("customers in service"), default=0)
+    new = models.PositiveIntegerField(_("new customers"), default=0)
+    churned = models.PositiveIntegerField(_("churned customers"), default=0)
+    revenue = models.DecimalField(_("revenue (yuan)"), max_digits=18, decimal_places=2, default=0)
+    revenue_sq = models.DecimalField(_("sum of squared revenue"), max_digits=30, decimal_places=2, default=0)
+    members = models.PositiveBigIntegerField(_("members"), default=0)
+    joined = models.PositiveBigIntegerField(_("members joined"), default=0)
+    left = models.PositiveBigIntegerField(_("members left"), default=0)
+    products = models.PositiveBigIntegerField(_("products in use"), default=0)
+    mobile = models.PositiveIntegerField(_("mobile group customers"), default=0)
+    integrated = models.PositiveIntegerField(_("integrated-service customers"), default=0)
+
+    class Meta:
+        verbose_name = _("indicator summary")
+        verbose_name_plural = _("indicator summaries")
+        constraints = [
+            models.UniqueConstraint(fields=["period", "org_unit", "industry", "grade"], name="analytics_summary_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period:%Y-%m} {self.org_unit_id}/{self.industry_id}/{self.grade}"
+
+
+class SummaryPeriod(models.Model):
+    """A month the summary holds, and when it was computed."""
+
+    period = models.DateField(_("period"), unique=True)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    refreshed_at = models.DateTimeField(_("refreshed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("summarised month")
+        verbose_name_plural = _("summarised months")
+        ordering = ["period"]
+
+    def __str__(self) -> str:
+        return f"{self.period:%Y-%m}"
