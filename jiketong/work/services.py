@@ -266,7 +266,7 @@ def _finish(actor, task: Task, status: str, *, activity: Activity | None = None,
 
 def _open_task_for_update(actor, task: Task) -> Task:
     require_worker(actor)
-    task = Task.objects.visible_to(actor).select_for_update().filter(pk=task.pk).first()
+    task = Task.objects.visible_to(actor).select_for_update(of=("self",)).filter(pk=task.pk).first()
     if task is None:
         raise Http404(_("Not found."))
     if task.status != TaskStatus.OPEN:
