@@ -17,12 +17,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiketong.core.audit import changed, record, snapshot
 from jiketong.core.models import AuditAction, AuditEvent
 from jiketong.core.money import yuan
+from jiketong.core.notify import notify
 from jiketong.core.trees import subtree
 from jiketong.core.validators import normalize_mobile, normalize_uscc, to_halfwidth
 from jiketong.customers.models import Customer, CustomerType, Grade, Industry, LifecycleStatus
@@ -176,6 +178,31 @@ def _visible_opportunity(actor, opportunity: Opportunity) -> Opportunity:
 
 
 # --- leads -------------------------------------------------------------------------------------
+def _tell_owners(actor, leads: list[Lead]) -> None:
+    """Put new leads in their owners' inboxes (not the actor's own): one line per lead, or one per owner
+    for a batch."""
+    mine = {}
+    for lead in leads:
+        if lead.owner_id and lead.owner_id != actor.pk:
+            mine.setdefault(lead.owner_id, []).append(lead)
+    for owner_id, owned in mine.items():
+        if len(owned) == 1:
+            lead = owned[0]
+            notify(
+                [owner_id],
+                kind="lead_assigned",
+                title=_("New lead for you: %(name)s") % {"name": lead.name},
+                url=reverse("sales:lead_detail", args=[lead.pk]),
+            )
+        else:
+            notify(
+                [owner_id],
+                kind="lead_assigned",
+                title=_("%(n)d new leads for you") % {"n": len(owned)},
+                url=reverse("sales:lead_list") + f"?owner={owner_id}&status=new",
+            )
+
+
 def _normalise_lead(fields: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     for name in ("name", "contact_name"):
@@ -251,6 +278,7 @@ def lead_create(*, actor, confirm_duplicates: bool = False, **fields) -> Lead:
         lead.owner = pick_owner(org_unit=lead.org_unit, grade_hint=lead.grade_hint, size=lead.expected_size)
     lead.save()
     record(actor=actor, action=AuditAction.CREATE, target=lead, customer_id=None, after=_lead_snapshot(lead))
+    _tell_owners(actor, [lead])
     return lead
 
 
@@ -374,6 +402,7 @@ def lead_assign(*, actor, lead: Lead, owner: Staff | None = None, note: str = ""
         after={"owner": owner.pk},
         note=note,
     )
+    _tell_owners(actor, [lead])
     return lead
 
 
@@ -854,6 +883,7 @@ def leads_import(*, actor, rows: list[dict], all_or_nothing: bool) -> BulkResult
             ],
             batch_size=1000,
         )
+        _tell_owners(actor, valid)
     return result
 
 

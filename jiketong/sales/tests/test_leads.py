@@ -268,3 +268,15 @@ def test_convert_reports_the_customer_rules(cast, make_lead):
     lead = make_lead(cast.alice, uscc=cast.bob_customer.uscc)
     errors = errors_of(services.lead_convert, actor=cast.alice.user, lead=lead, expected_close=date(2026, 12, 31))
     assert "uscc" in errors
+
+
+def test_new_owners_hear_of_their_leads_but_not_of_their_own(cast, make_lead):
+    from jiketong.core.models import Notification
+
+    make_lead(cast.alice, name="自己登记的线索")
+    assert not Notification.objects.exists()
+    lead = services.lead_create(
+        actor=cast.carol.user, source="visit", name="大客户", grade_hint="A1", org_unit=cast.org["440106"]
+    )
+    note = Notification.objects.get()
+    assert (note.recipient, note.kind, note.url) == (lead.owner.user, "lead_assigned", f"/sales/leads/{lead.pk}/")
