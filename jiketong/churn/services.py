@@ -38,8 +38,10 @@ def scores_for(table: features.FeatureTable, churn_model: ChurnModel | None) -> 
         version = churn_model.version if churn_model else "rules"
     else:
         fitted = model.load(churn_model)
-        scores = fitted.predict_proba(model.combine(*table.matrix()))[:, 1] * 100 if len(table) else np.zeros(0)
-        high, medium = churn_model.metrics["high_from"], churn_model.metrics["medium_from"]
+        with model.one_thread():
+            probabilities = fitted.predict_proba(model.combine(*table.matrix()))[:, 1] if len(table) else np.zeros(0)
+        scores = model.percentile_scores(probabilities, churn_model.metrics["quantiles"])
+        high, medium = model.MODEL_HIGH_FROM, model.MODEL_MEDIUM_FROM
         version = churn_model.version
     risk = np.where(scores >= high, RiskLevel.HIGH, np.where(scores >= medium, RiskLevel.MEDIUM, RiskLevel.LOW))
     return np.rint(scores).astype(int), risk, version

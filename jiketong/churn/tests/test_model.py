@@ -10,8 +10,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from jiketong import testing
-from jiketong.churn import features, model
-from jiketong.churn.models import ChurnModel, Scorer
+from jiketong.churn import features, model, services
+from jiketong.churn.models import ChurnModel, ChurnScore, Scorer
 
 from .helpers import bill
 
@@ -94,8 +94,17 @@ def test_train_judges_three_scorers_and_keeps_the_best(cast, tmp_path, settings)
     assert scorers[Scorer.RULES]["auc"] > 0.6  # the revenue rule sees the signal
     assert max(trained.metrics["train_months"]) < min(trained.metrics["test_months"])
     assert ChurnModel.objects.first() == trained
-    if trained.winner != Scorer.RULES:
-        assert model.load(trained).predict_proba  # the saved pipeline loads
+    # The nightly scoring uses the kept scorer (a saved model is loaded from its file): 60 + the cast's 5.
+    services.score_all(date(2027, 1, 5))
+    scores = list(ChurnScore.objects.values_list("score", "model_version"))
+    assert len(scores) == 65 and {version for _s, version in scores} == {trained.version}
+    assert all(0 <= s <= 100 for s, _v in scores)
+
+
+def test_a_model_score_is_the_percentile_among_the_test_months():
+    quantiles = list(np.linspace(0.0, 0.5, 101))  # probabilities 0 … 0.5 spread evenly
+    scores = model.percentile_scores(np.array([0.0, 0.25, 0.45, 0.9]), quantiles)
+    assert scores.tolist() == pytest.approx([0, 50, 90, 100])
 
 
 def test_train_refuses_a_short_history(cast):
