@@ -13,8 +13,7 @@ from django.utils.timezone import make_aware
 
 from jiketong.customers.models import Customer
 
-from .models import Activity, ActivityKind, Handover, Task, TaskKind, TaskPriority, VisitStandard
-from .queries import SERVED
+from .models import SERVED_STATUSES, Activity, ActivityKind, Handover, Task, TaskKind, TaskPriority, VisitStandard
 from .services import generate_visit_tasks, send_digests
 
 CHUNK = 5000
@@ -48,7 +47,7 @@ def generate(builder) -> None:
     activities, tasks = [], []
     written = 0
     customers = (
-        Customer.objects.filter(status__in=SERVED, owner__isnull=False)
+        Customer.objects.filter(status__in=SERVED_STATUSES, owner__isnull=False)
         .order_by("id")
         .values_list("id", "owner_id", "grade", "short_name", "name")
     )

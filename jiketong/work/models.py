@@ -1,16 +1,23 @@
 """Customer-manager work (DOMAIN §7): activities, tasks, visit standards by grade, and handovers."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jiketong.core.models import TimeStampedModel
 from jiketong.core.scope import customer_scope, record_scope
-from jiketong.customers.models import Grade
+from jiketong.customers.models import Grade, LifecycleStatus
+
+
+def local_midnight(day: date) -> datetime:
+    """The instant a local (Asia/Shanghai) day begins; periods and agendas are local dates."""
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
 
 
 def work_scope(user, prefix: str = "") -> Q:
@@ -104,6 +111,23 @@ class Activity(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.subject
+
+
+# The visit standard applies to customers in service, not to prospects or churned ones.
+SERVED_STATUSES = [LifecycleStatus.ACTIVE, LifecycleStatus.AT_RISK, LifecycleStatus.DORMANT]
+
+
+def visits_since(since) -> Coalesce:
+    """Per customer (the outer query's row), visits from `since` on: the count the visit standard and
+    coverage compare with what the grade owes. `since` is a datetime or an outer reference."""
+    visits = (
+        Activity.objects.filter(customer=OuterRef("pk"), kind=ActivityKind.VISIT, happened_at__gte=since)
+        .order_by()
+        .values("customer")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(visits), 0)
 
 
 class TaskStatus(models.TextChoices):
@@ -205,8 +229,6 @@ class Task(TimeStampedModel):
 
     @property
     def is_overdue(self) -> bool:
-        from django.utils import timezone
-
         return self.status == TaskStatus.OPEN and self.due_on < timezone.localdate()
 
 

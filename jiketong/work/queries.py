@@ -7,14 +7,12 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import (
     Case,
-    Count,
     DateTimeField,
     Exists,
     IntegerField,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
@@ -27,18 +25,24 @@ from django.utils.translation import gettext as _
 
 from jiketong.core.models import Notification
 from jiketong.core.trees import subtree
-from jiketong.customers.models import Contact, ContactDate, Customer, LifecycleStatus
+from jiketong.customers.models import Contact, ContactDate, Customer
 from jiketong.deals import queries as deals_queries
 from jiketong.org.models import Role, Staff, staff_of
 from jiketong.sales.models import Lead, Opportunity
 from jiketong.service.models import Ticket
 
 from .holidays import holidays_between
-from .models import Activity, ActivityKind, Handover, Task, TaskStatus, VisitStandard
-from .services import local_midnight
+from .models import (
+    SERVED_STATUSES,
+    Activity,
+    Handover,
+    Task,
+    TaskStatus,
+    VisitStandard,
+    local_midnight,
+    visits_since,
+)
 
-# The visit standard applies to customers in service, not to prospects or churned ones.
-SERVED = [LifecycleStatus.ACTIVE, LifecycleStatus.AT_RISK, LifecycleStatus.DORMANT]
 # DOMAIN §6: every open lead and opportunity gets a follow-up each month; users log in at least every
 # two weeks.
 FOLLOW_UP_DAYS = 30
@@ -144,18 +148,9 @@ def coverage(owners: QuerySet[Staff], today: date) -> list[Coverage]:
         output_field=DateTimeField(),
     )
     owed = Case(*[When(grade=s.grade, then=Value(s.visits)) for s in standards], default=0, output_field=IntegerField())
-    visits = (
-        Activity.objects.filter(
-            customer=OuterRef("pk"), kind=ActivityKind.VISIT, happened_at__gte=OuterRef("period_start")
-        )
-        .order_by()
-        .values("customer")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
     rows = (
-        Customer.objects.filter(owner__in=owners.values("pk"), status__in=SERVED)
-        .annotate(period_start=period_start, owes=owed, visits=Coalesce(Subquery(visits), 0))
+        Customer.objects.filter(owner__in=owners.values("pk"), status__in=SERVED_STATUSES)
+        .annotate(period_start=period_start, owes=owed, visits=visits_since(OuterRef("period_start")))
         .order_by()
         .values("owner", "owner__name")
         .annotate(owed=Sum("owes"), done=Sum(Least("visits", "owes")))
