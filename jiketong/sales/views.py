@@ -70,9 +70,8 @@ def lead_create(request: HttpRequest) -> HttpResponse:
             apply_errors(form, exc)
         else:
             messages.success(request, _("Lead %(name)s recorded.") % {"name": lead.name})
-            if Lead.objects.visible_to(request.user).filter(pk=lead.pk).exists():
-                return redirect("sales:lead_detail", pk=lead.pk)
-            return redirect("sales:lead_list")
+            # Always visible to its author: its region lies in the author's unit (services._check_region).
+            return redirect("sales:lead_detail", pk=lead.pk)
     return _lead_form_page(request, form, None)
 
 
