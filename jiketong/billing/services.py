@@ -29,7 +29,6 @@ from .rollup import refresh_months
 logger = logging.getLogger(__name__)
 IMPORT_ROLES = frozenset({Role.ANALYST, Role.ADMIN})
 SUFFIXES = (".csv", ".xlsx")
-PROGRESS_EVERY = 50_000  # rows between progress updates
 
 
 def require_import(actor) -> None:
@@ -126,16 +125,16 @@ def _stage(run: ImportRun, kind: imports.Kind, on_progress) -> dict[int, str]:
         cells = imports.cell_picker(source.header, kind.columns)
         imports.create_stage(kind)
         check, bad, batch, total = imports.Checker(), {}, [], 0
+        to_row, append = kind.to_row, batch.append
         for number, row in source.rows:
             total += 1
             try:
-                batch.append((number, *kind.to_row(check, cells(row))))
+                append((number, *to_row(check, cells(row))))
             except imports.RowError as exc:
                 bad[number] = str(exc)
-            if len(batch) >= imports.BATCH:
+            if total % imports.BATCH == 0:
                 imports.write_stage(kind, batch)
-                batch = []
-            if total % PROGRESS_EVERY == 0:
+                batch.clear()
                 _update(run, rows_total=total, progress=int(source.done() * 90))
                 if on_progress:
                     on_progress(run)

@@ -148,3 +148,16 @@ def test_customer_panel_in_two_queries(points, rf, django_assert_num_queries):
 def test_customer_page_shows_the_panel(points, client_as):
     page = client_as(points.alice).get(reverse("customers:detail", args=[points.alice_customer.pk]), **EN)
     assert 'id="billing-panel"' in page.content.decode()
+
+
+@pytest.mark.parametrize("months", [3, 30])
+def test_points_statement_queries_do_not_grow_with_months(cast, client_as, django_assert_max_num_queries, months):
+    PointsLedger.objects.bulk_create(
+        PointsLedger(customer=cast.alice_customer, period=date(2020 + m // 12, m % 12 + 1, 1), balance=m)
+        for m in range(months)
+    )
+    client = client_as(cast.alice)
+    # Session, user, staff and roles, customer, then count, page and the balance: 8, plus the session save.
+    with django_assert_max_num_queries(11):
+        response = client.get(reverse("billing:customer_points", args=[cast.alice_customer.pk]))
+    assert response.context["summary"].balance == months - 1
