@@ -33,10 +33,18 @@ class ActivityForm(BootstrapMixin, forms.Form):
 
     def __init__(self, *args, user, customer, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["contacts"].queryset = queries.customer_contacts(user, getattr(customer, "pk", None))
+        contacts = queries.customer_contacts(user, getattr(customer, "pk", None))
+        if contacts.exists():
+            self.fields["contacts"].queryset = contacts
+        else:
+            del self.fields["contacts"]  # an empty box would only puzzle on a phone
         self.fields["happened_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
         self._style()
-        self.fields["contacts"].widget.attrs["class"] = "list-unstyled mb-0"
+
+    def _style(self) -> None:
+        super()._style()
+        if "contacts" in self.fields:
+            self.fields["contacts"].widget.attrs["class"] = "list-unstyled mb-0"
 
 
 class TaskForm(BootstrapMixin, forms.Form):

@@ -232,3 +232,20 @@ def test_api_agenda_inbox_and_handover(cast, client_as):
     assert created.status_code == 201 and created.json()["counts"]["customers"] == 2
     assert carol.get("/api/v1/handovers").json()["count"] == 1
     assert client_as(cast.dave).get("/api/v1/handovers").json()["count"] == 0
+
+
+def test_contacts_present_are_the_customers_own(cast, client_as):
+    from django.core.exceptions import ValidationError
+
+    from jiketong.customers.models import Contact
+
+    mine = Contact.objects.create(customer=cast.alice_customer, name="张总")
+    theirs = Contact.objects.create(customer=cast.bob_customer, name="王总")
+    client = client_as(cast.alice)
+    url = f"/work/customers/{cast.alice_customer.pk}/visit/"
+    now = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+    assert client.post(url, {"kind": "visit", "happened_at": now, "contacts": [mine.pk]}).status_code == 302
+    assert list(Activity.objects.get().contacts.all()) == [mine]
+    with pytest.raises(ValidationError) as exc:
+        services.activity_create(cast.alice.user, customer=cast.alice_customer, contacts=[theirs])
+    assert "contacts" in exc.value.message_dict
