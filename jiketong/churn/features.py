@@ -11,6 +11,7 @@ Month m's snapshot describes the customer at the end of month m: billing facts o
 up to `on_date` (the first day of month m+1 for history, today for the nightly scoring).
 """
 
+import itertools
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -107,11 +108,20 @@ class FeatureTable:
         self.numeric[name] = column
 
 
-def _columns(queryset, names: list[str]) -> list[np.ndarray]:
-    rows = list(queryset.values_list(*names))
-    if not rows:
-        return [np.array([]) for _ in names]
-    return [np.array(column) for column in zip(*rows, strict=True)]
+CHUNK = 50_000
+
+
+def _columns(queryset, names: list[str], kinds: list | None = None) -> list[np.ndarray]:
+    """The query's rows as one numpy array per column, read in chunks so that a million rows never sit in
+    memory as Python tuples. `kinds` are the dtypes (default: the first column an id, the rest float, with
+    None as NaN)."""
+    kinds = kinds or [np.int64] + [float] * (len(names) - 1)
+    parts: list[list[np.ndarray]] = [[] for _ in names]
+    rows = queryset.values_list(*names).iterator(chunk_size=CHUNK)
+    while chunk := list(itertools.islice(rows, CHUNK)):
+        for part, kind, column in zip(parts, kinds, zip(*chunk, strict=True), strict=True):
+            part.append(np.array(column, dtype=kind))
+    return [np.concatenate(part) if part else np.array([], dtype=kind) for part, kind in zip(parts, kinds, strict=True)]
 
 
 def build(month: date, *, on_date: date | None = None, customers=None, in_service_only: bool = True) -> FeatureTable:
@@ -121,10 +131,12 @@ def build(month: date, *, on_date: date | None = None, customers=None, in_servic
     base = customers if customers is not None else Customer.objects.all()
     if in_service_only:
         base = base.filter(status__in=IN_SERVICE)
-    ids, grades, industries, since = _columns(base.order_by("pk"), ["pk", "grade", "industry_id", "cooperation_since"])
-    table = FeatureTable(month=month, on_date=on_date, ids=ids.astype(np.int64))
-    table.categorical["grade"] = grades.astype(str) if len(ids) else np.array([], dtype=object)
-    table.categorical["industry"] = industries.astype(str) if len(ids) else np.array([], dtype=object)
+    ids, grades, industries, since = _columns(
+        base.order_by("pk"), ["pk", "grade", "industry_id", "cooperation_since"], [np.int64, object, object, object]
+    )
+    table = FeatureTable(month=month, on_date=on_date, ids=ids)
+    table.categorical["grade"] = grades
+    table.categorical["industry"] = industries
     tenure = [np.nan if d is None else (on_date.year - d.year) * 12 + on_date.month - d.month for d in since]
     table.numeric["tenure_months"] = np.asarray(tenure, dtype=float)
     for step in (_billing, _contracts, _complaints, _visits, _competitors, _satisfaction):
@@ -164,9 +176,8 @@ def _billing(table: FeatureTable) -> None:
     )
     names = ["customer_id", "r0", "r1", "r2", "r3", "members0", "members3", "on_net0", "products0"]
     names += ["left3", "joined3", "arrears6"]
-    cols = dict(zip(names, _columns(rows, names), strict=True))
-    keys = cols.pop("customer_id")
-    f = {k: np.array([np.nan if x is None else x for x in v], dtype=float) for k, v in cols.items()}
+    f = dict(zip(names, _columns(rows, names), strict=True))
+    keys = f.pop("customer_id")
     table.billed = np.isin(table.ids, keys[~np.isnan(f["r0"])]) if len(keys) else np.zeros(len(table), bool)
     with np.errstate(divide="ignore", invalid="ignore"):
         change = np.where(f["r3"] > 0, (f["r0"] - f["r3"]) / f["r3"] * 100, np.nan)
@@ -207,7 +218,7 @@ def _contracts(table: FeatureTable) -> None:
         .annotate(end=Max("end_on"))
         .order_by()
     )
-    keys, ends = _columns(rows, ["customer_id", "end"])
+    keys, ends = _columns(rows, ["customer_id", "end"], [np.int64, object])
     table._put("contract_days_left", keys, [(end - day).days for end in ends])
 
 
@@ -242,7 +253,7 @@ def _visits(table: FeatureTable) -> None:
         .annotate(last=Max("happened_at"))
         .order_by()
     )
-    keys, last = _columns(rows, ["customer_id", "last"])
+    keys, last = _columns(rows, ["customer_id", "last"], [np.int64, object])
     table._put("days_since_visit", keys, [(table.on_date - timezone.localtime(moment).date()).days for moment in last])
 
 
@@ -271,4 +282,4 @@ def _satisfaction(table: FeatureTable) -> None:
     later = window.filter(customer_id=OuterRef("customer_id"), surveyed_on__gt=OuterRef("surveyed_on"))
     rows = window.filter(~Exists(later)).values("customer_id").annotate(score=Avg("answers__satisfaction")).order_by()
     keys, scores = _columns(rows, ["customer_id", "score"])
-    table._put("satisfaction", keys, [np.nan if s is None else float(s) for s in scores])
+    table._put("satisfaction", keys, scores)
