@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from jiketong.billing.models import BillingFact, CustomerMonth
-from jiketong.catalog.models import Product, Stickiness
+from jiketong.catalog.models import Stickiness
 from jiketong.core.scope import customer_scope, record_scope
 from jiketong.core.trees import subtree
 from jiketong.customers.models import Customer, Industry, LifecycleStatus
@@ -54,7 +54,7 @@ BIG = DecimalField(max_digits=30, decimal_places=2)
 ZERO = Decimal(0)
 
 
-def _pct(part, whole) -> Decimal | None:
+def percent(part, whole) -> Decimal | None:
     if not whole:
         return None
     return (Decimal(part or 0) * 100 / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP)
@@ -76,7 +76,7 @@ def latest_period() -> date:
     return period or month_start(date.today())
 
 
-def _used(prefix: str = "") -> Q:
+def in_use(prefix: str = "") -> Q:
     """A billing fact that shows the product in use: billed revenue or billed members."""
     return Q(**{f"{prefix}revenue__gt": 0}) | Q(**{f"{prefix}billed_members__gt": 0})
 
@@ -85,7 +85,7 @@ def integrated_condition(customer_ref, period_ref) -> Q:
     """综合业务: ≥ 2 basic services in use in the month, ≥ 1 of them billed to the group's account (revenue > 0
     on the group's bill; a service used with no revenue on it is paid by the members themselves, 个付)."""
     basic = BillingFact.objects.filter(customer_id=customer_ref, period=period_ref, product__is_basic_service=True)
-    used_count = basic.filter(_used()).order_by().values("customer_id").annotate(n=Count("pk")).values("n")[:1]
+    used_count = basic.filter(in_use()).order_by().values("customer_id").annotate(n=Count("pk")).values("n")[:1]
     return Q(GreaterThanOrEqual(Subquery(used_count), INTEGRATED_MIN_BASIC)) & Q(Exists(basic.filter(revenue__gt=0)))
 
 
@@ -274,7 +274,7 @@ class Calculation:
             F("period"),
             revenue_sum=Sum("revenue", output_field=BIG),
             sticky=Sum("revenue", filter=~Q(product__stickiness=Stickiness.NONE), output_field=BIG),
-            with_product=Count("pk", filter=Q(product__code=self.product) & _used()),
+            with_product=Count("pk", filter=Q(product__code=self.product) & in_use()),
         )
 
     @cached_property
@@ -444,7 +444,7 @@ def coverage_rate(calc):
     rows = calc.grouped_customers(
         Customer.objects.filter(calc.scope()), surveyed=Count("pk"), signed=Count("pk", filter=Q(status__in=SIGNED))
     )
-    return calc.each(lambda g, p: _pct(_row(calc, g, p, "signed", rows), _row(calc, g, p, "surveyed", rows)), rows)
+    return calc.each(lambda g, p: percent(_row(calc, g, p, "signed", rows), _row(calc, g, p, "surveyed", rows)), rows)
 
 
 @indicator(
@@ -458,13 +458,13 @@ def coverage_rate(calc):
     ),
     lambda calc, period: Q(
         Exists(
-            BillingFact.objects.filter(_used(), customer_id=OuterRef("pk"), period=period, product__code=calc.product)
+            BillingFact.objects.filter(in_use(), customer_id=OuterRef("pk"), period=period, product__code=calc.product)
         )
     ),
     needs_product=True,
 )
 def penetration(calc):
-    return calc.each(lambda g, p: _pct(_row(calc, g, p, "with_product", calc.facts), _row(calc, g, p, "in_service")))
+    return calc.each(lambda g, p: percent(_row(calc, g, p, "with_product", calc.facts), _row(calc, g, p, "in_service")))
 
 
 # Development --------------------------------------------------------------------------------------------
@@ -603,7 +603,7 @@ def revenue_share(calc):
     totals = {
         p: sum((row["revenue_sum"] or ZERO for (g, q), row in calc.base.items() if q == p), ZERO) for p in calc.months
     }
-    return calc.each(lambda g, p: _pct(_row(calc, g, p, "revenue_sum"), totals[p]))
+    return calc.each(lambda g, p: percent(_row(calc, g, p, "revenue_sum"), totals[p]))
 
 
 # Churn --------------------------------------------------------------------------------------------------
@@ -632,7 +632,7 @@ def churned_customers(calc):
 def customer_churn_rate(calc):
     keys = calc.churned | {key: {} for key in calc.base}
     return calc.each(
-        lambda g, p: _pct(_row(calc, g, p, "n", calc.churned), _row(calc, g, add_months(p, -1), "in_service")), keys
+        lambda g, p: percent(_row(calc, g, p, "n", calc.churned), _row(calc, g, add_months(p, -1), "in_service")), keys
     )
 
 
@@ -658,7 +658,9 @@ def churned_members(calc):
     lambda calc, period: Q(Exists(CustomerMonth.objects.filter(customer_id=OuterRef("pk"), period=period, left__gt=0))),
 )
 def member_churn_rate(calc):
-    return calc.each(lambda g, p: _pct(_row(calc, g, p, "left_sum"), _row(calc, g, add_months(p, -1), "members_sum")))
+    return calc.each(
+        lambda g, p: percent(_row(calc, g, p, "left_sum"), _row(calc, g, add_months(p, -1), "members_sum"))
+    )
 
 
 # Cross-province and national ------------------------------------------------------------------------------
@@ -784,7 +786,7 @@ def category_total(calc):
 )
 def sticky_share(calc):
     return calc.each(
-        lambda g, p: _pct(_row(calc, g, p, "sticky", calc.facts), _row(calc, g, p, "revenue_sum", calc.facts))
+        lambda g, p: percent(_row(calc, g, p, "sticky", calc.facts), _row(calc, g, p, "revenue_sum", calc.facts))
     )
 
 
@@ -802,7 +804,7 @@ def _top_customers(calc, period) -> Q:
     _top_customers,
 )
 def top10_share(calc):
-    return calc.each(lambda g, p: _pct(calc.top.get((g, p), ZERO), _row(calc, g, p, "revenue_sum")))
+    return calc.each(lambda g, p: percent(calc.top.get((g, p), ZERO), _row(calc, g, p, "revenue_sum")))
 
 
 @indicator(
@@ -840,7 +842,3 @@ def products_per_customer(calc):
         return (Decimal(_row(calc, g, p, "products_sum")) / customers).quantize(Decimal("0.01")) if customers else None
 
     return calc.each(average)
-
-
-def products_for_penetration() -> list[Product]:
-    return list(Product.objects.filter(is_active=True).only("code", "name"))

@@ -116,7 +116,7 @@ def penetration_by_product(calc: Calculation) -> list[dict]:
     in_service = calc.value("in_service").get("") if calc.by == "" else calc.total("in_service")
     rows = (
         BillingFact.objects.filter(calc.scope("customer__"), period=calc.period)
-        .filter(indicators._used())
+        .filter(indicators.in_use())
         .values("product__code", "product__name")
         .annotate(customers=Count("pk"))
         .order_by("-customers", "product__code")
@@ -126,7 +126,7 @@ def penetration_by_product(calc: Calculation) -> list[dict]:
             "code": row["product__code"],
             "name": row["product__name"],
             "customers": row["customers"],
-            "rate": indicators._pct(row["customers"], in_service),
+            "rate": indicators.percent(row["customers"], in_service),
         }
         for row in rows
     ]
@@ -138,11 +138,11 @@ def trend(user, period: date, codes: list[str], *, months: int = TREND_MONTHS, u
     series = {"months": [f"{p:%Y-%m}" for p in calc.months]}
     for code in codes:
         values = calc.value(code)
-        series[code] = [_json_number(values.get(p)) for p in calc.months]
+        series[code] = [json_number(values.get(p)) for p in calc.months]
     return series
 
 
-def _json_number(value):
+def json_number(value):
     if value is None:
         return None
     return float(value) if isinstance(value, Decimal) else value
@@ -188,7 +188,7 @@ def target_progress(user, targets) -> list[dict]:
                 "target": target,
                 "indicator": indicators.get(target.indicator),
                 "actual": actual,
-                "progress": indicators._pct(actual, target.value) if actual is not None else None,
+                "progress": indicators.percent(actual, target.value) if actual is not None else None,
             }
         )
     return rows

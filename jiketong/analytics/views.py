@@ -180,7 +180,7 @@ def indicator_table(request: HttpRequest) -> HttpResponse:
     chart = {
         "labels": [str(row["label"]) for row in table.rows],
         "series": [
-            {"name": str(item.name), "data": [queries._json_number(row["values"][i]) for row in table.rows]}
+            {"name": str(item.name), "data": [queries.json_number(row["values"][i]) for row in table.rows]}
             for i, item in enumerate(table.indicators)
         ],
     }
