@@ -79,9 +79,9 @@ def main() -> None:
     ]
     print(f"{'who':<28} {'page':<18} {'median ms':>10} {'p95 ms':>8}")
     for label, staff in (("manager " + manager.name, manager), ("province " + province.name, province)):
-        browser = Client()
+        browser = Client(HTTP_HOST="localhost")
         browser.force_login(staff.user)
-        api = Client(HTTP_AUTHORIZATION=f"Bearer {token_issue(user=staff.user)}")
+        api = Client(HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Bearer {token_issue(user=staff.user)}")
         for name, url in pages:
             client = api if url.startswith("/api/") else browser
             assert client.get(url).status_code == 200, url  # warm-up, and proof the page works
