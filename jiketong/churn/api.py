@@ -9,6 +9,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from jiketong.api.base import ErrorOut, Page
+from jiketong.customers import queries as customer_queries
 
 from . import queries, rules, services
 from .models import ChurnScore
@@ -70,7 +71,7 @@ def warning_list(request, filters: Query[WarningFilterIn]):
 
 @router.get("/churn/customers/{customer_id}", response={200: ScoreOut, **ERRORS}, summary="A customer's score")
 def customer_score(request, customer_id: int):
-    queries.customer_get(request.user, customer_id)
+    customer_queries.customer_get(request.user, customer_id)
     score = queries.score_of(request.user, customer_id)
     if score is None:
         raise Http404
@@ -83,7 +84,7 @@ def customer_score(request, customer_id: int):
     summary="Create a retention task for the customer's manager (idempotent)",
 )
 def retention_task(request, customer_id: int):
-    customer = queries.customer_get(request.user, customer_id)
+    customer = customer_queries.customer_get(request.user, customer_id)
     task, created = services.retention_task_create(actor=request.user, customer=customer)
     out = {"id": task.pk, "owner": task.owner_id, "title": task.title, "due_on": task.due_on, "created": created}
     return Status(201 if created else 200, out)

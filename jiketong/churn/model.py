@@ -50,7 +50,9 @@ def lift_at(y: np.ndarray, score: np.ndarray, share: float = TOP_SHARE) -> float
 
 
 def metrics(y: np.ndarray, score: np.ndarray) -> dict:
-    return {"auc": round(auc(y, score), 4), "lift10": round(lift_at(y, score), 2)}
+    """AUC and lift@10% (None when the rows hold no churner or nothing else: JSON has no NaN)."""
+    area, lift = auc(y, score), lift_at(y, score)
+    return {"auc": None if math.isnan(area) else round(area, 4), "lift10": None if math.isnan(lift) else round(lift, 2)}
 
 
 # --- the pipeline ---------------------------------------------------------------------------------------
@@ -201,9 +203,9 @@ def train(*, progress=print, max_rows: int = MAX_ROWS_PER_MONTH) -> ChurnModel:
     results = {Scorer.RULES: metrics(y_test, rule_scores.astype(float))}
     fitted = fit_and_compare(x_train, y_train, x_test, y_test, numeric, categorical)
     results.update({kind: m for kind, (_p, m) in fitted.items()})
-    winner = max(results, key=lambda kind: (np.nan_to_num(results[kind]["auc"]), results[kind]["lift10"]))
+    winner = max(results, key=lambda kind: (results[kind]["auc"] or 0, results[kind]["lift10"] or 0))
     for kind, m in results.items():
-        progress(f"{Scorer(kind).label}: AUC {m['auc']:.3f}, lift@10% {m['lift10']:.2f}")
+        progress(f"{Scorer(kind).label}: AUC {m['auc']}, lift@10% {m['lift10']}")
     now = timezone.now()
     version = now.strftime("%Y%m%d-%H%M%S")
     artifact = ""

@@ -1,9 +1,7 @@
 """Every read of churn scores, scoped to the user."""
 
 from django.db.models import Exists, OuterRef, QuerySet
-from django.shortcuts import get_object_or_404
 
-from jiketong.customers.models import Customer
 from jiketong.work.models import Task, TaskKind, TaskStatus
 
 from .filters import WarningFilter
@@ -25,11 +23,6 @@ def warnings(user, params=None) -> tuple[WarningFilter, QuerySet[ChurnScore]]:
 def score_of(user, customer_id: int) -> ChurnScore | None:
     """The customer's latest score if the user may see the customer (None: not scored yet)."""
     return ChurnScore.objects.visible_to(user).filter(customer_id=customer_id).first()
-
-
-def customer_get(user, pk: int) -> Customer:
-    """A customer the user may see, or 404 (the same answer as one that does not exist)."""
-    return get_object_or_404(Customer.objects.visible_to(user).select_related("owner", "backup_owner"), pk=pk)
 
 
 def open_retention_tasks() -> QuerySet[Task]:

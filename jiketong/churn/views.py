@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from openpyxl import Workbook
 
 from jiketong.core.audit import record_export
+from jiketong.customers import queries as customer_queries
 
 from . import queries, rules, services
 
@@ -61,7 +62,7 @@ def warning_export(request: HttpRequest) -> HttpResponse:
 @require_POST
 def retention_task(request: HttpRequest, customer_pk: int) -> HttpResponse:
     """One click on a warning: a retention task for the customer's manager (never a second open one)."""
-    customer = queries.customer_get(request.user, customer_pk)
+    customer = customer_queries.customer_get(request.user, customer_pk)
     try:
         task, created = services.retention_task_create(actor=request.user, customer=customer)
     except ValidationError as exc:
