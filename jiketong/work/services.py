@@ -25,6 +25,7 @@ from jiketong.sales import services as sales_services
 from jiketong.sales.models import Lead, Opportunity
 from jiketong.service import services as service_services
 
+from .holidays import holidays_between
 from .models import (
     SERVED_STATUSES,
     Activity,
@@ -477,11 +478,14 @@ def send_digests(today: date) -> int:
     sent = 0
     with translation.override(settings.LANGUAGE_CODE):
         url = reverse("work:agenda")
+        # A holiday is everyone's care occasion: greetings go out to key persons that day.
+        body = "、".join(name for _day, name in holidays_between(today, today))
         for owner_id, n in sorted(counts.items()):
             sent += notify(
                 [owner_id],
                 kind="digest",
                 title=_("Today: %(today)d tasks due, %(overdue)d overdue, %(birthdays)d birthdays") % n,
+                body=body,
                 url=url,
                 key=f"work:digest:{today.isoformat()}",
             )

@@ -77,3 +77,18 @@ def test_the_agenda_page_renders_for_a_manager(cast, client_as):
     assert response.status_code == 200
     assert "中秋节" in response.content.decode()
     assert response.content.decode().count('data-kind="holiday"') == 2  # 中秋, 国庆
+
+
+@pytest.mark.django_db
+def test_agenda_shows_the_portfolios_expiring_contracts(cast):
+    from decimal import Decimal
+
+    from jiketong.deals.models import Contract, ContractStatus
+
+    for number, customer in (("HT-001", cast.alice_customer), ("HT-002", cast.bob_customer)):
+        Contract.objects.create(
+            number=number, customer=customer, value=Decimal("1200.00"), start_on=date(2025, 10, 1),
+            end_on=date(2026, 9, 30), status=ContractStatus.ACTIVE,
+        )  # fmt: skip
+    days = dict(queries.agenda(cast.alice.user, date(2026, 9, 15)))
+    assert [item.title for item in days[date(2026, 9, 30)]] == ["Contract HT-001 expires"]

@@ -129,3 +129,11 @@ def test_daily_digest_once_per_manager_per_day(graded, monkeypatch):
     jobs.daily(TODAY)
     assert Notification.objects.filter(recipient=graded.alice.user, kind="digest").count() == 1
     assert Activity.objects.count() == 0
+
+
+def test_the_digest_names_todays_holiday(graded, monkeypatch):
+    monkeypatch.setattr(timezone, "now", lambda: at(2026, 9, 25, 8))
+    services.task_create(graded.alice.user, owner=graded.alice, title="送月饼", due_on=date(2026, 9, 25))
+    services.send_digests(date(2026, 9, 25))
+    digest = Notification.objects.get(recipient=graded.alice.user, kind="digest")
+    assert digest.body == "中秋节"
