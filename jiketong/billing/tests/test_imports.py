@@ -255,3 +255,38 @@ def test_a_run_is_run_once(billing, write_csv):
     again = services.run_import(result.pk)
     assert again.status == ImportStatus.SUCCEEDED and again.finished_at == result.finished_at
     assert AuditEvent.objects.filter(action=AuditAction.IMPORT).count() == 1
+
+
+def test_command_line_import_and_points_rebuild(billing, write_csv, capsys):
+    from django.core.management import CommandError, call_command
+
+    from jiketong.billing.models import PointsLedger
+
+    call_command("billing", "import", str(write_csv(JAN)), "--kind", "facts", "--user", "erin")
+    assert len(facts()) == 3 and "Succeeded" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="Nothing was loaded"):
+        call_command("billing", "import", str(write_csv(BAD[:3], name="bad.csv")), "--user", "erin")
+    with pytest.raises(CommandError, match="Only analysts"):
+        call_command("billing", "import", str(write_csv(JAN)), "--user", "alice")
+    PointsLedger.objects.all().delete()
+    call_command("billing", "points", "--since", "2026-01")
+    assert PointsLedger.objects.count() == 2
+
+
+def test_frequent_job_closes_runs_whose_worker_died(billing):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from jiketong.billing import jobs
+
+    now = timezone.now()
+    stale, fresh = (
+        ImportRun.objects.create(kind="facts", file_path="/x", status="running", started_at=now - timedelta(hours=h))
+        for h in (4, 1)
+    )
+    assert jobs.frequent(now) == "billing: 1 stalled imports closed"
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (stale.status, fresh.status) == (ImportStatus.FAILED, ImportStatus.RUNNING)
+    assert jobs.frequent(now) == "billing: 0 stalled imports closed"
