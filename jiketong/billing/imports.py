@@ -2,9 +2,9 @@
 the good ones in a temporary table, check references and duplicates there with set-based SQL, then
 replace the file's periods in one transaction.
 
-Three passes keep memory flat at any file size: (1) parse and stage in batches, (2) SQL checks
-(unknown customers and products by anti-join, duplicate keys by GROUP BY), (3) one DELETE + INSERT …
-SELECT per table inside one transaction. Nothing touches the live tables before (3), and (3) is atomic,
+Three passes keep memory flat at any file size: (1) parse and stage in batches (COPY on PostgreSQL),
+(2) one CREATE TABLE AS that resolves customer numbers and product codes by left joins and marks
+duplicate keys with a window, (3) one DELETE + INSERT … SELECT inside one transaction. Nothing touches the live tables before (3), and (3) is atomic,
 so an import that dies at any point leaves the previous data as it was. The per-row error report is
 written by re-reading the file for the (usually few) bad rows, so good rows never carry their raw text.
 """
