@@ -2,10 +2,10 @@
 job would do), so the dashboards of a fresh demo read it at once. Pending grade proposals are left to the
 users ("Run a re-grade")."""
 
-from .models import GradeProposal, IndicatorSummary, SummaryPeriod
+from .models import GradeProposal, GroupSpread, IndicatorSummary, SummaryPeriod
 from .summary import refresh_due
 
-RESET_MODELS = [GradeProposal, IndicatorSummary, SummaryPeriod]
+RESET_MODELS = [GradeProposal, GroupSpread, IndicatorSummary, SummaryPeriod]
 
 
 def generate(builder) -> None:

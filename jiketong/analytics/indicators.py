@@ -31,7 +31,7 @@ from jiketong.core.trees import subtree
 from jiketong.customers.models import Customer, Industry, LifecycleStatus
 from jiketong.org.models import OrgUnit, Role, staff_of
 
-from .models import IndicatorSummary, SummaryPeriod
+from .models import GroupSpread, IndicatorSummary, SummaryPeriod
 from .periods import ShiftMonth, add_months, month_range, month_start
 
 MOBILE_MIN_MEMBERS = 10  # 移动集团客户: at least this many members on our mobile network
@@ -121,6 +121,23 @@ SUMMARY_FIELDS = {
     "mobile": "mobile",
     "integrated": "integrated",
 }
+
+
+def group_spread(period: date) -> dict[str, dict]:
+    """Multi-province groups over the 12 months to the period: head path → revenue and provinces.
+    A group's spread is a fact about the whole group, so it is measured unscoped (and shown as counts only)."""
+    rows = (
+        CustomerMonth.objects.filter(period__gt=add_months(period, -12), period__lte=period)
+        .annotate(_group=Substr("customer__path", 1, GROUP_PATH))
+        .values("_group")
+        .annotate(
+            revenue_sum=Sum("revenue", output_field=BIG),
+            provinces=Count(Substr("customer__org_unit__path", 1, PROVINCE_PATH), distinct=True),
+        )
+        .filter(provinces__gte=NATIONAL_MIN_PROVINCES)
+        .order_by()
+    )
+    return {row["_group"]: row for row in rows}
 
 
 def churned_rows(months: QuerySet, periods: list[date]) -> QuerySet:
@@ -232,9 +249,14 @@ class Calculation:
             return False
         if staff is not None and staff.role_codes & Role.PORTFOLIO_ROLES:
             return False
-        held = list(SummaryPeriod.objects.values_list("period", flat=True))
+        held = self.held_periods
         # Months before the first summarised one were never billed, so they are empty in both sources.
         return bool(held) and {p for p in self.base_periods if p >= held[0]} <= set(held)
+
+    @cached_property
+    def held_periods(self) -> list[date]:
+        """The months the summary holds (a few dozen rows)."""
+        return list(SummaryPeriod.objects.values_list("period", flat=True))
 
     def summary_scope(self) -> Q:
         q = record_scope(self.user, org_unit="org_unit", owners=())
@@ -295,26 +317,20 @@ class Calculation:
             totals[(group, period)] = totals.get((group, period), ZERO) + revenue
         return totals
 
-    @cached_property
-    def groups(self) -> dict[str, dict]:
-        """Multi-province groups over the 12 months to the period: head path → revenue and provinces.
-        A group's spread is a fact about the whole group, so it is measured unscoped (counts only)."""
-        rows = (
-            CustomerMonth.objects.filter(period__gt=add_months(self.period, -12), period__lte=self.period)
-            .annotate(_group=Substr("customer__path", 1, GROUP_PATH))
-            .values("_group")
-            .annotate(
-                revenue_sum=Sum("revenue", output_field=BIG),
-                provinces=Count(Substr("customer__org_unit__path", 1, PROVINCE_PATH), distinct=True),
-            )
-            .filter(provinces__gte=NATIONAL_MIN_PROVINCES)
-            .order_by()
-        )
-        return {row["_group"]: row for row in rows}
+    @property
+    def spread_held(self) -> bool:
+        return self.period in self.held_periods
 
     def group_heads(self, national: bool) -> QuerySet[Customer]:
-        """The visible head units (top of their group) of cross-province (or national) groups."""
-        paths = [path for path, row in self.groups.items() if not national or row["revenue_sum"] > NATIONAL_MIN_REVENUE]
+        """The visible head units (top of their group) of cross-province (or national) groups: from the
+        summary's GroupSpread when it holds the month (the measure scans a year of every group), else live."""
+        if self.spread_held:
+            spreads = GroupSpread.objects.filter(period=self.period)
+            if national:
+                spreads = spreads.filter(revenue__gt=NATIONAL_MIN_REVENUE)
+            return Customer.objects.filter(self.scope(), pk__in=spreads.values("head_id"))
+        rows = group_spread(self.period)
+        paths = [path for path, row in rows.items() if not national or row["revenue_sum"] > NATIONAL_MIN_REVENUE]
         return Customer.objects.filter(self.scope(), depth=1, path__in=paths)
 
     def grouped_customers(self, queryset: QuerySet[Customer], **aggregates) -> dict[tuple, dict]:

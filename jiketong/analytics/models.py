@@ -228,3 +228,23 @@ class SummaryPeriod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period:%Y-%m}"
+
+
+class GroupSpread(models.Model):
+    """A group whose units were billed in several provinces over the 12 months to the period, with what the
+    group brought in: written with the summary, read for the cross-province and national counts."""
+
+    period = models.DateField(_("period"))
+    head = models.ForeignKey(
+        "customers.Customer", verbose_name=_("group head"), on_delete=models.CASCADE, related_name="+"
+    )
+    revenue = models.DecimalField(_("revenue in 12 months (yuan)"), max_digits=18, decimal_places=2)
+    provinces = models.PositiveSmallIntegerField(_("provinces"))
+
+    class Meta:
+        verbose_name = _("group spread")
+        verbose_name_plural = _("group spreads")
+        constraints = [models.UniqueConstraint(fields=["period", "head"], name="analytics_groupspread_key")]
+
+    def __str__(self) -> str:
+        return f"{self.period:%Y-%m} {self.head_id}"

@@ -1,5 +1,6 @@
 """The monthly indicator summary (IndicatorSummary): the measures of `indicators.month_measures` per month,
-org unit, industry and grade, computed from the billing months. Subtree dashboards read it (decision 0601)."""
+org unit, industry and grade, computed from the billing months, and the multi-province groups of the month
+(GroupSpread). Subtree dashboards read the first, everyone the second (decision 0601)."""
 
 from datetime import date
 
@@ -7,9 +8,10 @@ from django.db import transaction
 from django.db.models import Count, F, Max, Min
 
 from jiketong.billing.models import CustomerMonth
+from jiketong.customers.models import Customer
 
-from .indicators import SUMMARY_FIELDS, churned_rows, month_measures
-from .models import IndicatorSummary, SummaryPeriod
+from .indicators import SUMMARY_FIELDS, churned_rows, group_spread, month_measures
+from .models import GroupSpread, IndicatorSummary, SummaryPeriod
 from .periods import add_months, month_range
 
 GROUP = {"unit": F("customer__org_unit_id"), "sector": F("customer__industry_id"), "level": F("customer__grade")}
@@ -41,6 +43,14 @@ def refresh(period: date) -> int:
         summary(row).churned = row["n"]
     IndicatorSummary.objects.filter(period=period).delete()
     IndicatorSummary.objects.bulk_create(summaries.values(), batch_size=2000)
+    spread = group_spread(period)
+    heads = dict(Customer.objects.filter(depth=1, path__in=list(spread)).values_list("path", "pk"))
+    GroupSpread.objects.filter(period=period).delete()
+    GroupSpread.objects.bulk_create(
+        GroupSpread(period=period, head_id=heads[path], revenue=row["revenue_sum"], provinces=row["provinces"])
+        for path, row in spread.items()
+        if path in heads
+    )
     SummaryPeriod.objects.update_or_create(period=period, defaults={"rows": len(summaries)})
     return len(summaries)
 

@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from jiketong import testing
+from jiketong.analytics import jobs
 from jiketong.analytics.indicators import REGISTRY, Calculation
 
 from .conftest import PREV, P, month
@@ -124,6 +125,13 @@ def test_cross_province_and_national_groups_are_counted_at_the_head(cast, produc
     assert set(calc.drill("cross_province")) == {over, exactly}
     # The national head is in the category total once, though it is in no other category.
     assert calc.value("category_total")[""] == 1
+    # The daily job keeps the groups' spread: the same answers from it.
+    jobs.daily(P)
+    held = Calculation(cast.erin.user, period=P)
+    assert held.spread_held
+    assert (held.value("cross_province")[""], held.value("national")[""]) == (2, 1)
+    assert set(held.drill("national")) == {over}
+    assert Calculation(cast.alice.user, period=P).value("national")[""] == 1  # alice owns the head
 
 
 def test_a_manager_sees_their_portfolio_only(world):
