@@ -167,10 +167,12 @@ def _facts(rng: random.Random, customer_id: int, subs: list, story: Story, perio
         for _c, product_id, unit, price, quantity, start_on, end_on, sub_status in subs:
             if start_on >= month_end or (end_on and end_on < period) or not price:
                 continue
-            if sub_status == SubscriptionStatus.SUSPENDED and t >= MONTHS - 3:
-                continue
             members = 0
             amount = float(price) * trend * math.exp(noise(0, 0.06))
+            if sub_status == SubscriptionStatus.SUSPENDED and t >= MONTHS - 3:
+                # 停机保号: a suspended line pays a tenth to keep its numbers, so it is dormant, not gone.
+                rows.append((period, customer_id, product_id, f"{float(price) * 0.1:.2f}", 0, paid))
+                continue
             if unit == BillingUnit.PER_MEMBER:
                 members = max(1, round(quantity * story.factor(t) * math.exp(noise(0, 0.03))))
                 amount = float(price) * members * SEASON[period.month] * math.exp(noise(0, 0.04))

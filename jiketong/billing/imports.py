@@ -4,8 +4,9 @@ replace the file's periods in one transaction.
 
 Three passes keep memory flat at any file size: (1) parse and stage in batches (COPY on PostgreSQL),
 (2) one CREATE TABLE AS that resolves customer numbers and product codes by left joins and marks
-duplicate keys with a window, (3) one DELETE + INSERT … SELECT inside one transaction. Nothing touches the live tables before (3), and (3) is atomic,
-so an import that dies at any point leaves the previous data as it was. The per-row error report is
+duplicate keys with a window, (3) one DELETE + INSERT … SELECT inside one transaction. Nothing touches
+the live tables before (3), and (3) is atomic, so an import that dies at any point leaves the previous
+data as it was. The per-row error report is
 written by re-reading the file for the (usually few) bad rows, so good rows never carry their raw text.
 """
 
