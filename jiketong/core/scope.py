@@ -11,6 +11,10 @@ from django.db.models import Q
 from .trees import subtree
 
 NOTHING = Q(pk__in=[])
+# "Everything" must survive being OR-ed with another condition: Django drops an empty Q() from
+# `Q() | Q(owner=…)`, which would shrink an admin's scope to their own records. NOT(nothing) compiles to
+# no WHERE clause at all.
+EVERYTHING = ~NOTHING
 
 
 def customer_scope(user, prefix: str = "") -> Q:
@@ -26,13 +30,13 @@ def record_scope(user, *, org_unit: str, owners: tuple[str, ...]) -> Q:
     if user is None or not user.is_authenticated or not user.is_active:
         return NOTHING
     if user.is_superuser:
-        return Q()
+        return EVERYTHING
     staff = staff_of(user)
     if staff is None or not staff.is_active:
         return NOTHING
     roles = staff.role_codes
     if Role.ADMIN in roles or (roles & Role.SUBTREE_ROLES and staff.org_unit.is_root()):
-        return Q()
+        return EVERYTHING
     scope = NOTHING
     if roles & Role.SUBTREE_ROLES:
         # A subquery over the small org table keeps the scoped side on its org_unit index.

@@ -169,10 +169,10 @@ def affiliation_get(user, pk: int) -> Affiliation:
 def audit_events(user) -> QuerySet[AuditEvent]:
     """The audit trail as far as the user's scope reaches: events about visible customers, plus events
     about no customer (exports, catalog). HQ, admins and superusers see everything."""
-    from jiketong.core.scope import customer_scope
+    from jiketong.core.scope import EVERYTHING, customer_scope
 
     scope = customer_scope(user)
     events = AuditEvent.objects.select_related("actor").order_by("-at", "-id")
-    if scope == Q():
+    if scope == EVERYTHING:
         return events
     return events.filter(Q(customer_id__isnull=True) | Q(customer_id__in=customers_visible(user).values("pk")))

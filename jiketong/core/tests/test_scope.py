@@ -136,3 +136,15 @@ def test_new_owner_sees_customer_and_old_owner_does_not(world):
     assert "bob_customer" in visible(Customer, world.alice.user, world)
     bob = testing.User.objects.get(pk=world.bob.pk)
     assert "bob_customer" not in visible(Customer, bob, world)
+
+
+def test_everything_survives_being_ored_with_an_owner_condition(cast):
+    """Apps widen a customer scope with `| Q(owner=me)`; for an admin that must still be everything
+    (an empty Q() would be dropped and leave only the admin's own records)."""
+    from django.db.models import Q
+
+    from jiketong.core.scope import customer_scope
+    from jiketong.customers.models import Customer
+
+    widened = Customer.objects.filter(customer_scope(cast.frank.user) | Q(owner=cast.frank.pk))
+    assert widened.count() == Customer.objects.count() == 5
