@@ -21,6 +21,7 @@ PRODUCT_FIELDS = [
     "category",
     "billing_unit",
     "stickiness",
+    "cost_rate",
     "standard_price",
     "one_time_fee",
     "is_basic_service",
