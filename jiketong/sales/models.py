@@ -9,7 +9,7 @@ from jiketong.core.models import TimeStampedModel
 from jiketong.core.money import MoneyField
 from jiketong.core.scope import NOTHING, customer_scope, record_scope
 from jiketong.core.validators import mask_mobile, validate_uscc
-from jiketong.customers.models import Competitor, CustomerSource, Grade
+from jiketong.customers.models import Competitor, Customer, CustomerSource, Grade
 
 
 def _own(user, field: str) -> Q:
@@ -80,9 +80,7 @@ class LeadQuerySet(models.QuerySet):
     def visible_to(self, user):
         # A lead without a customer belongs to its region and owner; once linked, whoever sees the
         # customer sees the lead too.
-        return self.filter(
-            record_scope(user, org_unit="org_unit", owners=("owner",)) | customer_scope(user, "customer__")
-        )
+        return self.filter(record_scope(user, org_unit="org_unit", owners=("owner",)) | _visible_customers(user, ""))
 
     def open(self):
         return self.filter(status__in=OPEN_LEAD_STATUSES)
@@ -172,10 +170,27 @@ class Lead(TimeStampedModel):
         return mask_mobile(self.contact_mobile)
 
 
+def _portfolio_only(user) -> bool:
+    from jiketong.org.models import Role, staff_of
+
+    staff = staff_of(user)
+    return bool(staff and not user.is_superuser and not staff.role_codes & (Role.SUBTREE_ROLES | {Role.ADMIN}))
+
+
+def _visible_customers(user, prefix: str) -> Q:
+    """customer_scope through `prefix`, written for the planner. A portfolio is a few hundred customers found
+    through the owner and backup indexes: as a subquery PostgreSQL reads just those, where the join it
+    needs to OR a customer's owner with the record's own owner scanned the whole archive. Subtree users see
+    most of the archive, and a join lets capped lists stop early."""
+    if _portfolio_only(user):
+        return Q(**{f"{prefix}customer__in": Customer.objects.filter(customer_scope(user)).values("pk")})
+    return customer_scope(user, f"{prefix}customer__")
+
+
 def opportunity_scope(user, prefix: str = "") -> Q:
     """Opportunities (through `prefix`) the user may see: those of visible customers, and their own, even
     on a customer outside their portfolio (an inside-sales user who converted a lead for another's customer)."""
-    return customer_scope(user, f"{prefix}customer__") | _own(user, f"{prefix}owner")
+    return _visible_customers(user, prefix) | _own(user, f"{prefix}owner")
 
 
 class OpportunityQuerySet(models.QuerySet):
