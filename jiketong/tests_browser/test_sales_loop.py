@@ -98,15 +98,13 @@ def log_out(page, base: str) -> None:
 def move_on_board(page, opportunity: str, stage_code: str) -> None:
     """Pick the stage in the card's own select and press its button; HTMX redraws the board.
 
-    Known UI bug: the filter bar listens for `change from:select`, which also matches the cards' stage
-    selects present at page load, so the first pick refreshes the board and resets the select. Let that
-    refresh land and pick again, so the test checks the move itself and not the race."""
+    The pick must stick: the filter bar refilters on changes of its own fields only (it once listened to
+    every select on the page, so a card's pick redrew the board and was lost)."""
     card = page.locator("[data-testid=card]", has_text=opportunity)
     stage = card.locator("select[name=stage]")
     stage.select_option(stage_code)
     page.wait_for_load_state("networkidle")
-    if stage.input_value() != stage_code:
-        stage.select_option(stage_code)
+    assert stage.input_value() == stage_code
     with page.expect_response(lambda response: "/move/" in response.url) as moved:
         card.locator("button[type=submit]").click()
     assert moved.value.ok

@@ -57,6 +57,8 @@ def test_customer_panels_are_collected_in_order(cast, monkeypatch):
     monkeypatch.setattr(
         config, "customer_panels", [f"{__name__}._hidden_panel", f"{__name__}._side_panel", f"{__name__}._side_panel"]
     )
+    # Only this app contributes here, so the other apps' real panels stay out of the test.
+    monkeypatch.setattr("jiketong.core.registry.apps.get_app_configs", lambda: [config])
     panels = customer_panels(None, cast.alice_customer)
     assert panels["main"] == []
     assert [p["name"] for p in panels["side"]] == [cast.alice_customer.name] * 2
