@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jiketong.core.bulk import Writer
 from jiketong.work.models import TaskKind, TaskPriority
 from jiketong.work.services import task_create
 
@@ -71,8 +72,6 @@ def score_all(today: date) -> int:
 
 
 def _write(rows: list[tuple]) -> None:
-    from jiketong.demo.generator import Writer  # COPY on PostgreSQL, executemany elsewhere
-
     Writer().write(ChurnScore, SCORE_FIELDS, rows)
 
 

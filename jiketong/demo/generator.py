@@ -19,13 +19,14 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management.color import no_style
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext
 from pypinyin import lazy_pinyin
 
 from jiketong.catalog.models import BillingUnit, Product, Subscription, SubscriptionStatus
+from jiketong.core.bulk import Writer
 from jiketong.core.models import Notification
 from jiketong.core.registry import app_modules
 from jiketong.core.validators import USCC_CHARSET, uscc_check_digit
@@ -234,29 +235,6 @@ class Row:
     backup: int | None = None
     numchild: int = 0
     extra: dict = field(default_factory=dict)
-
-
-class Writer:
-    """Appends rows to tables by column name: COPY on PostgreSQL, multi-row executemany elsewhere."""
-
-    def __init__(self) -> None:
-        self.postgres = connection.vendor == "postgresql"
-        self.counts: dict[str, int] = defaultdict(int)
-
-    def write(self, model: type[models.Model], fields: list[str], rows: list[tuple]) -> None:
-        if not rows:
-            return
-        table = connection.ops.quote_name(model._meta.db_table)
-        columns = ", ".join(connection.ops.quote_name(model._meta.get_field(f).column) for f in fields)
-        with connection.cursor() as cursor:
-            if self.postgres:
-                with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                placeholders = ", ".join(["%s"] * len(fields))
-                cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", rows)
-        self.counts[model._meta.model_name] += len(rows)
 
 
 class DemoBuilder:
