@@ -213,6 +213,8 @@ MEDIA_ROOT = VAR_DIR / "media"
 # Queued in the database and run by `python -m jiketong db_worker` (make demo starts one); tests
 # switch to the immediate backend.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Events still pending this long after they happened are picked up by the frequent job (core.events).
+EVENTS_IN_FLIGHT_GRACE_SECONDS = env_int("EVENTS_IN_FLIGHT_GRACE_SECONDS", 60)
 
 LOGGING = {
     "version": 1,

@@ -14,6 +14,7 @@ urlpatterns = [
     path("customers/", include("jiketong.customers.urls")),
     path("catalog/", include("jiketong.catalog.urls")),
     path("audit/", include("jiketong.core.urls")),
+    path("events/", include("jiketong.core.event_urls")),
     path("sales/", include("jiketong.sales.urls")),
     path("deals/", include("jiketong.deals.urls")),
     path("work/", include("jiketong.work.urls")),

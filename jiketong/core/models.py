@@ -1,7 +1,9 @@
 """What every table shares, and the audit trail."""
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -118,3 +120,67 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Event(models.Model):
+    """A domain event in the outbox (core.events): what happened, to which customer, by whom, with a payload of
+    ids and changed fields. Written in the transaction of the change itself; `handled_at` is set once every
+    reaction to it is done. `customer_id` is a plain column, like the audit trail's."""
+
+    name = models.CharField(_("event"), max_length=60)
+    occurred_at = models.DateTimeField(_("time"), default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    customer_id = models.BigIntegerField(_("customer id"), null=True, blank=True)
+    payload = models.JSONField(_("payload"), default=dict, encoder=DjangoJSONEncoder)
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["name", "-occurred_at"], name="core_event_name_at"),
+            models.Index(fields=["customer_id", "-occurred_at"], name="core_event_customer_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} #{self.pk}"
+
+
+class HandlingStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class EventHandling(models.Model):
+    """One reaction's handling of one event: pending until it runs, done once (never twice), failed after the
+    retries ran out (an admin can retry it). The unique pair is what makes every reaction idempotent."""
+
+    event = models.ForeignKey(Event, verbose_name=_("event"), on_delete=models.CASCADE, related_name="handlings")
+    reaction = models.CharField(_("reaction"), max_length=200)
+    status = models.CharField(
+        _("status"), max_length=10, choices=HandlingStatus.choices, default=HandlingStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("event handling")
+        verbose_name_plural = _("event handlings")
+        constraints = [
+            models.UniqueConstraint(fields=["event", "reaction"], name="core_eventhandling_once"),
+        ]
+        indexes = [
+            # The frequent job's pickup: pending rows whose time has come.
+            models.Index(fields=["next_attempt_at"], condition=models.Q(status="pending"), name="core_handling_due"),
+            models.Index(fields=["status", "-next_attempt_at"], name="core_handling_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reaction} ← {self.event_id}"

@@ -1,0 +1,64 @@
+"""The administrators' view of the event outbox: what is pending, what failed and why, and a retry."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from jiketong.org.models import Role, can
+
+from . import events
+from .models import EventHandling, HandlingStatus
+
+PAGE_SIZE = 50
+
+
+def _require_admin(request: HttpRequest) -> None:
+    if not can(request.user, {Role.ADMIN}):
+        raise PermissionDenied
+
+
+@require_GET
+def event_list(request: HttpRequest) -> HttpResponse:
+    """Reactions by status (failed first by default: that is what an admin comes here for)."""
+    _require_admin(request)
+    status = request.GET.get("status") or HandlingStatus.FAILED
+    if status not in HandlingStatus.values:
+        status = HandlingStatus.FAILED
+    rows = (
+        EventHandling.objects.filter(status=status)
+        .select_related("event", "event__actor")
+        .order_by("-next_attempt_at", "-pk")
+    )
+    name = request.GET.get("name", "")
+    if name in events.EVENTS:
+        rows = rows.filter(event__name=name)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = {
+        value: EventHandling.objects.filter(status=value).count() for value in HandlingStatus.values
+    }  # three indexed counts
+    context = {
+        "page": page,
+        "status": status,
+        "statuses": [(value, label, counts[value]) for value, label in HandlingStatus.choices],
+        "names": list(events.EVENTS),
+        "name": name,
+    }
+    return render(request, "core/event_list.html", context)
+
+
+@require_POST
+def event_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_admin(request)
+    handling = get_object_or_404(EventHandling, pk=pk)
+    events.retry(handling)
+    handling.refresh_from_db()
+    if handling.status == HandlingStatus.DONE:
+        messages.success(request, _("The reaction ran successfully."))
+    else:
+        messages.error(request, _("The reaction failed again: %(error)s") % {"error": handling.last_error})
+    return redirect(f"{reverse('events:list')}?status={handling.status}")

@@ -1,0 +1,251 @@
+"""Domain events between the apps: the outbox and its handling (decision 0010, docs/events.md).
+
+A service that changes something other apps care about records an event in the same transaction:
+
+    emit("order.completed", customer_id=order.customer_id, actor=actor, order=order.pk, quote=quote_id)
+
+`emit` writes the event and one `EventHandling` row per subscribed reaction, so the change and the promise to
+react land (or roll back) together. After commit each reaction runs: in this process when it is cheap, as a
+django-task when it is declared `background`. A reaction runs inside a transaction that also marks its
+handling done, so its effects and the mark commit together: an event is never handled twice by the same
+reaction, and one that fails is retried with backoff (`run_due`, called by the frequent job) until it gives
+up and tells the admins. A process that dies between commit and handling leaves pending rows that the
+frequent job picks up.
+
+Apps subscribe on their AppConfig, next to their menu entries and panels (decision 0009):
+
+    class SalesConfig(AppConfig):
+        reactions = {"order.completed": ["jiketong.sales.reactions.order_completed"]}
+
+A reaction is `reaction(event: Event) -> None`. `"*"` subscribes to every event (webhooks, the HQ sync).
+"""
+
+import logging
+import traceback
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.apps import apps
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
+
+from .models import Event, EventHandling, HandlingStatus
+
+log = logging.getLogger(__name__)
+
+# The one list of events: name → what happened and the payload it carries (ids and changed fields, never
+# personal data in clear). docs/events.md repeats it for integrators; a test keeps the two in step.
+EVENTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "lead.converted": (_("A lead became a customer with an opportunity"), ("lead", "customer", "opportunity")),
+    "opportunity.stage_changed": (
+        _("An opportunity moved to another stage (won and lost included)"),
+        ("opportunity", "customer", "from_stage", "to_stage", "outcome"),
+    ),
+    "quote.submitted": (_("A quote was submitted for approval"), ("quote", "customer", "level", "approvers")),
+    "quote.decided": (
+        _("A quote was approved or rejected"),
+        ("quote", "customer", "decision", "comment", "submitted_by", "decided_by"),
+    ),
+    "contract.status_changed": (
+        _("A contract was activated, renewed, terminated or expired"),
+        ("contract", "customer", "from_status", "to_status"),
+    ),
+    "order.state_changed": (_("An order changed state"), ("order", "customer", "from_status", "to_status")),
+    "order.completed": (
+        _("An order was completed and its subscriptions are in service"),
+        ("order", "customer", "quote", "contract", "opportunity", "subscriptions", "completed_on"),
+    ),
+    "customer.lifecycle_changed": (
+        _("A customer's lifecycle status changed"),
+        ("customer", "from_status", "to_status", "reason"),
+    ),
+    "churn.level_changed": (
+        _("A customer's churn warning started or ended"),
+        ("customer", "warned", "from_level", "to_level", "score", "reasons"),
+    ),
+    "billing.period_replaced": (
+        _("Billing months were imported, corrected, back-filled or removed"),
+        ("import_run", "kind", "periods", "org_units"),
+    ),
+    "member.left": (_("Members left a group"), ("customer", "members", "left_on")),
+    "competitor.contract_ending": (
+        _("A competitor's contract with a customer ends soon"),
+        ("customer", "presence", "competitor", "ends_on", "days_left"),
+    ),
+}
+
+MAX_ATTEMPTS = 8  # 1, 2, 4 … 128 minutes apart: about four hours of retries before an admin is told
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """A subscription declared on an AppConfig; a plain dotted path means `Reaction(path)`."""
+
+    path: str
+    background: bool = False  # heavy: run by the task worker, not the request that caused the event
+
+
+def _declared() -> list[tuple[str, str, Reaction]]:
+    """(app label, event name, reaction) for every subscription of every installed app."""
+    found = []
+    for config in apps.get_app_configs():
+        for name, reactions in getattr(config, "reactions", {}).items():
+            for reaction in reactions:
+                found.append((config.label, name, reaction if isinstance(reaction, Reaction) else Reaction(reaction)))
+    return found
+
+
+def subscriptions() -> dict[str, list[tuple[str, Reaction]]]:
+    """Event name → [(app label, reaction)], wildcard subscribers included; checks every name is known."""
+    table: dict[str, list[tuple[str, Reaction]]] = {name: [] for name in EVENTS}
+    for label, name, _reaction in _declared():
+        if name != "*" and name not in EVENTS:
+            raise LookupError(f"{label} reacts to unknown event {name!r}; add it to core.events.EVENTS")
+    for label, name, reaction in _declared():
+        for event_name in EVENTS if name == "*" else [name]:
+            table[event_name].append((label, reaction))
+    return table
+
+
+def _reactions(name: str) -> dict[str, Reaction]:
+    return {reaction.path: reaction for _label, reaction in subscriptions()[name]}
+
+
+def emit(name: str, *, customer_id: int | None = None, actor=None, **payload) -> Event:
+    """Record `name` with its payload in the current transaction; its reactions run after commit."""
+    return emit_many(name, [(customer_id, payload)], actor=actor)[0]
+
+
+def emit_many(name: str, items: Iterable[tuple[int | None, dict]], *, actor=None) -> list[Event]:
+    """The bulk form for jobs and imports: one event per (customer_id, payload), written in two INSERTs."""
+    if name not in EVENTS:
+        raise LookupError(f"Unknown event {name!r}; add it to core.events.EVENTS")
+    actor_id = getattr(actor, "pk", None)
+    events = Event.objects.bulk_create(
+        [
+            Event(name=name, customer_id=customer_id, actor_id=actor_id, payload=payload)
+            for customer_id, payload in items
+        ]
+    )
+    reactions = _reactions(name)
+    if not events:
+        return events
+    if events[0].pk is None:  # backends that don't return ids from bulk_create (none we run on, but be safe)
+        raise RuntimeError("bulk_create did not return event ids")
+    handlings = EventHandling.objects.bulk_create(
+        [EventHandling(event=event, reaction=path) for event in events for path in reactions],
+        batch_size=2000,
+    )
+    if not handlings:
+        Event.objects.filter(pk__in=[event.pk for event in events]).update(handled_at=timezone.now())
+    ids = [handling.pk for handling in handlings]
+    if ids:
+        transaction.on_commit(lambda: dispatch(ids), robust=True)
+    return events
+
+
+def dispatch(handling_ids: list[int]) -> None:
+    """Run (or enqueue) these handlings now: called after the emitting transaction commits."""
+    rows = EventHandling.objects.filter(pk__in=handling_ids, status=HandlingStatus.PENDING).values_list(
+        "pk", "reaction", "event__name"
+    )
+    for pk, path, name in rows:
+        reaction = _reactions(name).get(path, Reaction(path))
+        if reaction.background:
+            from .tasks import handle_event
+
+            try:
+                handle_event.enqueue(pk)
+            except Exception:  # the frequent job runs it instead
+                log.exception("could not enqueue event handling %s", pk)
+        else:
+            handle(pk)
+
+
+def handle(handling_id: int) -> bool:
+    """Run one reaction for one event, once. True when it is done (now or before)."""
+    with transaction.atomic():
+        handling = (
+            EventHandling.objects.select_for_update(skip_locked=_skip_locked())
+            .select_related("event")
+            .filter(pk=handling_id)
+            .first()
+        )
+        if handling is None or handling.status != HandlingStatus.PENDING:
+            return handling is not None and handling.status == HandlingStatus.DONE
+        try:
+            with transaction.atomic():  # a savepoint: a failing reaction leaves nothing behind
+                import_string(handling.reaction)(handling.event)
+        except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
+            _failed(handling, exc)
+            return False
+        handling.status = HandlingStatus.DONE
+        handling.attempts += 1
+        handling.done_at = timezone.now()
+        handling.last_error = ""
+        handling.save(update_fields=["status", "attempts", "done_at", "last_error"])
+        if not EventHandling.objects.filter(event_id=handling.event_id).exclude(status=HandlingStatus.DONE).exists():
+            Event.objects.filter(pk=handling.event_id).update(handled_at=handling.done_at)
+    return True
+
+
+def _skip_locked() -> bool:
+    from django.db import connection
+
+    return connection.features.has_select_for_update_skip_locked
+
+
+def _failed(handling: EventHandling, exc: Exception) -> None:
+    handling.attempts += 1
+    handling.last_error = "".join(traceback.format_exception_only(exc)).strip()[:2000]
+    log.warning("reaction %s to event %s failed (attempt %s): %s", handling.reaction, handling.event_id,
+                handling.attempts, handling.last_error)  # fmt: skip
+    if handling.attempts >= MAX_ATTEMPTS:
+        handling.status = HandlingStatus.FAILED
+        _tell_admins(handling)
+    handling.next_attempt_at = timezone.now() + timedelta(minutes=2 ** (handling.attempts - 1))
+    handling.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+
+
+def _tell_admins(handling: EventHandling) -> None:
+    from django.urls import reverse
+
+    from jiketong.org.models import Role, Staff
+
+    from .notify import notify
+
+    admins = Staff.objects.filter(roles__code=Role.ADMIN, user__is_active=True).values_list("user_id", flat=True)
+    notify(
+        admins,
+        kind="event_failed",
+        title=str(_("A reaction to event %(name)s failed") % {"name": handling.event.name}),
+        body=handling.last_error,
+        url=reverse("events:list") + "?status=failed",
+        key=f"event-failed:{handling.pk}",
+    )
+
+
+def run_due(now=None, limit: int = 5000) -> int:
+    """Handle what is still pending: retries whose time has come, and events whose process died before
+    handling them. Called by the frequent job and `python -m jiketong events run`."""
+    now = now or timezone.now()
+    due = (
+        EventHandling.objects.filter(status=HandlingStatus.PENDING, next_attempt_at__lte=now)
+        # Younger rows are still being handled by the process that committed them.
+        .filter(event__occurred_at__lte=now - timedelta(seconds=settings.EVENTS_IN_FLIGHT_GRACE_SECONDS))
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(1 for pk in list(due) if handle(pk))
+
+
+def retry(handling: EventHandling) -> None:
+    """An admin's retry of a reaction that gave up: it runs again now."""
+    EventHandling.objects.filter(pk=handling.pk, status=HandlingStatus.FAILED).update(
+        status=HandlingStatus.PENDING, next_attempt_at=timezone.now()
+    )
+    handle(handling.pk)

@@ -1,0 +1,13 @@
+"""Scheduled work of the kernel: reactions still pending (retries due, or a process that died after commit)."""
+
+from datetime import date, datetime
+
+from . import events
+
+
+def frequent(now: datetime) -> str:
+    return f"events: {events.run_due(now)} reactions handled"
+
+
+def daily(today: date) -> str:
+    return f"events: {events.run_due()} reactions handled"
