@@ -57,7 +57,7 @@ EVENTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "order.state_changed": (_("An order changed state"), ("order", "customer", "from_status", "to_status")),
     "order.completed": (
         _("An order was completed and its subscriptions are in service"),
-        ("order", "customer", "quote", "contract", "opportunity", "subscriptions", "completed_on"),
+        ("order", "number", "customer", "quote", "contract", "opportunity", "subscriptions", "completed_on"),
     ),
     "customer.lifecycle_changed": (
         _("A customer's lifecycle status changed"),

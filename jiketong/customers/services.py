@@ -15,6 +15,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from jiketong.core.audit import changed, record, record_changes, snapshot
+from jiketong.core.events import emit
 from jiketong.core.models import AuditAction
 from jiketong.core.validators import normalize_mobile, normalize_uscc
 from jiketong.org.models import Role, Staff, can
@@ -237,6 +238,9 @@ def customer_update(
             before=old,
             after=new,
         )
+    if "status" in new:
+        emit("customer.lifecycle_changed", customer_id=customer.pk, actor=actor, from_status=old["status"],
+             to_status=new["status"], reason="")  # fmt: skip
     if "grade" in new:
         GradeChange.objects.create(
             customer=customer,
@@ -255,6 +259,25 @@ def customer_update(
             note=grade_reason.strip(),
         )
     return customer
+
+
+@transaction.atomic
+def customer_set_status(*, actor, customer: Customer, status: str, reason: str, only_from=None) -> bool:
+    """Move a customer along its lifecycle (潜在 → 在网 → 预警 → 离网 …) because something happened elsewhere: an
+    order completed, a churn warning began or ended. Called by reactions to events, not by a form (a person changes
+    the status through `customer_update`), so the caller's permission was checked where the event arose. With
+    `only_from`, a customer in any other status is left alone. Audited with the reason; answers whether it moved."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if customer.status == status or (only_from is not None and customer.status not in only_from):
+        return False
+    before = customer.status
+    customer.status = status
+    customer.save(update_fields=["status", "updated_at"])
+    record(actor=actor, action=AuditAction.STATUS, target=customer, customer_id=customer.pk,
+           before={"status": before}, after={"status": status}, note=reason[:500])  # fmt: skip
+    emit("customer.lifecycle_changed", customer_id=customer.pk, actor=actor, from_status=before, to_status=status,
+         reason=reason[:500])  # fmt: skip
+    return True
 
 
 def _move(actor, customer: Customer, parent: Customer | None) -> None:

@@ -1,0 +1,57 @@
+"""How the archive reacts to what happens in the other apps (core.events): the customer's lifecycle follows
+its orders and its churn warnings, so nobody has to remember to change it by hand."""
+
+from django.utils.translation import gettext as _
+
+from jiketong.core.models import Event
+
+from .models import Customer, LifecycleStatus
+from .services import customer_set_status
+
+
+def _customer(event: Event) -> Customer | None:
+    return Customer.objects.filter(pk=event.customer_id).first() if event.customer_id else None
+
+
+def order_completed(event: Event) -> None:
+    """A completed order puts a prospect in service (潜在 → 在网) and wins back a churned customer (离网 → 在网)."""
+    customer = _customer(event)
+    if customer is None:
+        return
+    number = event.payload.get("number") or event.payload.get("order")
+    if customer.status == LifecycleStatus.CHURNED:
+        reason = _("Won back: order %(number)s completed") % {"number": number}
+    else:
+        reason = _("Order %(number)s completed") % {"number": number}
+    customer_set_status(
+        actor=event.actor,
+        customer=customer,
+        status=LifecycleStatus.ACTIVE,
+        reason=reason,
+        only_from={LifecycleStatus.PROSPECT, LifecycleStatus.CHURNED, LifecycleStatus.DORMANT},
+    )
+
+
+def churn_level_changed(event: Event) -> None:
+    """A churn warning moves an in-service customer to 预警 with its reasons; when the score falls back the
+    customer returns to 在网. A customer a person set to another status (离网, 沉默) is left as it is."""
+    customer = _customer(event)
+    if customer is None:
+        return
+    reasons = "；".join(str(reason) for reason in event.payload.get("reasons") or [])
+    if event.payload.get("warned"):
+        customer_set_status(
+            actor=event.actor,
+            customer=customer,
+            status=LifecycleStatus.AT_RISK,
+            reason=_("Churn warning: %(reasons)s") % {"reasons": reasons or event.payload.get("to_level", "")},
+            only_from={LifecycleStatus.ACTIVE},
+        )
+    else:
+        customer_set_status(
+            actor=event.actor,
+            customer=customer,
+            status=LifecycleStatus.ACTIVE,
+            reason=_("Churn warning ended: the score fell back below the warning level"),
+            only_from={LifecycleStatus.AT_RISK},
+        )
