@@ -152,7 +152,7 @@ else:
 """
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_event_left_by_a_process_killed_after_commit_is_handled_by_the_job(tmp_path):
     env = {**os.environ, "JIKETONG_VAR_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/crash.sqlite3",
            "DJANGO_SETTINGS_MODULE": "jiketong.settings", "EVENTS_IN_FLIGHT_GRACE_SECONDS": "0"}  # fmt: skip
