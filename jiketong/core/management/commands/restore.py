@@ -8,7 +8,7 @@ from jiketong.core.backup import BackupError, restore
 
 
 class Command(BaseCommand):
-    help = "Replace the database and media files with a backup made by `backup`, then verify row counts and the audit trail."
+    help = "Replace the database and media files with a backup made by `backup`, then verify rows and audit trail."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("archive")
