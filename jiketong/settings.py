@@ -146,6 +146,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     # JIT compilation cost seconds on the indicator GROUP BYs and saves nothing on OLTP pages (decision 0601).
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    # Persistent connections (CONN_MAX_AGE above): a request must not pay for a new one, and a connection the
+    # server dropped is replaced instead of failing the request.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- auth and sessions --------------------------------------------------------------------------
@@ -174,6 +177,18 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# Production is served over HTTPS only (docs/operations.md). Behind a TLS-terminating proxy, set
+# SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto and make the proxy overwrite that header on every request.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if PRODUCTION else 0)
+# On by default in production; an intranet whose other subdomains still speak plain HTTP turns them off.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", PRODUCTION)
+if os.environ.get("SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + env_str("SECURE_PROXY_SSL_HEADER").upper().replace("-", "_"), "https")
+# The health check answers plain HTTP for the load balancer's probe.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 X_FRAME_OPTIONS = "DENY"
 
 # Lockout keyed on username + IP together, so nobody can lock a colleague out from another machine.
