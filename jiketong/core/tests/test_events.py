@@ -164,3 +164,13 @@ def test_an_event_left_by_a_process_killed_after_commit_is_handled_by_the_job(tm
     assert ran.stdout.strip() == "1"
     again = subprocess.run([sys.executable, "-c", script], env={**env, "STEP": "run"}, capture_output=True, text=True)
     assert again.stdout.strip() == "0"
+
+
+def test_the_events_page_for_integrators_lists_every_event():
+    from pathlib import Path
+
+    from django.conf import settings
+
+    text = (Path(settings.BASE_DIR) / "docs" / "events.md").read_text()
+    missing = [name for name in events.EVENTS if f"`{name}`" not in text]
+    assert missing == []
