@@ -82,14 +82,16 @@ def _full_clean(instance, exclude: list[str] | None = None) -> None:
 
 
 def _check_people(actor, customer: Customer, before: dict | None) -> None:
-    """Owner and backup are active staff; only supervisors and admins move a customer between managers."""
+    """A new owner or backup is active staff; only supervisors and admins move a customer between managers.
+    A leaver's customers stay editable until they are reassigned: only giving a customer to a leaver is refused."""
     errors: dict[str, list[str]] = {}
     for name in ("owner", "backup_owner"):
-        person: Staff | None = getattr(customer, name)
-        if person is not None and not person.user.is_active:
-            errors[name] = [_("%(name)s has left and cannot be given customers.") % {"name": person.name}]
         old = (before or {}).get(name)
         new = getattr(customer, f"{name}_id")
+        assigned = before is None or old != new
+        person: Staff | None = getattr(customer, name)
+        if assigned and person is not None and not person.user.is_active:
+            errors[name] = [_("%(name)s has left and cannot be given customers.") % {"name": person.name}]
         if before is not None and old != new and not can(actor, ASSIGN_ROLES):
             errors.setdefault(name, []).append(_("Only a supervisor can change the customer's managers."))
     if before is None and customer.owner_id not in (None, actor.pk) and not can(actor, ASSIGN_ROLES):

@@ -78,6 +78,9 @@ def staff_deactivate(*, actor, staff: Staff, left_on=None) -> Staff:
     on every request) and their API tokens are deleted."""
     require_admin(actor)
     user = staff.user
+    if user.pk == actor.pk:
+        # Disabling yourself also revokes the token or session doing it, and may leave no admin at all.
+        raise ValidationError(_("You cannot disable your own account: ask another administrator to do it."))
     user.is_active = False
     user.save(update_fields=["is_active"])
     staff.left_on = left_on or timezone.localdate()

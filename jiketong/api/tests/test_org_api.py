@@ -161,3 +161,15 @@ def test_deactivation_by_admin_kills_tokens_and_login(cast, api_as):
 def test_non_admin_cannot_deactivate(cast, api_as):
     assert api_as(cast.carol).post_json(f"/staff/{cast.bob.pk}/deactivate").status_code == 403
     assert api_as(cast.dave).post_json(f"/staff/{cast.bob.pk}/deactivate").status_code == 404
+
+
+def test_admin_cannot_deactivate_themselves_and_keeps_their_token(cast):
+    token = token_issue(user=cast.frank.user)
+    client = ApiClient(token)
+    response = client.post_json(f"/staff/{cast.frank.pk}/deactivate")
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "Invalid input.",
+        "errors": {"__all__": ["You cannot disable your own account: ask another administrator to do it."]},
+    }
+    assert client.api_get("/staff").status_code == 200

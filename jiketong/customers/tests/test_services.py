@@ -158,6 +158,25 @@ def test_staff_who_left_cannot_be_given_customers(cast):
     assert errors["owner"] == ["王强 has left and cannot be given customers."]
 
 
+def test_a_leavers_customer_can_still_be_edited_until_it_is_reassigned(cast):
+    staff_deactivate(actor=cast.frank.user, staff=cast.bob)
+    customer = customer_update(actor=cast.carol.user, customer=cast.bob_customer, address="广州市天河区天河路 1 号")
+    assert customer.address == "广州市天河区天河路 1 号"
+    assert customer.owner == cast.bob
+
+
+def test_a_leavers_backed_up_customer_can_still_be_edited(cast):
+    staff_deactivate(actor=cast.frank.user, staff=cast.alice)
+    customer = customer_update(actor=cast.carol.user, customer=cast.backed_up, note="交接中")
+    assert customer.note == "交接中" and customer.backup_owner == cast.alice
+
+
+def test_a_customer_cannot_be_moved_to_a_leaver(cast):
+    staff_deactivate(actor=cast.frank.user, staff=cast.bob)
+    errors = errors_of(customer_update, actor=cast.carol.user, customer=cast.alice_customer, backup_owner=cast.bob)
+    assert errors == {"backup_owner": ["王强 has left and cannot be given customers."]}
+
+
 def test_manager_cannot_change_owner(cast):
     errors = errors_of(customer_update, actor=cast.alice.user, customer=cast.alice_customer, owner=cast.bob)
     assert errors["owner"] == ["Only a supervisor can change the customer's managers."]

@@ -6,8 +6,8 @@ from django.utils import translation
 
 from jiketong import testing
 from jiketong.core.models import AuditAction, AuditEvent
-from jiketong.org.models import Role, Staff, can, staff_of
-from jiketong.org.services import staff_create, staff_deactivate
+from jiketong.org.models import ApiToken, Role, Staff, can, staff_of
+from jiketong.org.services import staff_create, staff_deactivate, token_issue
 
 STRONG = "Gz-metro-2026!"
 
@@ -114,6 +114,16 @@ def test_only_admins_disable_accounts(cast):
         staff_deactivate(actor=cast.carol.user, staff=cast.alice)
     cast.alice.user.refresh_from_db()
     assert cast.alice.user.is_active
+
+
+def test_an_admin_cannot_disable_their_own_account(cast):
+    token_issue(user=cast.frank.user)
+    with pytest.raises(ValidationError) as info:
+        staff_deactivate(actor=cast.frank.user, staff=cast.frank)
+    assert info.value.messages == ["You cannot disable your own account: ask another administrator to do it."]
+    frank = Staff.objects.get(pk=cast.frank.pk)
+    assert frank.is_active and frank.left_on is None
+    assert ApiToken.objects.filter(user=cast.frank.user).count() == 1
 
 
 def test_disabled_staff_keeps_its_record_and_loses_every_right(cast):
