@@ -9,4 +9,5 @@ class CustomersConfig(AppConfig):
     reactions = {
         "order.completed": ["jiketong.customers.reactions.order_completed"],
         "churn.level_changed": ["jiketong.customers.reactions.churn_level_changed"],
+        "lead.converted": ["jiketong.customers.reactions.lead_converted"],
     }

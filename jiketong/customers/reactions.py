@@ -1,12 +1,14 @@
 """How the archive reacts to what happens in the other apps (core.events): the customer's lifecycle follows
 its orders and its churn warnings, so nobody has to remember to change it by hand."""
 
+from django.apps import apps
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from jiketong.core.models import Event
 
-from .models import Customer, LifecycleStatus
-from .services import customer_set_status
+from .models import Contact, Customer, LifecycleStatus
+from .services import contact_create, customer_set_status
 
 
 def _customer(event: Event) -> Customer | None:
@@ -55,3 +57,28 @@ def churn_level_changed(event: Event) -> None:
             reason=_("Churn warning ended: the score fell back below the warning level"),
             only_from={LifecycleStatus.AT_RISK},
         )
+
+
+def lead_converted(event: Event) -> None:
+    """The converted lead's contact becomes a key person of the customer, unless a contact with the same
+    mobile or the same name is already there (so a second handling adds nothing). The event carries ids only:
+    the name, job title and mobile (personal data) are read from the lead row."""
+    customer = _customer(event)
+    lead = apps.get_model("sales", "Lead").objects.filter(pk=event.payload.get("lead")).first()
+    if customer is None or lead is None:
+        return
+    name = " ".join((lead.contact_name or "").split())
+    if not name:
+        return
+    same = (Q(name=name) | Q(mobile=lead.contact_mobile)) if lead.contact_mobile else Q(name=name)
+    if Contact.objects.filter(same, customer=customer).exists():
+        return
+    contact_create(
+        actor=event.actor,
+        customer=customer,
+        name=name,
+        title=lead.contact_title,
+        mobile=lead.contact_mobile,
+        is_key_person=True,
+        notes=_("From lead %(name)s") % {"name": lead.name},
+    )

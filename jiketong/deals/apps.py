@@ -28,3 +28,8 @@ class DealsConfig(AppConfig):
         NavItem(_("Orders"), "deals:order_list", "bi-cart-check", section="deals", roles=DEAL_ROLES, order=33),
     ]
     customer_panels = ["jiketong.deals.panels.customer_panel"]
+    # Who hears about a quote's approval (jiketong.core.events).
+    reactions = {
+        "quote.submitted": ["jiketong.deals.reactions.quote_submitted"],
+        "quote.decided": ["jiketong.deals.reactions.quote_decided"],
+    }

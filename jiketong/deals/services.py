@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from jiketong.catalog.models import Product, Subscription, SubscriptionStatus
 from jiketong.catalog.services import price_and_discount, subscription_create, subscription_update
 from jiketong.core.audit import record, snapshot
+from jiketong.core.events import emit, emit_many
 from jiketong.core.models import AuditAction
 from jiketong.core.money import yuan
 from jiketong.core.notify import notify
@@ -272,8 +273,8 @@ def required_level(quote: Quote) -> str:
 @transaction.atomic
 def quote_submit(*, actor, quote: Quote) -> Quote:
     """Send a draft for approval. Within what the submitter may grant for this customer it is approved at
-    once (audited as an automatic approval); otherwise it waits for the required level, whose supervisors
-    are notified after commit."""
+    once (audited as an automatic approval, `quote.decided` with no decider); otherwise it waits for the
+    required level, and `quote.submitted` names that level's supervisors (deals.reactions tells them)."""
     require_edit(actor)
     require_scope(actor, quote.customer_id)
     quote = _locked_quote(quote)
@@ -297,8 +298,16 @@ def quote_submit(*, actor, quote: Quote) -> Quote:
             "total": str(quote.total),
         },
     )
+    emit(
+        "quote.submitted",
+        customer_id=quote.customer_id,
+        actor=actor,
+        quote=quote.pk,
+        level=quote.required_level,
+        approvers=[] if automatic else approvers_for(quote),
+    )
     if automatic:
-        QuoteApproval.objects.create(
+        approval = QuoteApproval.objects.create(
             quote=quote,
             level=quote.required_level,
             approver=None,
@@ -306,6 +315,7 @@ def quote_submit(*, actor, quote: Quote) -> Quote:
             automatic=True,
             comment=_("Within the submitter's own discount authority."),
         )
+        _emit_decided(actor, quote, approval)
         record(
             actor=actor,
             action=AuditAction.APPROVE,
@@ -314,22 +324,20 @@ def quote_submit(*, actor, quote: Quote) -> Quote:
             after={"status": quote.status, "level": quote.required_level},
             note=_("automatic"),
         )
-        return quote
-    recipients = approvers_for(quote)
-    url = reverse("deals:quote_detail", args=[quote.pk])
-    transaction.on_commit(
-        lambda: notify(
-            recipients,
-            kind="quote_approval",
-            title=_("Quote %(number)s waits for your approval") % {"number": quote},
-            body=_("%(customer)s, deepest discount %(pct)s%%")
-            % {"customer": quote.customer.name, "pct": quote.max_discount_pct},
-            url=url,
-            customer_id=quote.customer_id,
-            key=f"quote-approval:{quote.pk}",
-        )
-    )
     return quote
+
+
+def _emit_decided(actor, quote: Quote, approval: QuoteApproval) -> None:
+    emit(
+        "quote.decided",
+        customer_id=quote.customer_id,
+        actor=actor,
+        quote=quote.pk,
+        decision=approval.decision,
+        comment=approval.comment,
+        submitted_by=quote.submitted_by_id,
+        decided_by=approval.approver_id,
+    )
 
 
 def _decide(actor, quote: Quote, decision: str, comment: str) -> Quote:
@@ -345,7 +353,7 @@ def _decide(actor, quote: Quote, decision: str, comment: str) -> Quote:
         )
     quote.status = QuoteStatus.APPROVED if decision == Decision.APPROVED else QuoteStatus.REJECTED
     quote.save(update_fields=["status", "updated_at"])
-    QuoteApproval.objects.create(
+    approval = QuoteApproval.objects.create(
         quote=quote, level=authority_of(actor), approver=actor, decision=decision, comment=comment
     )
     action = AuditAction.APPROVE if decision == Decision.APPROVED else AuditAction.REJECT
@@ -358,6 +366,7 @@ def _decide(actor, quote: Quote, decision: str, comment: str) -> Quote:
         after={"status": quote.status},
         note=comment,
     )
+    _emit_decided(actor, quote, approval)
     return quote
 
 
@@ -516,13 +525,27 @@ def _locked_contract(contract: Contract) -> Contract:
     return Contract.objects.select_for_update().select_related("customer").get(pk=contract.pk)
 
 
-def _set_contract_status(actor, contract: Contract, status: str, note: str = "", **fields) -> Contract:
+def _status_event(contract: Contract, from_status: str) -> tuple[int, dict]:
+    """`contract.status_changed` as (customer id, payload), for emit or the daily job's emit_many."""
+    return contract.customer_id, {"contract": contract.pk, "from_status": from_status, "to_status": contract.status}
+
+
+def _set_contract_status(
+    actor, contract: Contract, status: str, note: str = "", *, events: list | None = None, **fields
+) -> Contract:
+    """Change the status with its audit and `contract.status_changed`; a batch passes `events` to collect the
+    event for one emit_many instead."""
     before = {"status": contract.status}
     contract.status = status
     for name, value in fields.items():
         setattr(contract, name, value)
     contract.save(update_fields=["status", "updated_at", *fields])
     _audit_contract(actor, contract, AuditAction.STATUS, before=before, note=note)
+    event = _status_event(contract, before["status"])
+    if events is None:
+        emit_many("contract.status_changed", [event], actor=actor)
+    else:
+        events.append(event)
     return contract
 
 
@@ -577,6 +600,7 @@ def _renew(actor, contract: Contract, start_on=None, end_on=None, value=None, nu
     _save_contract(renewal)
     _set_contract_status(actor, contract, ContractStatus.RENEWED, note=renewal.number)
     _audit_contract(actor, renewal)
+    emit_many("contract.status_changed", [_status_event(renewal, "")], actor=actor)  # the new period is in force
     return renewal
 
 
@@ -691,11 +715,13 @@ def contracts_daily(today: date) -> DailyResult:
                 _set_contract_status(None, contract, ContractStatus.EXPIRED)
                 result.expired += 1
     with transaction.atomic():
+        expiring: list[tuple[int, dict]] = []
         for contract in Contract.objects.select_for_update().filter(
             status=ContractStatus.ACTIVE, end_on__gte=today, end_on__lte=horizon
         ):
-            _set_contract_status(None, contract, ContractStatus.EXPIRING)
+            _set_contract_status(None, contract, ContractStatus.EXPIRING, events=expiring)
             result.expiring += 1
+        emit_many("contract.status_changed", expiring)
     due = (
         Contract.objects.filter(status__in=IN_FORCE, end_on__gte=today, end_on__lte=horizon)
         .select_related("customer__org_unit")
@@ -794,10 +820,12 @@ def order_create_from_contract(*, actor, contract: Contract) -> Order:
     )
 
 
-def _complete(actor, order: Order) -> None:
+def _complete(actor, order: Order) -> list[int]:
     """Each line becomes (or changes) a subscription through the catalog's services, so their rules and
-    audit apply. Runs inside the state change's transaction: one failing line undoes them all."""
+    audit apply. Runs inside the state change's transaction: one failing line undoes them all. Answers the
+    subscriptions' ids."""
     today = timezone.localdate()
+    subscriptions = []
     for line in order.lines.select_related("product", "subscription").prefetch_related("members"):
         members = list(line.members.all())
         if line.action == LineAction.CHANGE and line.subscription is not None:
@@ -810,6 +838,7 @@ def _complete(actor, order: Order) -> None:
             )
             if members:
                 line.subscription.members.add(*members)
+            subscriptions.append(line.subscription.pk)
         else:
             line.subscription = subscription_create(
                 actor=actor,
@@ -822,6 +851,18 @@ def _complete(actor, order: Order) -> None:
                 members=members,
             )
             line.save(update_fields=["subscription"])
+            subscriptions.append(line.subscription.pk)
+    return subscriptions
+
+
+def _order_opportunity(order: Order) -> int | None:
+    """The opportunity an order came from: through its quote, or its contract's quote."""
+    quote_id = order.quote_id
+    if quote_id is None and order.contract_id is not None:
+        quote_id = Contract.objects.filter(pk=order.contract_id).values_list("quote_id", flat=True).first()
+    if quote_id is None:
+        return None
+    return Quote.objects.filter(pk=quote_id).values_list("opportunity_id", flat=True).first()
 
 
 @transaction.atomic
@@ -853,9 +894,10 @@ def order_set_state(*, actor, order: Order, state: str, reason: str = "", extern
     order.status = state
     order.external_ref = external_ref or order.external_ref
     order.failure_reason = reason[:200] if state == OrderStatus.FAILED else ""
+    subscriptions: list[int] = []
     if state == OrderStatus.COMPLETED:
         order.completed_at = timezone.now()
-        _complete(actor, order)
+        subscriptions = _complete(actor, order)
     order.save(update_fields=["status", "external_ref", "failure_reason", "completed_at", "updated_at"])
     OrderStateChange.objects.create(
         order=order,
@@ -874,4 +916,20 @@ def order_set_state(*, actor, order: Order, state: str, reason: str = "", extern
         after={"status": order.status, "external_ref": order.external_ref},
         note=reason,
     )
+    if before["status"] != state:
+        emit("order.state_changed", customer_id=order.customer_id, actor=actor, order=order.pk,
+             from_status=before["status"], to_status=state)  # fmt: skip
+    if state == OrderStatus.COMPLETED:
+        emit(
+            "order.completed",
+            customer_id=order.customer_id,
+            actor=actor,
+            order=order.pk,
+            number=order.number,
+            quote=order.quote_id,
+            contract=order.contract_id,
+            opportunity=_order_opportunity(order),
+            subscriptions=subscriptions,
+            completed_on=timezone.localdate(order.completed_at).isoformat(),
+        )
     return order, True

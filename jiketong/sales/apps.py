@@ -23,3 +23,5 @@ class SalesConfig(AppConfig):
         NavItem(_("Forecast"), "sales:forecast", "bi-graph-up-arrow", section="sales-forecast", order=23),
     ]
     customer_panels = ["jiketong.sales.panels.customer_panel"]
+    # What sales does when other apps report something (jiketong.core.events).
+    reactions = {"order.completed": ["jiketong.sales.reactions.order_completed"]}

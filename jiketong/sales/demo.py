@@ -48,14 +48,16 @@ TITLES = [
     "OA系统",
 ]
 NEEDS = ["办公网络升级", "新园区通信建设", "员工手机统付", "门店宽带", "短信通知平台", "视频监控上云", "呼叫中心"]
+# Who a lead's contact usually is; picked by the lead's id, so the demo's random sequence stays as it was.
+CONTACT_TITLES = ["办公室主任", "信息中心主任", "行政经理", "总经理", "采购经理", "IT主管"]
 LOST_REASONS = ["价格高于竞争对手", "客户预算取消", "竞争对手关系更深", "需求推迟到明年", "技术方案不满足"]
 DISQUALIFY_REASONS = ["规模太小", "已与竞争对手签长期合同", "联系不上", "无实际需求"]
 SUFFIXES = ["有限公司", "科技有限公司", "贸易有限公司", "实业有限公司", "商行", "工作室"]
 MONTHLY = [300, 800, 1500, 3000, 5000, 8000, 15000, 30000]
 LEAD_FIELDS = [
     "id", "source", "name", "name_key", "uscc", "org_unit", "industry", "expected_size", "grade_hint",
-    "contact_name", "contact_mobile", "need", "owner", "status", "disqualify_reason", "customer", "opportunity",
-    "converted_at", "created_by", "created_at", "updated_at",
+    "contact_name", "contact_title", "contact_mobile", "need", "owner", "status", "disqualify_reason", "customer",
+    "opportunity", "converted_at", "created_by", "created_at", "updated_at",
 ]  # fmt: skip
 OPPORTUNITY_FIELDS = [
     "id", "customer", "name", "owner", "stage", "expected_close", "amount_monthly", "amount_once", "competitor",
@@ -110,7 +112,8 @@ class _Generator:
         size = int(rng.lognormvariate(3.5, 1.2))
         rows.leads.append((
             self.lead_id, source or CustomerSource.GRID_SURVEY, name, normalise_org_name(name), "", unit_id,
-            industry_id, size, "A2" if size >= 1000 else ("B2" if size >= 200 else ""), contact, mobile,
+            industry_id, size, "A2" if size >= 1000 else ("B2" if size >= 200 else ""), contact,
+            CONTACT_TITLES[self.lead_id % len(CONTACT_TITLES)], mobile,
             rng.choice(NEEDS), owner_id, status,
             rng.choice(DISQUALIFY_REASONS) if status == LeadStatus.DISQUALIFIED else "",
             customer_id if converted else None, None, self.at(created + timedelta(days=20)) if converted else None,

@@ -73,6 +73,7 @@ class LeadForm(BootstrapMixin, ServiceModelForm):
             "expected_size",
             "grade_hint",
             "contact_name",
+            "contact_title",
             "contact_mobile",
             "need",
             "owner",

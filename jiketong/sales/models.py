@@ -89,6 +89,8 @@ class LeadQuerySet(models.QuerySet):
 class Lead(TimeStampedModel):
     """A lead (线索): an organisation that may become a customer or buy more, before it is qualified."""
 
+    PERSONAL_FIELDS = ("contact_mobile",)  # masked wherever shown outside the record (core.validators.mask_personal)
+
     source = models.CharField(_("source"), max_length=15, choices=LeadSource.choices)
     name = models.CharField(_("prospect name"), max_length=100)
     # normalise_org_name(name), kept by the service: the duplicate check looks it up through an index.
@@ -111,6 +113,8 @@ class Lead(TimeStampedModel):
     grade_hint = models.CharField(_("expected grade"), max_length=2, choices=Grade.choices, blank=True)
     contact_name = models.CharField(_("contact name"), max_length=40, blank=True)
     contact_mobile = models.CharField(_("contact mobile"), max_length=11, blank=True)
+    # A bulk writer (the demo) that names its columns may leave this one out: the database fills it in.
+    contact_title = models.CharField(_("contact's job title"), max_length=40, blank=True, default="", db_default="")
     need = models.TextField(_("need"), blank=True)
     owner = models.ForeignKey(
         "org.Staff", verbose_name=_("owner"), null=True, blank=True, on_delete=models.PROTECT, related_name="leads"

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiketong.core.audit import changed, record, snapshot
+from jiketong.core.events import emit
 from jiketong.core.models import AuditAction, AuditEvent
 from jiketong.core.money import yuan
 from jiketong.core.notify import notify
@@ -52,6 +53,7 @@ LEAD_FIELDS = [
     "expected_size",
     "grade_hint",
     "contact_name",
+    "contact_title",
     "contact_mobile",
     "need",
     "owner",
@@ -205,7 +207,7 @@ def _tell_owners(actor, leads: list[Lead]) -> None:
 
 def _normalise_lead(fields: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
-    for name in ("name", "contact_name"):
+    for name in ("name", "contact_name", "contact_title"):
         if isinstance(fields.get(name), str):
             fields[name] = (
                 " ".join(to_halfwidth(fields[name]).split())
@@ -469,6 +471,8 @@ def lead_convert(
         customer_id=customer.pk,
         after={"customer": customer.pk, "opportunity": opportunity.pk},
     )
+    # Ids only: the archive reads the contact (a personal mobile) from the lead row itself.
+    emit("lead.converted", customer_id=customer.pk, actor=actor, lead=lead.pk, opportunity=opportunity.pk)
     return lead
 
 
@@ -633,14 +637,15 @@ def opportunity_update(*, actor, opportunity: Opportunity, lines: list[dict] | N
     return opportunity
 
 
-@transaction.atomic
-def opportunity_move(
-    actor, opportunity: Opportunity, stage: Stage, note: str = "", lost_reason: str = "", competitor: str = ""
-) -> Opportunity:
-    """The one way an opportunity changes stage (board, detail page and API). Lost needs a reason (and
-    the competitor, when known); won and lost set the close date; moving back to an open stage reopens."""
-    require_edit(actor)
-    opportunity = _visible_opportunity(actor, opportunity)
+def outcome(stage: Stage) -> str:
+    """What a stage means for the pipeline, as events and integrators see it: won, lost or open."""
+    return "won" if stage.is_won else "lost" if stage.is_lost else "open"
+
+
+def _move(actor, opportunity: Opportunity, stage: Stage, *, note: str, lost_reason: str = "", competitor: str = "",
+          closed_on: date | None = None) -> Opportunity:  # fmt: skip
+    """The stage change itself, on a locked opportunity: fields, history, audit and the event, in the caller's
+    transaction. Every path that changes a stage (a person's move, an order's win) comes through here."""
     old = opportunity.stage
     if stage.pk == old.pk:
         raise ValidationError({"stage": [_("The opportunity is already at this stage.")]})
@@ -657,12 +662,57 @@ def opportunity_move(
         extra = {"lost_reason": opportunity.lost_reason, "competitor": opportunity.competitor}
     elif not stage.is_won:
         opportunity.lost_reason = ""
-    opportunity.closed_on = timezone.localdate() if stage.is_closed else None
+    opportunity.closed_on = (closed_on or timezone.localdate()) if stage.is_closed else None
+    if stage.is_closed and closed_on:
+        extra["closed_on"] = closed_on.isoformat()
     opportunity.stage = stage
     opportunity.full_clean(exclude=["lead", "customer"])
     opportunity.save(update_fields=["stage", "lost_reason", "competitor", "closed_on", "updated_at"])
     _write_stage_change(actor, opportunity, old, note, extra)
+    emit(
+        "opportunity.stage_changed",
+        customer_id=opportunity.customer_id,
+        actor=actor,
+        opportunity=opportunity.pk,
+        from_stage=old.code,
+        to_stage=stage.code,
+        outcome=outcome(stage),
+    )
     return opportunity
+
+
+@transaction.atomic
+def opportunity_move(
+    actor, opportunity: Opportunity, stage: Stage, note: str = "", lost_reason: str = "", competitor: str = ""
+) -> Opportunity:
+    """The one way a person changes an opportunity's stage (board, detail page and API). Lost needs a reason
+    (and the competitor, when known); won and lost set the close date; moving back to an open stage reopens."""
+    require_edit(actor)
+    opportunity = _visible_opportunity(actor, opportunity)
+    return _move(actor, opportunity, stage, note=note, lost_reason=lost_reason, competitor=competitor)
+
+
+def won_stage() -> Stage | None:
+    """The stage a won opportunity goes to: the first active won stage (赢单 by default)."""
+    return Stage.objects.filter(active=True, is_won=True).order_by("order", "id").first()
+
+
+@transaction.atomic
+def opportunity_win_by_order(*, actor, opportunity_id: int, closed_on: date, note: str) -> Opportunity | None:
+    """An order that came from this opportunity was completed: the opportunity is won, closing on the order's
+    completion date, through the same stage change as a person's move (history, audit, event), with the order
+    in the note. No role or scope check: the order's own service checked the person who completed it, and a
+    job or a BOSS update may have no person at all. An opportunity already won or lost is left as it is (a
+    person closed it on purpose); answers None when nothing changed."""
+    opportunity = (
+        Opportunity.objects.select_for_update(of=("self",)).select_related("stage").filter(pk=opportunity_id).first()
+    )
+    if opportunity is None or opportunity.stage.is_closed:
+        return None
+    stage = won_stage()
+    if stage is None:
+        raise ValidationError({"stage": [_("No active won stage is configured.")]})
+    return _move(actor, opportunity, stage, note=note, closed_on=closed_on)
 
 
 # --- handover ------------------------------------------------------------------------------------
@@ -727,6 +777,9 @@ IMPORT_COLUMNS = {
     "grade": "grade_hint",
     "联系人": "contact_name",
     "contact": "contact_name",
+    "职务": "contact_title",
+    "联系人职务": "contact_title",
+    "title": "contact_title",
     "联系电话": "contact_mobile",
     "手机": "contact_mobile",
     "mobile": "contact_mobile",
@@ -783,6 +836,7 @@ def _lead_from_row(actor, row: dict, context: _ImportContext) -> Lead:
         "name": row.get("name", ""),
         "uscc": row.get("uscc", ""),
         "contact_name": row.get("contact_name", ""),
+        "contact_title": row.get("contact_title", ""),
         "contact_mobile": row.get("contact_mobile", ""),
         "need": row.get("need", ""),
         "grade_hint": (row.get("grade_hint") or "").upper(),
