@@ -30,3 +30,5 @@ class AnalyticsConfig(AppConfig):
         ),
     ]
     customer_panels: list[str] = []
+    # Replaced billing months refresh the summary as part of the import (jiketong.core.events).
+    reactions = {"billing.period_replaced": ["jiketong.analytics.reactions.billing_period_replaced"]}

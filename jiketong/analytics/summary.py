@@ -23,8 +23,10 @@ def _key(row: dict) -> tuple:
 
 
 @transaction.atomic
-def refresh(period: date) -> int:
-    """Recompute one month of the summary from the billing months (idempotent). Returns the rows written."""
+def refresh(period: date, units: list[int] | None = None) -> int:
+    """Recompute one month of the summary from the billing months (idempotent), for every org unit or only
+    `units` (ids; each unit's rows are its own customers', so the others are left as they are). The month's
+    group spread is recomputed whole: it is a fact about groups across units. Returns the rows written."""
     summaries: dict[tuple, IndicatorSummary] = {}
 
     def summary(row: dict) -> IndicatorSummary:
@@ -33,16 +35,30 @@ def refresh(period: date) -> int:
             summaries[key] = IndicatorSummary(period=period, org_unit_id=key[0], industry_id=key[1], grade=key[2])
         return summaries[key]
 
-    measured = CustomerMonth.objects.filter(period=period).values(**GROUP).annotate(**month_measures()).order_by()
+    months = CustomerMonth.objects.filter(period=period)
+    gone = churned_rows(CustomerMonth.objects.all(), [add_months(period, -1)])
+    held = IndicatorSummary.objects.filter(period=period)
+    if units is not None:
+        months = months.filter(customer__org_unit_id__in=units)
+        gone = gone.filter(customer__org_unit_id__in=units)
+        held = held.filter(org_unit_id__in=units)
+    measured = months.values(**GROUP).annotate(**month_measures()).order_by()
     for row in measured:
         target = summary(row)
         for name, field in SUMMARY_FIELDS.items():
             setattr(target, field, row[name] or 0)
-    gone = churned_rows(CustomerMonth.objects.all(), [add_months(period, -1)])
     for row in gone.values(**GROUP).annotate(n=Count("pk")).order_by():
         summary(row).churned = row["n"]
-    IndicatorSummary.objects.filter(period=period).delete()
+    held.delete()
     IndicatorSummary.objects.bulk_create(summaries.values(), batch_size=2000)
+    refresh_spread(period)
+    rows = len(summaries) if units is None else IndicatorSummary.objects.filter(period=period).count()
+    SummaryPeriod.objects.update_or_create(period=period, defaults={"rows": rows})
+    return len(summaries)
+
+
+def refresh_spread(period: date) -> None:
+    """Recompute the month's multi-province groups (GroupSpread) over the 12 months to it."""
     spread = group_spread(period)
     heads = dict(Customer.objects.filter(depth=1, path__in=list(spread)).values_list("path", "pk"))
     GroupSpread.objects.filter(period=period).delete()
@@ -51,8 +67,30 @@ def refresh(period: date) -> int:
         for path, row in spread.items()
         if path in heads
     )
-    SummaryPeriod.objects.update_or_create(period=period, defaults={"rows": len(summaries)})
-    return len(summaries)
+
+
+def refresh_replaced(periods: list[date], units: list[int] | None = None) -> list[date]:
+    """After billing months were replaced (imported, corrected, back-filled or removed): refresh exactly
+    the summary months that read them, for `units` (None: all), and summarise months never summarised.
+
+    A month's rows are read by its own summary and by the next month's (new customers and churn compare
+    with the month before); the group spread reads the 12 months to each month. Only months billed or
+    already summarised are touched, so loading the newest month refreshes that month alone."""
+    billed = CustomerMonth.objects.order_by().aggregate(first=Min("period"), last=Max("period"))
+    held = set(SummaryPeriod.objects.values_list("period", flat=True))
+    in_range = set(month_range(billed["first"], billed["last"])) if billed["first"] else set()
+    known = in_range | held
+    rows_read = {month for p in periods for month in (p, add_months(p, 1))} & known
+    spread_read = {add_months(p, k) for p in periods for k in range(12)} & known - rows_read
+    missing = in_range - held - rows_read
+    with transaction.atomic():
+        for period in sorted(rows_read):
+            refresh(period, units)
+        for period in sorted(missing):
+            refresh(period)
+        for period in sorted(spread_read - missing):
+            refresh_spread(period)
+    return sorted(rows_read | missing | spread_read)
 
 
 def refresh_due() -> list[date]:

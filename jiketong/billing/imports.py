@@ -470,6 +470,11 @@ def replace_periods(kind: Kind, periods: list[date]) -> int:
         return cursor.rowcount
 
 
+def delete_periods(kind: Kind, periods: list[date]) -> int:
+    """Inside the caller's transaction: the live table's rows for these periods are gone."""
+    return kind.model.objects.filter(period__in=periods).delete()[0]
+
+
 # --- the error report ----------------------------------------------------------------------------
 def write_error_report(source_path: Path, report_path: Path, bad: dict[int, str]) -> None:
     """The bad rows as they were in the file, with the row number and the reason; UTF-8 with a BOM so

@@ -8,6 +8,7 @@ the runs or their error reports, which carry customer numbers and amounts.
 import logging
 import uuid
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 from django.conf import settings
@@ -17,7 +18,9 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from jiketong.core import events
 from jiketong.core.audit import record, snapshot
+from jiketong.core.events import emit
 from jiketong.core.models import AuditAction
 from jiketong.org.models import Role, can
 
@@ -174,16 +177,79 @@ def _finish(run: ImportRun, kind: imports.Kind, bad: dict[int, str]) -> None:
         _update(run, status=ImportStatus.FAILED, message=message, **fields)
         _audit(run)
         return
+    status = ImportStatus.PARTIALLY if bad else ImportStatus.SUCCEEDED
+    message = _("Loaded %(ok)s rows for %(periods)s.") % {"ok": ok, "periods": "、".join(fields["periods"])}
+    if bad:
+        message += " " + _("%(bad)s rows with errors were left out.") % {"bad": len(bad)}
+    _apply(run, lambda: imports.replace_periods(kind, periods), periods, status=status, message=message, fields=fields)
+
+
+def _apply(run: ImportRun, replace: Callable[[], object], periods: list[date], *, status: str, message: str,
+           fields: dict) -> None:  # fmt: skip
+    """Replace the periods and tell the other apps in one transaction, the run still running; then run the
+    reactions here (the indicator summary is refreshed for those months), and only then close the run. So
+    a run that reports done has every figure in step; one whose process dies after the commit is closed by
+    the frequent job, and its reactions are picked up there too."""
     with transaction.atomic():
-        imports.replace_periods(kind, periods)
+        replace()
         months = refresh_months(periods)
         refresh_points(months[0])
-        status = ImportStatus.PARTIALLY if bad else ImportStatus.SUCCEEDED
-        message = _("Loaded %(ok)s rows for %(periods)s.") % {"ok": ok, "periods": "、".join(fields["periods"])}
-        if bad:
-            message += " " + _("%(bad)s rows with errors were left out.") % {"bad": len(bad)}
-        _update(run, status=status, message=message, **fields)
+        event = emit(
+            "billing.period_replaced",
+            actor=run.created_by,
+            import_run=run.pk,
+            kind=run.kind,
+            periods=[period.isoformat() for period in periods],
+            # A period is replaced as a whole, province-wide: every unit with customers is touched, so
+            # naming them would cost a scan of the months for no narrower refresh (docs/billing-import.md).
+            org_units=None,
+        )
+        fields = {name: value for name, value in fields.items() if name not in ("progress", "finished_at")}
+        _update(run, progress=95, message=_("Loaded; refreshing the indicators…"), **fields)
+    try:
+        refreshed = events.handle_now(event)
+    except Exception:  # the months are in: say so, and let the frequent job retry the reactions
+        logger.exception("reactions to billing import %s failed", run.pk)
+        refreshed = False
+    if not refreshed:
+        message += " " + _("Some follow-ups (the indicator summary…) have not run yet; they are retried shortly.")
+    with transaction.atomic():
+        _update(run, status=status, message=message, progress=100, finished_at=timezone.now())
         _audit(run)
+
+
+def period_remove(*, actor, kind: str, periods: list[date]) -> ImportRun:
+    """Take months out (loaded by mistake, or withdrawn by BOSS): the kind's rows of those months are deleted
+    and everything computed from them follows, exactly as after an import. Recorded as a run of its own."""
+    require_import(actor)
+    _check_choices(kind, ImportMode.ALL_OR_NOTHING)
+    periods = sorted(set(periods))
+    model = imports.KINDS[kind].model
+    empty = [p for p in periods if not model.objects.filter(period=p).exists()]
+    if not periods:
+        raise ValidationError({"periods": [_("Choose the months to remove.")]})
+    if empty:
+        labels = "、".join(f"{p:%Y-%m}" for p in empty)
+        raise ValidationError({"periods": [_("Nothing is loaded for %(periods)s.") % {"periods": labels}]})
+    labels = [f"{p:%Y-%m}" for p in periods]
+    run = ImportRun.objects.create(
+        kind=kind,
+        file_name=(_("Removal of %(periods)s") % {"periods": "、".join(labels)})[:255],
+        file_path="",
+        status=ImportStatus.RUNNING,
+        started_at=timezone.now(),
+        created_by=actor,
+    )
+    removed = model.objects.filter(period__in=periods).count()
+    _apply(
+        run,
+        lambda: imports.delete_periods(imports.KINDS[kind], periods),
+        periods,
+        status=ImportStatus.SUCCEEDED,
+        message=_("Removed %(rows)s rows of %(periods)s.") % {"rows": removed, "periods": "、".join(labels)},
+        fields={"periods": labels, "rows_total": removed},
+    )
+    return run
 
 
 def _fail(run: ImportRun, message: str) -> None:

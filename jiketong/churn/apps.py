@@ -18,3 +18,5 @@ class ChurnConfig(AppConfig):
         )
     ]
     customer_panels = ["jiketong.churn.panels.customer_panel"]
+    # What the churn app does when a warning starts or ends (jiketong.core.events).
+    reactions = {"churn.level_changed": ["jiketong.churn.reactions.notify_level_changed"]}

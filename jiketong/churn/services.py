@@ -4,12 +4,14 @@ import json
 from datetime import date, timedelta
 
 import numpy as np
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from jiketong.core.bulk import Writer
+from jiketong.core.events import emit_many
 from jiketong.work.models import TaskKind, TaskPriority
 from jiketong.work.services import task_create
 
@@ -19,6 +21,9 @@ from .models import ChurnModel, ChurnScore, RiskLevel, Scorer
 RETENTION_DUE_DAYS = 7
 SCORE_FIELDS = ["customer", "scored_on", "score", "risk", "reasons", "flags", "model_version"]
 WRITE_CHUNK = 20_000
+# The warning level (流失预警): a high risk score. Medium scores are shown on the list too, but only a high
+# one moves the customer to 预警 and tells its manager (docs/churn-early-warning.md).
+WARNING_LEVEL = RiskLevel.HIGH
 
 
 def scoring_month(today: date) -> date:
@@ -50,17 +55,21 @@ def scores_for(table: features.FeatureTable, churn_model: ChurnModel | None) -> 
 
 def score_all(today: date) -> int:
     """Score every in-service customer as of today and replace the stored scores in one transaction
-    (readers see yesterday's scores until it commits; running it twice gives the same rows)."""
+    (readers see yesterday's scores until it commits; running it twice gives the same rows). A customer
+    whose warning starts or ends with this run gets one `churn.level_changed` in the same transaction."""
     table = features.build(scoring_month(today), on_date=today)
     churn_model = ChurnModel.objects.first()
     scores, risk, version = scores_for(table, churn_model)
     conf = rules.config()
     found = rules.evaluate(table, conf)
     with transaction.atomic():
+        crossings = _crossings(table.ids, risk)
         ChurnScore.objects.all().delete()  # one DELETE: nothing points at a score
         rows = []
         for i, customer_id in enumerate(table.ids.tolist()):
             reasons = rules.reasons_at(table, found, i, conf) if found.flags[i] else []
+            if customer_id in crossings:
+                crossings[customer_id].update(to_level=str(risk[i]), score=int(scores[i]), reasons=reasons)
             rows.append(
                 (customer_id, today, int(scores[i]), str(risk[i]), json.dumps(reasons), int(found.flags[i]), version)
             )
@@ -68,7 +77,52 @@ def score_all(today: date) -> int:
                 _write(rows)
                 rows = []
         _write(rows)
+        _emit_crossings(crossings)
     return len(table)
+
+
+def _crossings(ids: np.ndarray, risk: np.ndarray) -> dict[int, dict]:
+    """Customer id → the payload so far, for each customer whose warning starts or ends with the new
+    scores. Read before the old scores are replaced: the warned ones in one query, then the earlier level
+    of those newly warned (a few per night; the first night, or a new model, in chunks)."""
+    warned_before = np.fromiter(
+        ChurnScore.objects.filter(risk=WARNING_LEVEL).values_list("customer_id", flat=True), dtype=np.int64
+    )
+    starts = np.setdiff1d(ids[risk == WARNING_LEVEL], warned_before)
+    crossings = {}
+    for chunk in np.array_split(starts, max(1, len(starts) // 5000 + 1)):  # bounded IN lists
+        chunk_ids = chunk.tolist()
+        before = dict(ChurnScore.objects.filter(customer_id__in=chunk_ids).values_list("customer_id", "risk"))
+        for customer_id in chunk_ids:
+            crossings[customer_id] = {"warned": True, "from_level": before.get(customer_id, "")}
+    # A customer no longer scored (set to 离网 or 潜在 by a person) has no new level: nothing ended.
+    for customer_id in np.intersect1d(ids[risk != WARNING_LEVEL], warned_before).tolist():
+        crossings[customer_id] = {"warned": False, "from_level": WARNING_LEVEL.value}
+    return crossings
+
+
+EMIT_CHUNK = 2000  # events per emit_many: bounded statements and after-commit batches
+
+
+def _emit_crossings(crossings: dict[int, dict]) -> None:
+    """One `churn.level_changed` per crossing, its reasons in words (the site's language: the archive's
+    history and the inbox keep them as written)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        items = [
+            (
+                customer_id,
+                {
+                    "warned": payload["warned"],
+                    "from_level": payload["from_level"],
+                    "to_level": payload["to_level"],
+                    "score": payload["score"],
+                    "reasons": [str(rules.describe(reason)) for reason in payload["reasons"]],
+                },
+            )
+            for customer_id, payload in sorted(crossings.items())
+        ]
+    for start in range(0, len(items), EMIT_CHUNK):
+        emit_many("churn.level_changed", items[start : start + EMIT_CHUNK])
 
 
 def _write(rows: list[tuple]) -> None:

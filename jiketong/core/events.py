@@ -229,6 +229,16 @@ def _tell_admins(handling: EventHandling) -> None:
     )
 
 
+def handle_now(event: Event) -> bool:
+    """Run every pending reaction to one committed event here and now, background ones included: for a
+    caller that must not report its work done before the reactions ran (the billing import refreshes the
+    indicator summary this way). True when all of them are done; a failure stays pending for the retries."""
+    pending = EventHandling.objects.filter(event=event, status=HandlingStatus.PENDING).order_by("pk")
+    return all([handle(pk) for pk in pending.values_list("pk", flat=True)]) and not (
+        EventHandling.objects.filter(event=event).exclude(status=HandlingStatus.DONE).exists()
+    )
+
+
 def run_due(now=None, limit: int = 5000) -> int:
     """Handle what is still pending: retries whose time has come, and events whose process died before
     handling them. Called by the frequent job and `python -m jiketong events run`."""

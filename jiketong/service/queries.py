@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from jiketong.core.scope import customer_scope
 from jiketong.org.models import OrgUnit, Role, Staff, can
+from jiketong.org.queries import supervisors_for  # noqa: F401 - the escalation reads it from here
 
 from .calendar import WorkCalendar, add_working_time
 from .filters import SurveyFilter, TicketFilter
@@ -111,31 +112,6 @@ def breach_board(user, now: datetime, calendar: WorkCalendar) -> QuerySet[Ticket
 def staff_choices(user) -> QuerySet[Staff]:
     """Colleagues a ticket may be transferred to (the staff directory's scope, active only)."""
     return Staff.objects.visible_to(user).active().select_related("org_unit").order_by("name")
-
-
-def supervisors_for(org_unit_paths: set[str]) -> dict[str, list[int]]:
-    """For each org unit path, the user ids of the active supervisors of the nearest unit up the tree
-    (the unit itself first) that has any. One query for all paths."""
-    steplen = OrgUnit.steplen
-    ancestors = {path[:i] for path in org_unit_paths for i in range(steplen, len(path) + 1, steplen)}
-    by_unit: dict[str, list[int]] = {}
-    rows = (
-        Staff.objects.active()
-        .filter(roles__code=Role.SUPERVISOR, org_unit__path__in=ancestors)
-        .values_list("org_unit__path", "user_id")
-        .order_by("user_id")
-    )
-    for path, user_id in rows:
-        by_unit.setdefault(path, []).append(user_id)
-    result = {}
-    for path in org_unit_paths:
-        for end in range(len(path), 0, -steplen):
-            if path[:end] in by_unit:
-                result[path] = by_unit[path[:end]]
-                break
-        else:
-            result[path] = []
-    return result
 
 
 # --- satisfaction -----------------------------------------------------------------------------------

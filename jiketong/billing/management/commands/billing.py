@@ -1,7 +1,8 @@
 """`python -m jiketong billing import FILE --kind facts|members [--mode all|good] [--user NAME]`: import a
 BOSS file in this process, with progress on the terminal (the web upload runs the same code in the
 task worker). `python -m jiketong billing points --since YYYY-MM` rebuilds the points ledger, e.g.
-after the points rule changed."""
+after the points rule changed. `python -m jiketong billing remove --period YYYY-MM [--kind members]` takes
+months out (loaded by mistake); the indicators follow as after an import."""
 
 from datetime import date
 from pathlib import Path
@@ -28,6 +29,10 @@ class Command(BaseCommand):
         load.add_argument("--user", help="Username recorded as the importer (default: the first superuser).")
         points = commands.add_parser("points", help="Rebuild the points ledger from a month on.")
         points.add_argument("--since", required=True, help="YYYY-MM")
+        remove = commands.add_parser("remove", help="Remove loaded months of one kind.")
+        remove.add_argument("--period", action="append", required=True, help="YYYY-MM (repeat for several)")
+        remove.add_argument("--kind", choices=ImportKind.values, default=ImportKind.FACTS)
+        remove.add_argument("--user", help="Username recorded as the remover (default: the first superuser).")
 
     def handle(self, *args, command: str, **options):
         if command == "points":
@@ -37,6 +42,9 @@ class Command(BaseCommand):
                 raise CommandError(str(exc)) from exc
             months = refresh_points(since)
             self.stdout.write(f"{months} months rebuilt from {since:%Y-%m}.")
+            return
+        if command == "remove":
+            self._remove(options["period"], options["kind"], self._user(options["user"]))
             return
         user = self._user(options["user"])
         try:
@@ -49,6 +57,16 @@ class Command(BaseCommand):
             self.stdout.write(f"Error report: {run.error_path}")
         if run.status == ImportStatus.FAILED:
             raise CommandError(run.message)
+
+    def _remove(self, periods: list[str], kind: str, user) -> None:
+        try:
+            months = [date.fromisoformat(Checker().period(period)) for period in periods]
+            run = services.period_remove(actor=user, kind=kind, periods=months)
+        except RowError as exc:
+            raise CommandError(str(exc)) from exc
+        except (ValidationError, PermissionDenied) as exc:
+            raise CommandError("; ".join(getattr(exc, "messages", [str(exc)]))) from exc
+        self.stdout.write(f"#{run.pk} {run.get_status_display()}: {run.message}")
 
     def _progress(self, run) -> None:
         self.stdout.write(f"\r{run.rows_total:,} rows read ({run.progress}%)", ending="")
