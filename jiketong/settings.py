@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "jiketong.billing",
     "jiketong.analytics",
     "jiketong.churn",
+    "jiketong.webhooks",
     "jiketong.demo",
 ]
 
@@ -230,6 +231,13 @@ MEDIA_ROOT = VAR_DIR / "media"
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Events still pending this long after they happened are picked up by the frequent job (core.events).
 EVENTS_IN_FLIGHT_GRACE_SECONDS = env_int("EVENTS_IN_FLIGHT_GRACE_SECONDS", 60)
+# Webhooks (decision 0011): a POST waits this long for an answer; an endpoint with no successful delivery for
+# this many hours is disabled (0: never), and so is one with this many failed attempts in a row (0, the default:
+# never, because one import can emit thousands of events and a short outage would trip it).
+WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", 5)
+WEBHOOKS_DISABLE_AFTER_HOURS = env_int("WEBHOOKS_DISABLE_AFTER_HOURS", 24)
+WEBHOOKS_DISABLE_AFTER_FAILURES = env_int("WEBHOOKS_DISABLE_AFTER_FAILURES", 0)
+WEBHOOKS_KEEP_DAYS = env_int("WEBHOOKS_KEEP_DAYS", 30)  # delivered messages are forgotten after this many days
 
 LOGGING = {
     "version": 1,

@@ -22,6 +22,7 @@ urlpatterns = [
     path("billing/", include("jiketong.billing.urls")),
     path("analytics/", include("jiketong.analytics.urls")),
     path("churn/", include("jiketong.churn.urls")),
+    path("webhooks/", include("jiketong.webhooks.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

@@ -4,7 +4,10 @@ Each normaliser accepts what people paste (full-width characters, spaces, dashes
 the canonical form, or raises ValidationError with a message in the user's language.
 """
 
+import datetime as dt
+import re
 import unicodedata
+from typing import Any
 
 import phonenumbers
 from django.core.exceptions import ValidationError
@@ -127,3 +130,42 @@ def mask_email(value: str) -> str:
         return value or ""
     local, domain = value.split("@", 1)
     return f"{local[:1]}***@{domain}"
+
+
+MOBILE_IN_TEXT = re.compile(r"(?<!\d)1\d{10}(?!\d)")
+DATE_IN_TEXT = re.compile(r"(?<!\d)\d{4}-\d{2}-\d{2}(?!\d)")
+MASKED_DATE = "****-**-**"
+
+
+def mask_text(value: str) -> str:
+    """Free text (a note, a need, a record's name) with every mobile number in it masked."""
+    if not value or not isinstance(value, str):
+        return value
+    return MOBILE_IN_TEXT.sub(lambda m: mask_mobile(m.group()), value)
+
+
+def mask_personal(value: Any) -> Any:
+    """The one masking rule for a value of a personal field (mobile, member number, e-mail, ID number,
+    birthday or another date of a person's life), wherever it is shown or kept outside its own record:
+    numbers as 138****1234, e-mails as z***@example.cn, dates as ****-**-**; lists item by item. Masking a
+    masked value changes nothing, so rows masked at write time and older rows masked on reading look alike."""
+    if value is None or value == "":
+        return value
+    if isinstance(value, list | tuple):
+        return [mask_personal(item) for item in value]
+    if isinstance(value, dict):
+        return {key: mask_personal(item) for key, item in value.items()}
+    if isinstance(value, dt.date):
+        return MASKED_DATE
+    text = str(value).strip()
+    if "***" in text or not text.strip("*"):
+        return text  # already masked
+    if "@" in text:
+        return mask_email(text)
+    if DATE_IN_TEXT.fullmatch(text):
+        return MASKED_DATE
+    compact = re.sub(r"[\s\-+]", "", text)
+    if compact.isdigit() or (compact[:-1].isdigit() and compact[-1:] in "Xx"):
+        return mask_mobile(compact)
+    masked = DATE_IN_TEXT.sub(MASKED_DATE, mask_text(text))
+    return masked if masked != text else f"{text[:1]}***"
