@@ -68,6 +68,8 @@ class MemberSnapshot(models.Model):
     """One member phone number of a customer as BOSS saw it at the end of a month (optional per import).
     Bulk-loaded like BillingFact, and for the same reasons without a database constraint on its key."""
 
+    PERSONAL_FIELDS = ("phone",)
+
     period = models.DateField(_("period"))
     customer = models.ForeignKey(
         "customers.Customer",

@@ -37,6 +37,15 @@ class AuditAction(models.TextChoices):
     IMPORT = "import", _("Imported")
 
 
+class AuditEventQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        """Events written in bulk (imports, handovers) are masked like `record()`'s (core.audit)."""
+        from .audit import mask_event
+
+        objs = [mask_event(event) for event in objs]
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class AuditEvent(models.Model):
     """Who did what to which record, when, with the values before and after.
 
@@ -64,6 +73,8 @@ class AuditEvent(models.Model):
     after = models.JSONField(_("after"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=500, blank=True)
 
+    objects = AuditEventQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
@@ -76,6 +87,12 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.target_repr}"
+
+    def save(self, *args, **kwargs) -> None:
+        from .audit import mask_event
+
+        mask_event(self)  # personal data never lands in the trail in clear
+        super().save(*args, **kwargs)
 
     def changes(self) -> list[tuple[str, object, object]]:
         """(field, before, after) for every field that the event touched."""

@@ -3,20 +3,39 @@
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext_lazy as _
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
+from openpyxl import Workbook
 
 from jiketong.customers import queries as customer_queries
 from jiketong.customers.history import history_lines
 from jiketong.customers.models import Grade, LifecycleStatus
-from jiketong.org.models import Role, can
+from jiketong.deals import queries as deal_queries
+from jiketong.org.models import Role, can, staff_of
 
+from .audit import record_export
 from .models import AuditAction
+from .scope import EVERYTHING, customer_scope
 
 AUDIT_PAGE_SIZE = 50
+AUDIT_EXPORT_CAP = 10_000
+AUDIT_EXPORT_CHUNK = 500  # names are looked up per chunk, as per page on screen
 AUDIT_ROLES = frozenset({Role.AUDITOR, Role.ADMIN})
+
+
+def scope_kind(user) -> str:
+    """How the workbench names the user's customers: "all", "area" (an org subtree) or "portfolio" (own)."""
+    if customer_scope(user) == EVERYTHING:
+        return "all"
+    staff = staff_of(user)
+    if staff is not None and staff.role_codes & Role.SUBTREE_ROLES:
+        return "area"
+    return "portfolio"
 
 
 @require_GET
@@ -34,6 +53,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "statuses": statuses,
         "status_totals": status_totals,
         "total": sum(counts.values()),
+        "scope_kind": scope_kind(request.user),
+        "approvals": deal_queries.workbench_approvals(request.user),  # None for who approves nothing
     }
     return render(request, "core/home.html", context)
 
@@ -43,10 +64,12 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 class AuditFilterForm(forms.Form):
-    action = forms.ChoiceField(label=_("action"), choices=[("", "---------"), *AuditAction.choices], required=False)
-    actor = forms.CharField(label=_("actor (username)"), required=False, max_length=150)
-    since = forms.DateField(label=_("from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=_("to"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    action = forms.ChoiceField(
+        label=gettext_lazy("action"), choices=[("", "---------"), *AuditAction.choices], required=False
+    )
+    actor = forms.CharField(label=gettext_lazy("actor (name or username)"), required=False, max_length=150)
+    since = forms.DateField(label=gettext_lazy("from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=gettext_lazy("to"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def filter(self, events):
         if not self.is_valid():
@@ -55,7 +78,8 @@ class AuditFilterForm(forms.Form):
         if data["action"]:
             events = events.filter(action=data["action"])
         if data["actor"]:
-            events = events.filter(actor__username=data["actor"].strip())
+            who = data["actor"].strip()
+            events = events.filter(Q(actor__username=who) | Q(actor__staff__name=who))
         if data["since"]:
             events = events.filter(at__date__gte=data["since"])
         if data["until"]:
@@ -63,15 +87,43 @@ class AuditFilterForm(forms.Form):
         return events
 
 
-@require_GET
-def audit_list(request: HttpRequest) -> HttpResponse:
-    """The audit trail for auditors and administrators (read-only), within their scope."""
+def _audit_events(request: HttpRequest):
     if not can(request.user, AUDIT_ROLES):
         raise PermissionDenied
     form = AuditFilterForm(request.GET)
-    events = form.filter(customer_queries.audit_events(request.user))
+    return form, form.filter(customer_queries.audit_events(request.user))
+
+
+@require_GET
+def audit_list(request: HttpRequest) -> HttpResponse:
+    """The audit trail for auditors and administrators (read-only), within their scope."""
+    form, events = _audit_events(request)
     page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"form": form, "page": page, "lines": history_lines(request.user, list(page.object_list))}
     if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
         return render(request, "core/audit_list.html#table", context)
     return render(request, "core/audit_list.html", context)
+
+
+@require_GET
+def audit_export(request: HttpRequest) -> HttpResponse:
+    """The filtered audit log as .xlsx, the lines exactly as on screen (names, labels, personal data masked);
+    capped, and itself logged."""
+    form, events = _audit_events(request)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=_("Audit log")[:31])
+    sheet.append([_("When"), _("Who"), _("Action"), _("Record type"), _("Record"), _("Changes"), _("Note")])
+    events = list(events[:AUDIT_EXPORT_CAP])
+    for start in range(0, len(events), AUDIT_EXPORT_CHUNK):
+        for line in history_lines(request.user, events[start : start + AUDIT_EXPORT_CHUNK]):
+            changes = "\n".join(f"{c.label}: {c.before} → {c.after}" for c in line.changes)
+            when = timezone.localtime(line.event.at).strftime("%Y-%m-%d %H:%M")
+            who = str(line.actor) if line.actor else _("system")
+            sheet.append([when, who, line.action, line.record_type, str(line.record), changes, line.note])
+    params = request.GET.copy()
+    params.pop("page", None)
+    record_export(actor=request.user, what="core.auditevent", count=len(events), filters=params.urlencode())
+    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = 'attachment; filename="audit-log.xlsx"'
+    workbook.save(response)
+    return response

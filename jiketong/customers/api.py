@@ -6,7 +6,6 @@ Phone numbers and e-mail addresses are always masked in answers; the `reveal` en
 number in full to the roles allowed to see it, and every reveal is logged.
 """
 
-import re
 from datetime import date, datetime
 from typing import Any
 
@@ -18,8 +17,9 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from jiketong.api.base import ErrorOut, Page, referenced, with_parent_pk
+from jiketong.core.audit import mask_audit_values
 from jiketong.core.models import AuditEvent
-from jiketong.core.validators import mask_email, mask_mobile, to_halfwidth
+from jiketong.core.validators import mask_email, mask_mobile, mask_text, to_halfwidth
 from jiketong.org.models import OrgUnit, Staff
 
 from . import queries, services
@@ -223,23 +223,6 @@ def customer_patch(request, customer_id: int, payload: CustomerPatch):
 
 
 # --- history -------------------------------------------------------------------------------------
-PHONE_LIKE = re.compile(r"(?<!\d)1\d{10}(?!\d)")
-
-
-def _masked(value: Any, key: str = "") -> Any:
-    """Audit values may hold phone numbers and e-mails (a contact's mobile, members added): mask them all,
-    since the history is readable by roles that may not see personal data."""
-    if isinstance(value, dict):
-        return {k: _masked(v, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_masked(v, key) for v in value]
-    if isinstance(value, str):
-        if key == "email":
-            return mask_email(value)
-        return PHONE_LIKE.sub(lambda m: mask_mobile(m.group()), value)
-    return value
-
-
 class HistoryOut(Schema):
     id: int
     at: datetime
@@ -248,7 +231,7 @@ class HistoryOut(Schema):
     target_type: str
     target_id: int | None
     target_repr: str
-    before: dict[str, Any] | None = Field(..., description="Changed fields' old values; phone numbers masked.")
+    before: dict[str, Any] | None = Field(..., description="Changed fields' old values; personal data masked.")
     after: dict[str, Any] | None
     note: str
 
@@ -258,19 +241,19 @@ class HistoryOut(Schema):
 
     @staticmethod
     def resolve_target_repr(obj: AuditEvent) -> str:
-        return _masked(obj.target_repr)
+        return mask_text(obj.target_repr)
 
     @staticmethod
     def resolve_note(obj: AuditEvent) -> str:
-        return _masked(obj.note)
+        return mask_text(obj.note)
 
     @staticmethod
     def resolve_before(obj: AuditEvent) -> dict | None:
-        return _masked(obj.before)
+        return mask_audit_values(obj.target_type, obj.before)
 
     @staticmethod
     def resolve_after(obj: AuditEvent) -> dict | None:
-        return _masked(obj.after)
+        return mask_audit_values(obj.target_type, obj.after)
 
 
 class HistoryFilter(Schema):

@@ -97,6 +97,9 @@ class Customer(MP_Node, TimeStampedModel):
     """A group customer (集团客户). The tree path carries the group hierarchy: a headquarters and its
     member units, which may sit in other provinces and other managers' portfolios."""
 
+    # Audit keys holding member numbers (members_bulk_add / _remove), masked like Member.phone.
+    PERSONAL_FIELDS = ("members_added", "members_removed")
+
     number = models.CharField(
         _("customer number"),
         max_length=20,
@@ -294,6 +297,10 @@ class DecisionRole(models.TextChoices):
 class Contact(TimeStampedModel):
     """A key person or contact at the customer. Personal data (PIPL): the mobile shows masked."""
 
+    # Masked wherever shown outside the record (core.validators.mask_personal); "dates" is the audit key of
+    # the important dates (customers.services.contact_set_dates).
+    PERSONAL_FIELDS = ("mobile", "email", "birthday", "dates")
+
     customer = models.ForeignKey(
         Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contacts"
     )
@@ -329,6 +336,8 @@ class ContactDateQuerySet(ScopedQuerySet):
 class ContactDate(models.Model):
     """An important date of a contact other than the birthday (wedding, joined the company, ...)."""
 
+    PERSONAL_FIELDS = ("date",)
+
     contact = models.ForeignKey(Contact, verbose_name=_("contact"), on_delete=models.CASCADE, related_name="dates")
     label = models.CharField(_("occasion"), max_length=40)
     date = models.DateField(_("date"))
@@ -361,6 +370,8 @@ class MemberQuerySet(ScopedQuerySet):
 
 class Member(models.Model):
     """A subscriber (phone number) belonging to the group. Personal data: the phone shows masked."""
+
+    PERSONAL_FIELDS = ("phone",)
 
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="members")
     phone = models.CharField(_("phone number"), max_length=11)

@@ -120,6 +120,8 @@ class StaffQuerySet(models.QuerySet):
 class Staff(TimeStampedModel):
     """A person who works in the system: their org unit, rank and roles. Shares its id with the user."""
 
+    PERSONAL_FIELDS = ("mobile",)  # masked wherever shown outside the record (core.validators.mask_personal)
+
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, verbose_name=_("user"), primary_key=True, on_delete=models.CASCADE
     )

@@ -122,7 +122,7 @@ def test_bulk_add_good_rows_mode_lands_the_good_rows(cast):
     assert len(result.errors) == 4
     assert phones(cast.alice_customer) == ["13800000001", "13800000002", "13900000000"]
     event = AuditEvent.objects.filter(customer_id=cast.alice_customer.pk, after__has_key="members_added").first()
-    assert event.after == {"members_added": ["13800000001", "13800000002"]}
+    assert event.after == {"members_added": ["138****0001", "138****0002"]}
     assert event.actor == cast.alice.user
 
 
