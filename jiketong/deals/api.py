@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from jiketong.api.base import ErrorOut, Page, referenced, validation_errors
+from jiketong.api.base import ErrorOut, Id, Page, referenced, validation_errors
 from jiketong.catalog import queries as catalog_queries
 from jiketong.customers import queries as customer_queries
 from jiketong.sales.models import Opportunity
@@ -97,7 +97,7 @@ class CommentIn(Schema):
     comment: str = ""
 
 
-def _quote(request, quote_id: int):
+def _quote(request, quote_id: Id):
     return queries.quote_get(request.user, quote_id)
 
 
@@ -135,12 +135,12 @@ def quote_create(request, payload: QuoteIn):
 
 
 @router.get("/quotes/{quote_id}", response={200: QuoteDetailOut, **ERRORS}, summary="Get a quote with its lines")
-def quote_get(request, quote_id: int):
+def quote_get(request, quote_id: Id):
     return _quote(request, quote_id)
 
 
 @router.patch("/quotes/{quote_id}", response={200: QuoteDetailOut, **ERRORS}, summary="Change a draft quote")
-def quote_patch(request, quote_id: int, payload: QuotePatch):
+def quote_patch(request, quote_id: Id, payload: QuotePatch):
     quote = _quote(request, quote_id)
     data = payload.model_dump(exclude_unset=True)
     if "opportunity" in data:
@@ -150,7 +150,7 @@ def quote_patch(request, quote_id: int, payload: QuotePatch):
 
 
 @router.post("/quotes/{quote_id}/lines", response={201: QuoteDetailOut, **ERRORS}, summary="Add a line to a draft")
-def quote_line_add(request, quote_id: int, payload: QuoteLineIn):
+def quote_line_add(request, quote_id: Id, payload: QuoteLineIn):
     quote = _quote(request, quote_id)
     product = referenced(catalog_queries.products(), payload.product, "product", _("There is no product with this id."))
     services.quote_line_save(
@@ -165,7 +165,7 @@ def quote_line_add(request, quote_id: int, payload: QuoteLineIn):
 
 
 @router.put("/quote-lines/{line_id}", response={200: QuoteDetailOut, **ERRORS}, summary="Change a line of a draft")
-def quote_line_put(request, line_id: int, payload: QuoteLineIn):
+def quote_line_put(request, line_id: Id, payload: QuoteLineIn):
     line = queries.quote_line_get(request.user, line_id)
     product = referenced(catalog_queries.products(), payload.product, "product", _("There is no product with this id."))
     services.quote_line_save(
@@ -181,26 +181,26 @@ def quote_line_put(request, line_id: int, payload: QuoteLineIn):
 
 
 @router.delete("/quote-lines/{line_id}", response={204: None, **ERRORS}, summary="Remove a line from a draft")
-def quote_line_delete(request, line_id: int):
+def quote_line_delete(request, line_id: Id):
     services.quote_line_delete(actor=request.user, line=queries.quote_line_get(request.user, line_id))
     return Status(204, None)
 
 
 @router.post("/quotes/{quote_id}/submit", response={200: QuoteDetailOut, **ERRORS}, summary="Submit for approval")
-def quote_submit(request, quote_id: int):
+def quote_submit(request, quote_id: Id):
     """Approved at once when the discount is within the submitter's own authority; otherwise pending."""
     services.quote_submit(actor=request.user, quote=_quote(request, quote_id))
     return _quote(request, quote_id)
 
 
 @router.post("/quotes/{quote_id}/approve", response={200: QuoteDetailOut, **ERRORS}, summary="Approve a quote")
-def quote_approve(request, quote_id: int, payload: CommentIn):
+def quote_approve(request, quote_id: Id, payload: CommentIn):
     services.quote_approve(actor=request.user, quote=_quote(request, quote_id), comment=payload.comment)
     return _quote(request, quote_id)
 
 
 @router.post("/quotes/{quote_id}/reject", response={200: QuoteDetailOut, **ERRORS}, summary="Reject (comment required)")
-def quote_reject(request, quote_id: int, payload: CommentIn):
+def quote_reject(request, quote_id: Id, payload: CommentIn):
     services.quote_reject(actor=request.user, quote=_quote(request, quote_id), comment=payload.comment)
     return _quote(request, quote_id)
 
@@ -208,7 +208,7 @@ def quote_reject(request, quote_id: int, payload: CommentIn):
 @router.post(
     "/quotes/{quote_id}/new-version", response={201: QuoteDetailOut, **ERRORS}, summary="Copy into a new draft"
 )
-def quote_new_version(request, quote_id: int):
+def quote_new_version(request, quote_id: Id):
     new = services.quote_new_version(actor=request.user, quote=_quote(request, quote_id))
     return Status(201, _quote(request, new.pk))
 
@@ -297,23 +297,23 @@ def contract_create(request, payload: ContractIn):
 
 
 @router.get("/contracts/{contract_id}", response={200: ContractOut, **ERRORS}, summary="Get a contract")
-def contract_get(request, contract_id: int):
+def contract_get(request, contract_id: Id):
     return queries.contract_get(request.user, contract_id)
 
 
 @router.post("/contracts/{contract_id}/activate", response={200: ContractOut, **ERRORS}, summary="Activate")
-def contract_activate(request, contract_id: int):
+def contract_activate(request, contract_id: Id):
     return services.contract_activate(actor=request.user, contract=queries.contract_get(request.user, contract_id))
 
 
 @router.post("/contracts/{contract_id}/terminate", response={200: ContractOut, **ERRORS}, summary="Terminate")
-def contract_terminate(request, contract_id: int, payload: ReasonIn):
+def contract_terminate(request, contract_id: Id, payload: ReasonIn):
     contract = queries.contract_get(request.user, contract_id)
     return services.contract_terminate(actor=request.user, contract=contract, reason=payload.reason)
 
 
 @router.post("/contracts/{contract_id}/renew", response={201: ContractOut, **ERRORS}, summary="Renew")
-def contract_renew(request, contract_id: int, payload: RenewIn):
+def contract_renew(request, contract_id: Id, payload: RenewIn):
     """A new active contract for the next period, linked by `previous`; this one becomes `renewed`."""
     contract = queries.contract_get(request.user, contract_id)
     return Status(201, services.contract_renew(actor=request.user, contract=contract, **payload.model_dump()))
@@ -402,7 +402,7 @@ def order_create(request, payload: OrderFromIn):
 
 
 @router.get("/orders/{order_id}", response={200: OrderDetailOut, **ERRORS}, summary="Get an order")
-def order_get(request, order_id: int):
+def order_get(request, order_id: Id):
     return queries.order_get(request.user, order_id)
 
 
@@ -415,7 +415,7 @@ def order_get(request, order_id: int):
         "A state the order cannot reach from where it is answers 409. Completing creates the subscriptions."
     ),
 )
-def order_state(request, order_id: int, payload: OrderStateIn):
+def order_state(request, order_id: Id, payload: OrderStateIn):
     order = queries.order_get(request.user, order_id)
     try:
         order, changed = services.order_set_state(

@@ -139,6 +139,7 @@ def quote_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "approvals": list(queries.quote_approvals(quote)),
         "versions": list(queries.quote_versions(quote)),
         "comment_form": CommentForm(),
+        "chain": queries.record_chain(request.user, quote),
     }
     return render(request, "deals/quote_detail.html", context)
 
@@ -296,6 +297,7 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "reason_form": ReasonForm(),
         "renewal": getattr(contract, "renewal", None),
         "orders": list(queries.order_list(request.user).filter(contract=contract)[:20]),
+        "chain": queries.record_chain(request.user, contract),
     }
     return render(request, "deals/contract_detail.html", context)
 
@@ -426,6 +428,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "history": list(queries.order_history(order)),
         "next_states": [(state, OrderStatus(state).label) for state in NEXT_STATES.get(order.status, [])],
         "failed": OrderStatus.FAILED,
+        "chain": queries.record_chain(request.user, order),
     }
     return render(request, "deals/order_detail.html", context)
 

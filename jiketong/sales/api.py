@@ -16,7 +16,7 @@ from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from jiketong.api.base import ErrorOut, Page, referenced
+from jiketong.api.base import ErrorOut, Id, Page, referenced
 from jiketong.customers.models import Customer, Industry
 from jiketong.org.models import OrgUnit, Staff
 
@@ -227,12 +227,12 @@ def lead_import(request, file: File[UploadedFile], all_or_nothing: Form[bool] = 
 
 
 @router.get("/leads/{lead_id}", response={200: LeadOut, **ERRORS}, summary="Get a lead")
-def lead_get(request, lead_id: int):
+def lead_get(request, lead_id: Id):
     return queries.lead_get(request.user, lead_id)
 
 
 @router.patch("/leads/{lead_id}", response={200: LeadOut, **ERRORS}, summary="Change a lead")
-def lead_patch(request, lead_id: int, payload: LeadPatch):
+def lead_patch(request, lead_id: Id, payload: LeadPatch):
     lead = queries.lead_get(request.user, lead_id)
     data = _related(request.user, payload.model_dump(exclude_unset=True))
     services.lead_update(actor=request.user, lead=lead, **data)
@@ -240,7 +240,7 @@ def lead_patch(request, lead_id: int, payload: LeadPatch):
 
 
 @router.post("/leads/{lead_id}/convert", response={200: LeadOut, **ERRORS}, summary="Convert a lead")
-def lead_convert(request, lead_id: int, payload: ConvertIn):
+def lead_convert(request, lead_id: Id, payload: ConvertIn):
     """In one transaction: link the customer or create it from the lead, open an opportunity at the first
     stage, and mark the lead converted."""
     lead = queries.lead_get(request.user, lead_id)
@@ -250,13 +250,13 @@ def lead_convert(request, lead_id: int, payload: ConvertIn):
 
 
 @router.post("/leads/{lead_id}/disqualify", response={200: LeadOut, **ERRORS}, summary="Disqualify a lead")
-def lead_disqualify(request, lead_id: int, payload: DisqualifyIn):
+def lead_disqualify(request, lead_id: Id, payload: DisqualifyIn):
     lead = queries.lead_get(request.user, lead_id)
     return services.lead_disqualify(actor=request.user, lead=lead, reason=payload.reason)
 
 
 @router.post("/leads/{lead_id}/assign", response={200: LeadOut, **ERRORS}, summary="Reassign a lead")
-def lead_assign(request, lead_id: int, payload: AssignIn):
+def lead_assign(request, lead_id: Id, payload: AssignIn):
     """Supervisors only."""
     lead = queries.lead_get(request.user, lead_id)
     data = _related(request.user, payload.model_dump())
@@ -435,12 +435,12 @@ def opportunity_create(request, payload: OpportunityIn):
 
 
 @router.get("/opportunities/{opportunity_id}", response={200: OpportunityDetailOut, **ERRORS}, summary="Get one")
-def opportunity_get(request, opportunity_id: int):
+def opportunity_get(request, opportunity_id: Id):
     return queries.opportunity_get(request.user, opportunity_id)
 
 
 @router.patch("/opportunities/{opportunity_id}", response={200: OpportunityDetailOut, **ERRORS}, summary="Change one")
-def opportunity_patch(request, opportunity_id: int, payload: OpportunityPatch):
+def opportunity_patch(request, opportunity_id: Id, payload: OpportunityPatch):
     """Send only the fields to change; the stage changes through …/stage."""
     opportunity = queries.opportunity_get(request.user, opportunity_id)
     data = payload.model_dump(exclude_unset=True)
@@ -452,7 +452,7 @@ def opportunity_patch(request, opportunity_id: int, payload: OpportunityPatch):
 
 
 @router.post("/opportunities/{opportunity_id}/stage", response={200: OpportunityOut, **ERRORS}, summary="Move stage")
-def opportunity_move(request, opportunity_id: int, payload: MoveIn):
+def opportunity_move(request, opportunity_id: Id, payload: MoveIn):
     """The one stage-change path, as on the board. Lost needs `lost_reason`."""
     opportunity = queries.opportunity_get(request.user, opportunity_id)
     stage = Stage.objects.filter(code=payload.stage).first()
@@ -472,7 +472,7 @@ def opportunity_move(request, opportunity_id: int, payload: MoveIn):
 @router.get(
     "/opportunities/{opportunity_id}/history", response={200: list[StageChangeOut], **ERRORS}, summary="Stage history"
 )
-def opportunity_history(request, opportunity_id: int):
+def opportunity_history(request, opportunity_id: Id):
     """Every stage change, oldest first, the opening stage included."""
     return list(queries.stage_history(queries.opportunity_get(request.user, opportunity_id)))
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from jiketong.customers import queries as customer_queries
 from jiketong.customers.forms import apply_errors
+from jiketong.deals.queries import record_chain  # the chain reaches into quotes, contracts and orders
 from jiketong.org.models import Role, can
 
 from . import queries, services
@@ -96,6 +97,7 @@ def _lead_detail_page(request: HttpRequest, lead: Lead, **forms) -> HttpResponse
         "disqualify_form": forms.get("disqualify_form") or DisqualifyForm(),
         "assign_form": forms.get("assign_form") or AssignForm(user=request.user),
         "history": queries.lead_history(request.user, lead)[:HISTORY_LIMIT],
+        "chain": record_chain(request.user, lead),
     }
     return render(request, "sales/lead_detail.html", context)
 
@@ -231,6 +233,7 @@ def _opportunity_page(request: HttpRequest, opportunity, move_form: MoveForm | N
         "lines": list(queries.opportunity_lines(opportunity)),
         "history": list(queries.stage_history(opportunity)[:HISTORY_LIMIT]),
         "move_form": move_form or MoveForm(initial={"stage": opportunity.stage.code}),
+        "chain": record_chain(request.user, opportunity),
     }
     return render(request, "sales/opportunity_detail.html", context)
 
