@@ -8,6 +8,8 @@ Churn is deliberately not obvious, so an early-warning model has something real 
 lunch (docs/billing-import.md): only about half of the churners decline for 2–4 months before
 leaving, the others leave abruptly; about one customer in eight that stays also declines for a while
 (and recovers, or stays smaller); arrears are only somewhat likelier among churners; noise everywhere.
+A few customers still in service are fading right now (60 % of those the archive marks 预警, 3 % of the
+others): their last 3–4 months fall, so the first night's churn scoring has warnings to raise.
 
 MemberSnapshot is not generated (at 1M customers it would be hundreds of millions of rows); member
 numbers come from the billed members of per-member products (docs/billing-import.md).
@@ -37,6 +39,9 @@ SEASON = {1: 0.97, 2: 0.86, 3: 0.98, 4: 1.0, 5: 1.0, 6: 1.02, 7: 0.99, 8: 0.98, 
 # Chance that a customer of this status leaves inside the window (on top of those the archive already
 # marks churned, whose subscriptions ended in it).
 CHURN_CHANCE = {LifecycleStatus.ACTIVE: 0.04, LifecycleStatus.AT_RISK: 0.15, LifecycleStatus.DORMANT: 0.08}
+# Chance that a customer still in service is fading right now (its last 3–4 months falling, arrears more
+# likely): what tonight's churn warning should catch. The archive's 预警 customers are the likeliest.
+FADING_NOW = {LifecycleStatus.ACTIVE: 0.03, LifecycleStatus.AT_RISK: 0.6}
 FACT_FIELDS = ["period", "customer", "product", "revenue", "billed_members", "paid_on_time"]
 RESET_MODELS = [PointsLedger, CustomerMonth, MemberSnapshot, BillingFact, ImportRun]
 
@@ -90,18 +95,33 @@ def _story(rng: random.Random, status: str, leave: int | None) -> Story:
     return story
 
 
+def _fading_now(rng: random.Random, story: Story) -> None:
+    """A customer that stays (so far) but whose last 3–4 months fall 12–30 % each and who pays worse."""
+    story.decline_start = MONTHS - rng.randint(3, 4)
+    story.decline_len = MONTHS
+    story.decline_rate = rng.uniform(0.12, 0.3)
+    story.recovers = False
+    story.arrears = min(0.3, max(story.arrears * 3, 0.15))
+
+
 def generate(builder) -> None:
     rng = random.Random(builder.seed ^ 0xB111)
+    fade = random.Random(builder.seed ^ 0xFADE)  # its own stream: the other customers' stories stay as they were
     periods = _periods(builder.today)
     first_day, after_last = periods[0], month_after(periods[-1])
     customers = Customer.objects.exclude(status=LifecycleStatus.PROSPECT).order_by("pk")
+    # The `manager` login's first customer with member-billed products fades too, so its first morning
+    # shows a warning of its own (the others come by chance).
+    showcase_owner, showcased = getattr(builder, "usernames", {}).get("manager"), False
     bounds = customers.values_list("pk", flat=True)
     low, high = bounds.first(), bounds.last()
     if low is None:
         return
     written = churned = 0
     for start in range(low, high + 1, CHUNK):
-        chunk_customers = list(customers.filter(pk__gte=start, pk__lt=start + CHUNK).values_list("pk", "status"))
+        chunk_customers = list(
+            customers.filter(pk__gte=start, pk__lt=start + CHUNK).values_list("pk", "status", "owner_id")
+        )
         subscriptions = defaultdict(list)
         for sub in (
             Subscription.objects.filter(customer_id__gte=start, customer_id__lt=start + CHUNK)
@@ -119,7 +139,7 @@ def generate(builder) -> None:
         ):
             subscriptions[sub[0]].append(sub)
         facts, leavers = [], []
-        for customer_id, status in chunk_customers:
+        for customer_id, status, owner_id in chunk_customers:
             subs = subscriptions.get(customer_id)
             if not subs:
                 continue
@@ -128,7 +148,18 @@ def generate(builder) -> None:
                 continue
             if leave is not None and status != LifecycleStatus.CHURNED:
                 leavers.append((customer_id, periods[leave]))
-            facts.extend(_facts(rng, customer_id, subs, _story(rng, status, leave), periods))
+            story = _story(rng, status, leave)
+            showcase = (
+                not showcased
+                and leave is None
+                and owner_id == showcase_owner
+                and status == LifecycleStatus.ACTIVE
+                and any(sub[2] == BillingUnit.PER_MEMBER and sub[7] == SubscriptionStatus.ACTIVE for sub in subs)
+            )
+            if fade.random() < FADING_NOW.get(status, 0) and leave is None or showcase:
+                _fading_now(fade, story)
+                showcased = showcased or showcase
+            facts.extend(_facts(rng, customer_id, subs, story, periods))
         with transaction.atomic():
             builder.writer.write(BillingFact, FACT_FIELDS, facts)
             _mark_churned(leavers)

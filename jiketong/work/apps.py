@@ -33,3 +33,5 @@ class WorkConfig(AppConfig):
         ),
     ]
     customer_panels = ["jiketong.work.panels.customer_panel"]
+    # What managers' work does when other apps report something (jiketong.core.events).
+    reactions = {"competitor.contract_ending": ["jiketong.work.reactions.competitor_contract_ending"]}

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from jiketong.core.models import Notification
 from jiketong.core.trees import subtree
-from jiketong.customers.models import Contact, ContactDate, Customer
+from jiketong.customers.models import CompetitorPresence, Contact, ContactDate, Customer
 from jiketong.deals import queries as deals_queries
 from jiketong.org.models import Role, Staff, staff_of
 from jiketong.sales.models import Lead, Opportunity
@@ -174,7 +174,7 @@ def overseen_staff(user) -> QuerySet[Staff]:
 @dataclass
 class AgendaItem:
     day: date
-    kind: str  # birthday, date, anniversary, holiday, contract, task, overdue
+    kind: str  # birthday, date, anniversary, holiday, contract, competitor, task, overdue
     title: str
     url: str = ""
     customer: str = ""
@@ -213,8 +213,8 @@ def portfolio(user, manager: Staff | None = None) -> QuerySet[Customer]:
 
 def agenda(user, start: date, days: int = AGENDA_DAYS, manager: Staff | None = None) -> list[tuple[date, list]]:
     """What is due for a manager from `start` on: key persons' birthdays and important dates, cooperation
-    anniversaries, holidays, contract expiries and tasks (overdue ones on the first day). A fixed number of
-    queries, whatever the portfolio's size."""
+    anniversaries, holidays, contract expiries (ours and competitors') and tasks (overdue ones on the first
+    day). A fixed number of queries, whatever the portfolio's size."""
     end = start + timedelta(days=days - 1)
     person = manager or staff_of(user)
     customers = portfolio(user, person)
@@ -282,6 +282,22 @@ def agenda(user, start: date, days: int = AGENDA_DAYS, manager: Staff | None = N
                 _("Contract %(number)s expires") % {"number": contract.number},
                 reverse("customers:detail", args=[contract.customer_id]),
                 contract.customer.name,
+            )
+        )
+    rivals = (
+        CompetitorPresence.objects.filter(customer__in=customers.values("pk"), contract_end__range=(start, end))
+        .select_related("customer")
+        .order_by("contract_end", "pk")
+    )
+    for presence in rivals:
+        items.append(
+            AgendaItem(
+                presence.contract_end,
+                "competitor",
+                _("%(competitor)s's contract ends (%(products)s)")
+                % {"competitor": presence.get_competitor_display(), "products": presence.products},
+                reverse("customers:detail", args=[presence.customer_id]),
+                presence.customer.name,
             )
         )
     tasks = (

@@ -2,6 +2,7 @@
 
 import time
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
@@ -43,6 +44,7 @@ class Command(BaseCommand):
         progress = self.stdout.write if groups >= 20000 else None
         counts = generate(groups=groups, seed=seed, progress=progress)
         elapsed = time.monotonic() - started
+        self.run_daily_jobs()
         total = sum(counts.values())
         self.stdout.write(
             _("Generated %(groups)s group customers, %(rows)s rows in %(seconds).1f s (%(rate)s rows/s).")
@@ -55,6 +57,11 @@ class Command(BaseCommand):
         )
         self.stdout.write(", ".join(f"{table} {count:,}" for table, count in counts.items()))
         self.print_logins()
+
+    def run_daily_jobs(self) -> None:
+        """The morning after the load, as cron would run it: churn scores and their warnings, contract and
+        competitor reminders, visit tasks and digests, the indicator summary, and the reactions they cause."""
+        call_command("jobs", "daily", stdout=self.stdout)
 
     def print_logins(self) -> None:
         rows = [(_("Username"), _("Role"), _("Org unit"), _("Password"))]
