@@ -7,12 +7,13 @@ Used by the 360 page's change history, by the audit log and its export, so all s
 The names on a page are looked up in one query per kind of record, whatever the number of rows.
 """
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
@@ -153,9 +154,17 @@ def _reference(target_type: str, key: str) -> str | None:
     return EXTRA_REFERENCES.get(key)
 
 
-def _ids(value: Any) -> list[int]:
+def _ids(value: Any) -> list:
+    """The primary keys in a value: ids, or codes for models keyed by a code (industries)."""
     values = value if isinstance(value, list) else [value]
-    return [int(v) for v in values if isinstance(v, int) or (isinstance(v, str) and v.isdigit())]
+    return [v for v in values if isinstance(v, int | str) and not isinstance(v, bool) and v != ""]
+
+
+def _valid_pk(model: type[models.Model], value) -> bool:
+    try:
+        return model._meta.pk.to_python(value) == value
+    except ValidationError:
+        return False
 
 
 def _url(label: str, pk: int, customer_id: int | None = None) -> str:
@@ -175,8 +184,8 @@ class _Names:
 
     def __init__(self, user) -> None:
         self.user = user
-        self.wanted: dict[str, set[int]] = defaultdict(set)
-        self.names: dict[str, dict[int, Shown]] = {}
+        self.wanted: dict[str, set] = defaultdict(set)
+        self.names: dict[str, dict] = {}
         self.people: dict[int, Person] = {}
 
     def want(self, label: str, value: Any) -> None:
@@ -184,10 +193,12 @@ class _Names:
 
     def load(self) -> None:
         for label, ids in self.wanted.items():
+            model = _model(label)
+            ids = {pk for pk in ids if model is not None and _valid_pk(model, pk)}
             if ids:
                 self.names[label] = self._fetch(label, ids)
 
-    def _fetch(self, label: str, ids: set[int]) -> dict[int, Shown]:
+    def _fetch(self, label: str, ids: set) -> dict:
         if label == "org.staff":
             staff = Staff.objects.filter(pk__in=ids).select_related("org_unit").only("name", "org_unit__name")
             self.people = {s.pk: Person(s.name, s.org_unit.name) for s in staff}
@@ -211,7 +222,7 @@ class _Names:
             rows = [(r.pk, str(r), getattr(r, "customer_id", None)) for r in records.select_related()]
         return {pk: Shown(mask_text(str(name)), _url(label, pk, customer_id)) for pk, name, customer_id in rows}
 
-    def shown(self, label: str, pk: int) -> Shown:
+    def shown(self, label: str, pk) -> Shown:
         found = self.names.get(label, {}).get(pk)
         if found is not None:
             return found
@@ -274,9 +285,14 @@ def record_type_label(target_type: str, plural: bool = False) -> str:
     return str(model._meta.verbose_name_plural if plural else model._meta.verbose_name)
 
 
+DEFAULT_REPR = re.compile(r"^\w+ object \(\d+\)$")  # a model without __str__
+
+
 def _record(event: AuditEvent, names: _Names) -> Shown:
     """The record the event is about, linked when the reader may open it; hidden outside their scope."""
     label, text = event.target_type, event.target_repr or EMPTY
+    if DEFAULT_REPR.match(text):
+        text = record_type_label(label)
     if event.target_id is None:
         return Shown(text)
     if label in ON_CUSTOMER_PAGE:
