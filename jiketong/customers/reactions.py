@@ -18,8 +18,8 @@ def _customer(event: Event) -> Customer | None:
 def order_completed(event: Event) -> None:
     """A completed order puts a prospect in service (潜在 → 在网) and wins back a churned customer (离网 → 在网)."""
     customer = _customer(event)
-    if customer is None:
-        return
+    if customer is None or event.payload.get("subscriptions") == []:
+        return  # nothing put in service (a change order for members who left): the status stays
     number = event.payload.get("number") or event.payload.get("order")
     if customer.status == LifecycleStatus.CHURNED:
         reason = _("Won back: order %(number)s completed") % {"number": number}
@@ -80,5 +80,17 @@ def lead_converted(event: Event) -> None:
         title=lead.contact_title,
         mobile=lead.contact_mobile,
         is_key_person=True,
-        notes=_("From lead %(name)s") % {"name": lead.name},
     )
+
+
+def billing_period_replaced(event: Event) -> None:
+    """A replaced member snapshot (BOSS's monthly list of a group's numbers) that is the newest one tells
+    which current members left: numbers the month before listed and it no longer does."""
+    if event.payload.get("kind") != "members" or not event.payload.get("periods"):
+        return
+    from datetime import date
+
+    from .services import members_leave_absent_from_snapshot
+
+    newest = max(date.fromisoformat(period) for period in event.payload["periods"])
+    members_leave_absent_from_snapshot(actor=event.actor, period=newest)

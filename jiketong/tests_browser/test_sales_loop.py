@@ -1,7 +1,9 @@
 """The closed sales loop in Debian's chromium, as the people do it: a customer manager converts a lead,
 moves the opportunity along the pipeline board and quotes an 8% discount; the city supervisor approves
 it from the approvals queue; the manager turns the quote into a contract and an order, completes the
-order, and the customer's 360 page shows the new subscription."""
+order, and the customer's 360 page shows the new subscription. The loop then closes by itself (the live
+server commits, so the reactions run): the opportunity is 赢单 and out of the forecast, the customer is 在网,
+and the manager's inbox holds the approval notice."""
 
 import os
 import re
@@ -15,7 +17,7 @@ from playwright import sync_api
 from jiketong import testing
 from jiketong.catalog.models import BillingUnit, Product, ProductCategory, SubscriptionStatus
 from jiketong.core.money import format_yuan
-from jiketong.customers.models import CustomerSource, Industry
+from jiketong.customers.models import CustomerSource, Industry, LifecycleStatus
 from jiketong.deals.models import ApprovalLevel, ContractStatus, OrderStatus, Quote, QuoteStatus
 from jiketong.sales import services as sales_services
 
@@ -33,6 +35,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOT = "/tmp/jkt-sales-loop.png"
+SCREENSHOTS = "/tmp/jkt-sales-loop-{}.png"  # the workbench, the won opportunity, the forecast, the inbox
 expect = sync_api.expect
 
 
@@ -95,6 +98,14 @@ def log_out(page, base: str) -> None:
     page.wait_for_url(re.compile(r"/accounts/login/"))
 
 
+def forecast_rows(page, base: str, month) -> sync_api.Locator:
+    """The by-owner forecast table's rows for the month the opportunity is expected to close."""
+    page.goto(f"{base}/sales/forecast/?start={month:%Y-%m}")
+    table = page.locator("[data-testid=forecast-table]").first
+    expect(table.locator("thead")).to_contain_text(f"{month:%Y-%m}")
+    return table.locator("tbody tr")
+
+
 def move_on_board(page, opportunity: str, stage_code: str) -> None:
     """Pick the stage in the card's own select and press its button; HTMX redraws the board.
 
@@ -118,6 +129,7 @@ def move_on_board(page, opportunity: str, stage_code: str) -> None:
 def test_lead_to_subscription_through_the_ui(live_server, loop, page):
     base = live_server.url
     end_on = timezone.localdate() + timedelta(days=364)
+    closes = timezone.localdate() + timedelta(days=60)
     opportunity_name = "珠江物流专线项目"
 
     # 1. Alice converts her lead: a new customer archive and an opportunity at the first stage.
@@ -128,7 +140,7 @@ def test_lead_to_subscription_through_the_ui(live_server, loop, page):
     page.click("[data-testid=convert]")
     form = page.locator("[data-testid=convert-form]")
     form.locator("input[name=opportunity_name]").fill(opportunity_name)
-    form.locator("input[name=expected_close]").fill((timezone.localdate() + timedelta(days=60)).isoformat())
+    form.locator("input[name=expected_close]").fill(closes.isoformat())
     form.locator("input[name=amount_monthly]").fill("3680")
     form.locator("button[type=submit]").click()
     page.wait_for_url(re.compile(r"/sales/opportunities/(\d+)/$"))
@@ -145,7 +157,10 @@ def test_lead_to_subscription_through_the_ui(live_server, loop, page):
     history = page.locator("[data-testid=stage-history]")
     expect(history).to_contain_text(re.compile(r"需求发现\s*→\s*方案制定"))
     expect(history).to_contain_text(re.compile(r"方案制定\s*→\s*商务谈判"))
-    expect(history).to_contain_text("alice")
+    expect(history).to_contain_text("李晓红")  # people by name, not login
+    # Open pipeline: the forecast counts it in the month it is expected to close.
+    expect(forecast_rows(page, base, closes).filter(has_text="李晓红")).to_have_count(1)
+    page.goto(f"{base}/sales/opportunities/{opportunity_pk}/")
 
     # 3. From the new customer's 360 page, a quote on that opportunity with 8% off: the city's level.
     page.click("dl.profile a[href^='/customers/']")
@@ -173,8 +188,14 @@ def test_lead_to_subscription_through_the_ui(live_server, loop, page):
     expect(page.locator("[data-testid=approval-form]")).to_have_count(0)
     log_out(page, base)
 
-    # 4. Carol, supervisor of 广州, finds it in her queue and approves it with a comment.
+    # 4. Carol, supervisor of 广州, sees it waiting on her workbench, finds it in her queue and approves it
+    #    with a comment.
     log_in(page, base, "carol", "陈静")
+    waiting = page.locator("[data-testid=workbench-approvals]")
+    expect(waiting.locator("[data-testid=approvals-count]")).to_have_text("1")
+    expect(waiting).to_contain_text(quote_number)
+    expect(waiting).to_contain_text("广州珠江智慧物流有限公司")
+    page.screenshot(path=SCREENSHOTS.format("workbench"), full_page=True)
     page.click("a.nav-link[href='/deals/approvals/']")
     queue = page.locator("[data-testid=approval-queue]")
     expect(queue).to_contain_text("广州珠江智慧物流有限公司")
@@ -184,7 +205,7 @@ def test_lead_to_subscription_through_the_ui(live_server, loop, page):
     page.click("[data-testid=approve]")
     expect(page.locator("[data-testid=quote-status]")).to_have_text(zh(QuoteStatus.APPROVED.label))
     expect(page.locator("main")).to_contain_text("同意，专线价格在城市授权内")
-    expect(page.locator("main")).to_contain_text("carol")
+    expect(page.locator("main")).to_contain_text("陈静")
     log_out(page, base)
 
     # 5. Alice makes the contract from the approved quote, activates it, orders and completes the order.
@@ -206,6 +227,7 @@ def test_lead_to_subscription_through_the_ui(live_server, loop, page):
     expect(page.locator("[data-testid=order-status]")).to_have_text(zh(OrderStatus.SUBMITTED.label))
     page.click("[data-testid=order-completed]")
     expect(page.locator("[data-testid=order-status]")).to_have_text(zh(OrderStatus.COMPLETED.label))
+    order_url = page.url
 
     # 6. The customer's 360 page lists the subscription at the approved price.
     page.click(f"nav[aria-label=breadcrumb] a[href='/customers/{customer_pk}/']")
@@ -215,4 +237,34 @@ def test_lead_to_subscription_through_the_ui(live_server, loop, page):
     expect(row).to_contain_text(format_yuan(Decimal("1840.00")))
     expect(row).to_contain_text("8%")
     expect(row).to_contain_text(zh(SubscriptionStatus.ACTIVE.label))
+    # The new customer (潜在 until now) is in service.
+    header = page.locator("main .badge.status-active")
+    expect(header.first).to_have_text(zh(LifecycleStatus.ACTIVE.label))
+    expect(page.locator("main .badge.status-prospect")).to_have_count(0)
     page.screenshot(path=SCREENSHOT, full_page=True)
+
+    # 7. The order's chain leads back to the opportunity: won (赢单) on the day the order completed.
+    page.goto(order_url)
+    chain = page.locator("[data-testid=chain]")
+    for step in ("lead", "opportunity", "quote", "contract", "order", "subscription"):
+        expect(chain.locator(f"[data-step={step}]")).to_have_count(1)
+    expect(chain.locator("[data-step=order] [data-testid=chain-current]")).to_be_visible()
+    chain.locator("[data-step=opportunity] a").click()
+    page.wait_for_url(f"{base}/sales/opportunities/{opportunity_pk}/")
+    expect(page.locator("[data-testid=stage]")).to_contain_text("赢单")
+    expect(page.locator("main")).to_contain_text(timezone.localdate().strftime("%Y-%m-%d"))
+    expect(page.locator("[data-testid=stage-history]")).to_contain_text(re.compile(r"商务谈判\s*→\s*赢单"))
+    page.screenshot(path=SCREENSHOTS.format("opportunity"), full_page=True)
+
+    # 8. Won is not open pipeline: the forecast no longer counts it.
+    rows = forecast_rows(page, base, closes)
+    expect(rows.filter(has_text="李晓红")).to_have_count(0)
+    page.screenshot(path=SCREENSHOTS.format("forecast"), full_page=True)
+
+    # 9. Alice's inbox holds Carol's approval with the comment, and it leads to the quote.
+    page.click("a.nav-link[href='/work/notifications/']")
+    notice = page.locator("[data-testid=inbox] li", has_text=quote_number)
+    expect(notice.filter(has_text="同意，专线价格在城市授权内")).to_have_count(1)
+    page.screenshot(path=SCREENSHOTS.format("inbox"), full_page=True)
+    notice.locator("button[name=follow]").click()
+    page.wait_for_url(quote_url)
