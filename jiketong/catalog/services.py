@@ -12,7 +12,7 @@ from jiketong.core.money import yuan
 from jiketong.customers.services import require_edit, require_scope
 from jiketong.org.models import Role, can
 
-from .models import Product, Subscription
+from .models import BillingUnit, Product, Subscription, SubscriptionStatus
 
 SUBSCRIPTION_FIELDS = ["product", "contracted_price", "discount_pct", "quantity", "start_on", "end_on", "status"]
 PRODUCT_FIELDS = [
@@ -143,3 +143,44 @@ def product_save(*, actor, product: Product | None = None, **fields) -> Product:
         actor=actor, target=product, customer_id=None, before=before, after=snapshot(product, PRODUCT_FIELDS)
     )
     return product
+
+
+@transaction.atomic
+def subscriptions_remove_members(*, actor, customer_id: int, member_ids: list[int]) -> list[tuple[Subscription, list]]:
+    """Members who left the group come off its member-level subscriptions (products billed per member:
+    集团彩铃, V网 …) that are not terminated; each subscription's quantity drops by the members removed
+    (never below one) and the change is audited on it. Returns (subscription, members removed) for each one
+    changed; members already off (a second delivery of the same news) change nothing."""
+    through = Subscription.members.through
+    rows = (
+        through.objects.filter(
+            member_id__in=member_ids,
+            subscription__customer_id=customer_id,
+            subscription__product__billing_unit=BillingUnit.PER_MEMBER,
+        )
+        .exclude(subscription__status=SubscriptionStatus.TERMINATED)
+        .values_list("subscription_id", "member_id")
+        .order_by("subscription_id", "member_id")
+    )
+    removing: dict[int, list[int]] = {}
+    for subscription_id, member_id in rows:
+        removing.setdefault(subscription_id, []).append(member_id)
+    changed = []
+    subscriptions = Subscription.objects.select_for_update().select_related("product").filter(pk__in=list(removing))
+    for subscription in subscriptions.order_by("pk"):
+        members = list(subscription.members.filter(pk__in=removing[subscription.pk]))
+        before = {"members": subscription.members.count(), "quantity": subscription.quantity}
+        subscription.members.remove(*members)
+        subscription.quantity = max(1, subscription.quantity - len(members))
+        subscription.save(update_fields=["quantity", "updated_at"])
+        record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            target=subscription,
+            customer_id=customer_id,
+            before=before,
+            after={"members": before["members"] - len(members), "quantity": subscription.quantity},
+            note=_("%(n)d members left the group") % {"n": len(members)},
+        )
+        changed.append((subscription, members))
+    return changed

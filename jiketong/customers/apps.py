@@ -10,4 +10,5 @@ class CustomersConfig(AppConfig):
         "order.completed": ["jiketong.customers.reactions.order_completed"],
         "churn.level_changed": ["jiketong.customers.reactions.churn_level_changed"],
         "lead.converted": ["jiketong.customers.reactions.lead_converted"],
+        "billing.period_replaced": ["jiketong.customers.reactions.billing_period_replaced"],
     }

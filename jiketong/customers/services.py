@@ -560,7 +560,13 @@ def members_bulk_remove(
             after={"members_removed": [m.phone for m in leaving], "left_on": left_on.isoformat()},
             note=_("%(n)d members left") % {"n": len(leaving)},
         )
+        _emit_left(actor, customer.pk, [m.pk for m in leaving], left_on)
     return result
+
+
+def _emit_left(actor, customer_id: int, member_ids: list[int], left_on: date) -> None:
+    """`member.left` for one customer: the members' ids and the date, never their numbers."""
+    emit("member.left", customer_id=customer_id, actor=actor, members=sorted(member_ids), left_on=left_on.isoformat())
 
 
 @transaction.atomic
@@ -588,7 +594,53 @@ def member_update(*, actor, member: Member, **fields) -> Member:
         before=before,
         after=snapshot(updated, MEMBER_FIELDS),
     )
+    if updated.left_on and not member.left_on:
+        _emit_left(actor, member.customer_id, [member.pk], updated.left_on)
     return updated
+
+
+@transaction.atomic
+def members_leave_absent_from_snapshot(*, actor, period: date) -> int:
+    """BOSS's member snapshot of `period` (its newest) no longer lists numbers the month before listed: those
+    current members left the group. Their leave date is the month's first day (never before they joined);
+    one audit entry and one `member.left` per customer. Customers without snapshots in both months are left
+    alone (no snapshot says nothing), and so are numbers no snapshot ever listed. Returns the members."""
+    from django.apps import apps
+    from django.db.models import Exists, OuterRef
+
+    snapshots = apps.get_model("billing", "MemberSnapshot").objects
+    if snapshots.filter(period__gt=period).exists():
+        return 0  # a back-filled month: a later snapshot is the word on who is a member now
+    previous = date(period.year - (period.month == 1), (period.month - 2) % 12 + 1, 1)
+
+    def listed(month: date, with_phone: bool = True):
+        rows = snapshots.filter(period=month, customer_id=OuterRef("customer_id"))
+        return rows.filter(phone=OuterRef("phone")) if with_phone else rows
+
+    leaving: dict[int, list[Member]] = {}
+    found = (
+        Member.objects.current()
+        .filter(Exists(listed(previous)), ~Exists(listed(period)), Exists(listed(period, with_phone=False)))
+        .select_related("customer")
+        .select_for_update(of=("self",))
+        .order_by("customer_id", "pk")
+    )
+    for member in found:
+        member.left_on = max(period, member.joined_on)
+        leaving.setdefault(member.customer_id, []).append(member)
+    for customer_id, members in leaving.items():
+        Member.objects.bulk_update(members, ["left_on"], batch_size=1000)
+        record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            target=members[0].customer,
+            customer_id=customer_id,
+            after={"members_removed": [m.phone for m in members], "left_on": period.isoformat()},
+            note=_("%(n)d members left (BOSS member snapshot %(period)s)")
+            % {"n": len(members), "period": f"{period:%Y-%m}"},
+        )
+        _emit_left(actor, customer_id, [m.pk for m in members], period)
+    return sum(len(members) for members in leaving.values())
 
 
 # --- relations and competitors -------------------------------------------------------------------

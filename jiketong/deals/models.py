@@ -394,6 +394,7 @@ class Order(TimeStampedModel):
 class LineAction(models.TextChoices):
     NEW = "new", _("New subscription")
     CHANGE = "change", _("Change a subscription")
+    REMOVE_MEMBERS = "leave", _("Members leave")  # 成员退出: off a member-level subscription
 
 
 class OrderLineQuerySet(ScopedQuerySet):

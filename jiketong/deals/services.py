@@ -28,6 +28,7 @@ from jiketong.core.notify import notify
 from jiketong.customers.models import Customer
 from jiketong.customers.services import require_edit, require_scope
 from jiketong.org.models import OrgLevel, OrgUnit, Role, Staff, can, staff_of
+from jiketong.org.queries import nearest_supervisors
 
 from .models import (
     IN_FORCE,
@@ -669,20 +670,7 @@ def attachment_add(*, actor, contract: Contract, upload) -> ContractAttachment:
 
 def _supervisors_above(org_unit: OrgUnit) -> list[int]:
     """The nearest active supervisors up the org tree from a unit (its own unit first)."""
-    path = org_unit.path
-    ancestors = [path[:i] for i in range(OrgUnit.steplen, len(path) + 1, OrgUnit.steplen)]
-    rows = (
-        Staff.objects.active()
-        .filter(org_unit__path__in=ancestors, roles__code=Role.SUPERVISOR)
-        .values_list("user_id", "org_unit__path")
-    )
-    by_path: dict[str, list[int]] = {}
-    for user_id, unit_path in rows:
-        by_path.setdefault(unit_path, []).append(user_id)
-    for unit_path in reversed(ancestors):
-        if unit_path in by_path:
-            return by_path[unit_path]
-    return []
+    return nearest_supervisors(org_unit)
 
 
 @dataclass
@@ -828,6 +816,8 @@ def _complete(actor, order: Order) -> list[int]:
     subscriptions = []
     for line in order.lines.select_related("product", "subscription").prefetch_related("members"):
         members = list(line.members.all())
+        if line.action == LineAction.REMOVE_MEMBERS:
+            continue  # the members came off when they left (catalog.reactions.member_left); BOSS confirms it
         if line.action == LineAction.CHANGE and line.subscription is not None:
             subscription_update(
                 actor=actor,
@@ -933,3 +923,39 @@ def order_set_state(*, actor, order: Order, state: str, reason: str = "", extern
             completed_on=timezone.localdate(order.completed_at).isoformat(),
         )
     return order, True
+
+
+# --- member removal (appended: members who left the group, told to BOSS) ------------------------------
+@transaction.atomic
+def order_queue_member_removal(*, actor, customer: Customer, removals: list[tuple[Subscription, list]]) -> Order:
+    """A change order for BOSS (submitted at once, as BOSS picks up submitted orders): one 成员退出 line per
+    member-level subscription the leaving members came off, naming them. The CRM side is already done (the
+    catalog removed them); completing the order changes nothing more. Audited; `order.state_changed` tells
+    the integrations."""
+    order = Order.objects.create(number="", customer=customer, status=OrderStatus.SUBMITTED, created_by=actor)
+    order.number = _next_number("DD", order.pk)
+    order.save(update_fields=["number"])
+    for subscription, members in removals:
+        line = OrderLine.objects.create(
+            order=order,
+            product_id=subscription.product_id,
+            action=LineAction.REMOVE_MEMBERS,
+            subscription=subscription,
+            quantity=max(1, len(members)),
+            contracted_price=subscription.contracted_price,
+            discount_pct=subscription.discount_pct,
+        )
+        line.members.set(members)
+    reason = _("Members left the group")
+    OrderStateChange.objects.create(order=order, to_status=OrderStatus.SUBMITTED, reason=reason, by=actor)
+    record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        target=order,
+        customer_id=customer.pk,
+        after={"number": order.number, "status": order.status, "subscriptions": [s.pk for s, _m in removals]},
+        note=reason,
+    )
+    emit("order.state_changed", customer_id=customer.pk, actor=actor, order=order.pk, from_status="",
+         to_status=OrderStatus.SUBMITTED.value)  # fmt: skip
+    return order
