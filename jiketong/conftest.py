@@ -18,8 +18,8 @@ def fast_argon2(settings):
 def english():
     """Code called straight from a test speaks English, so service and validator tests assert the msgids.
 
-    Requests through the test client still go through LocaleMiddleware and get Chinese (the default) unless
-    they send Accept-Language; core/tests/test_i18n.py checks that side.
+    Pages requested through the test client get Chinese (the default) unless the client carries the language
+    cookie of the language switch; the API follows Accept-Language. core/tests/test_i18n.py checks that side.
     """
     with translation.override("en"):
         yield

@@ -99,7 +99,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "jiketong.core.middleware.LanguageMiddleware",  # 简体中文 unless the user picks another language
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -205,6 +205,7 @@ API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90)
 # --- language and time --------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600  # the language switch is remembered, not only for the browser session
 LOCALE_PATHS = [BASE_DIR / "jiketong" / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True

@@ -1,7 +1,8 @@
 """The UI is Chinese-first with English switchable, and the catalogue is complete and compiled.
 
-The autouse `english` fixture (jiketong/conftest.py) only governs code called straight from a test; requests
-through the test client go through LocaleMiddleware, so without Accept-Language they get 简体中文.
+The autouse `english` fixture (jiketong/conftest.py) only governs code called straight from a test; pages
+requested through the test client get 简体中文 unless the language cookie (the language switch) says otherwise,
+whatever Accept-Language says; the API follows Accept-Language (core.middleware.LanguageMiddleware).
 """
 
 import ast
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.urls import reverse
 
 from jiketong import testing
@@ -62,9 +64,33 @@ def test_switching_to_english_via_setlang(cast, client_as):
 
 
 @pytest.mark.django_db
-def test_accept_language_english_is_honoured(cast, client_as):
-    html = client_as(cast.alice).get(reverse("customers:list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+@pytest.mark.parametrize("accept", ["en-US,en;q=0.9", "en", "*"])
+def test_pages_are_chinese_whatever_the_browser_asks_for(cast, client_as, accept):
+    """README: 简体中文 by default. An en-US browser still gets Chinese until its user picks English."""
+    client = client_as(cast.alice)
+    html = client.get(reverse("customers:list"), HTTP_ACCEPT_LANGUAGE=accept).content.decode()
+    assert '<html lang="zh-hans">' in html and "搜索" in html and "Search" not in html
+    html = Client().get(reverse("login"), HTTP_ACCEPT_LANGUAGE=accept).content.decode()
+    assert "用户名" in html and "Username" not in html
+
+
+@pytest.mark.django_db
+def test_the_language_a_user_picks_is_remembered_across_visits(cast, client_as):
+    client = client_as(cast.alice)
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    cookie = response.cookies[settings.LANGUAGE_COOKIE_NAME]
+    assert cookie.value == "en"
+    assert int(cookie["max-age"]) >= 365 * 24 * 3600  # kept when the browser closes
+    html = client.get(reverse("customers:list"), HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
     assert "Search" in html and "搜索" not in html
+
+
+@pytest.mark.django_db
+def test_api_still_answers_in_the_language_of_accept_language(cast):
+    """docs/api.md: API messages follow Accept-Language (integrations pick their language per request)."""
+    response = ApiClient(token_issue(user=cast.alice.user)).api_get("/customers/999999")
+    assert response.status_code == 404
+    assert response["Content-Language"] == "en"
 
 
 @pytest.mark.django_db

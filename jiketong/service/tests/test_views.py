@@ -1,6 +1,7 @@
 """Pages and API: scope, forms with field errors, and bounded query counts."""
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from jiketong.service import services
@@ -9,7 +10,12 @@ from jiketong.service.models import Ticket
 from .factories import at, receive
 
 pytestmark = pytest.mark.django_db
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+
+
+def en(client):
+    """The client as a user who picked English with the language switch (pages ignore Accept-Language)."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
 
 
 def _many(cast, n):
@@ -65,7 +71,7 @@ def test_breach_board_is_for_supervisors(cast, client_as):
 def test_new_ticket_from_the_customer_page(cast, client_as):
     client = client_as(cast.alice)
     url = reverse("service:ticket_create", args=[cast.alice_customer.pk])
-    response = client.post(url, {"type": "complaint", "channel": "hotline", "priority": "high", "title": ""}, **EN)
+    response = en(client).post(url, {"type": "complaint", "channel": "hotline", "priority": "high", "title": ""})
     assert response.status_code == 200 and 'data-field-error="title"' in response.content.decode()
     response = client.post(url, {"type": "complaint", "channel": "hotline", "priority": "high", "title": "断网"})
     ticket = Ticket.objects.get(title="断网")
@@ -78,7 +84,7 @@ def test_transfer_form_shows_the_missing_reason_on_its_field(cast, client_as):
     ticket = receive(cast.alice, cast.backed_up)
     client = client_as(cast.alice)
     url = reverse("service:ticket_transfer", args=[ticket.pk])
-    response = client.post(url, {"transfer-to": cast.bob.pk, "transfer-reason": ""}, **EN)
+    response = en(client).post(url, {"transfer-to": cast.bob.pk, "transfer-reason": ""})
     assert response.status_code == 400
     assert 'data-field-error="reason"' in response.content.decode()
     client.post(url, {"transfer-to": cast.bob.pk, "transfer-reason": "客户归王强"})
@@ -105,7 +111,7 @@ def test_quadrant_page_draws_the_chart(cast, client_as):
         surveyed_on=date(2026, 11, 2),
         answers=answers,
     )
-    body = client_as(cast.carol).get(reverse("service:quadrant"), **EN).content.decode()
+    body = en(client_as(cast.carol)).get(reverse("service:quadrant")).content.decode()
     assert body.count("<circle") == 5 and 'data-quadrant="fix_first"' in body
     assert "Churn driver: fix first" in body
     assert "data-quadrant" not in client_as(cast.dave).get(reverse("service:quadrant")).content.decode()
@@ -150,7 +156,7 @@ def test_survey_pages_and_api(cast, client_as):
         for d in ("network", "service", "price", "product", "manager")
         for k in ("importance", "satisfaction")
     }
-    response = client.post(url, data, **EN)
+    response = en(client).post(url, data)
     assert 'data-field-error="period"' in response.content.decode()
     response = client.post(url, data | {"period": "2026-Q4"})
     assert response.status_code == 302
@@ -171,5 +177,5 @@ def test_calendar_page_lists_coming_exceptions_and_policies(cast, client_as):
 
     day = timezone.localdate() + timedelta(days=3)
     CalendarDay.objects.update_or_create(date=day, defaults={"is_workday": True, "name": "测试调休日"})
-    body = client_as(cast.alice).get(reverse("service:calendar"), **EN).content.decode()
+    body = en(client_as(cast.alice)).get(reverse("service:calendar")).content.decode()
     assert "测试调休日" in body and "Complaint" in body
