@@ -5,6 +5,7 @@ the other answers leave it out.
 """
 
 from datetime import datetime
+from typing import Annotated
 
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
@@ -16,6 +17,8 @@ from .models import Attempt, Delivery, Endpoint
 
 router = Router(tags=["webhooks"])
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+# A record id in a path: a 64-bit key (SQLite overflows past it). api.base is getting the same type for all apps.
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 EVENTS_HELP = 'Event names from docs/events.md, or ["*"] for every event (including ones added later).'
 
 
@@ -80,13 +83,13 @@ def endpoint_post(request, payload: EndpointIn):
 
 
 @router.get("/webhooks/endpoints/{endpoint_id}", response={200: EndpointOut, **ERRORS}, summary="Get an endpoint")
-def endpoint_get(request, endpoint_id: int):
+def endpoint_get(request, endpoint_id: Id):
     _admin(request)
     return queries.endpoint_get(endpoint_id)
 
 
 @router.patch("/webhooks/endpoints/{endpoint_id}", response={200: EndpointOut, **ERRORS}, summary="Change one")
-def endpoint_patch(request, endpoint_id: int, payload: EndpointPatch):
+def endpoint_patch(request, endpoint_id: Id, payload: EndpointPatch):
     _admin(request)
     endpoint = queries.endpoint_get(endpoint_id)
     fields = {key: value for key, value in payload.model_dump(exclude_unset=True).items() if value is not None}
@@ -94,7 +97,7 @@ def endpoint_patch(request, endpoint_id: int, payload: EndpointPatch):
 
 
 @router.delete("/webhooks/endpoints/{endpoint_id}", response={204: None, **ERRORS}, summary="Delete an endpoint")
-def endpoint_delete(request, endpoint_id: int):
+def endpoint_delete(request, endpoint_id: Id):
     """Deletes its delivery log too; PATCH `active: false` keeps it."""
     _admin(request)
     services.endpoint_delete(actor=request.user, endpoint=queries.endpoint_get(endpoint_id))
@@ -102,7 +105,7 @@ def endpoint_delete(request, endpoint_id: int):
 
 
 @router.get("/webhooks/endpoints/{endpoint_id}/secret", response={200: SecretOut, **ERRORS}, summary="Its secret")
-def endpoint_secret(request, endpoint_id: int):
+def endpoint_secret(request, endpoint_id: Id):
     _admin(request)
     return {"secret": queries.endpoint_get(endpoint_id).secret}
 
@@ -110,7 +113,7 @@ def endpoint_secret(request, endpoint_id: int):
 @router.post(
     "/webhooks/endpoints/{endpoint_id}/rotate-secret", response={200: SecretOut, **ERRORS}, summary="New secret"
 )
-def endpoint_rotate_secret(request, endpoint_id: int):
+def endpoint_rotate_secret(request, endpoint_id: Id):
     """The old secret stops verifying at once."""
     _admin(request)
     endpoint = services.endpoint_rotate_secret(actor=request.user, endpoint=queries.endpoint_get(endpoint_id))
@@ -125,7 +128,7 @@ class TestOut(Schema):
 
 
 @router.post("/webhooks/endpoints/{endpoint_id}/test", response={200: TestOut, **ERRORS}, summary="Send a test")
-def endpoint_test(request, endpoint_id: int):
+def endpoint_test(request, endpoint_id: Id):
     """POSTs a signed `webhook.test` message now and answers how the receiver took it (nothing is logged)."""
     _admin(request)
     result = services.endpoint_send_test(actor=request.user, endpoint=queries.endpoint_get(endpoint_id))
@@ -190,14 +193,14 @@ class DeliveryFilter(Schema):
     summary="An endpoint's delivery log",
 )
 @paginate(Page)
-def delivery_list(request, endpoint_id: int, filters: Query[DeliveryFilter]):
+def delivery_list(request, endpoint_id: Id, filters: Query[DeliveryFilter]):
     """Newest first."""
     _admin(request)
     return queries.deliveries(queries.endpoint_get(endpoint_id), filters.status or "")
 
 
 @router.get("/webhooks/deliveries/{delivery_id}", response={200: DeliveryDetailOut, **ERRORS}, summary="A delivery")
-def delivery_get(request, delivery_id: int):
+def delivery_get(request, delivery_id: Id):
     _admin(request)
     return queries.delivery_get(delivery_id)
 
@@ -205,7 +208,7 @@ def delivery_get(request, delivery_id: int):
 @router.post(
     "/webhooks/deliveries/{delivery_id}/redeliver", response={200: DeliveryDetailOut, **ERRORS}, summary="Send again"
 )
-def delivery_redeliver(request, delivery_id: int):
+def delivery_redeliver(request, delivery_id: Id):
     """A fresh attempt now (same `webhook-id`); if it fails, a fresh round of retries."""
     _admin(request)
     return services.delivery_redeliver(actor=request.user, delivery=queries.delivery_get(delivery_id))

@@ -63,8 +63,14 @@ def _clean(*, name: str, url: str, events: list[str]) -> tuple[str, str, list[st
     url = (url or "").strip()
     if not name:
         errors["name"] = [_("Give the endpoint a name.")]
+    elif not name.isprintable():
+        errors["name"] = [_("Remove the control characters from the name.")]
+    elif len(name) > Endpoint._meta.get_field("name").max_length:
+        errors["name"] = [_("At most 100 characters.")]
     try:
         URLValidator(schemes=["http", "https"])(url)
+        if len(url) > Endpoint._meta.get_field("url").max_length:
+            raise ValidationError("too long")
     except ValidationError:
         errors["url"] = [_("Enter an http:// or https:// URL.")]
     events = list(dict.fromkeys(events or []))

@@ -98,3 +98,20 @@ def test_non_admins_get_403_everywhere(cast, endpoint, emit, receiver, persona):
     assert all(endpoint.secret not in r.content.decode() for r in calls)
     assert Endpoint.objects.get().active and Endpoint.objects.get().secret == endpoint.secret
     assert len(receiver.requests) == 1
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", str(2**63), "abc"])
+def test_ids_out_of_range_answer_422_not_500(cast, bad):
+    assert api(cast.frank).api_get(f"/webhooks/endpoints/{bad}").status_code in (404, 422)
+
+
+def test_control_characters_and_overlong_values_are_refused_on_the_field(cast):
+    client = api(cast.frank)
+    for body, field in (
+        ({"name": "OA\x00", "url": "https://oa.example.cn/", "events": ["*"]}, "name"),
+        ({"name": "OA" * 60, "url": "https://oa.example.cn/", "events": ["*"]}, "name"),
+        ({"name": "OA", "url": "https://oa.example.cn/" + "a" * 600, "events": ["*"]}, "url"),
+    ):
+        response = client.post_json("/webhooks/endpoints", body)
+        assert response.status_code in (400, 422) and field in response.json()["errors"], body
+    assert not Endpoint.objects.exists()
