@@ -12,7 +12,7 @@ PYTEST_ARGS ?= -n 2
 
 demo: install assets
 	$(PY) -m jiketong migrate --noinput
-	$(PY) -m jiketong demo --groups $(GROUPS) --if-empty
+	$(PY) -m jiketong demo --groups $(GROUPS) --if-empty --host $(HOST)
 	@echo "Serving on http://$(HOST)/  (Ctrl-C to stop)"
 	@# The task worker runs background jobs (billing imports) beside the web server and stops with it.
 	$(PY) -m jiketong db_worker --no-reload & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT; \

@@ -9,7 +9,15 @@ from django.utils.translation import gettext as _
 from jiketong.demo import generator
 from jiketong.demo.generator import DEMO_PASSWORD, demo_logins, generate, is_empty
 
-URL = "http://127.0.0.1:8000/"
+DEFAULT_HOST = "127.0.0.1:8000"  # runserver's default; `make demo HOST=…` passes its own
+
+
+def demo_url(host: str) -> str:
+    """The address to open for a runserver `addrport` (`8000`, `0.0.0.0:8000`, `[::1]:8000`, `name:80`)."""
+    host = (host or DEFAULT_HOST).strip()
+    if host.isdigit():
+        host = f"127.0.0.1:{host}"
+    return f"http://{host}/"
 
 
 class Command(BaseCommand):
@@ -18,6 +26,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--groups", type=int, default=300, help=_("Number of group customers (default 300)."))
         parser.add_argument("--seed", type=int, default=2026, help=_("Random seed; the same seed gives the same data."))
+        parser.add_argument(
+            "--host",
+            default=DEFAULT_HOST,
+            help=_("Address the server listens on, as given to runserver (default 127.0.0.1:8000)."),
+        )
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument(
             "--if-empty", action="store_true", help=_("Do nothing but print the logins if data already exists.")
@@ -26,7 +39,8 @@ class Command(BaseCommand):
             "--reset", action="store_true", help=_("Delete existing customers, staff, users and org units first.")
         )
 
-    def handle(self, *args, groups: int, seed: int, if_empty: bool, reset: bool, **options) -> None:
+    def handle(self, *args, groups: int, seed: int, if_empty: bool, reset: bool, host: str, **options) -> None:
+        self.url = demo_url(host)
         if groups < 1:
             raise CommandError(_("--groups must be at least 1."))
         if not is_empty():
@@ -73,7 +87,7 @@ class Command(BaseCommand):
                 "  ".join(cell + " " * (width - _width(cell)) for cell, width in zip(row, widths, strict=True))
             )
         self.stdout.write("")
-        self.stdout.write(_("Open %(url)s and log in with one of the accounts above.") % {"url": URL})
+        self.stdout.write(_("Open %(url)s and log in with one of the accounts above.") % {"url": self.url})
 
 
 def _width(text: str) -> int:
