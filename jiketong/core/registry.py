@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from importlib import import_module
 
 from django.apps import apps
+from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
 
@@ -24,9 +25,13 @@ class NavItem:
     label: str
     url_name: str
     icon: str = "bi-circle"
-    section: str = ""  # the URL namespace that marks this entry active
+    # No longer decides which entry is active (see `active_entry`); kept so the apps' declarations stand.
+    section: str = ""
     roles: frozenset[str] = field(default_factory=frozenset)  # empty: everyone with a staff record
     order: int = 100
+    # Paths (or url names) of pages that belong to this entry although its own URL is not their prefix,
+    # e.g. an opportunity's page under the pipeline: `match=("/sales/opportunities/",)`.
+    match: tuple[str, ...] = ()
 
 
 def nav_items(user) -> list[NavItem]:
@@ -34,6 +39,50 @@ def nav_items(user) -> list[NavItem]:
 
     items = [item for config in apps.get_app_configs() for item in getattr(config, "nav", ())]
     return sorted((item for item in items if not item.roles or can(user, item.roles)), key=lambda item: item.order)
+
+
+def _segments(path: str) -> list[str]:
+    return [part for part in path.split("/") if part]
+
+
+def _stem(url_name: str) -> tuple[str, str]:
+    """("deals", "quote") for "deals:quote_create": the namespace and the kind of record a page is about."""
+    namespace, _sep, name = url_name.rpartition(":")
+    return namespace, name.split("_", 1)[0]
+
+
+def active_entry(path: str, view_name: str, url_names: list[str], matches: dict[str, tuple] | None = None) -> str:
+    """Which menu entry (by url name) the page at `path` belongs to; "" for none. Exactly one entry wins:
+
+    1. the entry whose url name is the page's, or which lists the page's path or url name in its `match`;
+    2. else the entry whose URL is the longest prefix of the path (the root URL only matches itself);
+    3. else an entry of the same app about the same kind of record (deals:quote_create → deals:quote_list);
+    4. else the entry sharing the most leading path segments (same app at least), the first in menu order.
+    """
+    best, best_score = "", (0, 0)
+    current = _segments(path)
+    for url_name in url_names:
+        try:
+            url = reverse(url_name)
+        except NoReverseMatch:
+            continue
+        extra = (matches or {}).get(url_name, ())
+        if url_name == view_name or view_name in extra or any(path.startswith(p) for p in extra if "/" in p):
+            score = (4, len(url))
+        elif url != "/" and path.startswith(url):
+            score = (3, len(url))
+        elif url != "/" and ":" in view_name and _stem(url_name) == _stem(view_name):
+            score = (2, 0)
+        else:
+            shared = 0
+            for mine, theirs in zip(current, _segments(url), strict=False):
+                if mine != theirs:
+                    break
+                shared += 1
+            score = (1, shared) if shared else (0, 0)
+        if score > best_score:
+            best, best_score = url_name, score
+    return best
 
 
 def _panel_functions() -> list[Callable]:

@@ -7,11 +7,13 @@ from jiketong.core.registry import NavItem
 class SalesConfig(AppConfig):
     name = "jiketong.sales"
     verbose_name = _("Sales: leads and opportunities")
-    # Menu entries and customer 360 panels: see jiketong.core.registry. The menu marks an entry active by
-    # URL namespace, so only the first of ours carries it (else all four light up together).
+    # Menu entries and customer 360 panels: see jiketong.core.registry (one entry is active: the best URL match;
+    # an opportunity's page belongs to the pipeline).
     nav = [
         NavItem(_("Leads"), "sales:lead_list", "bi-funnel", section="sales", order=20),
-        NavItem(_("Pipeline"), "sales:board", "bi-kanban", section="sales-board", order=21),
+        NavItem(
+            _("Pipeline"), "sales:board", "bi-kanban", section="sales-board", order=21, match=("/sales/opportunities/",)
+        ),
         NavItem(
             _("My pipeline"),
             "sales:mine",

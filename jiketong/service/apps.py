@@ -17,6 +17,13 @@ class ServiceConfig(AppConfig):
             roles=frozenset({"supervisor", "admin"}),
             order=61,
         ),
-        NavItem(_("Satisfaction"), "service:quadrant", "bi-emoji-smile", section="service", order=62),
+        NavItem(
+            _("Satisfaction"),
+            "service:quadrant",
+            "bi-emoji-smile",
+            section="service",
+            order=62,
+            match=("/service/surveys/",),
+        ),
     ]
     customer_panels = ["jiketong.service.panels.customer_panel"]
