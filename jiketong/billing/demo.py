@@ -95,13 +95,14 @@ def _story(rng: random.Random, status: str, leave: int | None) -> Story:
     return story
 
 
-def _fading_now(rng: random.Random, story: Story) -> None:
-    """A customer that stays (so far) but whose last 3–4 months fall 12–30 % each and who pays worse."""
+def _fading_now(rng: random.Random, story: Story, *, plain: bool = False) -> None:
+    """A customer that stays (so far) but whose last 3–4 months fall 12–30 % each and who pays worse;
+    `plain`: unmistakably (30 % a month, in arrears every other month), whatever the season and noise."""
     story.decline_start = MONTHS - rng.randint(3, 4)
     story.decline_len = MONTHS
-    story.decline_rate = rng.uniform(0.12, 0.3)
+    story.decline_rate = 0.3 if plain else rng.uniform(0.12, 0.3)
     story.recovers = False
-    story.arrears = min(0.3, max(story.arrears * 3, 0.15))
+    story.arrears = 0.5 if plain else min(0.3, max(story.arrears * 3, 0.15))
 
 
 def generate(builder) -> None:
@@ -157,7 +158,7 @@ def generate(builder) -> None:
                 and any(sub[2] == BillingUnit.PER_MEMBER and sub[7] == SubscriptionStatus.ACTIVE for sub in subs)
             )
             if fade.random() < FADING_NOW.get(status, 0) and leave is None or showcase:
-                _fading_now(fade, story)
+                _fading_now(fade, story, plain=showcase)
                 showcased = showcased or showcase
             facts.extend(_facts(rng, customer_id, subs, story, periods))
         with transaction.atomic():
