@@ -1,0 +1,15 @@
+"""Scope-matrix hooks: the event outbox page is administrators' operations, not customer data.
+
+Its routes answer 403 to anyone without the admin role (none of the matrix's personas has it), so the handling
+ids in the paths are declared readable-by-id: there is no customer behind them to hide."""
+
+from jiketong.core.models import Event, EventHandling
+
+
+def populate(world, customers) -> None:
+    event = Event.objects.create(name="order.completed", customer_id=customers["alice_customer"].pk, payload={})
+    EventHandling.objects.create(event=event, reaction="jiketong.customers.reactions.order_completed", status="failed")
+
+
+KINDS: dict = {}
+UNSCOPED = {"event": lambda: EventHandling.objects.order_by("pk").first().pk}
