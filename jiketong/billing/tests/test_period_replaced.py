@@ -172,3 +172,14 @@ def test_the_cli_removes_a_month(billing, write_csv, capsys):
     assert not BillingFact.objects.filter(period=FEB).exists()
     with pytest.raises(CommandError, match="Only analysts and administrators"):
         call_command("billing", "remove", "--period", "2026-01", "--user", "alice")
+
+
+def test_an_upload_run_by_the_task_worker_is_in_step_when_it_reports_done(billing, write_csv):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    path = write_csv(JAN_ROWS + FEB_ROWS)
+    upload = SimpleUploadedFile("facts.csv", path.read_bytes(), content_type="text/csv")
+    run = services.import_upload(actor=billing.erin.user, upload=upload, kind="facts", mode="all")
+    run.refresh_from_db()  # the immediate task backend ran it inside the upload
+    assert run.status == ImportStatus.SUCCEEDED, run.message
+    assert_in_step(billing, FEB)
