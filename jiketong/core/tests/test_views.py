@@ -85,3 +85,20 @@ def test_audit_log_filters_by_actor_and_masks_phones(cast, client_as):
     html = response.content.decode()
     assert AuditEvent.objects.filter(actor=cast.alice.user).count() == response.context["page"].paginator.count
     assert "13812345678" not in html and "138****5678" in html
+
+
+@pytest.mark.parametrize(
+    ("persona", "heading"),
+    [("alice", "我名下客户"), ("carol", "辖区客户"), ("grace", "辖区客户"), ("frank", "全部客户")],
+)
+def test_workbench_names_the_customers_by_the_users_scope(cast, client_as, persona, heading):
+    html = client_as(getattr(cast, persona)).get(reverse("home")).content.decode()
+    portfolio = html[html.index('data-testid="portfolio-heading"') :][:200]
+    assert heading in portfolio
+    if persona != "alice":
+        assert "我名下客户" not in html
+
+
+def test_every_page_has_a_favicon(client):
+    html = client.get(reverse("login")).content.decode()
+    assert 'rel="icon"' in html and "favicon.svg" in html
