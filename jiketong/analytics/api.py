@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from jiketong.api.base import ErrorOut, Page, referenced
+from jiketong.api.base import ErrorOut, Id, Page, PatchSchema, bounded_decimal, referenced
 
 from . import indicators, queries, services
 from .indicators import Calculation
@@ -82,16 +82,19 @@ def indicator_values(request, params: Query[IndicatorIn]):
 
 
 # --- targets ------------------------------------------------------------------------------------------
+TargetValue = bounded_decimal(18, 2)  # analytics.Target.value
+
+
 class TargetIn(Schema):
     org_unit: int
     indicator: str
     period_type: TargetPeriod
     period: str = Field(..., description="YYYY-MM (a year target takes its year).")
-    value: Decimal
+    value: TargetValue
 
 
-class TargetPatch(Schema):
-    value: Decimal | None = None
+class TargetPatch(PatchSchema):
+    value: TargetValue | None = None
     period: str | None = None
 
 
@@ -152,7 +155,7 @@ def target_create(request, payload: TargetIn):
 
 
 @router.get("/analytics/targets/{target_id}", response={200: TargetProgressOut, **ERRORS}, summary="Get a target")
-def target_get(request, target_id: int):
+def target_get(request, target_id: Id):
     target = queries.target_get(request.user, target_id)
     row = queries.target_progress(request.user, [target])[0]
     target.actual, target.progress = row["actual"], row["progress"]
@@ -160,14 +163,14 @@ def target_get(request, target_id: int):
 
 
 @router.patch("/analytics/targets/{target_id}", response={200: TargetOut, **ERRORS}, summary="Change a target")
-def target_update(request, target_id: int, payload: TargetPatch):
+def target_update(request, target_id: Id, payload: TargetPatch):
     target = queries.target_get(request.user, target_id)
     data = _target_data(request.user, payload.model_dump(exclude_unset=True))
     return services.target_save(actor=request.user, target=target, **data)
 
 
 @router.delete("/analytics/targets/{target_id}", response={204: None, **ERRORS}, summary="Delete a target")
-def target_delete(request, target_id: int):
+def target_delete(request, target_id: Id):
     services.target_delete(actor=request.user, target=queries.target_get(request.user, target_id))
     return Status(204, None)
 
@@ -198,7 +201,7 @@ def proposal_list(request, filters: Query[ProposalFilter]):
     return queries.proposals_visible(request.user, filters.status or "")
 
 
-def _decide(request, proposal_id: int, payload: DecisionIn, confirm: bool) -> GradeProposal:
+def _decide(request, proposal_id: Id, payload: DecisionIn, confirm: bool) -> GradeProposal:
     return services.proposal_decide(actor=request.user, proposal_pk=proposal_id, confirm=confirm, note=payload.note)
 
 
@@ -207,7 +210,7 @@ def _decide(request, proposal_id: int, payload: DecisionIn, confirm: bool) -> Gr
     response={200: ProposalOut, **ERRORS},
     summary="Confirm a grade proposal (re-grades the customer)",
 )
-def proposal_confirm(request, proposal_id: int, payload: DecisionIn):
+def proposal_confirm(request, proposal_id: Id, payload: DecisionIn):
     return _decide(request, proposal_id, payload, True)
 
 
@@ -216,5 +219,5 @@ def proposal_confirm(request, proposal_id: int, payload: DecisionIn):
     response={200: ProposalOut, **ERRORS},
     summary="Reject a grade proposal",
 )
-def proposal_reject(request, proposal_id: int, payload: DecisionIn):
+def proposal_reject(request, proposal_id: Id, payload: DecisionIn):
     return _decide(request, proposal_id, payload, False)

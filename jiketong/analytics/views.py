@@ -12,9 +12,9 @@ from django.shortcuts import redirect, render
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
-from openpyxl import Workbook
 
 from jiketong.core.audit import record_export
+from jiketong.core.xlsx import Workbook
 from jiketong.org.models import Role, can
 
 from . import indicators, queries, segments, services

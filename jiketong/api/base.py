@@ -1,27 +1,60 @@
-"""API plumbing: bearer-token auth, the {count, items} page, and field-level error bodies.
+"""API plumbing: bearer-token auth, the {count, items} page, bounded input types and one error shape.
 
-Every error answers JSON of one shape, `{"detail": "...", "errors": {"field": ["why", ...]}}`, whether it
-came from the request schema (pydantic), from a service (Django ValidationError) or from a filter.
-Out-of-scope objects answer 404, exactly like missing ones.
+Every error answers JSON of one shape, `{"detail": "...", "errors": {"field": ["why", ...]}}`: the request
+schema (pydantic) 422, a service or a filter (Django ValidationError) 400, no token 401, the role 403, out of
+scope or missing 404 (alike), a body over DATA_UPLOAD_MAX_MEMORY_SIZE 413, and anything unforeseen a logged 500.
+Each operation's OpenAPI entry lists the answers it can give (`document_errors`), so a client, and the fuzz
+test in api/tests/test_fuzz.py, can rely on the published description.
+
+Hostile input stops here, in one place each: ids, `limit` and `offset` are bounded integers (`Id`, `Page`),
+money and percentages bounded decimals (`Money`, `Percent`), and every string of a body or a query string
+passes the text rule of core.validators (no control characters, NUL or lone surrogates) in `TextParser`.
 """
 
+import json
+import logging
+from decimal import Decimal
 from importlib import import_module
-from typing import Any
+from typing import Annotated, Any, ClassVar
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation, ValidationError
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.db.models.functions import Length, Substr
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Schema
-from ninja.errors import AuthenticationError
+from ninja import Field, NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import LimitOffsetPagination
+from ninja.parser import Parser
 from ninja.security import HttpBearer, django_auth
+from pydantic import ConfigDict, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
+from jiketong.core.validators import text_error
 from jiketong.org.services import token_authenticate
 
+logger = logging.getLogger("jiketong.api")
+
 MAX_PAGE = 200
+INT64_MAX = 2**63 - 1  # a 64-bit key, on SQLite and PostgreSQL alike; beyond it SQLite raises OverflowError
+MAX_OFFSET = 1_000_000_000  # far past any list a province has, and no arithmetic near the 64-bit edge
+
+Id = Annotated[int, Field(ge=1, le=INT64_MAX)]
+"""A record's id, in a path, a filter or a body: 1 to 2⁶³−1; anything else answers 422 on that field."""
+
+
+def bounded_decimal(max_digits: int, decimal_places: int, **bounds: Any) -> Any:
+    """A decimal input that fits its model's DecimalField: `4e307`, NaN or a third decimal place answer 422
+    instead of failing in the database adapter."""
+    return Annotated[
+        Decimal, Field(max_digits=max_digits, decimal_places=decimal_places, allow_inf_nan=False, **bounds)
+    ]
+
+
+Money = bounded_decimal(14, 2)  # core.money.MoneyField: yuan with two places, below 10¹²
+Percent = bounded_decimal(5, 2, ge=0, le=100)
 
 
 class BearerToken(HttpBearer):
@@ -36,18 +69,48 @@ class Page(LimitOffsetPagination):
     """`limit` (≤ 200) and `offset`; answers `{"count": N, "items": [...]}`, counted in the database."""
 
     class Input(Schema):
-        limit: int = 50
-        offset: int = 0
+        limit: int = Field(50, ge=0, le=INT64_MAX, description=f"At most {MAX_PAGE}; more is capped.")
+        offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
     def paginate_queryset(self, queryset, pagination: Input, **params):
-        limit = max(0, min(pagination.limit, MAX_PAGE))
-        offset = max(0, pagination.offset)
+        limit = min(pagination.limit, MAX_PAGE)
+        offset = pagination.offset
         return {"items": queryset[offset : offset + limit], "count": self._items_count(queryset)}
 
 
 class ErrorOut(Schema):
     detail: str
     errors: dict[str, list[str]] = {}
+
+
+def _not_nullable_in_schema(schema: dict[str, Any], model: type) -> None:
+    for name, prop in schema.get("properties", {}).items():
+        if name in model.nullable or "anyOf" not in prop:
+            continue
+        options = [option for option in prop["anyOf"] if option != {"type": "null"}]
+        if len(options) == 1:
+            del prop["anyOf"]
+            prop.update(options[0])
+        else:
+            prop["anyOf"] = options
+        if prop.get("default", ...) is None:
+            del prop["default"]
+
+
+class PatchSchema(Schema):
+    """A PATCH body: send only the fields that change. Only the fields in `nullable` take null (it clears
+    them, e.g. a customer's backup manager); null for any other field answers 422 on it instead of reaching
+    a NOT NULL column, and the published schema says so."""
+
+    nullable: ClassVar[frozenset[str]] = frozenset()
+    model_config = ConfigDict(json_schema_extra=_not_nullable_in_schema)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _refuse_null(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name not in cls.nullable:
+            raise PydanticCustomError("not_nullable", _("This field cannot be null: leave it out to keep it as it is."))
+        return value
 
 
 def with_parent_pk(queryset: QuerySet, steplen: int) -> QuerySet:
@@ -79,8 +142,95 @@ def validation_errors(exc: ValidationError) -> dict[str, list[str]]:
     return {"__all__": list(exc.messages)}
 
 
+# --- text in bodies and query strings ------------------------------------------------------------------
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _input_errors(value: Any, loc: tuple) -> list[dict[str, Any]]:
+    if isinstance(value, str):
+        error = text_error(value)
+        return [] if error is None else [{"loc": loc, "msg": error.messages[0], "type": "text"}]
+    if isinstance(value, int) and not isinstance(value, bool) and not -INT64_MAX <= value <= INT64_MAX:
+        # No field takes a number past 64 bits; SQLite cannot even bind one (OverflowError).
+        message = _("Ensure this value is between %(min)d and %(max)d.") % {"min": -INT64_MAX, "max": INT64_MAX}
+        return [{"loc": loc, "msg": message, "type": "int_range"}]
+    if isinstance(value, dict):
+        errors = []
+        for key, item in value.items():
+            errors += _input_errors(key, (*loc, "<key>")) + _input_errors(item, (*loc, key))
+        return errors
+    if isinstance(value, list):
+        return [error for index, item in enumerate(value) for error in _input_errors(item, (*loc, index))]
+    return []
+
+
+class TextParser(Parser):
+    """JSON bodies and query strings, with the text rule applied to every string in them: control characters
+    other than tab and line breaks (NUL included) and lone surrogates (JSON "\\ud800") answer 422 on the
+    field, before any schema, service or database sees them. So does a JSON integer past 64 bits; NaN and
+    Infinity are not JSON numbers."""
+
+    def parse_body(self, request):
+        data = json.loads(request.body, parse_constant=_refuse_constant)
+        errors = _input_errors(data, ("body",))
+        if errors:
+            # Ninja turns any parse failure into HttpError(400) "from" it; `http_error` below unwraps this one.
+            raise NinjaValidationError(errors)
+        return data
+
+    def parse_querydict(self, data, list_fields, request):
+        errors = [
+            error
+            for key in data
+            for value in data.getlist(key)
+            for error in _input_errors(key, ("query", "<key>")) + _input_errors(value, ("query", key))
+        ]
+        if errors:
+            raise NinjaValidationError(errors)
+        return super().parse_querydict(data, list_fields, request)
+
+
+# --- the published answers -------------------------------------------------------------------------------
+ERROR_ANSWERS = {
+    "400": "A business rule refused the input.",
+    "401": "No valid bearer token (or session).",
+    "404": "Not found, or not yours to see.",
+    "413": "The body is larger than the server accepts.",
+    "422": "The request does not match the schema (not JSON, a missing field, a wrong type, a value out of range).",
+    "500": "Server error; logged.",
+}
+
+
+def document_errors(schema: dict) -> dict:
+    """Add the error answers every operation can give to its OpenAPI entry, where the app did not list them:
+    401 and 500 everywhere, 422 with any parameter or body, 400 and 413 with a body, 404 with a path id."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.setdefault("ErrorOut", ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}"))
+    answer = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            parameters = operation.get("parameters", [])
+            codes = {"401", "500"}
+            if parameters or "requestBody" in operation:
+                codes.add("422")
+            if "requestBody" in operation:
+                codes |= {"400", "413"}
+            if any(parameter.get("in") == "path" for parameter in parameters):
+                codes.add("404")
+            responses = operation.setdefault("responses", {})
+            for code in sorted(codes - {str(code) for code in responses}):  # ninja's own keys are ints
+                responses[code] = {"description": ERROR_ANSWERS[code], **answer}
+    return schema
+
+
+class JiketongAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        return document_errors(super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params))
+
+
 def build_api() -> NinjaAPI:
-    api = NinjaAPI(
+    api = JiketongAPI(
         title="集客通 Jiketong API",
         version="1",
         description=_(
@@ -88,6 +238,7 @@ def build_api() -> NinjaAPI:
             "`Authorization: Bearer <token>` (`python -m jiketong token USERNAME`)."
         ),
         auth=[BearerToken(), django_auth],
+        parser=TextParser(),
         openapi_url="/openapi.json",
         docs_url="/docs",
         urls_namespace="api",
@@ -119,6 +270,34 @@ def build_api() -> NinjaAPI:
         return api.create_response(
             request, {"detail": _("Authentication required: send a valid bearer token."), "errors": {}}, status=401
         )
+
+    @api.exception_handler(HttpError)
+    def http_error(request, exc):
+        # Ninja answers a body it cannot parse with HttpError(400) raised "from" the parser's error.
+        if isinstance(exc.__cause__, NinjaValidationError):
+            return schema_error(request, exc.__cause__)
+        if exc.status_code == 400 and exc.__cause__ is not None:
+            # Not JSON at all is a body that does not match the schema: 422, so 400 stays the business rules'.
+            detail = _("The request body is not valid JSON.")
+            return api.create_response(request, {"detail": detail, "errors": {}}, status=422)
+        return api.create_response(request, {"detail": str(exc), "errors": {}}, status=exc.status_code)
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_large(request, exc):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
+        detail = _("The request body is larger than the %(size)d KB the server accepts.") % {"size": limit // 1024}
+        return api.create_response(request, {"detail": detail, "errors": {}}, status=413)
+
+    @api.exception_handler(SuspiciousOperation)
+    def suspicious(request, exc):
+        return api.create_response(request, {"detail": _("The request is malformed."), "errors": {}}, status=400)
+
+    @api.exception_handler(Exception)
+    def server_error(request, exc):
+        # Still a bug to fix: the traceback goes to the log, the client gets the documented shape.
+        logger.error("API %s %s failed", request.method, request.path, exc_info=exc)
+        detail = _("Server error: the request was not completed. It has been logged.")
+        return api.create_response(request, {"detail": detail, "errors": {}}, status=500)
 
     from jiketong.catalog.api import router as catalog_router
     from jiketong.customers.api import router as customers_router

@@ -10,7 +10,7 @@ from django.http import FileResponse
 from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from jiketong.api.base import ErrorOut
+from jiketong.api.base import ErrorOut, Id
 from jiketong.customers import queries as customer_queries
 
 from . import queries, services
@@ -60,7 +60,7 @@ def import_create(request, file: File[UploadedFile], kind: Form[ImportKind] = Im
 
 
 @router.get("/billing/imports/{import_id}", response={200: ImportRunOut, **ERRORS}, summary="An import's status")
-def import_get(request, import_id: int):
+def import_get(request, import_id: Id):
     return queries.import_run_get(request.user, import_id)
 
 
@@ -70,7 +70,7 @@ def import_get(request, import_id: int):
     summary="An import's error report",
     description="CSV (UTF-8 with BOM): row number, reason, then the row as it was in the file.",
 )
-def import_errors(request, import_id: int):
+def import_errors(request, import_id: Id):
     run, path = queries.error_report(request.user, import_id)
     return FileResponse(open(path, "rb"), as_attachment=True, filename=f"import-{run.pk}-errors.csv",
                         content_type="text/csv; charset=utf-8")  # fmt: skip
@@ -100,7 +100,7 @@ class PointsOut(Schema):
 
 
 @router.get("/customers/{customer_id}/points", response={200: PointsOut, **ERRORS}, summary="A customer's points")
-def customer_points(request, customer_id: int):
+def customer_points(request, customer_id: Id):
     customer = customer_queries.customer_get(request.user, customer_id)
     entries = list(queries.points_of(request.user, customer.pk)[: queries.STATEMENT_MONTHS])
     latest = entries[0] if entries else None

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from jiketong.api.base import ErrorOut, Page, referenced
+from jiketong.api.base import ErrorOut, Id, Money, Page, PatchSchema, Percent, referenced
 from jiketong.customers import queries as customer_queries
 from jiketong.customers.models import Member
 
@@ -61,21 +61,21 @@ class ProductIn(Schema):
     category: str
     billing_unit: str
     stickiness: str = "none"
-    standard_price: Decimal = Field(..., description=MONEY)
-    one_time_fee: Decimal = Field(Decimal("0"), description=MONEY)
+    standard_price: Money = Field(..., description=MONEY)
+    one_time_fee: Money = Field(Decimal("0"), description=MONEY)
     is_basic_service: bool = False
     is_active: bool = True
     description: str = ""
 
 
-class ProductPatch(Schema):
+class ProductPatch(PatchSchema):
     code: str | None = None
     name: str | None = None
     category: str | None = None
     billing_unit: str | None = None
     stickiness: str | None = None
-    standard_price: Decimal | None = None
-    one_time_fee: Decimal | None = None
+    standard_price: Money | None = None
+    one_time_fee: Money | None = None
     is_basic_service: bool | None = None
     is_active: bool | None = None
     description: str | None = None
@@ -97,7 +97,7 @@ def product_list(request, filters: Query[ProductFilter]):
 
 
 @router.get("/products/{product_id}", response={200: ProductOut, **ERRORS}, summary="Get a product")
-def product_get(request, product_id: int):
+def product_get(request, product_id: Id):
     return get_object_or_404(Product, pk=product_id)
 
 
@@ -107,7 +107,7 @@ def product_create(request, payload: ProductIn):
 
 
 @router.patch("/products/{product_id}", response={200: ProductOut, **ERRORS}, summary="Change a product (admins)")
-def product_patch(request, product_id: int, payload: ProductPatch):
+def product_patch(request, product_id: Id, payload: ProductPatch):
     product = get_object_or_404(Product, pk=product_id)
     return product_save(actor=request.user, product=product, **payload.model_dump(exclude_unset=True))
 
@@ -149,8 +149,8 @@ class SubscriptionOut(Schema):
 
 
 class SubscriptionFilter(Schema):
-    customer: int | None = None
-    product: int | None = None
+    customer: Id | None = None
+    product: Id | None = None
     status: str | None = Field(None, description="active, suspended or terminated.")
     search: str | None = Field(None, description="Part of the product's code or name.")
 
@@ -160,19 +160,21 @@ class SubscriptionIn(Schema):
     product: int
     start_on: date
     end_on: date | None = None
-    contracted_price: Decimal | None = Field(None, description="Price, discount, or both (must agree).")
-    discount_pct: Decimal | None = None
+    contracted_price: Money | None = Field(None, description="Price, discount, or both (must agree).")
+    discount_pct: Percent | None = None
     quantity: int = 1
     status: str = "active"
     members: list[int] = Field([], description="Member ids of this customer.")
 
 
-class SubscriptionPatch(Schema):
+class SubscriptionPatch(PatchSchema):
+    nullable = frozenset({"end_on"})
+
     product: int | None = None
     start_on: date | None = None
     end_on: date | None = None
-    contracted_price: Decimal | None = None
-    discount_pct: Decimal | None = None
+    contracted_price: Money | None = None
+    discount_pct: Percent | None = None
     quantity: int | None = None
     status: str | None = None
 
@@ -184,7 +186,7 @@ def _subscriptions(user) -> QuerySet[Subscription]:
     )
 
 
-def _product(product_id: int) -> Product:
+def _product(product_id: Id) -> Product:
     return referenced(Product.objects.all(), product_id, "product", _("There is no product with this id."))
 
 
@@ -206,7 +208,7 @@ def subscription_list(request, filters: Query[SubscriptionFilter]):
 
 
 @router.get("/subscriptions/{subscription_id}", response={200: SubscriptionOut, **ERRORS}, summary="Get one")
-def subscription_get(request, subscription_id: int):
+def subscription_get(request, subscription_id: Id):
     return get_object_or_404(_subscriptions(request.user), pk=subscription_id)
 
 
@@ -227,7 +229,7 @@ def subscription_post(request, payload: SubscriptionIn):
 @router.patch(
     "/subscriptions/{subscription_id}", response={200: SubscriptionOut, **ERRORS}, summary="Change a subscription"
 )
-def subscription_patch(request, subscription_id: int, payload: SubscriptionPatch):
+def subscription_patch(request, subscription_id: Id, payload: SubscriptionPatch):
     subscription = get_object_or_404(_subscriptions(request.user), pk=subscription_id)
     data = payload.model_dump(exclude_unset=True)
     if data.get("product") is not None:

@@ -8,7 +8,7 @@ from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from jiketong.api.base import ErrorOut, Page
+from jiketong.api.base import ErrorOut, Id, Page
 from jiketong.customers import queries as customer_queries
 
 from . import queries, rules, services
@@ -51,7 +51,7 @@ class WarningFilterIn(Schema):
     region: str | None = Field(None, description="Org unit code: its whole subtree.")
 
 
-class TaskOut(Schema):
+class RetentionTaskOut(Schema):
     id: int
     owner: int
     title: str
@@ -70,7 +70,7 @@ def warning_list(request, filters: Query[WarningFilterIn]):
 
 
 @router.get("/churn/customers/{customer_id}", response={200: ScoreOut, **ERRORS}, summary="A customer's score")
-def customer_score(request, customer_id: int):
+def customer_score(request, customer_id: Id):
     customer_queries.customer_get(request.user, customer_id)
     score = queries.score_of(request.user, customer_id)
     if score is None:
@@ -80,10 +80,10 @@ def customer_score(request, customer_id: int):
 
 @router.post(
     "/churn/customers/{customer_id}/retention-task",
-    response={200: TaskOut, 201: TaskOut, **ERRORS},
+    response={200: RetentionTaskOut, 201: RetentionTaskOut, **ERRORS},
     summary="Create a retention task for the customer's manager (idempotent)",
 )
-def retention_task(request, customer_id: int):
+def retention_task(request, customer_id: Id):
     customer = customer_queries.customer_get(request.user, customer_id)
     task, created = services.retention_task_create(actor=request.user, customer=customer)
     out = {"id": task.pk, "owner": task.owner_id, "title": task.title, "due_on": task.due_on, "created": created}

@@ -8,9 +8,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
-from openpyxl import Workbook
 
 from jiketong.core.audit import record_export
+from jiketong.core.xlsx import Workbook
 from jiketong.customers import queries as customer_queries
 
 from . import queries, rules, services

@@ -19,6 +19,94 @@ def to_halfwidth(value: str) -> str:
     return unicodedata.normalize("NFKC", value)
 
 
+# --- text at the boundary -----------------------------------------------------------------------
+# Characters nobody types on purpose. C0/C1 controls (NUL among them) break the Excel exports (openpyxl
+# refuses them) and PostgreSQL refuses NUL; a lone UTF-16 surrogate (JSON "\ud800") cannot even be encoded.
+# Tab and line breaks are ordinary in free text, not in names and codes.
+LINE_CONTROLS = frozenset("\t\n\r")
+# Marks that reorder how text is displayed ("报价<U+202E>fdp.exe" shows as "报价exe.pdf"). Refused in names
+# and codes, where they can only disguise what a record is called.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Model text fields that name or identify a record get the stricter rule (see install_text_validators).
+NAME_FIELD_ENDINGS = ("name", "code", "number", "uscc")
+
+
+def text_error(value: str, *, name: bool = False) -> ValidationError | None:
+    """Why `value` cannot be kept as text (a field-level ValidationError), or None when it can.
+
+    `name=True` is the rule for names and codes: no control characters at all (tabs and line breaks
+    included) and no bidirectional-text controls."""
+    if value.isprintable():  # the fast path: every character is a letter, digit, mark, symbol or ASCII space
+        return None
+    for position, ch in enumerate(value, start=1):
+        point = ord(ch)
+        params = {"code": f"U+{point:04X}", "position": position}
+        if 0xD800 <= point <= 0xDFFF:
+            return ValidationError(
+                _("The text holds an invalid character (%(code)s, a lone surrogate) at position %(position)d."),
+                code="text_surrogate",
+                params=params,
+            )
+        if name and ch in LINE_CONTROLS:
+            return ValidationError(
+                _("A name or code fits on one line: remove the tab or line break at position %(position)d."),
+                code="text_line_break",
+                params=params,
+            )
+        if (point < 0x20 or 0x7F <= point <= 0x9F) and ch not in LINE_CONTROLS:
+            return ValidationError(
+                _("Remove the control character %(code)s at position %(position)d."),
+                code="text_control",
+                params=params,
+            )
+        if name and ch in BIDI_CONTROLS:
+            return ValidationError(
+                _(
+                    "Remove the text-direction character %(code)s at position %(position)d: "
+                    "it can disguise what a name or code says."
+                ),
+                code="text_bidi",
+                params=params,
+            )
+    return None
+
+
+def validate_text(value: Any) -> None:
+    """Free text: no control characters but tab and line breaks, no lone surrogates."""
+    if isinstance(value, str) and (error := text_error(value)) is not None:
+        raise error
+
+
+def validate_name_text(value: Any) -> None:
+    """Names and codes: no control characters at all and no bidirectional-text controls."""
+    if isinstance(value, str) and (error := text_error(value, name=True)) is not None:
+        raise error
+
+
+def is_name_field(field_name: str) -> bool:
+    return field_name.rsplit("_", 1)[-1] in NAME_FIELD_ENDINGS
+
+
+def install_text_validators(models) -> None:
+    """Give every text field of these models the text rule (names and codes the stricter one).
+
+    Model validation is the one path every write takes (services call full_clean; the forms map its errors
+    back onto their fields; imports go through the same services), so this covers the UI, the API and
+    imports at once. The validators join the field's validator list at start-up rather than its
+    definition, so migrations do not change; called from CoreConfig.ready()."""
+    from django.db import models as db_models
+
+    seen: set[int] = set()
+    for model in models:
+        for field in model._meta.concrete_fields:
+            if id(field) in seen or not isinstance(field, db_models.CharField | db_models.TextField):
+                continue
+            seen.add(id(field))
+            rule = validate_name_text if is_name_field(field.name) else validate_text
+            if rule not in field.validators:
+                field.validators.append(rule)
+
+
 # --- 统一社会信用代码, GB 32100-2015 ---------------------------------------------------------------
 USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # 31 characters: no I, O, S, V, Z
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)

@@ -10,7 +10,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
-from openpyxl import Workbook
 
 from jiketong.customers import queries as customer_queries
 from jiketong.customers.history import history_lines
@@ -21,6 +20,7 @@ from jiketong.org.models import Role, can, staff_of
 from .audit import record_export
 from .models import AuditAction
 from .scope import EVERYTHING, customer_scope
+from .xlsx import Workbook
 
 AUDIT_PAGE_SIZE = 50
 AUDIT_EXPORT_CAP = 10_000

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from jiketong.api.base import ErrorOut, Page, referenced, with_parent_pk
+from jiketong.api.base import ErrorOut, Id, Page, PatchSchema, referenced, with_parent_pk
 from jiketong.core.audit import mask_audit_values
 from jiketong.core.models import AuditEvent
 from jiketong.core.validators import mask_email, mask_mobile, mask_text, to_halfwidth
@@ -95,9 +95,9 @@ class CustomerFilterIn(Schema):
     industry: str | None = Field(None, description="Industry code.")
     grade: str | None = Field(None, description="A1, A2, B1, B2, C, D, or A / B for both sub-grades.")
     status: str | None = None
-    owner: str | None = Field(None, description="Staff id of the customer manager.")
+    owner: Id | None = Field(None, description="Staff id of the customer manager.")
     type: str | None = None
-    parent: str | None = Field(None, description="Only the direct units of this customer.")
+    parent: Id | None = Field(None, description="Only the direct units of this customer.")
 
 
 class CustomerIn(Schema):
@@ -122,7 +122,9 @@ class CustomerIn(Schema):
     grade_reason: str = ""
 
 
-class CustomerPatch(Schema):
+class CustomerPatch(PatchSchema):
+    nullable = frozenset({"backup_owner", "cooperation_since", "number", "owner", "parent", "size", "uscc"})
+
     name: str | None = None
     type: str | None = None
     industry: str | None = None
@@ -169,7 +171,7 @@ def _related(user, data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _detail(user, customer_id: int) -> Customer:
+def _detail(user, customer_id: Id) -> Customer:
     customer = queries.customer_get(user, customer_id)
     customer.parent_pk = (
         Customer._base_manager.filter(path=customer.path[: -Customer.steplen]).values_list("pk", flat=True).first()
@@ -201,7 +203,7 @@ def customer_create(request, payload: CustomerIn):
 
 
 @router.get("/customers/{customer_id}", response={200: CustomerDetailOut, **ERRORS}, summary="Get a customer")
-def customer_get(request, customer_id: int):
+def customer_get(request, customer_id: Id):
     """The record with its group roll-up counts and member summary."""
     return _detail(request.user, customer_id)
 
@@ -215,7 +217,7 @@ def customer_get(request, customer_id: int):
         "Customers are never deleted: archive one by setting `status` (e.g. churned)."
     ),
 )
-def customer_patch(request, customer_id: int, payload: CustomerPatch):
+def customer_patch(request, customer_id: Id, payload: CustomerPatch):
     customer = queries.customer_get(request.user, customer_id)
     data = _related(request.user, payload.model_dump(exclude_unset=True))
     services.customer_update(actor=request.user, customer=customer, **data)
@@ -263,7 +265,7 @@ class HistoryFilter(Schema):
 
 @router.get("/customers/{customer_id}/history", response={200: list[HistoryOut], **ERRORS}, summary="Change history")
 @paginate(Page)
-def customer_history(request, customer_id: int, filters: Query[HistoryFilter]):
+def customer_history(request, customer_id: Id, filters: Query[HistoryFilter]):
     """Audit events about the customer and everything it owns, newest first."""
     events = queries.customer_history(request.user, customer_id)
     if filters.action:
@@ -323,7 +325,9 @@ class ContactIn(Schema):
     dates: list[ContactDateSchema] = Field([], description="Important dates other than the birthday.")
 
 
-class ContactPatch(Schema):
+class ContactPatch(PatchSchema):
+    nullable = frozenset({"birthday", "closeness"})
+
     name: str | None = None
     title: str | None = None
     department: str | None = None
@@ -346,13 +350,13 @@ class ListSearch(Schema):
     search: str | None = None
 
 
-def _contact(user, customer_id: int, contact_id: int) -> Contact:
+def _contact(user, customer_id: Id, contact_id: Id) -> Contact:
     return get_object_or_404(queries.contacts_of(user, customer_id), pk=contact_id)
 
 
 @router.get("/customers/{customer_id}/contacts", response={200: list[ContactOut], **ERRORS}, summary="List contacts")
 @paginate(Page)
-def contact_list(request, customer_id: int, filters: Query[ListSearch]):
+def contact_list(request, customer_id: Id, filters: Query[ListSearch]):
     queries.customer_get(request.user, customer_id)
     contacts = queries.contacts_of(request.user, customer_id)
     if filters.search:
@@ -361,7 +365,7 @@ def contact_list(request, customer_id: int, filters: Query[ListSearch]):
 
 
 @router.post("/customers/{customer_id}/contacts", response={201: ContactOut, **ERRORS}, summary="Add a contact")
-def contact_create(request, customer_id: int, payload: ContactIn):
+def contact_create(request, customer_id: Id, payload: ContactIn):
     customer = queries.customer_get(request.user, customer_id)
     data = payload.model_dump()
     dates = [(d["label"], d["date"]) for d in data.pop("dates")]
@@ -372,14 +376,14 @@ def contact_create(request, customer_id: int, payload: ContactIn):
 @router.get(
     "/customers/{customer_id}/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="Get a contact"
 )
-def contact_get(request, customer_id: int, contact_id: int):
+def contact_get(request, customer_id: Id, contact_id: Id):
     return _contact(request.user, customer_id, contact_id)
 
 
 @router.patch(
     "/customers/{customer_id}/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="Change a contact"
 )
-def contact_patch(request, customer_id: int, contact_id: int, payload: ContactPatch):
+def contact_patch(request, customer_id: Id, contact_id: Id, payload: ContactPatch):
     contact = _contact(request.user, customer_id, contact_id)
     data = payload.model_dump(exclude_unset=True)
     if data.get("dates") is not None:
@@ -394,7 +398,7 @@ def contact_patch(request, customer_id: int, contact_id: int, payload: ContactPa
     summary="Delete a contact",
     description="Erases the person's record, e.g. on their request under PIPL; the audit keeps that it happened.",
 )
-def contact_delete(request, customer_id: int, contact_id: int):
+def contact_delete(request, customer_id: Id, contact_id: Id):
     services.contact_delete(actor=request.user, contact=_contact(request.user, customer_id, contact_id))
     return Status(204, None)
 
@@ -405,7 +409,7 @@ def contact_delete(request, customer_id: int, contact_id: int):
     summary="Reveal a contact's mobile",
     description="Customer managers, inside sales and supervisors only; every reveal is logged.",
 )
-def contact_reveal(request, customer_id: int, contact_id: int):
+def contact_reveal(request, customer_id: Id, contact_id: Id):
     contact = _contact(request.user, customer_id, contact_id)
     return {"mobile": services.contact_reveal_mobile(actor=request.user, contact=contact)}
 
@@ -436,7 +440,9 @@ class MemberIn(Schema):
     short_number: str = ""
 
 
-class MemberPatch(Schema):
+class MemberPatch(PatchSchema):
+    nullable = frozenset({"left_on"})
+
     phone: str | None = None
     joined_on: date | None = None
     left_on: date | None = None
@@ -484,7 +490,7 @@ class PhoneOut(Schema):
     phone: str
 
 
-def _member(user, customer_id: int, member_id: int) -> Member:
+def _member(user, customer_id: Id, member_id: Id) -> Member:
     return get_object_or_404(queries.members_of(user, customer_id), pk=member_id)
 
 
@@ -494,7 +500,7 @@ def _phone_tail(search: str) -> str:
 
 @router.get("/customers/{customer_id}/members", response={200: list[MemberOut], **ERRORS}, summary="List members")
 @paginate(Page)
-def member_list(request, customer_id: int, filters: Query[MemberFilter]) -> QuerySet[Member]:
+def member_list(request, customer_id: Id, filters: Query[MemberFilter]) -> QuerySet[Member]:
     queries.customer_get(request.user, customer_id)
     members = queries.members_of(request.user, customer_id, current_only=filters.current is True)
     if filters.current is False:
@@ -506,7 +512,7 @@ def member_list(request, customer_id: int, filters: Query[MemberFilter]) -> Quer
 
 
 @router.post("/customers/{customer_id}/members", response={201: MemberOut, **ERRORS}, summary="Add a member")
-def member_create(request, customer_id: int, payload: MemberIn):
+def member_create(request, customer_id: Id, payload: MemberIn):
     customer = queries.customer_get(request.user, customer_id)
     member = services.member_add(actor=request.user, customer=customer, **payload.model_dump())
     return Status(201, member)
@@ -521,7 +527,7 @@ def member_create(request, customer_id: int, payload: MemberIn):
         "rejects the batch with 400 and nothing is added; otherwise the good rows land and the answer is 200."
     ),
 )
-def member_bulk_add(request, customer_id: int, payload: BulkAddIn):
+def member_bulk_add(request, customer_id: Id, payload: BulkAddIn):
     customer = queries.customer_get(request.user, customer_id)
     result = services.members_bulk_add(
         actor=request.user,
@@ -542,7 +548,7 @@ def member_bulk_add(request, customer_id: int, payload: BulkAddIn):
     summary="Record that members left",
     description="Members are never deleted: their `left_on` is set, so the history stays. Same rules as bulk-add.",
 )
-def member_bulk_remove(request, customer_id: int, payload: BulkRemoveIn):
+def member_bulk_remove(request, customer_id: Id, payload: BulkRemoveIn):
     customer = queries.customer_get(request.user, customer_id)
     result = services.members_bulk_remove(
         actor=request.user,
@@ -559,14 +565,14 @@ def member_bulk_remove(request, customer_id: int, payload: BulkRemoveIn):
 
 
 @router.get("/customers/{customer_id}/members/{member_id}", response={200: MemberOut, **ERRORS}, summary="Get a member")
-def member_get(request, customer_id: int, member_id: int):
+def member_get(request, customer_id: Id, member_id: Id):
     return _member(request.user, customer_id, member_id)
 
 
 @router.patch(
     "/customers/{customer_id}/members/{member_id}", response={200: MemberOut, **ERRORS}, summary="Change a member"
 )
-def member_patch(request, customer_id: int, member_id: int, payload: MemberPatch):
+def member_patch(request, customer_id: Id, member_id: Id, payload: MemberPatch):
     member = _member(request.user, customer_id, member_id)
     return services.member_update(actor=request.user, member=member, **payload.model_dump(exclude_unset=True))
 
@@ -577,6 +583,6 @@ def member_patch(request, customer_id: int, member_id: int, payload: MemberPatch
     summary="Reveal a member's number",
     description="Customer managers, inside sales and supervisors only; every reveal is logged.",
 )
-def member_reveal(request, customer_id: int, member_id: int):
+def member_reveal(request, customer_id: Id, member_id: Id):
     member = _member(request.user, customer_id, member_id)
     return {"phone": services.member_reveal_phone(actor=request.user, member=member)}

@@ -17,12 +17,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
-from openpyxl import Workbook
 
 from jiketong.catalog import queries as catalog_queries
 from jiketong.core.audit import record_export
 from jiketong.core.registry import customer_panels
 from jiketong.core.validators import mask_mobile
+from jiketong.core.xlsx import Workbook
 
 from . import queries, services
 from .forms import (

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from jiketong.api.base import ErrorOut, Id, Page, referenced, validation_errors
+from jiketong.api.base import ErrorOut, Id, Money, Page, PatchSchema, Percent, referenced, validation_errors
 from jiketong.catalog import queries as catalog_queries
 from jiketong.customers import queries as customer_queries
 from jiketong.sales.models import Opportunity
@@ -74,7 +74,9 @@ class QuoteIn(Schema):
     note: str = ""
 
 
-class QuotePatch(Schema):
+class QuotePatch(PatchSchema):
+    nullable = frozenset({"opportunity", "valid_until"})
+
     opportunity: int | None = None
     title: str | None = None
     valid_until: date | None = None
@@ -84,13 +86,13 @@ class QuotePatch(Schema):
 class QuoteLineIn(Schema):
     product: int
     quantity: int = Field(1, ge=1)
-    offered_price: Decimal | None = Field(None, description="Leave out to derive it from the discount.")
-    discount_pct: Decimal | None = Field(None, description="Leave out to derive it from the offered price.")
+    offered_price: Money | None = Field(None, description="Leave out to derive it from the discount.")
+    discount_pct: Percent | None = Field(None, description="Leave out to derive it from the offered price.")
 
 
 class QuoteFilter(Schema):
     status: QuoteStatus | None = None
-    customer: int | None = None
+    customer: Id | None = None
 
 
 class CommentIn(Schema):
@@ -243,7 +245,7 @@ class ContractIn(Schema):
     quote: int | None = Field(None, description="An approved quote of the customer.")
     start_on: date
     end_on: date
-    value: Decimal | None = Field(None, description="Required without a quote; default: quote total × months.")
+    value: Money | None = Field(None, description="Required without a quote; default: quote total × months.")
     number: str = Field("", description="Leave empty to number it automatically.")
     title: str = ""
     signed_on: date | None = None
@@ -253,14 +255,16 @@ class ContractIn(Schema):
 
 class ContractFilter(Schema):
     status: ContractStatus | None = None
-    expiring_within: int | None = Field(None, ge=0, description="Only contracts in force ending within N days.")
-    customer: int | None = None
+    expiring_within: int | None = Field(
+        None, ge=0, le=3660, description="Only contracts in force ending within N days (at most ten years)."
+    )
+    customer: Id | None = None
 
 
 class RenewIn(Schema):
     start_on: date | None = None
     end_on: date | None = None
-    value: Decimal | None = None
+    value: Money | None = None
     number: str = ""
 
 
@@ -369,7 +373,7 @@ class OrderStateIn(Schema):
 
 class OrderFilter(Schema):
     status: OrderStatus | None = None
-    customer: int | None = None
+    customer: Id | None = None
 
 
 @router.get("/orders", response={200: list[OrderOut], **ERRORS}, summary="List orders")

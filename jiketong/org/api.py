@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from jiketong.api.base import ErrorOut, Page, referenced, with_parent_pk
+from jiketong.api.base import ErrorOut, Id, Page, PatchSchema, referenced, with_parent_pk
 from jiketong.core.trees import subtree
 
 from .models import OrgUnit, Staff
@@ -32,7 +32,7 @@ class OrgUnitOut(Schema):
 class OrgUnitFilter(Schema):
     search: str | None = Field(None, description="Part of the name or code.")
     level: str | None = Field(None, description="hq, province, city, county or grid.")
-    parent: int | None = Field(None, description="Only the direct children of this unit.")
+    parent: Id | None = Field(None, description="Only the direct children of this unit.")
 
 
 def _org_units() -> QuerySet[OrgUnit]:
@@ -57,7 +57,7 @@ def org_unit_list(request, filters: Query[OrgUnitFilter]):
 
 
 @router.get("/org-units/{unit_id}", response={200: OrgUnitOut, **ERRORS}, summary="Get an org unit")
-def org_unit_get(request, unit_id: int):
+def org_unit_get(request, unit_id: Id):
     return get_object_or_404(_org_units(), pk=unit_id)
 
 
@@ -86,7 +86,7 @@ class StaffOut(Schema):
 
 class StaffFilter(Schema):
     search: str | None = Field(None, description="Part of the name or username.")
-    org_unit: int | None = Field(None, description="Staff of this org unit and the units under it.")
+    org_unit: Id | None = Field(None, description="Staff of this org unit and the units under it.")
     role: str | None = None
     is_active: bool | None = None
 
@@ -101,7 +101,7 @@ class StaffIn(Schema):
     mobile: str = ""
 
 
-class StaffPatch(Schema):
+class StaffPatch(PatchSchema):
     name: str | None = None
     org_unit: int | None = None
     roles: list[str] | None = None
@@ -113,7 +113,7 @@ def _staff(user) -> QuerySet[Staff]:
     return Staff.objects.visible_to(user).select_related("user").prefetch_related("roles")
 
 
-def _org_unit(unit_id: int) -> OrgUnit:
+def _org_unit(unit_id: Id) -> OrgUnit:
     return referenced(OrgUnit.objects.all(), unit_id, "org_unit", _("There is no org unit with this id."))
 
 
@@ -136,7 +136,7 @@ def staff_list(request, filters: Query[StaffFilter]):
 
 
 @router.get("/staff/{staff_id}", response={200: StaffOut, **ERRORS}, summary="Get a staff member")
-def staff_get(request, staff_id: int):
+def staff_get(request, staff_id: Id):
     return get_object_or_404(_staff(request.user), pk=staff_id)
 
 
@@ -151,7 +151,7 @@ def staff_post(request, payload: StaffIn):
 
 
 @router.patch("/staff/{staff_id}", response={200: StaffOut, **ERRORS}, summary="Change a staff member (admins)")
-def staff_patch(request, staff_id: int, payload: StaffPatch):
+def staff_patch(request, staff_id: Id, payload: StaffPatch):
     staff = get_object_or_404(_staff(request.user), pk=staff_id)
     data = payload.dict(exclude_unset=True)
     if "org_unit" in data:
@@ -161,7 +161,7 @@ def staff_patch(request, staff_id: int, payload: StaffPatch):
 
 
 @router.post("/staff/{staff_id}/deactivate", response={200: StaffOut, **ERRORS}, summary="Disable an account (admins)")
-def staff_deactivate_post(request, staff_id: int):
+def staff_deactivate_post(request, staff_id: Id):
     """The account's sessions and API tokens stop working at once; the record and its history stay."""
     staff = get_object_or_404(_staff(request.user), pk=staff_id)
     require_admin(request.user)

@@ -16,7 +16,7 @@ from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from jiketong.api.base import ErrorOut, Id, Page, referenced
+from jiketong.api.base import ErrorOut, Id, Money, Page, PatchSchema, referenced
 from jiketong.customers.models import Customer, Industry
 from jiketong.org.models import OrgUnit, Staff
 
@@ -109,7 +109,7 @@ class LeadFilterIn(Schema):
     region: str | None = Field(None, description="Org unit code; includes every unit under it.")
     industry: str | None = Field(None, description="Industry code.")
     grade_hint: str | None = None
-    owner: str | None = Field(None, description="Staff id.")
+    owner: Id | None = Field(None, description="Staff id.")
 
 
 class LeadIn(Schema):
@@ -131,7 +131,9 @@ class LeadIn(Schema):
     )
 
 
-class LeadPatch(Schema):
+class LeadPatch(PatchSchema):
+    nullable = frozenset({"expected_size", "industry"})
+
     source: str | None = None
     name: str | None = None
     uscc: str | None = None
@@ -174,8 +176,8 @@ class ConvertIn(Schema):
     customer_type: str = Field("enterprise", description="Type of the customer created from the lead.")
     opportunity_name: str = ""
     expected_close: date
-    amount_monthly: Decimal = Decimal(0)
-    amount_once: Decimal = Decimal(0)
+    amount_monthly: Money = Decimal(0)
+    amount_once: Money = Decimal(0)
 
 
 class DisqualifyIn(Schema):
@@ -267,8 +269,8 @@ def lead_assign(request, lead_id: Id, payload: AssignIn):
 class LineSchema(Schema):
     product: int
     quantity: int = 1
-    amount_monthly: Decimal = Decimal(0)
-    amount_once: Decimal = Decimal(0)
+    amount_monthly: Money = Decimal(0)
+    amount_once: Money = Decimal(0)
 
 
 class OpportunityOut(Schema):
@@ -336,11 +338,11 @@ class OpportunityFilterIn(Schema):
     stage: str | None = Field(None, description="Stage code.")
     open: bool | None = Field(None, description="Only opportunities neither won nor lost.")
     region: str | None = Field(None, description="Org unit code of the customer; includes every unit under it.")
-    owner: str | None = Field(None, description="Staff id.")
+    owner: Id | None = Field(None, description="Staff id.")
     competitor: str | None = None
     close_from: date | None = None
     close_to: date | None = None
-    customer: int | None = None
+    customer: Id | None = None
 
 
 class OpportunityIn(Schema):
@@ -349,19 +351,19 @@ class OpportunityIn(Schema):
     expected_close: date
     owner: int | None = Field(None, description="Staff id; yourself when omitted.")
     stage: int | None = Field(None, description="Stage id; the first open stage when omitted.")
-    amount_monthly: Decimal = Decimal(0)
-    amount_once: Decimal = Decimal(0)
+    amount_monthly: Money = Decimal(0)
+    amount_once: Money = Decimal(0)
     competitor: str = ""
     note: str = ""
     lines: list[LineSchema] | None = Field(None, description="Product lines; the amounts become their totals.")
 
 
-class OpportunityPatch(Schema):
+class OpportunityPatch(PatchSchema):
     name: str | None = None
     owner: int | None = None
     expected_close: date | None = None
-    amount_monthly: Decimal | None = None
-    amount_once: Decimal | None = None
+    amount_monthly: Money | None = None
+    amount_once: Money | None = None
     competitor: str | None = None
     note: str | None = None
     lines: list[LineSchema] | None = Field(None, description="Replaces every line.")

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from jiketong.api.base import ErrorOut, Page, referenced
+from jiketong.api.base import ErrorOut, Id, Page, referenced
 from jiketong.customers import queries as customer_queries
 
 from . import queries, services
@@ -54,7 +54,7 @@ class TicketFilterIn(Schema):
     type: str | None = None
     channel: str | None = None
     priority: str | None = None
-    customer: int | None = None
+    customer: Id | None = None
 
 
 class TicketIn(Schema):
@@ -85,7 +85,7 @@ def ticket_list(request, filters: Query[TicketFilterIn]):
 
 
 @router.get("/tickets/{ticket_id}", response={200: TicketOut, **ERRORS}, summary="Get a ticket")
-def ticket_get(request, ticket_id: int):
+def ticket_get(request, ticket_id: Id):
     return queries.ticket_get(request.user, ticket_id)
 
 
@@ -101,7 +101,7 @@ def ticket_create(request, payload: TicketIn):
     return Status(201, services.ticket_receive(actor=request.user, customer=customer, contact=contact, **data))
 
 
-def _run(request, ticket_id: int, action: str, payload: ActionIn) -> Ticket:
+def _run(request, ticket_id: Id, action: str, payload: ActionIn) -> Ticket:
     ticket = queries.ticket_get(request.user, ticket_id)
     actor = request.user
     if action == "respond":
@@ -175,7 +175,7 @@ class SurveyIn(Schema):
 
 class SurveyFilterIn(Schema):
     period: str | None = None
-    customer: int | None = None
+    customer: Id | None = None
 
 
 @router.get("/surveys", response=list[SurveyOut], summary="List satisfaction surveys")
@@ -186,7 +186,7 @@ def survey_list(request, filters: Query[SurveyFilterIn]):
 
 
 @router.get("/surveys/{survey_id}", response={200: SurveyOut, **ERRORS}, summary="Get a survey")
-def survey_get(request, survey_id: int):
+def survey_get(request, survey_id: Id):
     return queries.survey_get(request.user, survey_id)
 
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from jiketong.api.base import ErrorOut, Page, referenced
+from jiketong.api.base import ErrorOut, Id, Page, referenced
 from jiketong.customers.models import Contact, Customer
 from jiketong.org.models import Role, Staff, can, staff_of
 from jiketong.sales.models import Lead, Opportunity
@@ -61,7 +61,7 @@ class ActivityIn(Schema):
 
 class ActivityFilterIn(Schema):
     kind: str = ""
-    customer: int | None = None
+    customer: Id | None = None
     mine: bool = False
 
 
@@ -89,7 +89,7 @@ def activity_create(request, payload: ActivityIn):
 
 
 @router.get("/activities/{activity_id}", response={200: ActivityOut, **ERRORS}, summary="Get an activity")
-def activity_get(request, activity_id: int):
+def activity_get(request, activity_id: Id):
     return queries.activity_get(request.user, activity_id)
 
 
@@ -160,17 +160,17 @@ def task_create(request, payload: TaskIn):
 
 
 @router.get("/tasks/{task_id}", response={200: TaskOut, **ERRORS}, summary="Get a task")
-def task_get(request, task_id: int):
+def task_get(request, task_id: Id):
     return queries.task_get(request.user, task_id)
 
 
 @router.post("/tasks/{task_id}/complete", response={200: TaskOut, **ERRORS}, summary="Mark a task done")
-def task_complete(request, task_id: int):
+def task_complete(request, task_id: Id):
     return services.task_complete(request.user, task=queries.task_get(request.user, task_id))
 
 
 @router.post("/tasks/{task_id}/cancel", response={200: TaskOut, **ERRORS}, summary="Cancel a task")
-def task_cancel(request, task_id: int, payload: CancelIn):
+def task_cancel(request, task_id: Id, payload: CancelIn):
     return services.task_cancel(request.user, task=queries.task_get(request.user, task_id), reason=payload.reason)
 
 
@@ -215,7 +215,7 @@ def notification_list(request, unread: bool = False):
 @router.post(
     "/notifications/{notification_id}/read", response={200: NotificationOut, **ERRORS}, summary="Mark one read"
 )
-def notification_read(request, notification_id: int):
+def notification_read(request, notification_id: Id):
     return services.notification_read(request.user, pk=notification_id)
 
 

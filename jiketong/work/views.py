@@ -12,9 +12,9 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
-from openpyxl import Workbook
 
 from jiketong.core.audit import record_export
+from jiketong.core.xlsx import Workbook
 from jiketong.customers.forms import apply_errors
 from jiketong.customers.queries import customer_get
 from jiketong.org.models import Role, can, staff_of
