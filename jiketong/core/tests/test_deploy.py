@@ -15,7 +15,8 @@ def test_check_deploy_reports_nothing_in_production(tmp_path):
         "JIKETONG_VAR_DIR": str(tmp_path),
         "DJANGO_SETTINGS_MODULE": "jiketong.settings",
     }
-    env.pop("DEBUG", None)
+    for name in ("DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL"):  # set by other tests, not by a deployment
+        env.pop(name, None)
     result = subprocess.run(
         [sys.executable, "-m", "jiketong", "check", "--deploy", "--fail-level", "WARNING"],
         env=env, capture_output=True, text=True,
