@@ -5,20 +5,17 @@ the other answers leave it out.
 """
 
 from datetime import datetime
-from typing import Annotated
 
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from jiketong.api.base import ErrorOut, Page
+from jiketong.api.base import ErrorOut, Id, Page
 
 from . import queries, services
 from .models import Attempt, Delivery, Endpoint
 
 router = Router(tags=["webhooks"])
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-# A record id in a path: a 64-bit key (SQLite overflows past it). api.base is getting the same type for all apps.
-Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 EVENTS_HELP = 'Event names from docs/events.md, or ["*"] for every event (including ones added later).'
 
 
