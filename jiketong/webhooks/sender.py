@@ -24,7 +24,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from standardwebhooks import Webhook
 
 from jiketong.core.models import Event
-from jiketong.core.validators import mask_email, mask_mobile
+from jiketong.core.validators import mask_email, mask_mobile, mask_personal
 
 USER_AGENT = "Jiketong-Webhooks/1"
 MAX_ERROR = 500  # characters of a receiver's answer kept in the delivery log
@@ -59,7 +59,7 @@ def scrub_text(text: str) -> str:
 
 def scrub(value: Any, key: str = "") -> Any:
     """The value with personal data masked, recursively: strings by pattern, and whatever sits under a key
-    that names a phone number, an ID number or a birthday, whatever it looks like."""
+    that names a phone number, an ID number or a birthday by the project's one rule (`mask_personal`)."""
     lowered = key.lower()
     if isinstance(value, dict):
         return {k: scrub(v, str(k)) for k, v in value.items()}
@@ -67,12 +67,12 @@ def scrub(value: Any, key: str = "") -> Any:
         return [scrub(item, key) for item in value]
     if isinstance(value, str) and value:
         if any(part in lowered for part in _SECRET_KEYS):
-            return "********"
+            return mask_personal(value)
         if any(part in lowered for part in _PHONE_KEYS):
-            return mask_mobile(_digits(value) or value)
+            return mask_personal(_digits(value) or value)
         return scrub_text(value)
-    if isinstance(value, int) and not isinstance(value, bool) and any(p in lowered for p in _PHONE_KEYS):
-        return mask_mobile(str(value))
+    if isinstance(value, int) and not isinstance(value, bool) and any(p in lowered for p in _PHONE_KEYS + _SECRET_KEYS):
+        return mask_personal(str(value))
     return value
 
 

@@ -193,6 +193,8 @@ def test_no_unmasked_mobile_leaves_in_a_body(endpoint, receiver, emit):
         reason="客户经理电话 13812345678，座机 020-83216789，身份证 440106199001011234，邮箱 lihong@example.com",
         mobile="13912345678",
         members=[{"id": 7, "phone": "+86 137 1234 5678"}],
+        birthday="1990-01-01",
+        id_number="44010619900101123X",
     )
     body = receiver.requests[0].body.decode()
     for secret in ("13812345678", "13912345678", "13712345678", "83216789", "199001011234", "lihong@"):
@@ -200,6 +202,7 @@ def test_no_unmasked_mobile_leaves_in_a_body(endpoint, receiver, emit):
     data = json.loads(body)["data"]
     assert "138****5678" in data["reason"] and data["mobile"] == "139****5678"
     assert data["members"] == [{"id": 7, "phone": "137****5678"}]
+    assert data["birthday"] == "****-**-**" and "19900101" not in data["id_number"]
 
 
 def test_scrub_leaves_ids_dates_and_amounts_alone():
