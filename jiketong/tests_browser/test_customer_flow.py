@@ -74,7 +74,7 @@ def test_manager_searches_opens_edits_and_sees_history(live_server, cast, page):
     sync_api.expect(page.locator("[data-testid=address]")).to_have_text("广州市天河区体育西路 101 号")
     history = page.locator("[data-testid=history-table]")
     sync_api.expect(history).to_contain_text("广州市天河区体育西路 101 号")
-    sync_api.expect(history).to_contain_text("alice")
+    sync_api.expect(history).to_contain_text("李晓红")  # who, by name (not the login)
     page.screenshot(path=SCREENSHOT, full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=SCREENSHOT_MOBILE, full_page=False)

@@ -38,7 +38,8 @@
     const mark = () => {
       const first = links.find((a) => visible.has(a.getAttribute("href").slice(1)));
       links.forEach((a) => a.classList.toggle("active", a === first));
-      if (first) first.scrollIntoView({ block: "nearest", inline: "nearest" });
+      // Keep the marked entry in view by scrolling the nav sideways only (scrollIntoView would move the page).
+      if (first) nav.scrollLeft = first.offsetLeft - (nav.clientWidth - first.offsetWidth) / 2;
     };
     const observer = new IntersectionObserver(
       (entries) => {
