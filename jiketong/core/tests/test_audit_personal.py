@@ -134,7 +134,9 @@ def test_a_change_between_two_numbers_that_mask_alike_still_shows(cast, client_a
     customer_services.contact_update(actor=cast.alice.user, contact=contact, mobile="13822225678")
     response = client_as(cast.grace).get(reverse("audit:list"), {"action": AuditAction.UPDATE})
     (line,) = [line for line in response.context["lines"] if line.event.target_type == "customers.contact"]
-    assert [(c.label, str(c.before), str(c.after)) for c in line.changes] == [("手机号码", "138****5678", "138****5678")]
+    assert [(c.label, str(c.before), str(c.after)) for c in line.changes] == [
+        ("手机号码", "138****5678", "138****5678")
+    ]
 
 
 # --- readers --------------------------------------------------------------------------------------------
@@ -207,3 +209,16 @@ def test_the_migration_masks_rows_written_in_clear_before_the_rule(cast):
     event = AuditEvent.objects.get(target_type="sales.lead")
     assert event.after == {"contact_mobile": "139****5678", "name": "示例科技有限公司"}
     assert event.note == "回电 139****5678"
+
+
+def test_mobiles_typed_into_tickets_and_activities_are_masked_in_the_trail(cast):
+    from jiketong.service.tests.factories import receive
+    from jiketong.work import services as work_services
+
+    receive(cast.alice, cast.alice_customer, title="客户 13912345678 来电：专线中断")
+    work_services.activity_create(
+        cast.alice.user, customer=cast.alice_customer, subject="回访 13700001111", next_step="再打 13700001111"
+    )
+    rows = json.dumps(list(AuditEvent.objects.values("before", "after", "note", "target_repr")), ensure_ascii=False)
+    assert "13912345678" not in rows and "13700001111" not in rows
+    assert "139****5678" in rows and "137****1111" in rows
