@@ -14,8 +14,8 @@ demo: install assets
 	$(PY) -m jiketong migrate --noinput
 	$(PY) -m jiketong demo --groups $(GROUPS) --if-empty --host $(HOST)
 	@echo "Serving on http://$(HOST)/  (Ctrl-C to stop)"
-	@# The task worker runs background jobs (billing imports) beside the web server and stops with it.
-	$(PY) -m jiketong db_worker --no-reload & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT; \
+	@# The task worker runs background jobs (billing imports) beside the web server, starts again 2 s after it exits, and stops with it.
+	(trap 'kill $$child 2>/dev/null; exit 0' TERM; while true; do $(PY) -m jiketong worker --no-reload & child=$$!; wait $$child; sleep 2; done) & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT; trap 'exit 130' INT TERM HUP; \
 	$(PY) -m jiketong runserver $(HOST)
 
 test: install assets lint test-sqlite test-postgres

@@ -141,7 +141,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets the web process read while a job writes; IMMEDIATE avoids upgrade deadlocks.
         "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
+        # Seconds a write waits for another's lock before "database is locked" (the task worker retries then).
+        "timeout": env_int("SQLITE_BUSY_TIMEOUT_SECONDS", 20),
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-64000;",
     }
 else:
@@ -227,11 +228,32 @@ STORAGES = {
 MEDIA_ROOT = VAR_DIR / "media"
 
 # --- background tasks (decision 0002: django-tasks) -----------------------------------------------
-# Queued in the database and run by `python -m jiketong db_worker` (make demo starts one); tests
+# Queued in the database and run by `python -m jiketong worker` (make demo starts one); tests
 # switch to the immediate backend.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Uploaded spreadsheets (core.spreadsheets, decision 0014): what one file may hold. Refused unread past these.
+SPREADSHEET_MAX_ROWS = env_int("SPREADSHEET_MAX_ROWS", 1_000_000)
+SPREADSHEET_MAX_COLUMNS = env_int("SPREADSHEET_MAX_COLUMNS", 200)
+SPREADSHEET_MAX_CELLS = env_int("SPREADSHEET_MAX_CELLS", 20_000_000)
+SPREADSHEET_MAX_FILE_MB = env_int("SPREADSHEET_MAX_FILE_MB", 200)
+SPREADSHEET_MAX_UNCOMPRESSED_MB = env_int("SPREADSHEET_MAX_UNCOMPRESSED_MB", 1024)
+SPREADSHEET_MAX_RATIO = env_int("SPREADSHEET_MAX_RATIO", 100)
+# Lead and archive imports: files of up to this many rows are read in the request, larger ones by the task
+# worker with a progress page; a run with no sign of life for this long lost its worker and is failed.
+IMPORT_INLINE_ROWS = env_int("IMPORT_INLINE_ROWS", 2000)
+IMPORT_HEARTBEAT_TIMEOUT_SECONDS = env_int("IMPORT_HEARTBEAT_TIMEOUT_SECONDS", 300)
 # Events still pending this long after they happened are picked up by the frequent job (core.events).
 EVENTS_IN_FLIGHT_GRACE_SECONDS = env_int("EVENTS_IN_FLIGHT_GRACE_SECONDS", 60)
+# Billing imports (docs/billing-import.md): a running import whose worker gave no sign of life for this long is
+# closed as failed by the frequent job; a good-rows import that would drop more than this fraction of a month's
+# rows stops and asks the uploader to confirm (1 never asks).
+BILLING_IMPORT_HEARTBEAT_TIMEOUT_SECONDS = env_int("BILLING_IMPORT_HEARTBEAT_TIMEOUT_SECONDS", 180)
+try:
+    BILLING_MAX_DROP = float(env_str("BILLING_MAX_DROP", "0.5"))
+except ValueError:
+    BILLING_MAX_DROP = -1.0
+if not 0 <= BILLING_MAX_DROP <= 1:
+    raise ImproperlyConfigured(f"BILLING_MAX_DROP must be a fraction from 0 to 1, got {os.environ['BILLING_MAX_DROP']!r}.")
 # Webhooks (decision 0011): a POST waits this long for an answer; an endpoint with no successful delivery for
 # this many hours is disabled (0: never), and so is one with this many failed attempts in a row (0, the default:
 # never, because one import can emit thousands of events and a short outage would trip it).
