@@ -42,7 +42,8 @@ INT64_MAX = 2**63 - 1  # a 64-bit key, on SQLite and PostgreSQL alike; beyond it
 MAX_OFFSET = 1_000_000_000  # far past any list a province has, and no arithmetic near the 64-bit edge
 
 Id = Annotated[int, Field(ge=1, le=INT64_MAX)]
-"""A record's id, in a path, a filter or a body: 1 to 2⁶³−1; anything else answers 422 on that field."""
+"""A record's id in a path or a filter: 1 to 2⁶³−1; anything else answers 422 on that field (in a body, the
+parser refuses any integer past 64 bits and `referenced` answers 400 for an id naming nothing visible)."""
 
 
 def bounded_decimal(max_digits: int, decimal_places: int, **bounds: Any) -> Any:
