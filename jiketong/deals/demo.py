@@ -45,7 +45,8 @@ DISCOUNTS = [
 ]
 TITLES = ["年度通信服务", "专线扩容", "集团V网升级", "云服务方案"]
 QUOTE_FIELDS = ["id", "number", "version", "customer", "title", "status", "note", "required_level",
-                "max_discount_pct", "total_standard", "total", "submitted_at", "created_at", "updated_at"]  # fmt: skip
+                "max_discount_pct", "total_standard", "total", "submitted_at", "submitted_by", "created_at",
+                "updated_at"]  # fmt: skip
 LINE_FIELDS = ["quote", "product", "quantity", "standard_price", "offered_price", "discount_pct"]
 APPROVAL_FIELDS = ["quote", "level", "decision", "automatic", "comment", "at"]
 CONTRACT_FIELDS = ["id", "number", "title", "customer", "quote", "value", "start_on", "end_on", "signed_on",
@@ -113,7 +114,8 @@ def generate(builder) -> None:
         submitted = None if status == QuoteStatus.DRAFT else now
         rows.quotes.append((
             quote_id, f"BJ{today:%Y}{quote_id:08d}", 1, customer_id, rng.choice(TITLES), status, "",
-            "" if status == QuoteStatus.DRAFT else level, discount, total_standard, total, submitted, now, now,
+            "" if status == QuoteStatus.DRAFT else level, discount, total_standard, total, submitted,
+            None if submitted is None else owner_id, now, now,
         ))  # fmt: skip
         if status in (QuoteStatus.APPROVED, QuoteStatus.REJECTED):
             decision = Decision.APPROVED if status == QuoteStatus.APPROVED else Decision.REJECTED
