@@ -10,7 +10,7 @@ from django.http import FileResponse
 from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from jiketong.api.base import ErrorOut, Id
+from jiketong.api.base import ErrorOut, Id, validation_errors
 from jiketong.customers import queries as customer_queries
 
 from . import queries, services
@@ -25,7 +25,13 @@ class ImportRunOut(Schema):
     id: int
     kind: str
     mode: str
-    status: str = Field(..., description="queued, running, succeeded, failed or partially (good rows landed).")
+    status: str = Field(
+        ...,
+        description=(
+            "queued, running, succeeded, failed, partially (good rows landed), confirm (stopped before replacing "
+            "months with far fewer rows: confirm or cancel it) or cancelled."
+        ),
+    )
     file_name: str
     periods: list[str] = Field(..., description="Months replaced, YYYY-MM.")
     rows_total: int
@@ -34,8 +40,12 @@ class ImportRunOut(Schema):
     progress: int = Field(..., description="Percent, 0–100.")
     message: str
     errors_url: str | None = Field(None, description="The per-row error report (CSV), when there are bad rows.")
+    drop_confirmed: bool = Field(..., description="Good rows may replace months that hold far more.")
     created_at: datetime
     started_at: datetime | None
+    heartbeat_at: datetime | None = Field(
+        ..., description="The worker's last sign of life; a run silent for a few minutes is closed as failed."
+    )
     finished_at: datetime | None
 
     @staticmethod
@@ -49,12 +59,14 @@ class ImportRunOut(Schema):
     summary="Import a billing file",
     description=(
         "Multipart upload: `file` (.csv in UTF-8 or GBK, or .xlsx), `kind` (facts or members), `mode` (all: load "
-        "only if every row is good; good: load the good rows). Re-importing a month replaces it. Analysts and admins."
+        "only if every row is good; good: load the good rows). Re-importing a month replaces it. In good-rows mode, "
+        "a file that would leave a month with less than half its rows (BILLING_MAX_DROP) stops with status "
+        "`confirm` unless `confirm_drop` is true. Analysts and admins."
     ),
 )
 def import_create(request, file: File[UploadedFile], kind: Form[ImportKind] = ImportKind.FACTS,
-                  mode: Form[ImportMode] = ImportMode.ALL_OR_NOTHING):  # fmt: skip
-    run = services.import_upload(actor=request.user, upload=file, kind=kind, mode=mode)
+                  mode: Form[ImportMode] = ImportMode.ALL_OR_NOTHING, confirm_drop: Form[bool] = False):  # fmt: skip
+    run = services.import_upload(actor=request.user, upload=file, kind=kind, mode=mode, confirm_drop=confirm_drop)
     run.refresh_from_db()
     return Status(202, run)
 
@@ -62,6 +74,39 @@ def import_create(request, file: File[UploadedFile], kind: Form[ImportKind] = Im
 @router.get("/billing/imports/{import_id}", response={200: ImportRunOut, **ERRORS}, summary="An import's status")
 def import_get(request, import_id: Id):
     return queries.import_run_get(request.user, import_id)
+
+
+def _decide(request, import_id: int, service, code: int):
+    queries.import_run_get(request.user, import_id)  # 404 for a run that is not there or not theirs to see
+    try:
+        run = service(actor=request.user, run_id=import_id)
+    except services.NotAwaiting as exc:
+        return Status(409, {"detail": exc.messages[0], "errors": validation_errors(exc)})
+    run.refresh_from_db()
+    return Status(code, run)
+
+
+@router.post(
+    "/billing/imports/{import_id}/confirm",
+    response={202: ImportRunOut, 409: ErrorOut, **ERRORS},
+    summary="Confirm an import that would shrink months",
+    description=(
+        "For a run with status `confirm`: its good rows replace the months anyway. The run is queued again (202) "
+        "and reads its file anew. The uploader or an admin; any other status answers 409."
+    ),
+)
+def import_confirm(request, import_id: Id):
+    return _decide(request, import_id, services.import_confirm_drop, 202)
+
+
+@router.post(
+    "/billing/imports/{import_id}/cancel",
+    response={200: ImportRunOut, 409: ErrorOut, **ERRORS},
+    summary="Cancel an import waiting for a confirmation",
+    description="For a run with status `confirm`: nothing is replaced. The uploader or an admin; otherwise 409.",
+)
+def import_cancel(request, import_id: Id):
+    return _decide(request, import_id, services.import_cancel, 200)
 
 
 @router.get(

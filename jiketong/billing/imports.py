@@ -453,6 +453,13 @@ def stage_periods(kind: Kind) -> list[date]:
         return [_as_date(value) for (value,) in cursor.fetchall()]
 
 
+def stage_counts(kind: Kind) -> dict[date, int]:
+    """Good rows per period: what each period would hold after the replace."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT period, COUNT(*) FROM {CHECKED} WHERE {good_rows_sql(kind)} GROUP BY period")
+        return {_as_date(value): count for value, count in cursor.fetchall()}
+
+
 def _as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
@@ -476,18 +483,21 @@ def delete_periods(kind: Kind, periods: list[date]) -> int:
 
 
 # --- the error report ----------------------------------------------------------------------------
-def write_error_report(source_path: Path, report_path: Path, bad: dict[int, str]) -> None:
+def write_error_report(source_path: Path, report_path: Path, bad: dict[int, str],
+                       tick: Callable[[], None] | None = None) -> None:  # fmt: skip
     """The bad rows as they were in the file, with the row number and the reason; UTF-8 with a BOM so
-    Excel opens the Chinese correctly."""
+    Excel opens the Chinese correctly. `tick` is called every BATCH rows read (the run's heartbeat)."""
     source = open_source(source_path)
     report_path.parent.mkdir(parents=True, exist_ok=True)
     try:
         with open(report_path, "w", encoding="utf-8-sig", newline="") as out:
             writer = csv.writer(out)
             writer.writerow([pgettext("error report", "Row"), pgettext("error report", "Reason"), *source.header])
-            for number, row in source.rows:
+            for read, (number, row) in enumerate(source.rows, start=1):
                 reason = bad.get(number)
                 if reason:
                     writer.writerow([number, reason, *row])
+                if tick and read % BATCH == 0:
+                    tick()
     finally:
         source.close()

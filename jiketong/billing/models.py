@@ -5,12 +5,14 @@ Periods are always the first day of a month. Re-importing a period replaces it, 
 keyed by period holds exactly what the latest successful import of that period said.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jiketong.core.money import MoneyField
@@ -152,10 +154,23 @@ class ImportStatus(models.TextChoices):
     SUCCEEDED = "succeeded", _("Succeeded")
     FAILED = "failed", _("Failed")
     PARTIALLY = "partially", _("Partially loaded")
+    # A good-rows import that would replace months with far fewer rows stops here, nothing replaced, until
+    # its uploader confirms (it runs again, replacing) or cancels.
+    CONFIRM = "confirm", _("Needs confirmation")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+def heartbeat_timeout() -> timedelta:
+    """How long a running import may give no sign of life before it counts as dead."""
+    return timedelta(seconds=settings.BILLING_IMPORT_HEARTBEAT_TIMEOUT_SECONDS)
 
 
 class ImportRun(models.Model):
-    """One upload of a BOSS file and what became of it."""
+    """One upload of a BOSS file and what became of it.
+
+    While it runs, the worker touches `heartbeat_at` every batch of rows and between the stages; a run
+    whose heartbeat is older than BILLING_IMPORT_HEARTBEAT_TIMEOUT_SECONDS lost its worker and is closed
+    by the frequent job (billing.jobs)."""
 
     kind = models.CharField(_("kind"), max_length=8, choices=ImportKind.choices)
     mode = models.CharField(_("mode"), max_length=4, choices=ImportMode.choices, default=ImportMode.ALL_OR_NOTHING)
@@ -174,7 +189,13 @@ class ImportRun(models.Model):
     )
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    drop_confirmed = models.BooleanField(
+        _("drop confirmed"),
+        default=False,
+        help_text=_("The uploader confirmed replacing months with far fewer rows than they hold."),
+    )
 
     class Meta:
         verbose_name = _("import run")
@@ -186,7 +207,19 @@ class ImportRun(models.Model):
 
     @property
     def is_done(self) -> bool:
+        """Nothing will change without someone acting: the page stops polling."""
         return self.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING)
+
+    @property
+    def is_stalled(self) -> bool:
+        """Running with no sign of life, or queued with no worker to take it, for longer than the timeout."""
+        if self.status == ImportStatus.RUNNING:
+            last = self.heartbeat_at or self.started_at
+        elif self.status == ImportStatus.QUEUED:
+            last = self.created_at
+        else:
+            return False
+        return last is not None and last < timezone.now() - heartbeat_timeout()
 
 
 class ClubTier(models.TextChoices):

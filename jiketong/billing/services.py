@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -54,8 +55,9 @@ def _check_choices(kind: str, mode: str) -> None:
         raise ValidationError(errors)
 
 
-def import_upload(*, actor, upload: UploadedFile, kind: str, mode: str) -> ImportRun:
-    """Store an uploaded file and queue its import; the run id is the handle to follow it."""
+def import_upload(*, actor, upload: UploadedFile, kind: str, mode: str, confirm_drop: bool = False) -> ImportRun:
+    """Store an uploaded file and queue its import; the run id is the handle to follow it. `confirm_drop`
+    agrees beforehand to good rows replacing months that hold far more (see `_drops`)."""
     require_import(actor)
     _check_choices(kind, mode)
     suffix = Path(upload.name or "").suffix.lower()
@@ -69,7 +71,12 @@ def import_upload(*, actor, upload: UploadedFile, kind: str, mode: str) -> Impor
         for chunk in upload.chunks():
             out.write(chunk)
     run = ImportRun.objects.create(
-        kind=kind, mode=mode, file_name=Path(upload.name).name[:255], file_path=str(stored), created_by=actor
+        kind=kind,
+        mode=mode,
+        file_name=Path(upload.name).name[:255],
+        file_path=str(stored),
+        created_by=actor,
+        drop_confirmed=confirm_drop,
     )
     from .tasks import run_import
 
@@ -77,7 +84,7 @@ def import_upload(*, actor, upload: UploadedFile, kind: str, mode: str) -> Impor
     return run
 
 
-def import_file(*, actor, path: Path, kind: str, mode: str) -> ImportRun:
+def import_file(*, actor, path: Path, kind: str, mode: str, confirm_drop: bool = False) -> ImportRun:
     """Register a file already on this machine (the CLI); the caller runs it with `run_import`."""
     require_import(actor)
     _check_choices(kind, mode)
@@ -86,21 +93,53 @@ def import_file(*, actor, path: Path, kind: str, mode: str) -> ImportRun:
     if not path.is_file():
         raise ValidationError({"file": [_("No such file: %(path)s") % {"path": path}]})
     return ImportRun.objects.create(
-        kind=kind, mode=mode, file_name=path.name, file_path=str(path.resolve()), created_by=actor
+        kind=kind,
+        mode=mode,
+        file_name=path.name,
+        file_path=str(path.resolve()),
+        created_by=actor,
+        drop_confirmed=confirm_drop,
     )
 
 
 # --- running -------------------------------------------------------------------------------------
+class RunClosed(Exception):
+    """The run was closed while its worker still worked on it: the frequent job took it for dead."""
+
+
 def _update(run: ImportRun, **fields) -> None:
     for name, value in fields.items():
         setattr(run, name, value)
     ImportRun.objects.filter(pk=run.pk).update(**fields)
 
 
+def _beat(run: ImportRun, **fields) -> None:
+    """The worker's sign of life (one UPDATE, with whatever progress it has to report). Conditional on the
+    run still running: one the frequent job closed in the meantime stops here instead of loading anyway.
+    Inside the replace transaction this also locks the run's row (the write lock on SQLite), so the job's
+    own conditional UPDATE waits for the commit and then sees a fresh heartbeat: a long replace is never
+    mistaken for a dead worker."""
+    fields["heartbeat_at"] = timezone.now()
+    if not ImportRun.objects.filter(pk=run.pk, status=ImportStatus.RUNNING).update(**fields):
+        raise RunClosed(run.pk)
+    for name, value in fields.items():
+        setattr(run, name, value)
+
+
+def _close(run: ImportRun, **fields) -> bool:
+    """End a run that is still running; False when the frequent job closed it first (it audited it)."""
+    if not ImportRun.objects.filter(pk=run.pk, status=ImportStatus.RUNNING).update(**fields):
+        return False
+    for name, value in fields.items():
+        setattr(run, name, value)
+    return True
+
+
 def run_import(run_id: int, on_progress: Callable[[ImportRun], None] | None = None) -> ImportRun:
     """Run a queued import to its end. A run already started (a second delivery of the task) is left alone."""
+    now = timezone.now()
     if not ImportRun.objects.filter(pk=run_id, status=ImportStatus.QUEUED).update(
-        status=ImportStatus.RUNNING, started_at=timezone.now()
+        status=ImportStatus.RUNNING, started_at=now, heartbeat_at=now
     ):
         return ImportRun.objects.get(pk=run_id)
     run = ImportRun.objects.get(pk=run_id)
@@ -110,6 +149,9 @@ def run_import(run_id: int, on_progress: Callable[[ImportRun], None] | None = No
         _finish(run, kind, bad)
     except imports.ImportFileError as exc:
         _fail(run, str(exc))
+    except RunClosed:
+        logger.warning("billing import %s was closed as dead while its worker ran; it stopped unloaded", run.pk)
+        run.refresh_from_db()
     except Exception:
         logger.exception("billing import %s failed", run.pk)
         _fail(run, _("The import stopped on an unexpected error; the data already loaded is unchanged."))
@@ -138,29 +180,35 @@ def _stage(run: ImportRun, kind: imports.Kind, on_progress) -> dict[int, str]:
             if total % imports.BATCH == 0:
                 imports.write_stage(kind, batch)
                 batch.clear()
-                _update(run, rows_total=total, progress=int(source.done() * 90))
+                _beat(run, rows_total=total, progress=int(source.done() * 90))
                 if on_progress:
                     on_progress(run)
         imports.write_stage(kind, batch)
     finally:
         source.close()
-    _update(run, rows_total=total, progress=90)
+    _beat(run, rows_total=total, progress=90)
     if not total:
         raise imports.ImportFileError(_("The file has a header but no rows."))
     bad |= imports.check_stage(kind)
+    _beat(run)
     return bad
 
 
 def _finish(run: ImportRun, kind: imports.Kind, bad: dict[int, str]) -> None:
-    """Pass 3: replace the periods (or refuse), write the error report, close the run, audit once."""
+    """Pass 3: replace the periods (or refuse, or stop for a confirmation), write the error report, close
+    the run, audit once."""
     ok = run.rows_total - len(bad)
     periods = imports.stage_periods(kind)
     error_path = ""
     if bad:
         report = upload_dir() / "errors" / f"{run.pk}.csv"
-        imports.write_error_report(Path(run.file_path), report, bad)
+        imports.write_error_report(Path(run.file_path), report, bad, tick=lambda: _beat(run))
         error_path = str(report)
     landed = ok > 0 and (not bad or run.mode == ImportMode.GOOD_ROWS)
+    drops = _drops(kind, periods) if landed and run.mode == ImportMode.GOOD_ROWS and not run.drop_confirmed else []
+    if drops:
+        _ask_confirmation(run, drops, bad=len(bad), error_path=error_path)
+        return
     fields = {
         "rows_ok": ok if landed else 0,
         "rows_bad": len(bad),
@@ -174,14 +222,103 @@ def _finish(run: ImportRun, kind: imports.Kind, bad: dict[int, str]) -> None:
             "bad": len(bad),
             "total": run.rows_total,
         }
-        _update(run, status=ImportStatus.FAILED, message=message, **fields)
-        _audit(run)
+        with transaction.atomic():
+            if _close(run, status=ImportStatus.FAILED, message=message, **fields):
+                _audit(run)
         return
     status = ImportStatus.PARTIALLY if bad else ImportStatus.SUCCEEDED
     message = _("Loaded %(ok)s rows for %(periods)s.") % {"ok": ok, "periods": "、".join(fields["periods"])}
     if bad:
         message += " " + _("%(bad)s rows with errors were left out.") % {"bad": len(bad)}
     _apply(run, lambda: imports.replace_periods(kind, periods), periods, status=status, message=message, fields=fields)
+
+
+def _drops(kind: imports.Kind, periods: list[date]) -> list[tuple[date, int, int]]:
+    """(period, rows now, rows in the file) for each month the good rows would shrink by more than
+    BILLING_MAX_DROP of what it holds: a file whose rows are mostly bad, or cut short, would otherwise wipe
+    most of a month in good-rows mode."""
+    keep = 1 - settings.BILLING_MAX_DROP
+    held = dict(
+        kind.model.objects.filter(period__in=periods).values("period").annotate(n=Count("*")).values_list("period", "n")
+    )
+    staged = imports.stage_counts(kind)
+    return [
+        (period, held[period], staged.get(period, 0))
+        for period in periods
+        if held.get(period) and staged.get(period, 0) < held[period] * keep
+    ]
+
+
+def _ask_confirmation(run: ImportRun, drops: list[tuple[date, int, int]], *, bad: int, error_path: str) -> None:
+    """Stop before replacing anything; the uploader confirms (the import runs again, replacing) or cancels."""
+    months = "；".join(
+        _("%(period)s: %(new)s rows in the file, %(held)s held now")
+        % {"period": f"{period:%Y-%m}", "new": new, "held": held}
+        for period, held, new in drops
+    )
+    message = _(
+        "Stopped before replacing anything: these months would keep less than %(keep)s%% of the rows they hold "
+        "(%(months)s). Confirm to replace them anyway, or cancel the import."
+    ) % {"keep": round((1 - settings.BILLING_MAX_DROP) * 100), "months": months}
+    _close(run, status=ImportStatus.CONFIRM, message=message, rows_bad=bad, error_path=error_path, progress=90)
+
+
+def may_decide(actor, run: ImportRun) -> bool:
+    """Who confirms or cancels a run waiting for a confirmation: its uploader, or an administrator."""
+    return can(actor, IMPORT_ROLES) and (run.created_by_id == actor.pk or can(actor, {Role.ADMIN}))
+
+
+def _require_uploader(actor, run: ImportRun) -> None:
+    require_import(actor)
+    if not may_decide(actor, run):
+        raise PermissionDenied(_("Only the uploader or an administrator may confirm or cancel this import."))
+
+
+def _awaiting(actor, run_id: int) -> ImportRun:
+    run = ImportRun.objects.select_for_update().get(pk=run_id)
+    _require_uploader(actor, run)
+    if run.status != ImportStatus.CONFIRM:
+        raise NotAwaiting(_("This import is not waiting for a confirmation."))
+    return run
+
+
+class NotAwaiting(ValidationError):
+    """Confirming or cancelling a run that is not (or no longer) waiting for it."""
+
+
+@transaction.atomic
+def import_confirm_drop(*, actor, run_id: int) -> ImportRun:
+    """The uploader agrees that the file's good rows replace months that hold far more: the run is queued
+    again and, read anew from its stored file, replaces them. The task is queued in the same transaction
+    (the database backend's row commits with the status), so a confirmed run is never left without one."""
+    run = _awaiting(actor, run_id)
+    _update(run, status=ImportStatus.QUEUED, drop_confirmed=True, progress=0, rows_total=0, rows_bad=0,
+            error_path="", message=_("Confirmed; queued again."), started_at=None, heartbeat_at=None)  # fmt: skip
+    record(actor=actor, action=AuditAction.STATUS, target=run, customer_id=None,
+           before={"status": ImportStatus.CONFIRM}, after={"status": ImportStatus.QUEUED, "drop_confirmed": True},
+           note=run.file_name)  # fmt: skip
+    from .tasks import run_import as task
+
+    task.enqueue(run.pk, translation.get_language())
+    return run
+
+
+@transaction.atomic
+def import_cancel(*, actor, run_id: int) -> ImportRun:
+    """The uploader drops a run waiting for a confirmation: nothing is replaced."""
+    run = _awaiting(actor, run_id)
+    _update(run, status=ImportStatus.CANCELLED, progress=100, finished_at=timezone.now(),
+            message=_("Cancelled; nothing was loaded."))  # fmt: skip
+    record(
+        actor=actor,
+        action=AuditAction.STATUS,
+        target=run,
+        customer_id=None,
+        before={"status": ImportStatus.CONFIRM},
+        after={"status": ImportStatus.CANCELLED},
+        note=run.file_name,
+    )
+    return run
 
 
 def _apply(run: ImportRun, replace: Callable[[], object], periods: list[date], *, status: str, message: str,
@@ -191,6 +328,7 @@ def _apply(run: ImportRun, replace: Callable[[], object], periods: list[date], *
     a run that reports done has every figure in step; one whose process dies after the commit is closed by
     the frequent job, and its reactions are picked up there too."""
     with transaction.atomic():
+        _beat(run, progress=92)  # first: holds the run's row (the write lock on SQLite) until the commit
         replace()
         months = refresh_months(periods)
         refresh_points(months[0])
@@ -205,7 +343,7 @@ def _apply(run: ImportRun, replace: Callable[[], object], periods: list[date], *
             org_units=None,
         )
         fields = {name: value for name, value in fields.items() if name not in ("progress", "finished_at")}
-        _update(run, progress=95, message=_("Loaded; refreshing the indicators…"), **fields)
+        _beat(run, progress=95, message=_("Loaded; refreshing the indicators…"), **fields)
     try:
         refreshed = events.handle_now(event)
     except Exception:  # the months are in: say so, and let the frequent job retry the reactions
@@ -214,8 +352,8 @@ def _apply(run: ImportRun, replace: Callable[[], object], periods: list[date], *
     if not refreshed:
         message += " " + _("Some follow-ups (the indicator summary…) have not run yet; they are retried shortly.")
     with transaction.atomic():
-        _update(run, status=status, message=message, progress=100, finished_at=timezone.now())
-        _audit(run)
+        if _close(run, status=status, message=message, progress=100, finished_at=timezone.now()):
+            _audit(run)
 
 
 def period_remove(*, actor, kind: str, periods: list[date]) -> ImportRun:
@@ -238,6 +376,7 @@ def period_remove(*, actor, kind: str, periods: list[date]) -> ImportRun:
         file_path="",
         status=ImportStatus.RUNNING,
         started_at=timezone.now(),
+        heartbeat_at=timezone.now(),
         created_by=actor,
     )
     removed = model.objects.filter(period__in=periods).count()
@@ -254,8 +393,8 @@ def period_remove(*, actor, kind: str, periods: list[date]) -> ImportRun:
 
 def _fail(run: ImportRun, message: str) -> None:
     with transaction.atomic():
-        _update(run, status=ImportStatus.FAILED, message=message, progress=100, finished_at=timezone.now())
-        _audit(run)
+        if _close(run, status=ImportStatus.FAILED, message=message, progress=100, finished_at=timezone.now()):
+            _audit(run)
 
 
 def _audit(run: ImportRun) -> None:

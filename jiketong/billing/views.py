@@ -1,11 +1,12 @@
 """Billing pages: imports (analysts and admins) and a customer's points statement. Thin: reads from
 queries.py, writes through services.py."""
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from jiketong.customers import queries as customer_queries
 from jiketong.customers.forms import apply_errors
@@ -47,7 +48,27 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The run's progress; while it runs, the status card polls itself every second (HTMX)."""
     run = queries.import_run_get(request.user, pk)
     template = "billing/import_detail.html#status" if _partial(request) else "billing/import_detail.html"
-    return render(request, template, {"run": run})
+    return render(request, template, {"run": run, "may_decide": services.may_decide(request.user, run)})
+
+
+@require_POST
+def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """The uploader agrees to replace months with far fewer rows: the run goes back in the queue."""
+    return _decide(request, pk, services.import_confirm_drop)
+
+
+@require_POST
+def import_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    return _decide(request, pk, services.import_cancel)
+
+
+def _decide(request: HttpRequest, pk: int, service) -> HttpResponse:
+    run = queries.import_run_get(request.user, pk)
+    try:
+        service(actor=request.user, run_id=run.pk)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("billing:import_detail", pk=run.pk)
 
 
 @require_GET

@@ -22,8 +22,8 @@ FEB = [
 ]
 
 
-def run(cast, path, kind="facts", mode="all") -> ImportRun:
-    imported = services.import_file(actor=cast.erin.user, path=path, kind=kind, mode=mode)
+def run(cast, path, kind="facts", mode="all", **options) -> ImportRun:
+    imported = services.import_file(actor=cast.erin.user, path=path, kind=kind, mode=mode, **options)
     return services.run_import(imported.pk)
 
 
@@ -208,7 +208,7 @@ def test_all_or_nothing_loads_nothing_and_reports_every_bad_row(billing, write_c
 
 def test_good_rows_mode_loads_the_rest(billing, write_csv):
     run(billing, write_csv(JAN))
-    result = run(billing, write_csv(BAD), mode="good")
+    result = run(billing, write_csv(BAD), mode="good", confirm_drop=True)  # 3 rows → 1: see test_drop_confirmation
     assert result.status == ImportStatus.PARTIALLY
     assert (result.rows_ok, result.rows_bad) == (1, 10)
     # January is replaced by the good row: the first of the duplicates.
@@ -271,22 +271,3 @@ def test_command_line_import_and_points_rebuild(billing, write_csv, capsys):
     PointsLedger.objects.all().delete()
     call_command("billing", "points", "--since", "2026-01")
     assert PointsLedger.objects.count() == 2
-
-
-def test_frequent_job_closes_runs_whose_worker_died(billing):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from jiketong.billing import jobs
-
-    now = timezone.now()
-    stale, fresh = (
-        ImportRun.objects.create(kind="facts", file_path="/x", status="running", started_at=now - timedelta(hours=h))
-        for h in (4, 1)
-    )
-    assert jobs.frequent(now) == "billing: 1 stalled imports closed"
-    stale.refresh_from_db()
-    fresh.refresh_from_db()
-    assert (stale.status, fresh.status) == (ImportStatus.FAILED, ImportStatus.RUNNING)
-    assert jobs.frequent(now) == "billing: 0 stalled imports closed"

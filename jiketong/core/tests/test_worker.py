@@ -74,7 +74,7 @@ class Worker:
                    "0.1", "--retry-delay", "0.2", "--retry-max-delay", "1"]  # fmt: skip
         with open(self.log, "w") as out:
             self.process = subprocess.Popen(command, env=self.env, stdout=out, stderr=subprocess.STDOUT)
-        wait_for(lambda: "Starting worker" in self.output(), 60, "the worker to start")
+        wait_for(lambda: "Starting worker" in self.output(), 120, "the worker to start")
 
     def output(self) -> str:
         return self.log.read_text()
@@ -104,7 +104,11 @@ class Worker:
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
-        self.process.wait(10)
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise AssertionError(f"the worker did not stop on SIGTERM:\n{self.output()[-3000:]}") from None
 
 
 @pytest.fixture

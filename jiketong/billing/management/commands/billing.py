@@ -1,6 +1,7 @@
-"""`python -m jiketong billing import FILE --kind facts|members [--mode all|good] [--user NAME]`: import a
-BOSS file in this process, with progress on the terminal (the web upload runs the same code in the
-task worker). `python -m jiketong billing points --since YYYY-MM` rebuilds the points ledger, e.g.
+"""`python -m jiketong billing import FILE --kind facts|members [--mode all|good] [--confirm-drop] [--user NAME]`:
+import a BOSS file in this process, with progress on the terminal (the web upload runs the same code in the
+task worker). In good-rows mode a file that would leave a month with far fewer rows stops unless
+`--confirm-drop` is given. `python -m jiketong billing points --since YYYY-MM` rebuilds the points ledger, e.g.
 after the points rule changed. `python -m jiketong billing remove --period YYYY-MM [--kind members]` takes
 months out (loaded by mistake); the indicators follow as after an import."""
 
@@ -27,6 +28,11 @@ class Command(BaseCommand):
         load.add_argument("--kind", choices=ImportKind.values, default=ImportKind.FACTS)
         load.add_argument("--mode", choices=ImportMode.values, default=ImportMode.ALL_OR_NOTHING)
         load.add_argument("--user", help="Username recorded as the importer (default: the first superuser).")
+        load.add_argument(
+            "--confirm-drop",
+            action="store_true",
+            help="In good-rows mode, replace months even when the file holds far fewer rows (BILLING_MAX_DROP).",
+        )
         points = commands.add_parser("points", help="Rebuild the points ledger from a month on.")
         points.add_argument("--since", required=True, help="YYYY-MM")
         remove = commands.add_parser("remove", help="Remove loaded months of one kind.")
@@ -48,7 +54,8 @@ class Command(BaseCommand):
             return
         user = self._user(options["user"])
         try:
-            run = services.import_file(actor=user, path=options["file"], kind=options["kind"], mode=options["mode"])
+            run = services.import_file(actor=user, path=options["file"], kind=options["kind"], mode=options["mode"],
+                                       confirm_drop=options["confirm_drop"])  # fmt: skip
         except (ValidationError, PermissionDenied) as exc:
             raise CommandError("; ".join(getattr(exc, "messages", [str(exc)]))) from exc
         run = services.run_import(run.pk, on_progress=self._progress)
@@ -57,6 +64,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Error report: {run.error_path}")
         if run.status == ImportStatus.FAILED:
             raise CommandError(run.message)
+        if run.status == ImportStatus.CONFIRM:
+            raise CommandError(f"{run.message} (--confirm-drop)")
 
     def _remove(self, periods: list[str], kind: str, user) -> None:
         try:
