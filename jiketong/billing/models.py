@@ -107,6 +107,14 @@ class CustomerMonth(models.Model):
       (all on net: BOSS bills only our own numbers);
     - joined / left: numbers new / gone against the previous month's snapshots when both months have
       them, else the rise / fall of `members` against the previous month's row.
+
+    Facts the indicators read, kept here when the month is (re)built (`rollup.refresh_months`) so that no
+    page recomputes them per customer (docs/decisions/0602 for the definitions, 0604 for why here):
+    - is_new: billed this month and not the month before (first bills and win-backs);
+    - is_mobile_group (移动集团客户): on_net_members ≥ 10;
+    - is_integrated (综合业务): ≥ 2 basic services in use (revenue or billed members), ≥ 1 of them with
+      revenue on the group's bill;
+    - sticky_revenue: revenue of the products with a stickiness class.
     """
 
     period = models.DateField(_("period"))
@@ -125,6 +133,10 @@ class CustomerMonth(models.Model):
     arrears = models.BooleanField(_("arrears"), default=False)
     joined = models.PositiveIntegerField(_("members joined"), default=0)
     left = models.PositiveIntegerField(_("members left"), default=0)
+    is_new = models.BooleanField(_("new this month"), default=False)
+    is_mobile_group = models.BooleanField(_("mobile group customer"), default=False)
+    is_integrated = models.BooleanField(_("integrated-service customer"), default=False)
+    sticky_revenue = MoneyField(_("revenue from sticky products (yuan)"), default=0)
 
     objects = ScopedQuerySet.as_manager()
 
@@ -132,7 +144,9 @@ class CustomerMonth(models.Model):
         verbose_name = _("customer month")
         verbose_name_plural = _("customer months")
         constraints = [models.UniqueConstraint(fields=["customer", "period"], name="billing_customer_month_key")]
-        indexes = [models.Index(fields=["period"], name="billing_customer_month_period")]
+        # Everything of one month (its leading column), and the month's biggest bills first (top-10
+        # concentration) without sorting the month.
+        indexes = [models.Index(fields=["period", "-revenue"], name="billing_customer_month_top")]
 
     def __str__(self) -> str:
         return f"{self.period:%Y-%m} {self.customer_id}"

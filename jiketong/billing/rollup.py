@@ -1,12 +1,21 @@
 """CustomerMonth: each customer's month rolled up from the facts (and member snapshots) in set-based SQL,
 so a period of a million customers is a few statements, not a million ORM saves. See CustomerMonth for
-what each number means."""
+what each number means.
+
+The statistical categories and sticky revenue are decided here, once per customer and month, when the
+month is built (docs/decisions/0604): the indicators count the flags instead of looking into every
+customer's bill on every page."""
 
 from datetime import date
 
 from django.db import connection
 
+from jiketong.catalog.models import Product, Stickiness
+
 from .models import BillingFact, CustomerMonth, MemberSnapshot
+
+MOBILE_MIN_MEMBERS = 10  # 移动集团客户: at least this many members on our mobile network
+INTEGRATED_MIN_BASIC = 2  # 综合业务: at least this many basic services in use, one of them paid by the group
 
 
 def month_before(period: date) -> date:
@@ -33,36 +42,62 @@ def _names() -> dict[str, str]:
         "cm": quote(CustomerMonth._meta.db_table),
         "fact": quote(BillingFact._meta.db_table),
         "snap": quote(MemberSnapshot._meta.db_table),
+        "product": quote(Product._meta.db_table),
         "left": quote("left"),
     }
 
 
+def _bill_sql() -> str:
+    """Per customer of the month %(period)s, from its bill lines: revenue, products in use, billed members,
+    arrears, sticky revenue, and the basic services in use and paid by the group (综合业务). One definition
+    for building a month and for recomputing the flags of rows already there (`refresh_flags`)."""
+    n = _names()
+    in_use = "(f.revenue > 0 OR f.billed_members > 0)"
+    return f"""SELECT f.customer_id, SUM(f.revenue) AS revenue,
+                      SUM(CASE WHEN {in_use} THEN 1 ELSE 0 END) AS products,
+                      MAX(f.billed_members) AS billed,
+                      SUM(CASE WHEN f.paid_on_time THEN 0 ELSE 1 END) > 0 AS arrears,
+                      SUM(CASE WHEN p.stickiness <> %(not_sticky)s THEN f.revenue ELSE 0 END) AS sticky,
+                      SUM(CASE WHEN p.is_basic_service AND {in_use} THEN 1 ELSE 0 END) AS basic_used,
+                      SUM(CASE WHEN p.is_basic_service AND f.revenue > 0 THEN 1 ELSE 0 END) AS basic_paid
+               FROM {n["fact"]} f JOIN {n["product"]} p ON p.id = f.product_id
+               WHERE f.period = %(period)s GROUP BY f.customer_id"""
+
+
+# 综合业务 and 移动集团客户 over `_bill_sql` (alias f) and the month's on-net members.
+INTEGRATED_SQL = f"(f.basic_used >= {INTEGRATED_MIN_BASIC} AND f.basic_paid > 0)"
+
+
+def _mobile_sql(on_net: str) -> str:
+    return f"({on_net} >= {MOBILE_MIN_MEMBERS})"
+
+
+def _params(period: date) -> dict:
+    return {"period": period, "previous": month_before(period), "not_sticky": Stickiness.NONE}
+
+
 def refresh_month(period: date) -> None:
-    previous = month_before(period)
-    params = {
-        "period": period,
-        "previous": previous,
-        # With no data at all for the month before (the first month loaded), nobody counts as joined.
-        "has_previous": CustomerMonth.objects.filter(period=previous).exists(),
-    }
+    """Rebuild one month's rows from its facts and snapshots (and the month before, for joins and "new")."""
+    params = _params(period)
+    # With no data at all for the month before (the first month loaded), nobody counts as joined.
+    params["has_previous"] = CustomerMonth.objects.filter(period=params["previous"]).exists()
     n = _names()
     members = "COALESCE(s.members, f.billed)"
+    on_net = "COALESCE(s.on_net, f.billed)"
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {n['cm']} WHERE period = %(period)s", params)
         cursor.execute(
             f"""
             INSERT INTO {n["cm"]} (period, customer_id, revenue, products, billed_members, members,
-                                   on_net_members, arrears, joined, {n["left"]})
+                                   on_net_members, arrears, joined, {n["left"]},
+                                   is_new, is_mobile_group, is_integrated, sticky_revenue)
             SELECT %(period)s, f.customer_id, f.revenue, f.products, f.billed, {members},
-                   COALESCE(s.on_net, f.billed), f.arrears,
+                   {on_net}, f.arrears,
                    CASE WHEN prev.customer_id IS NULL THEN CASE WHEN %(has_previous)s THEN {members} ELSE 0 END
                         WHEN {members} > prev.members THEN {members} - prev.members ELSE 0 END,
-                   CASE WHEN prev.members > {members} THEN prev.members - {members} ELSE 0 END
-            FROM (SELECT customer_id, SUM(revenue) AS revenue,
-                         SUM(CASE WHEN revenue > 0 OR billed_members > 0 THEN 1 ELSE 0 END) AS products,
-                         MAX(billed_members) AS billed,
-                         SUM(CASE WHEN paid_on_time THEN 0 ELSE 1 END) > 0 AS arrears
-                  FROM {n["fact"]} WHERE period = %(period)s GROUP BY customer_id) f
+                   CASE WHEN prev.members > {members} THEN prev.members - {members} ELSE 0 END,
+                   prev.customer_id IS NULL, {_mobile_sql(on_net)}, {INTEGRATED_SQL}, f.sticky
+            FROM ({_bill_sql()}) f
             LEFT JOIN (SELECT customer_id, COUNT(*) AS members, SUM(CASE WHEN on_net THEN 1 ELSE 0 END) AS on_net
                        FROM {n["snap"]} WHERE period = %(period)s GROUP BY customer_id) s
                    ON s.customer_id = f.customer_id
@@ -72,7 +107,7 @@ def refresh_month(period: date) -> None:
         )
         if (
             MemberSnapshot.objects.filter(period=period).exists()
-            and MemberSnapshot.objects.filter(period=previous).exists()
+            and MemberSnapshot.objects.filter(period=params["previous"]).exists()
         ):
             _joined_left_from_snapshots(cursor, params)
 
@@ -98,3 +133,27 @@ def _joined_left_from_snapshots(cursor, params: dict) -> None:
             WHERE period = %(period)s AND {has("period")} AND {has("previous")}""",
         params,
     )
+
+
+def refresh_flags(periods: list[date]) -> None:
+    """Recompute the flags and sticky revenue of the rows already in these months from their facts and the
+    month before, leaving every other number as it is (rows written by hand, and rows built before these
+    facts were kept). Same definitions as `refresh_month`; one UPDATE per month."""
+    n = _names()
+    cm = n["cm"]
+    with connection.cursor() as cursor:
+        for period in periods:
+            cursor.execute(
+                f"""UPDATE {cm} SET is_new = x.is_new, is_mobile_group = x.is_mobile_group,
+                        is_integrated = x.is_integrated, sticky_revenue = x.sticky_revenue
+                    FROM (SELECT c.id, prev.customer_id IS NULL AS is_new,
+                                 {_mobile_sql("c.on_net_members")} AS is_mobile_group,
+                                 COALESCE({INTEGRATED_SQL}, FALSE) AS is_integrated,
+                                 COALESCE(f.sticky, 0) AS sticky_revenue
+                          FROM {cm} c
+                          LEFT JOIN ({_bill_sql()}) f ON f.customer_id = c.customer_id
+                          LEFT JOIN {cm} prev ON prev.customer_id = c.customer_id AND prev.period = %(previous)s
+                          WHERE c.period = %(period)s) x
+                    WHERE {cm}.id = x.id""",
+                _params(period),
+            )
