@@ -4,9 +4,11 @@ Each indicator is a registry entry: code, name, unit, a definition shown next to
 docs/indicators.md), a function computing it for a `Calculation` (the user's scope, a period or a range of
 months, a grouping) and a condition picking the customers behind a figure (the drill-down).
 
-A `Calculation` queries a few shared aggregates once (GROUP BY over the month's customer rows, the month's
-billing facts, ...) and every indicator of a dashboard is derived from them, so a page costs a handful of
-queries whatever the number of indicators or customers.
+A `Calculation` queries a few shared aggregates once (GROUP BY over the month's customer rows, or the
+monthly summary for subtree users, ...) and every indicator of a dashboard is derived from them, so a page
+costs a handful of queries whatever the number of indicators or customers. No figure looks into a
+customer's bill lines per customer: the categories, "new" and sticky revenue are facts of the customer-month
+(`billing.rollup`), counted here (docs/decisions/0604).
 
 Periods are billing months: "in service" means billed that month (a CustomerMonth row exists).
 """
@@ -17,27 +19,25 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, DecimalField, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, Window
-from django.db.models.functions import RowNumber, Substr
-from django.db.models.lookups import GreaterThanOrEqual
+from django.db import connection
+from django.db.models import Count, DecimalField, Exists, F, IntegerField, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models.functions import Substr
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from jiketong.billing.models import BillingFact, CustomerMonth
-from jiketong.catalog.models import Stickiness
+from jiketong.billing.rollup import INTEGRATED_MIN_BASIC, MOBILE_MIN_MEMBERS  # noqa: F401 (the definitions)
 from jiketong.core.scope import customer_scope, record_scope
 from jiketong.core.trees import subtree
 from jiketong.customers.models import Customer, Industry, LifecycleStatus
 from jiketong.org.models import OrgUnit, Role, staff_of
 
-from .models import GroupSpread, IndicatorSummary, SummaryPeriod
+from .models import GroupSpread, IndicatorSummary, ProductDimension, ProductSummary, SummaryPeriod, UnitSummary
 from .periods import ShiftMonth, add_months, month_range, month_start
 
-MOBILE_MIN_MEMBERS = 10  # 移动集团客户: at least this many members on our mobile network
 NATIONAL_MIN_PROVINCES = 2  # 全国性 / 跨省: services used in at least this many provinces
 NATIONAL_MIN_REVENUE = Decimal("1000000")  # 全国性: yearly revenue strictly above this
-INTEGRATED_MIN_BASIC = 2  # 综合业务: at least this many basic services, one of them paid by the group
 TOP_N = 10
 SIGNED = (LifecycleStatus.ACTIVE, LifecycleStatus.AT_RISK, LifecycleStatus.DORMANT)
 PROVINCE_PATH = OrgUnit.steplen * 2
@@ -81,31 +81,32 @@ def in_use(prefix: str = "") -> Q:
     return Q(**{f"{prefix}revenue__gt": 0}) | Q(**{f"{prefix}billed_members__gt": 0})
 
 
-def integrated_condition(customer_ref, period_ref) -> Q:
-    """综合业务: ≥ 2 basic services in use in the month, ≥ 1 of them billed to the group's account (revenue > 0
-    on the group's bill; a service used with no revenue on it is paid by the members themselves, 个付)."""
-    basic = BillingFact.objects.filter(customer_id=customer_ref, period=period_ref, product__is_basic_service=True)
-    used_count = basic.filter(in_use()).order_by().values("customer_id").annotate(n=Count("pk")).values("n")[:1]
-    return Q(GreaterThanOrEqual(Subquery(used_count), INTEGRATED_MIN_BASIC)) & Q(Exists(basic.filter(revenue__gt=0)))
+CATEGORISED = Q(is_mobile_group=True) | Q(is_integrated=True)  # a customer-month in a category of its own
 
 
 def month_measures() -> dict:
-    """The additive measures of a set of CustomerMonth rows: one definition for the live query and the summary."""
-    previous = CustomerMonth.objects.filter(
-        customer_id=OuterRef("customer_id"), period=ShiftMonth(OuterRef("period"), -1)
-    )
+    """The additive measures of a set of CustomerMonth rows: one definition for the live query and the summary.
+    Plain sums and counts of the month's own columns (no subquery per row), so a month of a province is one
+    pass over its rows."""
     return {
         "in_service": Count("pk"),
         "revenue_sum": Sum("revenue", output_field=BIG),
         "revenue_sq": Sum(F("revenue") * F("revenue"), output_field=BIG),
+        "sticky_sum": Sum("sticky_revenue", output_field=BIG),
         "members_sum": Sum("members"),
         "joined_sum": Sum("joined"),
         "left_sum": Sum("left"),
         "products_sum": Sum("products"),
-        "new": Count("pk", filter=~Exists(previous)),
-        "mobile": Count("pk", filter=Q(on_net_members__gte=MOBILE_MIN_MEMBERS)),
-        "integrated": Count("pk", filter=integrated_condition(OuterRef("customer_id"), OuterRef("period"))),
+        "new": Count("pk", filter=Q(is_new=True)),
+        "mobile": Count("pk", filter=Q(is_mobile_group=True)),
+        "integrated": Count("pk", filter=Q(is_integrated=True)),
+        "categorised": Count("pk", filter=CATEGORISED),
     }
+
+
+def product_measures() -> dict:
+    """Customers using the product (billed revenue or members on it), over BillingFact rows of one product."""
+    return {"with_product": Count("pk")}
 
 
 # month_measures() name → IndicatorSummary field
@@ -113,6 +114,7 @@ SUMMARY_FIELDS = {
     "in_service": "in_service",
     "revenue_sum": "revenue",
     "revenue_sq": "revenue_sq",
+    "sticky_sum": "sticky_revenue",
     "members_sum": "members",
     "joined_sum": "joined",
     "left_sum": "left",
@@ -120,7 +122,9 @@ SUMMARY_FIELDS = {
     "new": "new",
     "mobile": "mobile",
     "integrated": "integrated",
+    "categorised": "categorised",
 }
+UNIT_GROUPINGS = ("", "org", "month")  # read UnitSummary; industry and grade read the cells (IndicatorSummary)
 
 
 def group_spread(period: date) -> dict[str, dict]:
@@ -204,14 +208,14 @@ class Calculation:
             return F(f"{prefix}grade")
         return Value("")
 
-    def key_filter(self, key) -> Q:
+    def key_filter(self, key, prefix: str = "") -> Q:
         """The customers behind one row of a grouped table (`key` as the table gives it)."""
         if self.by == "org":
-            return subtree(key, "org_unit__path")
+            return subtree(key, f"{prefix}org_unit__path")
         if self.by == "industry":
-            return Q(industry_id=key)
+            return Q(**{f"{prefix}industry_id": key})
         if self.by == "grade":
-            return Q(grade=key)
+            return Q(**{f"{prefix}grade": key})
         return Q()
 
     def _grouped(self, queryset: QuerySet, prefix: str, period_expression, **aggregates) -> dict[tuple, dict]:
@@ -264,12 +268,19 @@ class Calculation:
             q &= Q(org_unit__in=OrgUnit.objects.filter(subtree(self.unit.path)).values("pk"))
         return q
 
+    @property
+    def summary_model(self):
+        """Totals, tables by org unit and trends read the per-unit rows; by industry or grade, the cells."""
+        return UnitSummary if self.by in UNIT_GROUPINGS else IndicatorSummary
+
     @cached_property
     def base(self) -> dict[tuple, dict]:
         """Per group and month: customers in service, revenue, members, joins, leaves, new customers, ..."""
         if self.summarised:
             # Rows with nobody in service only carry churned customers (read by `churned`).
-            rows = IndicatorSummary.objects.filter(self.summary_scope(), period__in=self.base_periods, in_service__gt=0)
+            rows = self.summary_model.objects.filter(
+                self.summary_scope(), period__in=self.base_periods, in_service__gt=0
+            )
             sums = {name: Sum(field) for name, field in SUMMARY_FIELDS.items()}
             return self._grouped(rows, "", F("period"), **sums)
         months = CustomerMonth.objects.filter(self.scope("customer__"), period__in=self.base_periods)
@@ -279,7 +290,7 @@ class Calculation:
     def churned(self) -> dict[tuple, dict]:
         """Customers billed the month before and not in the month, counted in the month."""
         if self.summarised:
-            rows = IndicatorSummary.objects.filter(self.summary_scope(), period__in=self.months)
+            rows = self.summary_model.objects.filter(self.summary_scope(), period__in=self.months)
             return self._grouped(rows, "", F("period"), n=Sum("churned"))
         before = churned_rows(
             CustomerMonth.objects.filter(self.scope("customer__")), [add_months(p, -1) for p in self.months]
@@ -287,34 +298,59 @@ class Calculation:
         return self._grouped(before, "customer__", ShiftMonth(F("period"), 1), n=Count("pk"))
 
     @cached_property
-    def facts(self) -> dict[tuple, dict]:
-        """Per group and month from the product lines: sticky revenue and customers with the chosen product."""
-        lines = BillingFact.objects.filter(self.scope("customer__"), period__in=self.months)
-        return self._grouped(
-            lines,
-            "customer__",
-            F("period"),
-            revenue_sum=Sum("revenue", output_field=BIG),
-            sticky=Sum("revenue", filter=~Q(product__stickiness=Stickiness.NONE), output_field=BIG),
-            with_product=Count("pk", filter=Q(product__code=self.product) & in_use()),
+    def products(self) -> dict[tuple, dict]:
+        """Per group and month: customers using the chosen product (the summary's product rows for subtree
+        users, the product's bill lines of the portfolio for managers)."""
+        if self.summarised:
+            dimension = {"industry": ProductDimension.INDUSTRY, "grade": ProductDimension.GRADE}
+            rows = ProductSummary.objects.filter(
+                self.summary_scope(),
+                period__in=self.months,
+                product__code=self.product,
+                dimension=dimension.get(self.by, ProductDimension.NONE),
+            )
+            key = F("key") if self.by in dimension else self.key_expression("")
+            rows = rows.annotate(_key=key, _period=F("period")).values("_key", "_period")
+            return {
+                (row["_key"], row["_period"]): row for row in rows.annotate(with_product=Sum("customers")).order_by()
+            }
+        lines = BillingFact.objects.filter(
+            in_use(), self.scope("customer__"), period__in=self.months, product__code=self.product
         )
+        return self._grouped(lines, "customer__", F("period"), **product_measures())
+
+    def top_groups(self) -> list[tuple]:
+        """(group key, month) pairs whose TOP_N customers a figure needs."""
+        if self.by == "month":
+            return [("", period) for period in self.months]
+        if self.by == "":
+            return [("", self.period)]
+        return sorted({(key, period) for key, period in self.base if period == self.period}, key=str)
 
     @cached_property
     def top(self) -> dict[tuple, Decimal]:
-        """Revenue of the TOP_N biggest customers per group and month."""
-        key = self.key_expression("customer__")
-        ranked = (
-            CustomerMonth.objects.filter(self.scope("customer__"), period__in=self.months)
-            .annotate(
-                _key=key,
-                _rank=Window(RowNumber(), partition_by=[key, F("period")], order_by=[F("revenue").desc(), F("pk")]),
-            )
-            .filter(_rank__lte=TOP_N)
-            .values_list("_key", "period", "revenue")
-        )
+        """Revenue of the TOP_N biggest customers per group and month. Each group's biggest bills come off the
+        (period, revenue) index, TOP_N rows each, so this reads TOP_N × groups rows whatever the scope's size
+        (the groups are the months shown or a unit's children, industries, grades)."""
+        groups = self.top_groups()
+        scoped = CustomerMonth.objects.filter(self.scope("customer__"))
+
+        def biggest(index: int, key, period):
+            rows = scoped.filter(self.key_filter(key, "customer__"), period=period).order_by("-revenue")
+            return rows.annotate(_group=Value(index, output_field=IntegerField())).values_list("_group", "revenue")[
+                :TOP_N
+            ]
+
+        parts = [biggest(i, key, period) for i, (key, period) in enumerate(groups)]
+        if not parts:
+            return {}
+        if connection.features.supports_slicing_ordering_in_compound and len(parts) > 1:
+            rows = list(parts[0].union(*parts[1:], all=True))
+        else:
+            rows = [row for part in parts for row in part]
         totals: dict[tuple, Decimal] = {}
-        for group, period, revenue in ranked:
-            totals[(group, period)] = totals.get((group, period), ZERO) + revenue
+        for index, revenue in rows:
+            totals[groups[index]] = totals.get(groups[index], ZERO) + revenue
         return totals
 
     @property
@@ -480,7 +516,9 @@ def coverage_rate(calc):
     needs_product=True,
 )
 def penetration(calc):
-    return calc.each(lambda g, p: percent(_row(calc, g, p, "with_product", calc.facts), _row(calc, g, p, "in_service")))
+    return calc.each(
+        lambda g, p: percent(_row(calc, g, p, "with_product", calc.products), _row(calc, g, p, "in_service"))
+    )
 
 
 # Development --------------------------------------------------------------------------------------------
@@ -719,22 +757,20 @@ def national(calc):
 
 
 # Statistical categories -------------------------------------------------------------------------------------
-def _mobile(calc, period) -> Q:
-    return Q(
-        Exists(
-            CustomerMonth.objects.filter(
-                customer_id=OuterRef("pk"), period=period, on_net_members__gte=MOBILE_MIN_MEMBERS
-            )
-        )
-    )
+def _month_with(condition: Q):
+    def drill(calc, period) -> Q:
+        return Q(Exists(CustomerMonth.objects.filter(condition, customer_id=OuterRef("pk"), period=period)))
+
+    return drill
 
 
-def _integrated(calc, period) -> Q:
-    return integrated_condition(OuterRef("pk"), period)
+_mobile = _month_with(Q(is_mobile_group=True))
+_integrated = _month_with(Q(is_integrated=True))
+_categorised = _month_with(CATEGORISED)
 
 
 def _any_category(calc, period) -> Q:
-    return _mobile(calc, period) | _integrated(calc, period) | Q(pk__in=calc.group_heads(True).values("pk"))
+    return _categorised(calc, period) | Q(pk__in=calc.group_heads(True).values("pk"))
 
 
 @indicator(
@@ -777,9 +813,12 @@ def integrated(calc):
     monthly=False,
 )
 def category_total(calc):
-    customers = Customer.objects.filter(calc.scope()).filter(_any_category(calc, calc.period))
-    rows = calc.grouped_customers(customers, n=Count("pk"))
-    return calc.each(lambda g, p: _row(calc, g, p, "n", rows), rows)
+    # The customers in service that are mobile or integrated (counted with the month), and the national heads
+    # that are neither (a handful: the visible heads of the month's national groups).
+    others = calc.group_heads(True).exclude(_categorised(calc, calc.period))
+    rows = calc.grouped_customers(others, n=Count("pk"))
+    keys = rows | {key: {} for key in calc.base}
+    return calc.each(lambda g, p: _row(calc, g, p, "categorised") + _row(calc, g, p, "n", rows), keys)
 
 
 # Health -------------------------------------------------------------------------------------------------
@@ -792,18 +831,10 @@ def category_total(calc):
         "Revenue of products with a stickiness class (embedded, identity resource, market-linked) ÷ "
         "all revenue of the month."
     ),
-    lambda calc, period: Q(
-        Exists(
-            BillingFact.objects.filter(customer_id=OuterRef("pk"), period=period, revenue__gt=0).exclude(
-                product__stickiness=Stickiness.NONE
-            )
-        )
-    ),
+    _month_with(Q(sticky_revenue__gt=0)),
 )
 def sticky_share(calc):
-    return calc.each(
-        lambda g, p: percent(_row(calc, g, p, "sticky", calc.facts), _row(calc, g, p, "revenue_sum", calc.facts))
-    )
+    return calc.each(lambda g, p: percent(_row(calc, g, p, "sticky_sum"), _row(calc, g, p, "revenue_sum")))
 
 
 def _top_customers(calc, period) -> Q:

@@ -180,28 +180,41 @@ class GradeProposal(models.Model):
         return f"{self.old_grade} → {self.new_grade}"
 
 
-class IndicatorSummary(models.Model):
-    """The additive month measures of the billed customers per org unit, industry and grade, so that subtree
-    dashboards (a province: 1M customers) read thousands of rows instead of millions. Written only by
-    `summary.refresh` (the daily job); see docs/decisions/0601."""
+class SummaryMeasures(models.Model):
+    """The additive measures of a set of billed customer-months (`indicators.month_measures`)."""
 
     period = models.DateField(_("period"))
-    org_unit = models.ForeignKey("org.OrgUnit", verbose_name=_("org unit"), on_delete=models.CASCADE, related_name="+")
-    industry = models.ForeignKey(
-        "customers.Industry", verbose_name=_("industry"), on_delete=models.CASCADE, related_name="+"
-    )
-    grade = models.CharField(_("grade"), max_length=2, choices=Grade.choices)
     in_service = models.PositiveIntegerField(_("customers in service"), default=0)
     new = models.PositiveIntegerField(_("new customers"), default=0)
     churned = models.PositiveIntegerField(_("churned customers"), default=0)
     revenue = models.DecimalField(_("revenue (yuan)"), max_digits=18, decimal_places=2, default=0)
     revenue_sq = models.DecimalField(_("sum of squared revenue"), max_digits=30, decimal_places=2, default=0)
+    sticky_revenue = models.DecimalField(
+        _("revenue from sticky products (yuan)"), max_digits=18, decimal_places=2, default=0
+    )
     members = models.PositiveBigIntegerField(_("members"), default=0)
     joined = models.PositiveBigIntegerField(_("members joined"), default=0)
     left = models.PositiveBigIntegerField(_("members left"), default=0)
     products = models.PositiveBigIntegerField(_("products in use"), default=0)
     mobile = models.PositiveIntegerField(_("mobile group customers"), default=0)
     integrated = models.PositiveIntegerField(_("integrated-service customers"), default=0)
+    categorised = models.PositiveIntegerField(_("mobile or integrated-service customers"), default=0)
+
+    class Meta:
+        abstract = True
+
+
+class IndicatorSummary(SummaryMeasures):
+    """The month measures of the billed customers per org unit, industry and grade, so that subtree
+    dashboards (a province: 1M customers) read thousands of rows instead of millions. Written only by
+    `summary.refresh` (after imports and nightly); read when a table groups by industry or grade (the
+    other groupings read UnitSummary). See docs/decisions/0601 and 0604."""
+
+    org_unit = models.ForeignKey("org.OrgUnit", verbose_name=_("org unit"), on_delete=models.CASCADE, related_name="+")
+    industry = models.ForeignKey(
+        "customers.Industry", verbose_name=_("industry"), on_delete=models.CASCADE, related_name="+"
+    )
+    grade = models.CharField(_("grade"), max_length=2, choices=Grade.choices)
 
     class Meta:
         verbose_name = _("indicator summary")
@@ -212,6 +225,56 @@ class IndicatorSummary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period:%Y-%m} {self.org_unit_id}/{self.industry_id}/{self.grade}"
+
+
+class UnitSummary(SummaryMeasures):
+    """IndicatorSummary added up per org unit: what totals, tables by org unit and trends read (a few
+    hundred rows a month, however many customers and industries). Written with IndicatorSummary."""
+
+    org_unit = models.ForeignKey("org.OrgUnit", verbose_name=_("org unit"), on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("indicator summary by org unit")
+        verbose_name_plural = _("indicator summaries by org unit")
+        constraints = [models.UniqueConstraint(fields=["period", "org_unit"], name="analytics_unitsummary_key")]
+
+    def __str__(self) -> str:
+        return f"{self.period:%Y-%m} {self.org_unit_id}"
+
+
+class ProductDimension(models.TextChoices):
+    """How a ProductSummary row is split beyond its org unit."""
+
+    NONE = "", _("Org unit only")
+    INDUSTRY = "industry", _("Industry")
+    GRADE = "grade", _("Grade")
+
+
+class ProductSummary(models.Model):
+    """Customers of an org unit using a product in a month (billed revenue or members on it), for the
+    penetration figures: per unit, and per unit and industry or grade (`dimension`, `key`). Bounded by the
+    org tree and the catalog, never by the number of customers. Written with IndicatorSummary."""
+
+    period = models.DateField(_("period"))
+    org_unit = models.ForeignKey("org.OrgUnit", verbose_name=_("org unit"), on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(
+        "catalog.Product", verbose_name=_("product"), on_delete=models.CASCADE, related_name="+"
+    )
+    dimension = models.CharField(_("split by"), max_length=8, choices=ProductDimension.choices, blank=True)
+    key = models.CharField(_("industry or grade"), max_length=40, blank=True)
+    customers = models.PositiveIntegerField(_("customers using it"), default=0)
+
+    class Meta:
+        verbose_name = _("product summary")
+        verbose_name_plural = _("product summaries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "dimension", "org_unit", "product", "key"], name="analytics_productsummary_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period:%Y-%m} {self.org_unit_id} {self.product_id} {self.dimension}={self.key}"
 
 
 class SummaryPeriod(models.Model):
@@ -248,3 +311,138 @@ class GroupSpread(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period:%Y-%m} {self.head_id}"
+
+
+class SegmentPeriod(models.Model):
+    """A month whose customer segments are materialised (CustomerSegment), and when they were computed."""
+
+    period = models.DateField(_("period"), unique=True)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    refreshed_at = models.DateTimeField(_("refreshed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("segmented month")
+        verbose_name_plural = _("segmented months")
+        ordering = ["-period"]
+
+    def __str__(self) -> str:
+        return f"{self.period:%Y-%m}"
+
+
+class CustomerSegment(models.Model):
+    """One customer's segments for the 12 months to a period, computed by `segments.refresh` (nightly, after
+    imports, on request in the background) so the segment pages read rows instead of a year of bills.
+
+    The figures (RFM, revenue, estimated profit, net value, face) are the customer's own. Quintiles, value
+    tiers and MVC / MGC / BZ rank a customer among the others of a scope: they are kept for the scope of
+    each org level (`r1`… = among everyone, `r2`… = within the customer's province, then city, county, grid),
+    which is what a supervisor, analyst or HQ user sees; a manager's portfolio is ranked when the page is
+    asked for (a few thousand rows). docs/segmentation.md, docs/decisions/0604."""
+
+    period = models.DateField(_("period"))
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    grade = models.CharField(_("grade"), max_length=2, choices=Grade.choices)
+    in_rfm = models.BooleanField(_("billed in the 12 months"), default=False)
+    in_value = models.BooleanField(_("signed customer"), default=False)
+    last_billed = models.DateField(_("last billed"), null=True, blank=True)
+    frequency = models.PositiveSmallIntegerField(_("months billed"), default=0)
+    monetary = MoneyField(_("revenue in 12 months (yuan)"), default=0)
+    revenue_recent = MoneyField(_("revenue of the last 6 months"), default=0)
+    revenue_earlier = MoneyField(_("revenue of the 6 months before"), default=0)
+    revenue_last3 = MoneyField(_("revenue of the last 3 months"), default=0)
+    revenue_prior3 = MoneyField(_("revenue of the 3 months before"), default=0)
+    members_now = models.PositiveIntegerField(_("members billed in the month"), null=True, blank=True)
+    profit = MoneyField(_("estimated profit"), default=0)
+    net_value = MoneyField(_("net value"), default=0)
+    face = models.CharField(_("face"), max_length=5, blank=True)
+    # Quintiles (1–5) and value classes within the scope of each org level (see the docstring).
+    r1 = models.PositiveSmallIntegerField(null=True)
+    f1 = models.PositiveSmallIntegerField(null=True)
+    m1 = models.PositiveSmallIntegerField(null=True)
+    tier1 = models.CharField(max_length=10, blank=True)
+    value1 = models.CharField(max_length=3, blank=True)
+    r2 = models.PositiveSmallIntegerField(null=True)
+    f2 = models.PositiveSmallIntegerField(null=True)
+    m2 = models.PositiveSmallIntegerField(null=True)
+    tier2 = models.CharField(max_length=10, blank=True)
+    value2 = models.CharField(max_length=3, blank=True)
+    r3 = models.PositiveSmallIntegerField(null=True)
+    f3 = models.PositiveSmallIntegerField(null=True)
+    m3 = models.PositiveSmallIntegerField(null=True)
+    tier3 = models.CharField(max_length=10, blank=True)
+    value3 = models.CharField(max_length=3, blank=True)
+    r4 = models.PositiveSmallIntegerField(null=True)
+    f4 = models.PositiveSmallIntegerField(null=True)
+    m4 = models.PositiveSmallIntegerField(null=True)
+    tier4 = models.CharField(max_length=10, blank=True)
+    value4 = models.CharField(max_length=3, blank=True)
+    r5 = models.PositiveSmallIntegerField(null=True)
+    f5 = models.PositiveSmallIntegerField(null=True)
+    m5 = models.PositiveSmallIntegerField(null=True)
+    tier5 = models.CharField(max_length=10, blank=True)
+    value5 = models.CharField(max_length=3, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("customer segment")
+        verbose_name_plural = _("customer segments")
+        constraints = [models.UniqueConstraint(fields=["period", "customer"], name="analytics_segment_key")]
+        indexes = [
+            # The lists' orders: RFM by revenue, value by net value, biggest first, one month at a time.
+            models.Index(fields=["period", "-monetary"], name="analytics_segment_monetary"),
+            models.Index(fields=["period", "-net_value"], name="analytics_segment_net_value"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period:%Y-%m} {self.customer_id}"
+
+
+class RunKind(models.TextChoices):
+    SEGMENTS = "segments", _("Customer segments")
+    REGRADE = "regrade", _("Re-grade")
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class AnalyticsRun(models.Model):
+    """A piece of business analysis run by the task worker, never in a request: the segments of a month, or a
+    re-grade of the starter's scope. Its page polls `status` and `progress`."""
+
+    kind = models.CharField(_("kind"), max_length=10, choices=RunKind.choices)
+    period = models.DateField(_("period"))
+    status = models.CharField(_("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    result = models.PositiveIntegerField(_("result"), default=0, help_text=_("Proposals made, or rows written."))
+    message = models.TextField(_("message"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("analysis run")
+        verbose_name_plural = _("analysis runs")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["kind", "status", "period"], name="analytics_run_kind_status")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.period:%Y-%m}"
+
+    @property
+    def is_done(self) -> bool:
+        return self.status in (RunStatus.SUCCEEDED, RunStatus.FAILED)

@@ -6,18 +6,29 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from jiketong.billing.models import BillingFact
 from jiketong.core.trees import subtree
-from jiketong.customers.models import Customer
 from jiketong.org.models import OrgUnit, Role, can, staff_of
 
 from . import indicators, segments
 from .indicators import Calculation
-from .models import GradeProposal, GradeScheme, ProposalStatus, Target, TargetPeriod
+from .models import (
+    AnalyticsRun,
+    CustomerSegment,
+    GradeProposal,
+    ProductDimension,
+    ProductSummary,
+    ProposalStatus,
+    RunKind,
+    RunStatus,
+    SegmentPeriod,
+    Target,
+    TargetPeriod,
+)
 from .periods import add_months, month_range
 
 # What each dashboard shows; the tables group these by org unit, industry and grade.
@@ -112,13 +123,18 @@ def indicator_table(calc: Calculation, codes: list[str]) -> Table:
 
 
 def penetration_by_product(calc: Calculation) -> list[dict]:
-    """Each product's penetration in the period: customers using it ÷ customers in service (one GROUP BY)."""
+    """Each product's penetration in the period: customers using it ÷ customers in service (one GROUP BY over
+    the summary's product rows of the scope's units, or over the portfolio's bill lines for a manager)."""
     in_service = calc.value("in_service").get("") if calc.by == "" else calc.total("in_service")
+    if calc.summarised:
+        lines = ProductSummary.objects.filter(calc.summary_scope(), period=calc.period, dimension=ProductDimension.NONE)
+        measure = Sum("customers")
+    else:
+        lines = BillingFact.objects.filter(indicators.in_use(), calc.scope("customer__"), period=calc.period)
+        measure = indicators.product_measures()["with_product"]
     rows = (
-        BillingFact.objects.filter(calc.scope("customer__"), period=calc.period)
-        .filter(indicators.in_use())
-        .values("product__code", "product__name")
-        .annotate(customers=Count("pk"))
+        lines.values("product__code", "product__name")
+        .annotate(customers=measure)
         .order_by("-customers", "product__code")
     )
     return [
@@ -200,14 +216,30 @@ def proposals_visible(user, status: str = ProposalStatus.PENDING) -> QuerySet[Gr
     return proposals.filter(status=status) if status else proposals
 
 
-def rfm_list(user, period: date) -> QuerySet[Customer]:
-    return segments.rfm(Customer.objects.visible_to(user), period).select_related("owner").order_by("-monetary", "pk")
+def segments_held(period: date) -> SegmentPeriod | None:
+    """The month's materialised segments (when they were computed), or None: not computed yet."""
+    return SegmentPeriod.objects.filter(period=period).first()
 
 
-def value_list(user, period: date, *, face: str = "", tier: str = "", value_class: str = "") -> QuerySet[Customer]:
-    rows = segments.value_segments(Customer.objects.visible_to(user), period, GradeScheme.current())
-    rows = rows.select_related("owner").order_by("-net_value", "pk")
-    # Window results cannot be filtered in the same query on every backend; filter on the outer rows.
+def _segment_rows(user, period: date) -> QuerySet[CustomerSegment]:
+    return (
+        CustomerSegment.objects.visible_to(user)
+        .filter(period=period)
+        .select_related("customer", "customer__owner")
+        .defer(*(f"{name}{level}" for name in ("r", "f", "m", "tier", "value") for level in segments.LEVELS))
+    )
+
+
+def rfm_list(user, period: date) -> QuerySet[CustomerSegment]:
+    """The user's customers billed in the 12 months to the month with their RFM scores, biggest spend first
+    (the month's materialised segments; empty when they are not computed yet)."""
+    rows = segments.rfm(_segment_rows(user, period), segments.level_of(user))
+    return rows.order_by("-monetary", "customer_id")
+
+
+def value_list(user, period: date, *, face: str = "", tier: str = "", value_class: str = "") -> QuerySet:
+    """The user's signed customers with face, tier and value class, biggest net value first."""
+    rows = segments.value(_segment_rows(user, period), segments.level_of(user)).order_by("-net_value", "customer_id")
     conditions = Q()
     if face:
         conditions &= Q(face=face)
@@ -216,3 +248,28 @@ def value_list(user, period: date, *, face: str = "", tier: str = "", value_clas
     if value_class:
         conditions &= Q(value_class=value_class)
     return rows.filter(conditions) if conditions else rows
+
+
+# --- background runs ----------------------------------------------------------------------------------------
+def runs_visible(user) -> QuerySet[AnalyticsRun]:
+    """Runs the user may follow: their own, every segments run (a month's segments are everyone's), and every
+    run for admins."""
+    runs = AnalyticsRun.objects.select_related("created_by")
+    if user.is_superuser or can(user, {Role.ADMIN}):
+        return runs
+    return runs.filter(Q(created_by=user) | Q(kind=RunKind.SEGMENTS))
+
+
+def run_get(user, pk: int) -> AnalyticsRun:
+    return get_object_or_404(runs_visible(user), pk=pk)
+
+
+def latest_regrade(user) -> AnalyticsRun | None:
+    return AnalyticsRun.objects.filter(kind=RunKind.REGRADE, created_by=user).first()
+
+
+def segments_run(period: date) -> AnalyticsRun | None:
+    """The month's segments run still queued or running, if any."""
+    return AnalyticsRun.objects.filter(
+        kind=RunKind.SEGMENTS, period=period, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
+    ).first()

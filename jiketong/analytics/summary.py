@@ -1,20 +1,30 @@
-"""The monthly indicator summary (IndicatorSummary): the measures of `indicators.month_measures` per month,
-org unit, industry and grade, computed from the billing months, and the multi-province groups of the month
-(GroupSpread). Subtree dashboards read the first, everyone the second (decision 0601)."""
+"""The monthly indicator summary: the measures of `indicators.month_measures` per month, org unit, industry
+and grade (IndicatorSummary) and per month and org unit (UnitSummary), the customers using each product
+(ProductSummary), computed from the billing months, and the multi-province groups of the month (GroupSpread).
+Subtree dashboards read the first three, everyone the last (decisions 0601, 0604)."""
 
+from collections import defaultdict
 from datetime import date
 
 from django.db import transaction
 from django.db.models import Count, F, Max, Min
 
-from jiketong.billing.models import CustomerMonth
+from jiketong.billing.models import BillingFact, CustomerMonth
 from jiketong.customers.models import Customer
 
-from .indicators import SUMMARY_FIELDS, churned_rows, group_spread, month_measures
-from .models import GroupSpread, IndicatorSummary, SummaryPeriod
+from .indicators import SUMMARY_FIELDS, churned_rows, group_spread, in_use, month_measures
+from .models import (
+    GroupSpread,
+    IndicatorSummary,
+    ProductDimension,
+    ProductSummary,
+    SummaryPeriod,
+    UnitSummary,
+)
 from .periods import add_months, month_range
 
 GROUP = {"unit": F("customer__org_unit_id"), "sector": F("customer__industry_id"), "level": F("customer__grade")}
+MEASURES = [*SUMMARY_FIELDS.values(), "churned"]
 RECENT_MONTHS = 3  # re-imports land in the newest months; older months are refreshed only when missing
 
 
@@ -37,11 +47,13 @@ def refresh(period: date, units: list[int] | None = None) -> int:
 
     months = CustomerMonth.objects.filter(period=period)
     gone = churned_rows(CustomerMonth.objects.all(), [add_months(period, -1)])
-    held = IndicatorSummary.objects.filter(period=period)
+    lines = BillingFact.objects.filter(in_use(), period=period)
+    held = [model.objects.filter(period=period) for model in (IndicatorSummary, UnitSummary, ProductSummary)]
     if units is not None:
         months = months.filter(customer__org_unit_id__in=units)
         gone = gone.filter(customer__org_unit_id__in=units)
-        held = held.filter(org_unit_id__in=units)
+        lines = lines.filter(customer__org_unit_id__in=units)
+        held = [rows.filter(org_unit_id__in=units) for rows in held]
     measured = months.values(**GROUP).annotate(**month_measures()).order_by()
     for row in measured:
         target = summary(row)
@@ -49,12 +61,41 @@ def refresh(period: date, units: list[int] | None = None) -> int:
             setattr(target, field, row[name] or 0)
     for row in gone.values(**GROUP).annotate(n=Count("pk")).order_by():
         summary(row).churned = row["n"]
-    held.delete()
+    for rows in held:
+        rows.delete()
     IndicatorSummary.objects.bulk_create(summaries.values(), batch_size=2000)
+    UnitSummary.objects.bulk_create(_by_unit(period, summaries.values()), batch_size=2000)
+    ProductSummary.objects.bulk_create(_products(period, lines), batch_size=5000)
     refresh_spread(period)
     rows = len(summaries) if units is None else IndicatorSummary.objects.filter(period=period).count()
     SummaryPeriod.objects.update_or_create(period=period, defaults={"rows": rows})
     return len(summaries)
+
+
+def _by_unit(period: date, cells) -> list[UnitSummary]:
+    """The cells added up per org unit (every measure is additive)."""
+    units: dict[int, UnitSummary] = {}
+    for cell in cells:
+        unit = units.setdefault(cell.org_unit_id, UnitSummary(period=period, org_unit_id=cell.org_unit_id))
+        for field in MEASURES:
+            setattr(unit, field, getattr(unit, field) + getattr(cell, field))
+    return list(units.values())
+
+
+def _products(period: date, lines) -> list[ProductSummary]:
+    """Customers using each product per org unit, and per org unit and industry or grade: one GROUP BY over
+    the month's bill lines in use (a customer's line of a product is one row), added up here."""
+    counts: dict[tuple, int] = defaultdict(int)
+    cells = lines.values("product_id", **GROUP).annotate(n=Count("pk")).order_by()
+    for row in cells:
+        unit, product, n = row["unit"], row["product_id"], row["n"]
+        counts[(unit, product, ProductDimension.NONE, "")] += n
+        counts[(unit, product, ProductDimension.INDUSTRY, row["sector"])] += n
+        counts[(unit, product, ProductDimension.GRADE, row["level"])] += n
+    return [
+        ProductSummary(period=period, org_unit_id=unit, product_id=product, dimension=dim, key=key, customers=n)
+        for (unit, product, dim, key), n in counts.items()
+    ]
 
 
 def refresh_spread(period: date) -> None:

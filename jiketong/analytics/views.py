@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -19,7 +20,7 @@ from jiketong.org.models import Role, can
 
 from . import indicators, queries, segments, services
 from .indicators import BY_CHOICES, SECTIONS, Calculation
-from .models import ProposalStatus
+from .models import ProposalStatus, RunKind
 from .periods import add_months, parse_period
 
 PAGE_SIZE = 50
@@ -88,9 +89,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "warnings": _churn_warnings(request.user),
     }
     if portfolio:
-        rfm = queries.rfm_list(request.user, calc.period)
-        context["rfm_top"] = list(rfm[:10])
-        context["segment_counts"] = segments.segment_counts(queries.value_list(request.user, calc.period))
+        context["segmented"] = queries.segments_held(calc.period)
+        if context["segmented"]:
+            context["rfm_top"] = list(queries.rfm_list(request.user, calc.period)[:10])
+            context["segment_counts"] = segments.segment_counts(queries.value_list(request.user, calc.period))
     else:
         context["grouped"] = queries.indicator_table(grouped, queries.TABLE_CODES)
         context["targets"] = queries.target_progress(
@@ -266,16 +268,21 @@ def _segments(request: HttpRequest):
 
 @require_GET
 def segment_list(request: HttpRequest) -> HttpResponse:
+    """The month's materialised segments; a month not computed yet says so and offers to compute it in the
+    background (its progress shows here)."""
     _require(request.user, VIEW_ROLES)
     try:
         calc, view, rows = _segments(request)
     except ValidationError as error:
         return _bad_request(request, error)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    segmented = queries.segments_held(calc.period)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")) if segmented else None
     context = {
         "calc": calc,
         "view": view,
         "page": page,
+        "segmented": segmented,
+        "run": queries.segments_run(calc.period),
         "face_labels": segments.Face.LABELS,
         "tier_labels": segments.Tier.LABELS,
         "value_labels": segments.ValueClass.LABELS,
@@ -290,11 +297,12 @@ def segment_export(request: HttpRequest) -> HttpResponse:
         _calc, view, rows = _segments(request)
     except ValidationError as error:
         return _bad_request(request, error)
+    rows = rows[:EXPORT_CAP].iterator(chunk_size=2000)
     if view == "rfm":
         header = [_("Name"), _("Last billed"), _("Months billed"), _("Revenue (yuan)"), "R", "F", "M"]
         data = (
-            [c.name, f"{c.last_billed:%Y-%m}", c.frequency, c.monetary, c.r_score, c.f_score, c.m_score]
-            for c in rows[:EXPORT_CAP]
+            [c.customer.name, f"{c.last_billed:%Y-%m}", c.frequency, c.monetary, c.r_score, c.f_score, c.m_score]
+            for c in rows
         )
     else:
         header = [
@@ -309,16 +317,16 @@ def segment_export(request: HttpRequest) -> HttpResponse:
         ]
         data = (
             [
-                c.name,
+                c.customer.name,
                 c.grade,
-                c.revenue_year,
+                c.monetary,
                 c.profit,
                 c.net_value,
                 str(segments.Face.LABELS.get(c.face, "")),
                 str(segments.Tier.LABELS.get(c.tier, "")),
                 str(segments.ValueClass.LABELS.get(c.value_class, "")),
             ]
-            for c in rows[:EXPORT_CAP]
+            for c in rows
         )
     return _xlsx(request, f"segments-{view}", header, data, what="analytics.segments")
 
@@ -336,15 +344,37 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
         "status": status,
         "statuses": ProposalStatus.choices,
         "can_decide": can(request.user, services.DECIDE_ROLES),
+        "run": queries.latest_regrade(request.user),
     }
     return render(request, "analytics/proposals.html", context)
 
 
 @require_POST
+def segments_prepare(request: HttpRequest) -> HttpResponse:
+    """Compute a month's segments in the background; the segments page shows the progress."""
+    _require(request.user, VIEW_ROLES)
+    try:
+        period = _period(request) or indicators.latest_period()
+    except ValidationError as error:
+        return _bad_request(request, error)
+    services.run_start(actor=request.user, kind=RunKind.SEGMENTS, period=period)
+    view = request.POST.get("view", "value")
+    return redirect(f"{reverse('analytics:segments')}?view={view}&period={period:%Y-%m}")
+
+
+@require_POST
 def proposal_run(request: HttpRequest) -> HttpResponse:
-    count = services.regrade_run(actor=request.user)
-    messages.success(request, _("Re-grade run: %(count)s proposals.") % {"count": count})
+    """Start a re-grade of the user's scope in the background; the proposals page shows its progress."""
+    services.run_start(actor=request.user, kind=RunKind.REGRADE)
+    messages.info(request, _("Re-grade started; the proposals appear when it is done."))
     return redirect("analytics:proposal_list")
+
+
+@require_GET
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A background run's status card, polled by the page that started it while it runs."""
+    _require(request.user, VIEW_ROLES)
+    return render(request, "analytics/_run.html", {"run": queries.run_get(request.user, pk)})
 
 
 @require_POST

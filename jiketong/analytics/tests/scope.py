@@ -1,16 +1,19 @@
 """Hooks for the scope matrix (jiketong/tests_scope): a billed month, a pending grade proposal and a target
-(on the customer's org unit) for every customer of the matrix world."""
+(on the customer's org unit) for every customer of the matrix world, and the month's segments (a segments
+run's status card names no customer: anyone who may see segments may follow it)."""
 
 from datetime import date
 from decimal import Decimal
 
-from jiketong.analytics.models import GradeProposal, Target, TargetPeriod
+from jiketong.analytics.models import AnalyticsRun, GradeProposal, RunKind, Target, TargetPeriod
 from jiketong.billing.models import CustomerMonth
 
 PERIOD = date(2026, 3, 1)
 
 
 def populate(world, customers) -> None:
+    from jiketong.analytics import segments
+
     for customer in customers.values():
         CustomerMonth.objects.get_or_create(
             customer=customer, period=PERIOD, defaults={"revenue": Decimal("1000"), "members": 12, "on_net_members": 12}
@@ -23,6 +26,8 @@ def populate(world, customers) -> None:
             period=PERIOD,
             defaults={"value": Decimal("5000")},
         )
+    segments.refresh(PERIOD)
+    AnalyticsRun.objects.create(kind=RunKind.SEGMENTS, period=PERIOD, status="succeeded", result=len(customers))
 
 
 KINDS = {
@@ -30,4 +35,5 @@ KINDS = {
     "target": lambda customer: Target.objects.filter(org_unit=customer.org_unit).first().pk,
     "proposal": lambda customer: GradeProposal.objects.filter(customer=customer).first().pk,
 }
-NOT_LISTS = {"analytics/grade-proposals/run/"}
+UNSCOPED = {"run": lambda: AnalyticsRun.objects.filter(kind=RunKind.SEGMENTS).first().pk}
+NOT_LISTS = {"analytics/grade-proposals/run/", "analytics/segments/prepare/"}

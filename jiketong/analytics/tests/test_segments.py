@@ -7,8 +7,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
 from jiketong import testing
-from jiketong.analytics import segments, services
-from jiketong.analytics.models import GradeProposal, GradeScheme, ProposalStatus
+from jiketong.analytics import queries, segments, services
+from jiketong.analytics.models import (
+    AnalyticsRun,
+    CustomerSegment,
+    GradeProposal,
+    GradeScheme,
+    ProposalStatus,
+    RunStatus,
+)
 from jiketong.analytics.periods import add_months
 from jiketong.catalog.models import ProductCategory
 from jiketong.core.models import AuditAction, AuditEvent
@@ -20,8 +27,9 @@ pytestmark = pytest.mark.django_db
 
 
 def scored(customer, scheme=None):
-    annotated = segments.scoring_queryset(type(customer).objects.filter(pk=customer.pk), P).get()
-    return segments.grade_score(annotated, scheme or GradeScheme.current())
+    segments.refresh(P)
+    row = CustomerSegment.objects.filter(period=P, customer=customer).first()
+    return segments.grade_score(customer, row, scheme or GradeScheme.current())
 
 
 def test_grade_score_weighs_size_revenue_influence_and_prospects(cast, products):
@@ -107,7 +115,8 @@ def test_managers_cannot_run_a_regrade(world):
 
 
 def test_rfm_quintiles(world):
-    rows = {c.name: c for c in segments.rfm(type(world.alice_customer).objects.all(), P)}
+    segments.refresh(P)
+    rows = {c.customer.name: c for c in queries.rfm_list(world.erin.user, P)}
     a = rows[world.alice_customer.name]
     # May 2025 is outside the 12 months to May 2026.
     assert (a.last_billed, a.frequency, a.monetary) == (P, 2, Decimal(1000 + 1500))
@@ -115,7 +124,7 @@ def test_rfm_quintiles(world):
     assert (c.last_billed, c.frequency) == (PREV, 1)
     # Five customers → one per quintile; C was billed longest ago, B spent most.
     assert c.r_score == 1
-    assert max(rows.values(), key=lambda row: row.m_score).name == world.bob_customer.name
+    assert max(rows.values(), key=lambda row: row.m_score).customer == world.bob_customer
     assert len(rows) == 5  # the prospect and the churned record were never billed
 
 
@@ -135,8 +144,8 @@ def test_faces_of_key_accounts_and_the_value_classes(cast):
     ):
         month(customer, P, revenue)
         fact(customer, P, product, revenue)
-    mine = type(red).objects.filter(pk__in=[red.pk, white.pk, black.pk, small.pk])
-    rows = {c.pk: c for c in segments.value_segments(mine, P, GradeScheme.current())}
+    segments.refresh(P)
+    rows = {c.customer_id: c for c in queries.value_list(cast.alice.user, P)}  # alice's portfolio: these four
     # red: profit 80% of revenue ≥ 50%; white: 10% margin but ¥600,000 ≥ ¥500,000; black: neither.
     assert rows[red.pk].profit == Decimal(80000)
     assert (rows[red.pk].face, rows[white.pk].face, rows[black.pk].face) == ("red", "white", "black")
@@ -145,6 +154,38 @@ def test_faces_of_key_accounts_and_the_value_classes(cast):
     assert rows[black.pk].net_value == Decimal(10000 - 20000)
     assert (rows[black.pk].value_class, rows[small.pk].value_class) == ("bz", "bz")
     assert rows[red.pk].tier == "top" and rows[red.pk].value_class == "mvc"
-    counts = segments.segment_counts(segments.value_segments(mine, P, GradeScheme.current()))
+    counts = segments.segment_counts(queries.value_list(cast.alice.user, P))
     assert counts["face"] == {"red": 1, "white": 1, "black": 1}
-    assert counts["value_class"]["bz"] == 2
+    # black and small, and alice's two cast customers, signed with nothing billed (net value −¥3,000 each).
+    assert counts["value_class"]["bz"] == 4
+
+
+def test_a_regrade_runs_in_the_background_with_its_progress(world, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        run = services.run_start(actor=world.carol.user, kind="regrade", period=P)
+    run.refresh_from_db()
+    assert (run.status, run.progress, run.result) == (RunStatus.SUCCEEDED, 100, 3)
+    assert "3" in run.message and run.started_at and run.finished_at
+    assert GradeProposal.objects.filter(status=ProposalStatus.PENDING).count() == 3
+
+
+def test_a_second_start_while_one_is_queued_returns_the_same_run(world):
+    first = services.run_start(actor=world.carol.user, kind="regrade", period=P)  # not committed: still queued
+    assert services.run_start(actor=world.carol.user, kind="regrade", period=P) == first
+    assert services.run_start(actor=world.erin.user, kind="regrade", period=P) != first  # another scope
+    assert AnalyticsRun.objects.count() == 2
+
+
+def test_a_failed_run_says_why_and_the_worker_goes_on(world, monkeypatch):
+    def broken(period):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(segments, "refresh", broken)
+    run = services.segments_refresh(P)
+    assert run.status == RunStatus.FAILED and "disk full" in run.message
+
+
+def test_a_run_taken_by_another_worker_is_left_alone(world):
+    run = AnalyticsRun.objects.create(kind="segments", period=P, status=RunStatus.RUNNING)
+    assert services.run_execute(run.pk).status == RunStatus.RUNNING
+    assert not CustomerSegment.objects.exists()

@@ -8,7 +8,8 @@ import pytest
 from openpyxl import load_workbook
 
 from jiketong import testing
-from jiketong.analytics.models import GradeProposal, Target
+from jiketong.analytics import segments
+from jiketong.analytics.models import AnalyticsRun, GradeProposal, RunStatus, SegmentPeriod, Target
 from jiketong.core.models import AuditAction, AuditEvent
 from jiketong.org.models import Role
 from jiketong.org.services import token_issue
@@ -35,10 +36,11 @@ def test_supervisor_dashboard_shows_their_subtree_by_county(world, client_as):
 
 
 def test_manager_gets_the_portfolio_dashboard(world, client_as):
+    segments.refresh(P)
     response = client_as(world.alice).get("/analytics/?period=2026-05")
     assert response.status_code == 200
     assert response.context["portfolio"]
-    names = {c.name for c in response.context["rfm_top"]}
+    names = {c.customer.name for c in response.context["rfm_top"]}
     assert names == {world.alice_customer.name, world.backed_up.name}
     assert world.bob_customer.name not in response.content.decode()
 
@@ -46,12 +48,14 @@ def test_manager_gets_the_portfolio_dashboard(world, client_as):
 @pytest.mark.parametrize("persona", ["carol", "alice"])
 def test_dashboard_queries_do_not_grow_with_customers(world, client_as, django_assert_max_num_queries, persona):
     client = client_as(getattr(world, persona))
+    segments.refresh(P)
     with django_assert_max_num_queries(DASHBOARD_MAX_QUERIES):
         client.get("/analytics/?period=2026-05")
     for _ in range(30):
         customer = testing.make_customer(org_unit=world.org["440106"], owner=world.alice)
         month(customer, P, 100, members=11)
     Target.objects.create(org_unit=world.org["440100"], indicator="revenue", period_type="month", period=P, value=1)
+    segments.refresh(P)
     with django_assert_max_num_queries(DASHBOARD_MAX_QUERIES):
         response = client.get("/analytics/?period=2026-05")
     assert response.context["kpis"].rows[0]["values"][0] == (2 if persona == "carol" else 1) + 30
@@ -93,19 +97,50 @@ def test_exports_are_logged_and_scoped(world, client_as):
 
 def test_segments_pages(world, client_as):
     client = client_as(world.alice)
+    segments.refresh(P)
     rfm = client.get("/analytics/segments/?view=rfm&period=2026-05")
-    assert {c.name for c in rfm.context["page"].object_list} == {world.alice_customer.name, world.backed_up.name}
+    assert {c.customer.name for c in rfm.context["page"].object_list} == {
+        world.alice_customer.name,
+        world.backed_up.name,
+    }
     value = client.get("/analytics/segments/?view=value&period=2026-05&value_class=bz")
     assert value.status_code == 200
     assert all(c.value_class == "bz" for c in value.context["page"].object_list)
 
 
-def test_proposals_page_confirm_and_run(world, client_as):
+def test_a_month_without_segments_offers_to_compute_them_in_the_background(
+    world, client_as, django_capture_on_commit_callbacks
+):
     client = client_as(world.carol)
-    assert client.post("/analytics/grade-proposals/run/").status_code == 302
+    page = client.get("/analytics/segments/?view=value&period=2026-05")
+    assert page.status_code == 200 and page.context["page"] is None
+    assert 'data-testid="segments-not-ready"' in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/analytics/segments/prepare/?period=2026-05", {"view": "rfm"})
+    assert response.status_code == 302 and response["Location"].endswith("?view=rfm&period=2026-05")
+    run = AnalyticsRun.objects.get()
+    assert run.status == RunStatus.SUCCEEDED and SegmentPeriod.objects.filter(period=P).exists()
+    rows = client.get("/analytics/segments/?view=rfm&period=2026-05").context["page"].object_list
+    assert {c.customer for c in rows} == {world.alice_customer, world.bob_customer, world.backed_up}
+    card = client.get(f"/analytics/runs/{run.pk}/")
+    assert card.status_code == 200 and "hx-trigger" not in card.content.decode()  # done: it stops polling
+
+
+def test_a_running_run_polls_and_only_its_starter_follows_a_regrade(world, client_as):
+    run = AnalyticsRun.objects.create(kind="regrade", period=P, created_by=world.carol.user, progress=40)
+    card = client_as(world.carol).get(f"/analytics/runs/{run.pk}/")
+    assert "hx-trigger" in card.content.decode() and "40%" in card.content.decode()
+    assert client_as(world.erin).get(f"/analytics/runs/{run.pk}/").status_code == 404
+
+
+def test_proposals_page_confirm_and_run(world, client_as, django_capture_on_commit_callbacks):
+    client = client_as(world.carol)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post("/analytics/grade-proposals/run/").status_code == 302
     proposal = GradeProposal.objects.get(customer=world.alice_customer)
     listing = client.get("/analytics/grade-proposals/")
     assert proposal in listing.context["page"].object_list
+    assert listing.context["run"].status == RunStatus.SUCCEEDED
     client.post(f"/analytics/grade-proposals/{proposal.pk}/decide/", {"decision": "confirm"})
     world.alice_customer.refresh_from_db()
     assert world.alice_customer.grade == proposal.new_grade
