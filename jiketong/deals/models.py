@@ -77,6 +77,21 @@ class DiscountPolicy(models.Model):
             return ApprovalLevel.PROVINCE
         return ApprovalLevel.HQ
 
+    def level_for_price(self, standard, offered) -> str:
+        """The lowest level allowed to grant `offered` against `standard`, on the exact prices: a stored
+        discount is rounded to 0.01%, so 1,799.99 of 2,000.00 reads 10.00% though it is past 10% off.
+        `offered × 100 ≥ standard × (100 − limit)` is that comparison without a division."""
+        if not standard:
+            return ApprovalLevel.MANAGER
+        for level, limit in (
+            (ApprovalLevel.MANAGER, self.manager_max),
+            (ApprovalLevel.CITY, self.city_max),
+            (ApprovalLevel.PROVINCE, self.province_max),
+        ):
+            if offered * 100 >= standard * (100 - limit):
+                return level
+        return ApprovalLevel.HQ
+
 
 class QuoteStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")

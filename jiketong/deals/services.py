@@ -5,6 +5,7 @@ scheduled job), checks role and scope, writes in one transaction and audits in t
 Rule violations are ValidationErrors keyed by field so forms and the API show them next to the field.
 """
 
+import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -260,12 +261,13 @@ def quote_line_delete(*, actor, line: QuoteLine) -> None:
 
 
 def required_level(quote: Quote) -> str:
-    """The highest level any line needs: each line's discount against its category's policy."""
+    """The highest level any line needs: each line's exact discount (its prices, not the rounded
+    percentage) against its category's policy."""
     rules = policies()
     needed = ApprovalLevel.MANAGER
     for line in quote.lines.select_related("product"):
         policy = rules.get(line.product.category, rules[""])
-        level = policy.level_for(line.discount_pct)
+        level = policy.level_for_price(line.standard_price, line.offered_price)
         if LEVEL_RANK[level] > LEVEL_RANK[needed]:
             needed = level
     return needed
@@ -453,6 +455,13 @@ def months_between(start_on: date, end_on: date) -> int:
     return max(1, round(((end_on - start_on).days + 1) / 30.4375))
 
 
+def add_months(day: date, months: int) -> date:
+    """The same day `months` calendar months later, on the month's last day when it has fewer days."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
 def _save_contract(contract: Contract) -> Contract:
     contract.full_clean()
     try:
@@ -578,7 +587,9 @@ def _renew(actor, contract: Contract, start_on=None, end_on=None, value=None, nu
     if contract.status not in (*IN_FORCE, ContractStatus.EXPIRED):
         raise ValidationError({"__all__": [_("Only an active, expiring or expired contract can be renewed.")]})
     start_on = start_on or contract.end_on + timedelta(days=1)
-    end_on = end_on or start_on + (contract.end_on - contract.start_on)
+    # As many calendar months as the old period: 2027-12-01 … 2028-11-30 renews to 2028-12-01 … 2029-11-30
+    # (copying its 366 days would end it on 2029-12-01).
+    end_on = end_on or add_months(start_on, months_between(contract.start_on, contract.end_on)) - timedelta(days=1)
     renewal = Contract(
         number=number.strip() or f"{contract.number}-R"[:30],
         title=contract.title,
@@ -607,8 +618,8 @@ def _renew(actor, contract: Contract, start_on=None, end_on=None, value=None, nu
 
 @transaction.atomic
 def contract_renew(*, actor, contract: Contract, start_on=None, end_on=None, value=None, number: str = "") -> Contract:
-    """Renew for a new period: a new active contract linked to this one (defaults: the next day, the same
-    length, the same value), and this one becomes renewed, in one transaction."""
+    """Renew for a new period: a new active contract linked to this one (defaults: the next day, as many
+    calendar months as this one, the same value), and this one becomes renewed, in one transaction."""
     require_edit(actor)
     require_scope(actor, contract.customer_id)
     return _renew(actor, _locked_contract(contract), start_on, end_on, value, number)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from jiketong.core.models import AuditEvent
-from jiketong.core.money import yuan
+from jiketong.core.money import sum_yuan, yuan
 from jiketong.customers.models import Customer
 from jiketong.org.models import OrgUnit, Staff, staff_of
 
@@ -268,7 +268,7 @@ class ForecastRow:
 
     @property
     def total(self) -> Decimal:
-        return sum(self.values, Decimal(0))
+        return sum_yuan(self.values)
 
 
 @dataclass
@@ -278,11 +278,11 @@ class Forecast:
 
     @property
     def totals(self) -> list[Decimal]:
-        return [sum((row.values[i] for row in self.rows), Decimal(0)) for i in range(len(self.months))]
+        return [sum_yuan(row.values[i] for row in self.rows) for i in range(len(self.months))]
 
     @property
     def total(self) -> Decimal:
-        return sum(self.totals, Decimal(0))
+        return sum_yuan(self.totals)
 
 
 def _add_months(day: date, months: int) -> date:

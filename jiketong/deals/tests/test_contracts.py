@@ -130,6 +130,29 @@ def test_renewal_makes_a_chain_and_marks_the_old_contract_renewed(deals):
         services.contract_renew(actor=deals.alice.user, contract=first)
 
 
+@pytest.mark.parametrize(
+    ("start_on", "end_on", "renewed"),
+    [
+        # A year that holds 29 February is still 12 months: the next one starts and ends on the same days.
+        (date(2027, 12, 1), date(2028, 11, 30), (date(2028, 12, 1), date(2029, 11, 30))),
+        (date(2028, 3, 1), date(2029, 2, 28), (date(2029, 3, 1), date(2030, 2, 28))),
+        (date(2027, 3, 1), date(2028, 2, 29), (date(2028, 3, 1), date(2029, 2, 28))),
+        (date(2026, 1, 1), date(2026, 6, 30), (date(2026, 7, 1), date(2026, 12, 31))),
+        (date(2026, 4, 1), date(2026, 4, 30), (date(2026, 5, 1), date(2026, 5, 31))),
+    ],
+)
+def test_renewal_runs_for_the_same_number_of_calendar_months(deals, start_on, end_on, renewed):
+    contract = contract_for(deals, start_on=start_on, end_on=end_on)
+    renewal = services.contract_renew(actor=deals.alice.user, contract=contract)
+    assert (renewal.start_on, renewal.end_on) == renewed
+
+
+def test_renewal_from_a_chosen_start_keeps_the_length_in_months(deals):
+    contract = contract_for(deals, start_on=date(2027, 12, 1), end_on=date(2028, 11, 30))
+    renewal = services.contract_renew(actor=deals.alice.user, contract=contract, start_on=date(2029, 2, 1))
+    assert (renewal.start_on, renewal.end_on) == (date(2029, 2, 1), date(2030, 1, 31))
+
+
 def test_reminders_fall_on_exactly_90_60_and_30_days_and_only_once(deals):
     end = TODAY + timedelta(days=91)
     contract = contract_for(deals, end_on=end)

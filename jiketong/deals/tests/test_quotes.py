@@ -186,3 +186,19 @@ def test_quote_is_scoped_like_its_customer(deals):
     quote = make_quote(deals.alice, deals.alice_customer)
     assert Quote.objects.visible_to(deals.bob.user).filter(pk=quote.pk).count() == 0
     assert Quote.objects.visible_to(deals.carol.user).filter(pk=quote.pk).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("offered", "level"),
+    [("1800.00", ApprovalLevel.CITY), ("1799.99", ApprovalLevel.PROVINCE), ("1400.00", ApprovalLevel.PROVINCE)],
+)
+def test_the_approval_level_compares_the_exact_discount_not_the_rounded_percentage(deals, offered, level):
+    """1,799.99 of 2,000.00 is 10.0005% off: shown as 10.00%, it is still past the city's 10%."""
+    quote = make_quote(deals.alice, deals.alice_customer)
+    services.quote_line_save(
+        actor=deals.alice.user, quote=quote, product=deals.line, quantity=1, offered_price=Decimal(offered)
+    )
+    assert services.required_level(quote) == level
+    quote = services.quote_submit(actor=deals.alice.user, quote=quote)
+    assert quote.required_level == level
+    assert services.can_approve(deals.carol.user, quote) is (level == ApprovalLevel.CITY)

@@ -113,3 +113,9 @@ def test_stages_and_forecast(cast, api_as, make_opportunity):
     assert "probability" in data["definition"]
     assert api_as(cast.dave).api_get("/forecast", start="2026-12-01").json()["rows"] == []
     assert api_as(cast.alice).api_get("/forecast", months=99).status_code == 400
+
+
+def test_an_empty_forecast_gives_money_with_two_decimals(cast, api_as):
+    data = api_as(cast.dave).api_get("/forecast", start="2026-12-01", months=2).json()
+    assert data["rows"] == []
+    assert (data["totals"], data["total"]) == (["0.00", "0.00"], "0.00")
