@@ -256,6 +256,17 @@ SPREADSHEET_MAX_RATIO = env_int("SPREADSHEET_MAX_RATIO", 100)
 # worker with a progress page; a run with no sign of life for this long lost its worker and is failed.
 IMPORT_INLINE_ROWS = env_int("IMPORT_INLINE_ROWS", 2000)
 IMPORT_HEARTBEAT_TIMEOUT_SECONDS = env_int("IMPORT_HEARTBEAT_TIMEOUT_SECONDS", 300)
+# Uploaded spreadsheets (core.spreadsheets, decision 0014): what one file may hold. Refused unread past these.
+SPREADSHEET_MAX_ROWS = env_int("SPREADSHEET_MAX_ROWS", 1_000_000)
+SPREADSHEET_MAX_COLUMNS = env_int("SPREADSHEET_MAX_COLUMNS", 200)
+SPREADSHEET_MAX_CELLS = env_int("SPREADSHEET_MAX_CELLS", 20_000_000)
+SPREADSHEET_MAX_FILE_MB = env_int("SPREADSHEET_MAX_FILE_MB", 200)
+SPREADSHEET_MAX_UNCOMPRESSED_MB = env_int("SPREADSHEET_MAX_UNCOMPRESSED_MB", 1024)
+SPREADSHEET_MAX_RATIO = env_int("SPREADSHEET_MAX_RATIO", 100)
+# Lead and archive imports: files of up to this many rows are read in the request, larger ones by the task
+# worker with a progress page; a run with no sign of life for this long lost its worker and is failed.
+IMPORT_INLINE_ROWS = env_int("IMPORT_INLINE_ROWS", 2000)
+IMPORT_HEARTBEAT_TIMEOUT_SECONDS = env_int("IMPORT_HEARTBEAT_TIMEOUT_SECONDS", 300)
 # Events still pending this long after they happened are picked up by the frequent job (core.events).
 EVENTS_IN_FLIGHT_GRACE_SECONDS = env_int("EVENTS_IN_FLIGHT_GRACE_SECONDS", 60)
 # Billing imports (docs/billing-import.md): a running import whose worker gave no sign of life for this long is

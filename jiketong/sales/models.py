@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from jiketong.core.imports import ImportRunBase
 from jiketong.core.models import TimeStampedModel
 from jiketong.core.money import MoneyField
 from jiketong.core.scope import NOTHING, customer_scope, record_scope
@@ -348,3 +349,12 @@ class AssignmentRule(models.Model):
         if grades and grade_hint not in grades:
             return False
         return self.min_size is None or (size is not None and size >= self.min_size)
+
+
+class LeadImportRun(ImportRunBase):
+    """A lead file too large to import in the request (core.imports.ImportRunBase: progress, heartbeat, outcome);
+    files of up to IMPORT_INLINE_ROWS rows are imported at once and leave no run."""
+
+    class Meta(ImportRunBase.Meta):
+        verbose_name = _("lead import")
+        verbose_name_plural = _("lead imports")

@@ -3,21 +3,24 @@
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Substr, TruncMonth
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from jiketong.core.imports import runs_visible_to
 from jiketong.core.models import AuditEvent
 from jiketong.core.money import sum_yuan, yuan
 from jiketong.customers.models import Customer
 from jiketong.org.models import OrgUnit, Staff, staff_of
 
 from .filters import LeadFilter, OpportunityFilter
-from .models import Lead, Opportunity, OpportunityProduct, Stage, StageChange
+from .models import OPEN_LEAD_STATUSES, Lead, LeadImportRun, Opportunity, OpportunityProduct, Stage, StageChange
 from .services import normalise_org_name
 
 LEAD_RELATED = ["org_unit", "owner", "industry", "customer"]
@@ -99,33 +102,25 @@ def lead_duplicates(user, *, name: str = "", uscc: str = "", exclude_lead: int |
 
 
 DUPLICATE_BATCH = 200  # names per query: each adds a range to the OR
+KEY_TABLE_FROM = DUPLICATE_BATCH  # more pairs than this (an import): one join against a table of the keys
 
 
 def lead_duplicates_many(
-    user, items: list[tuple[str, str]], *, exclude_lead: int | None = None
+    user, items: list[tuple[str, str]], *, exclude_lead: int | None = None, name_keys: list[str] | None = None
 ) -> list[list[DuplicateMatch]]:
-    """lead_duplicates for many (name, uscc) pairs at once (an import): a few queries per 200 names."""
-    wanted = [(normalise_org_name(name) if name else "", (uscc or "").strip().upper()) for name, uscc in items]
+    """lead_duplicates for many (name, uscc) pairs at once. A few pairs (a form) are looked up with ranges on
+    the name index; an import's pairs are put in a temporary table and joined, a handful of queries for the
+    whole file (decision 0014). Both find the same records, matched below by the same rule. `name_keys`, when the
+    caller has them, are the names already normalised (normalise_org_name)."""
+    if name_keys is None:
+        name_keys = [normalise_org_name(name) if name else "" for name, _uscc in items]
+    wanted = [(key, (uscc or "").strip().upper()) for key, (_name, uscc) in zip(name_keys, items, strict=True)]
     keys = sorted({key for key, _u in wanted if key})
     codes = sorted({code for _k, code in wanted if code})
-    customers: list[Customer] = []
-    leads: list[Lead] = []
-    for i in range(0, max(len(keys), len(codes)), DUPLICATE_BATCH):
-        key_part, code_part = keys[i : i + DUPLICATE_BATCH], codes[i : i + DUPLICATE_BATCH]
-        customer_q = Q(uscc__in=code_part)
-        for key in key_part:
-            customer_q |= _name_range(key)
-        customers += (
-            Customer.objects.filter(customer_q)
-            .select_related("org_unit", "owner")
-            .only("name", "uscc", "org_unit__name", "owner__name", "path", "depth", "numchild")
-        )
-        leads += (
-            Lead.objects.open()
-            .filter(Q(name_key__in=key_part) | Q(uscc__in=code_part))
-            .exclude(pk=exclude_lead)
-            .select_related("org_unit", "owner")
-        )
+    if len(items) > KEY_TABLE_FROM:
+        customers, leads = _candidates_joined(keys, codes, exclude_lead)
+    else:
+        customers, leads = _candidates_by_ranges(keys, codes, exclude_lead)
     by_code: dict[str, list] = {}
     by_key: dict[str, list] = {}
     for kind, records in (("customer", customers), ("lead", leads)):
@@ -154,26 +149,107 @@ def lead_duplicates_many(
     return results
 
 
+CUSTOMER_MATCH_FIELDS = ("name", "uscc", "org_unit__name", "owner__name", "path", "depth", "numchild")
+
+
+def _candidates_by_ranges(keys: list[str], codes: list[str], exclude_lead: int | None) -> tuple[list, list]:
+    customers: list[Customer] = []
+    leads: list[Lead] = []
+    for i in range(0, max(len(keys), len(codes)), DUPLICATE_BATCH):
+        key_part, code_part = keys[i : i + DUPLICATE_BATCH], codes[i : i + DUPLICATE_BATCH]
+        customer_q = Q(uscc__in=code_part)
+        for key in key_part:
+            customer_q |= _name_range(key)
+        customers += (
+            Customer.objects.filter(customer_q).select_related("org_unit", "owner").only(*CUSTOMER_MATCH_FIELDS)
+        )
+        leads += (
+            Lead.objects.open()
+            .filter(Q(name_key__in=key_part) | Q(uscc__in=code_part))
+            .exclude(pk=exclude_lead)
+            .select_related("org_unit", "owner")
+        )
+    return customers, leads
+
+
+def _candidates_joined(keys: list[str], codes: list[str], exclude_lead: int | None) -> tuple[list, list]:
+    """Customers whose name starts with a key (either case) or whose USCC is a code, and open leads with a key
+    or a code: four joins against two temporary tables, then the records themselves by id."""
+    from django.db import connection
+
+    from jiketong.core.imports import chunks, key_table, name_prefix_range
+
+    customer_table = connection.ops.quote_name(Customer._meta.db_table)
+    lead_table = connection.ops.quote_name(Lead._meta.db_table)
+    ranges = [(key, low, high) for key in keys for low, high in name_prefix_range(key)]
+    open_marks = ", ".join(["%s"] * len(OPEN_LEAD_STATUSES))
+    with (
+        key_table(
+            "import_name_keys", {"k": "varchar(200)", "lo": "varchar(200)", "hi": "varchar(200)"}, ranges
+        ) as names,
+        key_table("import_codes", {"code": "varchar(18)"}, [(code,) for code in codes]) as code_table,
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            f"SELECT c.id FROM {names} k JOIN {customer_table} c ON c.name >= k.lo AND c.name < k.hi "
+            f"UNION SELECT c.id FROM {code_table} x JOIN {customer_table} c ON c.uscc = x.code"
+        )
+        customer_ids = [pk for (pk,) in cursor.fetchall()]
+        cursor.execute(
+            f"SELECT l.id FROM {names} k JOIN {lead_table} l ON l.name_key = k.k WHERE l.status IN ({open_marks}) "
+            f"UNION SELECT l.id FROM {code_table} x JOIN {lead_table} l ON l.uscc = x.code "
+            f"WHERE l.status IN ({open_marks})",
+            [*OPEN_LEAD_STATUSES, *OPEN_LEAD_STATUSES],
+        )
+        lead_ids = [pk for (pk,) in cursor.fetchall() if pk != exclude_lead]
+    customers = [
+        customer
+        for part in chunks(sorted(customer_ids))
+        for customer in Customer.objects.filter(pk__in=part)
+        .select_related("org_unit", "owner")
+        .only(*CUSTOMER_MATCH_FIELDS)
+    ]
+    leads = [
+        lead
+        for part in chunks(sorted(lead_ids))
+        for lead in Lead.objects.filter(pk__in=part).select_related("org_unit", "owner")
+    ]
+    return customers, leads
+
+
 def _mark_visible(user, matches: list[DuplicateMatch]) -> None:
     """Say which matches the user may see, and blank out who and what the others are."""
+    from jiketong.core.imports import chunks
+
     if not matches:
         return
-    seen = {
-        "customer": set(
-            Customer.objects.visible_to(user)
-            .filter(pk__in={m.pk for m in matches if m.kind == "customer"})
-            .values_list("pk", flat=True)
-        ),
-        "lead": set(
-            Lead.objects.visible_to(user)
-            .filter(pk__in={m.pk for m in matches if m.kind == "lead"})
-            .values_list("pk", flat=True)
-        ),
-    }
+    seen: dict[str, set] = {"customer": set(), "lead": set()}
+    for kind, model in (("customer", Customer), ("lead", Lead)):
+        wanted = sorted({m.pk for m in matches if m.kind == kind})
+        for part in chunks(wanted):
+            seen[kind].update(model.objects.visible_to(user).filter(pk__in=part).values_list("pk", flat=True))
     for match in matches:
         match.visible = match.pk in seen[match.kind]
         if not match.visible:
             match.pk, match.name, match.owner = None, "", ""
+
+
+# --- lead imports ---------------------------------------------------------------------------------
+def lead_import_runs(user) -> QuerySet[LeadImportRun]:
+    """The user's own large lead imports, newest first (an administrator sees everyone's)."""
+    return runs_visible_to(LeadImportRun.objects.select_related("created_by"), user).order_by("-created_at", "-id")
+
+
+def lead_import_run_get(user, pk: int) -> LeadImportRun:
+    return get_object_or_404(lead_import_runs(user), pk=pk)
+
+
+def lead_import_error_report(user, pk: int) -> tuple[LeadImportRun, Path]:
+    run = lead_import_run_get(user, pk)
+    path = Path(run.error_path) if run.error_path else None
+    if path is None or not path.is_file():
+        raise Http404(_("This import has no error report."))
+    return run, path
 
 
 # --- opportunities ---------------------------------------------------------------------------------

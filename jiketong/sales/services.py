@@ -5,12 +5,13 @@ Each service takes the acting user, validates, writes in one transaction and rec
 that same transaction. Errors are ValidationError keyed by field, so forms and the API show them in place.
 """
 
-import csv
-import io
+import logging
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,14 +19,40 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from jiketong.core.audit import changed, record, snapshot
 from jiketong.core.events import emit
+from jiketong.core.imports import (
+    AUDIT_FIELDS,
+    FieldRules,
+    Progress,
+    RunMode,
+    RunStatus,
+    Snapshot,
+    audit_rows,
+    db_now,
+    error_report_header,
+    fast_mobile,
+    fast_uscc,
+    new_ids,
+    store_upload,
+    write_error_report,
+    write_rows,
+)
 from jiketong.core.models import AuditAction, AuditEvent
 from jiketong.core.money import yuan
 from jiketong.core.notify import notify
+from jiketong.core.spreadsheets import (
+    Column,
+    HeaderMap,
+    LimitExceeded,
+    Limits,
+    SpreadsheetError,
+    header_key,
+    open_spreadsheet,
+)
 from jiketong.core.trees import subtree
 from jiketong.core.validators import normalize_mobile, normalize_uscc, to_halfwidth
 from jiketong.customers.models import Customer, CustomerType, Grade, Industry, LifecycleStatus
@@ -36,6 +63,7 @@ from .models import (
     OPEN_LEAD_STATUSES,
     AssignmentRule,
     Lead,
+    LeadImportRun,
     LeadSource,
     LeadStatus,
     Opportunity,
@@ -44,6 +72,7 @@ from .models import (
     StageChange,
 )
 
+logger = logging.getLogger(__name__)
 LEAD_FIELDS = [
     "source",
     "name",
@@ -106,6 +135,21 @@ ORG_SUFFIXES = sorted(
     reverse=True,
 )
 _DROP = {"Zs", "Cc", "Pd", "Po", "Ps", "Pe"}  # spaces, controls, dashes and punctuation incl. brackets
+_SUFFIX_ENDINGS = tuple(ORG_SUFFIXES)
+
+
+class _DropTable(dict):
+    """str.translate table that deletes the _DROP characters (but "." and ","), filled as characters are met:
+    the import normalises every name of a file, and a category lookup per character per name added up."""
+
+    def __missing__(self, point: int) -> int | None:
+        ch = chr(point)
+        value = None if unicodedata.category(ch) in _DROP and ch not in ".," else point
+        self[point] = value
+        return value
+
+
+_DROP_TABLE = _DropTable()
 
 
 def normalise_org_name(name: str) -> str:
@@ -115,15 +159,15 @@ def normalise_org_name(name: str) -> str:
     (有限公司, 股份有限公司, 集团, Co., Ltd. …) are stripped, so that 广州 某某科技有限公司 and 广州某某科技股份有限公司
     compare equal. A name that is nothing but a suffix is kept as it is rather than emptied.
     """
-    text = unicodedata.normalize("NFKC", name or "").lower()
-    key = "".join(ch for ch in text if unicodedata.category(ch) not in _DROP or ch in ".,")
-    while True:
+    key = unicodedata.normalize("NFKC", name or "").lower().translate(_DROP_TABLE)
+    while key.endswith(_SUFFIX_ENDINGS):
         for suffix in ORG_SUFFIXES:
             if key.endswith(suffix) and len(key) > len(suffix):
                 key = key[: -len(suffix)].rstrip(".,")
                 break
         else:
-            return key.strip(".,")
+            break
+    return key.strip(".,")
 
 
 # --- permissions and scope ---------------------------------------------------------------------
@@ -758,151 +802,225 @@ def handover(
 
 
 # --- import --------------------------------------------------------------------------------------
-# Column headings accepted in an import file, Chinese or English, mapped to lead fields.
-IMPORT_COLUMNS = {
-    "单位名称": "name",
-    "名称": "name",
-    "name": "name",
-    "统一社会信用代码": "uscc",
-    "uscc": "uscc",
-    "区域编码": "org_unit",
-    "区域": "org_unit",
-    "region": "org_unit",
-    "行业": "industry",
-    "industry": "industry",
-    "规模": "expected_size",
-    "人数": "expected_size",
-    "size": "expected_size",
-    "预计等级": "grade_hint",
-    "grade": "grade_hint",
-    "联系人": "contact_name",
-    "contact": "contact_name",
-    "职务": "contact_title",
-    "联系人职务": "contact_title",
-    "title": "contact_title",
-    "联系电话": "contact_mobile",
-    "手机": "contact_mobile",
-    "mobile": "contact_mobile",
-    "需求": "need",
-    "need": "need",
-    "来源": "source",
-    "source": "source",
+# Headings accepted in an import file, Chinese or English (core.spreadsheets compares them without case,
+# spaces, brackets or "*"/必填 marks); the first of each is the one messages name.
+LEAD_COLUMNS = (
+    Column("name", ("单位名称", "名称", "客户名称", "name", "organisation", "company"), required=True),
+    Column("uscc", ("统一社会信用代码", "信用代码", "社会信用代码", "uscc", "credit code")),
+    Column("org_unit", ("区域编码", "区域", "区域代码", "region", "region code")),
+    Column("industry", ("行业", "所属行业", "industry")),
+    Column("expected_size", ("规模", "人数", "规模（人）", "size", "headcount")),
+    Column("grade_hint", ("预计等级", "等级", "grade")),
+    Column("contact_name", ("联系人", "联系人姓名", "contact")),
+    Column("contact_title", ("职务", "联系人职务", "title")),
+    Column("contact_mobile", ("联系电话", "手机", "联系人手机", "手机号码", "mobile", "phone")),
+    Column("need", ("需求", "业务需求", "need")),
+    Column("source", ("来源", "线索来源", "source")),
+)
+IMPORT_COLUMNS = {header_key(alias): column.name for column in LEAD_COLUMNS for alias in column.aliases}
+# Words people write for a source besides its code and its label (in either language): the names the docs
+# used before they were aligned with the UI, and the short forms of a survey sheet.
+SOURCE_ALIASES = {
+    "网格摸底": LeadSource.GRID_SURVEY,
+    "摸底": LeadSource.GRID_SURVEY,
+    "摸排": LeadSource.GRID_SURVEY,
+    "网格": LeadSource.GRID_SURVEY,
+    "拜访": LeadSource.VISIT,
+    "走访": LeadSource.VISIT,
+    "推荐": LeadSource.REFERRAL,
+    "客服热线": LeadSource.HOTLINE,
+    "活动": LeadSource.CAMPAIGN,
+    "合作方": LeadSource.PARTNER,
+    "电话销售": LeadSource.INSIDE_SALES,
+    "外呼": LeadSource.INSIDE_SALES,
+    "电销": LeadSource.INSIDE_SALES,
+    "导入": LeadSource.IMPORT,
 }
 
 
-def read_lead_file(upload) -> list[dict]:
-    """Rows of an uploaded .xlsx or .csv (UTF-8 or GBK) as dicts keyed by lead field; unknown columns
-    are ignored. Raises ValidationError on the file when it cannot be read."""
-    name = (getattr(upload, "name", "") or "").lower()
-    data = upload.read()
-    if name.endswith(".xlsx"):
-        from openpyxl import load_workbook
+def source_words() -> dict[str, str]:
+    """Every word the import takes for a source → its code: the codes, the labels in each UI language
+    (what the lead form shows) and SOURCE_ALIASES; compared by header_key (case and spacing aside)."""
+    from django.conf import settings
+    from django.utils import translation
 
-        try:
-            sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).active
-            table = [["" if v is None else str(v).strip() for v in row] for row in sheet.iter_rows(values_only=True)]
-        except Exception as exc:  # openpyxl raises many kinds for a damaged file
-            raise ValidationError({"file": [_("This Excel file cannot be read.")]}) from exc
-    elif name.endswith(".csv"):
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise ValidationError({"file": [_("Save the CSV file as UTF-8 or GBK.")]})
-        table = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
-    else:
-        raise ValidationError({"file": [_("Upload an Excel (.xlsx) or CSV file.")]})
-    table = [row for row in table if any(row)]
-    if not table:
-        raise ValidationError({"file": [_("The file has no rows.")]})
-    header = [IMPORT_COLUMNS.get(cell.strip().lower()) for cell in table[0]]
-    if "name" not in header:
-        raise ValidationError({"file": [_("The first row must name the columns, including 单位名称 (name).")]})
-    return [{key: cell for key, cell in zip(header, row, strict=False) if key} for row in table[1:]]
+    words = {header_key(word): str(code) for word, code in SOURCE_ALIASES.items()}
+    for code, label in LeadSource.choices:
+        words[header_key(code)] = str(code)
+        for language, _name in settings.LANGUAGES:
+            with translation.override(language):
+                words[header_key(str(label))] = str(code)
+    return words
+
+
+def read_lead_file(upload, *, limits: Limits | None = None, progress: Progress | None = None) -> list[dict]:
+    """Rows of an uploaded .xlsx or .csv (UTF-8, GBK/GB18030 or UTF-16) as dicts keyed by lead field;
+    unknown columns are ignored, blank rows skipped. Read by the bounded reader (core.spreadsheets): a file
+    past a limit is refused with the limit named. Raises ValidationError on `file` when it cannot be read."""
+    try:
+        with open_spreadsheet(upload, name=getattr(upload, "name", None), limits=limits) as book:
+            sheet = next(book.sheets())
+            header = HeaderMap(LEAD_COLUMNS).locate(
+                sheet,
+                required_message=_("The first row must name the columns, including 单位名称 (name)."),
+            )
+            rows = []
+            for count, (_number, cells) in enumerate(sheet.rows, start=1):
+                rows.append(header.values(cells))
+                if progress is not None and count % 5000 == 0:
+                    progress.tick(0.4 * book.done())
+            return rows
+    except LimitExceeded as exc:
+        raise ValidationError({"file": [str(exc)]}, code=f"limit_{exc.limit}") from exc
+    except SpreadsheetError as exc:
+        raise ValidationError({"file": [str(exc)]}) from exc
 
 
 @dataclass
 class _ImportContext:
+    """What a lead import loads once for the whole file."""
+
+    actor: Any
     default_unit: OrgUnit | None
     units: dict[str, OrgUnit]
     industries: dict[str, Industry]
+    sources: dict[str, str]
+    region_prefix: str | None  # the actor's unit path; None: anywhere (admins and HQ)
+    rules: FieldRules
+    null_unit: list[str]
+
+    @classmethod
+    def load(cls, actor, rows: list[dict]) -> "_ImportContext":
+        staff = _actor_staff(actor)
+        codes = {(row.get("org_unit") or "").strip() for row in rows} - {""}
+        industries = list(Industry.objects.all())
+        anywhere = actor.is_superuser or can(actor, {Role.ADMIN})
+        return cls(
+            actor=actor,
+            default_unit=staff.org_unit if staff else None,
+            units={unit.code: unit for unit in OrgUnit.objects.filter(code__in=codes)} if codes else {},
+            industries={i.name: i for i in industries} | {i.code: i for i in industries},
+            sources=source_words(),
+            region_prefix=None if anywhere else (staff.org_unit.path if staff else ""),
+            rules=FieldRules(Lead, LEAD_ROW_FIELDS, prevalidated=("uscc",)),
+            null_unit=[str(Lead._meta.get_field("org_unit").error_messages["null"])],
+        )
 
 
-def _lead_from_row(actor, row: dict, context: _ImportContext) -> Lead:
-    fields: dict[str, Any] = {
-        "name": row.get("name", ""),
-        "uscc": row.get("uscc", ""),
-        "contact_name": row.get("contact_name", ""),
-        "contact_title": row.get("contact_title", ""),
-        "contact_mobile": row.get("contact_mobile", ""),
-        "need": row.get("need", ""),
-        "grade_hint": (row.get("grade_hint") or "").upper(),
-        "source": row.get("source") or LeadSource.GRID_SURVEY,
-    }
+@dataclass(slots=True)
+class _NewLead:
+    """An imported row, checked, before it is written: what a Lead holds, without a model instance per row."""
+
+    source: str
+    name: str
+    uscc: str
+    expected_size: int | None
+    grade_hint: str
+    contact_name: str
+    contact_title: str
+    contact_mobile: str
+    need: str
+    org_unit: OrgUnit
+    org_unit_id: int
+    industry_id: str | None
+    name_key: str = ""
+    owner_id: int | None = None
+    pk: int | None = None
+    status: str = LeadStatus.NEW.value
+
+
+# The plain fields of an imported lead, checked by their model rules (FieldRules: full_clean's checks, no query).
+LEAD_ROW_FIELDS = ("source", "name", "uscc", "expected_size", "grade_hint", "contact_name", "contact_title",
+                   "contact_mobile", "need")  # fmt: skip
+
+
+def _lead_from_row(actor, row: dict, context: _ImportContext) -> _NewLead:
+    """One row as an unsaved lead, or ValidationError with every reason at once (field → messages): the
+    same normalisation and rules as the lead form, against the regions and industries the import loaded."""
+    get = row.get
     errors: dict[str, list[str]] = {}
-    source_labels = {str(label): value for value, label in LeadSource.choices}
-    fields["source"] = source_labels.get(fields["source"], fields["source"])
-    code = (row.get("org_unit") or "").strip()
-    fields["org_unit"] = context.units.get(code) if code else context.default_unit
-    if code and fields["org_unit"] is None:
+    source = get("source") or LeadSource.GRID_SURVEY.value
+    source = context.sources.get(header_key(source), source)
+    code = (get("org_unit") or "").strip()
+    unit = context.units.get(code) if code else context.default_unit
+    if code and unit is None:
         errors["org_unit"] = [_("No region has the code %(code)s.") % {"code": code}]
-    industry = (row.get("industry") or "").strip()
-    fields["industry"] = context.industries.get(industry) if industry else None
-    if industry and fields["industry"] is None:
-        errors["industry"] = [_("Unknown industry: %(name)s.") % {"name": industry}]
-    size = (row.get("expected_size") or "").strip()
-    if size:
+    industry_name = (get("industry") or "").strip()
+    industry = context.industries.get(industry_name) if industry_name else None
+    if industry_name and industry is None:
+        errors["industry"] = [_("Unknown industry: %(name)s.") % {"name": industry_name}]
+    size_text = (get("expected_size") or "").strip()
+    size = None
+    if size_text:
         try:
-            fields["expected_size"] = int(float(size))
-        except ValueError:
+            size = int(size_text) if size_text.isdigit() else int(float(size_text))
+        except (ValueError, OverflowError):
             errors["expected_size"] = [_("Give the size as a whole number of people.")]
-    try:
-        fields = _normalise_lead(fields)
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-    lead = Lead(created_by=actor, status=LeadStatus.NEW, **{k: v for k, v in fields.items() if k not in errors})
-    lead.name_key = normalise_org_name(lead.name)
-    try:
-        lead.full_clean(exclude=["name_key", "customer", "opportunity", "owner", *errors])
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-    if not errors:
+    uscc = get("uscc") or ""
+    if uscc:
         try:
-            _check_region(actor, lead.org_unit)
+            uscc = fast_uscc(uscc)
         except ValidationError as exc:
-            errors.update(exc.message_dict)
+            errors["uscc"] = exc.messages
+    mobile = get("contact_mobile") or ""
+    if mobile:
+        try:
+            mobile = fast_mobile(mobile)
+        except ValidationError as exc:
+            errors["contact_mobile"] = exc.messages
+    values = {
+        "source": source,
+        "name": " ".join(str(get("name") or "").split()),
+        "uscc": uscc,
+        "expected_size": size,
+        "grade_hint": (get("grade_hint") or "").upper(),
+        "contact_name": " ".join(to_halfwidth(get("contact_name") or "").split()),
+        "contact_title": " ".join((get("contact_title") or "").split()),
+        "contact_mobile": mobile,
+        "need": get("need") or "",
+    }
+    context.rules.errors(values, into=errors)
+    if unit is None and "org_unit" not in errors:
+        errors["org_unit"] = context.null_unit
+    if not errors and context.region_prefix is not None and not unit.path.startswith(context.region_prefix):
+        errors["org_unit"] = [_("Choose a region within your own org unit.")]
     if errors:
         raise ValidationError(errors)
-    return lead
+    return _NewLead(org_unit=unit, org_unit_id=unit.pk, industry_id=industry.pk if industry is not None else None,
+                    name_key=normalise_org_name(values["name"]), **values)  # fmt: skip
 
 
-@transaction.atomic
-def leads_import(*, actor, rows: list[dict], all_or_nothing: bool) -> BulkResult:
+def leads_import(*, actor, rows: list[dict], all_or_nothing: bool, progress: Progress | None = None,
+                 on_write: Callable[[BulkResult], None] | None = None) -> BulkResult:  # fmt: skip
     """Load a list of leads (a grid survey, a purchased directory). Every bad row comes back with its
     reasons, duplicates of customers, open leads or earlier rows included; with `all_or_nothing` one bad
-    row stops the batch, otherwise the good rows land. New leads are spread by the assignment rules."""
+    row stops the batch, otherwise the good rows land. New leads are spread by the assignment rules.
+
+    Set-based (decision 0014): regions, industries and the source words are loaded once, each row's fields
+    are checked by the model's own rules without a query, duplicates are found for the whole file in a few
+    queries, and the leads, their audit rows and the owners' notices are written in bulk, in one short
+    transaction after the checks (so a large file does not hold the database's write lock while it is
+    checked); `on_write(result)` runs inside it (an import run records its outcome with the rows)."""
     from .queries import lead_duplicates_many
 
     require_edit(actor)
-    staff = _actor_staff(actor)
-    codes = {(row.get("org_unit") or "").strip() for row in rows} - {""}
-    context = _ImportContext(
-        default_unit=staff.org_unit if staff else None,
-        units={unit.code: unit for unit in OrgUnit.objects.filter(code__in=codes)},
-        industries={i.name: i for i in Industry.objects.all()} | {i.code: i for i in Industry.objects.all()},
-    )
+    progress = progress or Progress(None)
+    context = _ImportContext.load(actor, rows)
     result = BulkResult()
-    parsed: list[tuple[int, Lead]] = []
+    parsed: list[tuple[int, _NewLead]] = []
+    total = max(len(rows), 1)
     for number, row in enumerate(rows, start=1):
         try:
             parsed.append((number, _lead_from_row(actor, row, context)))
         except ValidationError as exc:
             result.errors.append({"row": number, "name": row.get("name", ""), "errors": exc.message_dict})
-    duplicates = lead_duplicates_many(actor, [(lead.name, lead.uscc) for _n, lead in parsed])
-    valid: list[Lead] = []
+        if number % 5000 == 0:
+            progress.tick(0.4 + 0.3 * number / total)
+    duplicates = lead_duplicates_many(
+        actor, [(lead.name, lead.uscc) for _n, lead in parsed], name_keys=[lead.name_key for _n, lead in parsed]
+    )
+    progress.tick(0.8)
+    valid: list[_NewLead] = []
     seen: dict[str, int] = {}
     for (number, lead), matches in zip(parsed, duplicates, strict=True):
         errors: dict[str, list[str]] = {}
@@ -918,50 +1036,232 @@ def leads_import(*, actor, rows: list[dict], all_or_nothing: bool) -> BulkResult
         valid.append(lead)
     result.errors.sort(key=lambda e: e["row"])
     if result.errors and all_or_nothing:
-        return result
-    _assign_batch(valid)
-    Lead.objects.bulk_create(valid, batch_size=1000)
-    result.done = len(valid)
-    if valid:
-        AuditEvent.objects.bulk_create(
-            [
-                AuditEvent(
-                    actor=actor,
-                    action=AuditAction.IMPORT,
-                    target_type=Lead._meta.label_lower,
-                    target_id=lead.pk,
-                    target_repr=lead.name[:200],
-                    after=_lead_snapshot(lead),
-                )
-                for lead in valid
-            ],
-            batch_size=1000,
-        )
-        _tell_owners(actor, valid)
+        valid = []
+    progress.tick(0.85)
+    with transaction.atomic():
+        if valid:
+            _assign_batch(valid)
+            _write_leads(actor, valid)
+            result.done = len(valid)
+            _tell_owners(actor, valid)
+        if on_write is not None:
+            on_write(result)
     return result
 
 
-def _assign_batch(leads: list[Lead]) -> None:
-    """Assignment for a batch: load each (region, role) candidate list once, then keep the loads in
-    memory so the batch spreads evenly instead of landing on one person."""
-    pools: dict[tuple[int, str], list[list]] = {}
-    rules = list(AssignmentRule.objects.filter(active=True))
+# Columns of a lead as an import writes it (COPY / multi-row INSERT with ids given: no per-row ORM work).
+LEAD_COLUMNS_WRITTEN = ["id", "created_at", "updated_at", "source", "name", "name_key", "uscc", "org_unit",
+                        "industry", "expected_size", "grade_hint", "contact_name", "contact_mobile", "contact_title",
+                        "need", "owner", "status", "disqualify_reason", "created_by"]  # fmt: skip
+
+
+def _write_leads(actor, leads: list["_NewLead"]) -> None:
+    """Insert the leads and one IMPORT audit row each (each lead's history starts with how it arrived),
+    in bulk, in the caller's transaction."""
+    now = db_now()
+    for lead, pk in zip(leads, new_ids(Lead, len(leads)), strict=True):
+        lead.pk = pk
+    write_rows(
+        Lead,
+        LEAD_COLUMNS_WRITTEN,
+        [
+            (
+                lead.pk,
+                now,
+                now,
+                lead.source,
+                lead.name,
+                lead.name_key,
+                lead.uscc,
+                lead.org_unit_id,
+                lead.industry_id,
+                lead.expected_size,
+                lead.grade_hint,
+                lead.contact_name,
+                lead.contact_mobile,
+                lead.contact_title,
+                lead.need,
+                lead.owner_id,
+                lead.status,
+                "",
+                actor.pk,
+            )  # fmt: skip
+            for lead in leads
+        ],
+    )
+    snapshot_of = Snapshot(Lead, LEAD_FIELDS)
+    items = []
     for lead in leads:
-        role = rule_role(grade_hint=lead.grade_hint, size=lead.expected_size, rules=rules)
-        if role is None or lead.org_unit is None:
-            continue
-        key = (lead.org_unit.pk, role)
+        after = snapshot_of(lead)
+        items.append((lead.pk, after["name"], None, None, after))  # a name is at most 100: masked, it is the text
+    rows = audit_rows(
+        actor=actor, action=AuditAction.IMPORT, target_type=Lead._meta.label_lower, items=items, text_masked=True
+    )
+    write_rows(AuditEvent, AUDIT_FIELDS, rows)
+
+
+def _assign_batch(leads: list[_NewLead]) -> None:
+    """The assignment rules for a batch, as pick_owner decides for one lead (the least-loaded active staff
+    member with the rule's role in the lead's region, or in the nearest ancestor unit below HQ that has one),
+    with everyone's load read once and kept in memory, so the batch spreads evenly instead of landing on
+    one person. Three queries for the whole batch."""
+    rules = list(AssignmentRule.objects.filter(active=True))
+    roles: dict[tuple[str, int | None], str | None] = {}
+    wanted: list[tuple[_NewLead, str]] = []
+    for lead in leads:
+        key = (lead.grade_hint, lead.expected_size)
+        if key not in roles:
+            roles[key] = rule_role(grade_hint=lead.grade_hint, size=lead.expected_size, rules=rules)
+        if roles[key] is not None:
+            wanted.append((lead, roles[key]))
+    if not wanted:
+        return
+    step = OrgUnit.steplen
+    provinces = {lead.org_unit.path[: 2 * step] for lead, _role in wanted if lead.org_unit.depth >= 2}
+    people: dict[str, list[tuple[str, int]]] = {}  # role → [(org unit path, staff id)]
+    for pk, path, role in (
+        Staff.objects.filter(roles__in=set(roles.values()) - {None}, user__is_active=True, left_on=None)
+        .filter(_any_subtree(provinces))
+        .values_list("pk", "org_unit__path", "roles")
+    ):
+        people.setdefault(role, []).append((path, pk))
+    staff_ids = {pk for found in people.values() for _path, pk in found}
+    loads = dict.fromkeys(staff_ids, 0) | dict(
+        Lead.objects.filter(owner__in=staff_ids, status__in=OPEN_LEAD_STATUSES)
+        .values("owner")
+        .annotate(n=Count("id"))
+        .values_list("owner", "n")
+    ) if staff_ids else {}  # fmt: skip
+    pools: dict[tuple[str, str], list[int]] = {}
+    for lead, role in wanted:
+        key = (lead.org_unit.path, role)
         if key not in pools:
             pools[key] = []
-            for unit in [lead.org_unit, *reversed(OrgUnit.objects.get_ancestors(lead.org_unit))]:
-                if unit.depth < 2:
-                    break
-                found = list(_candidates(unit, role)[:50])
+            path = lead.org_unit.path
+            for depth in range(len(path) // step, 1, -1):  # the region, then its ancestors down to the province
+                prefix = path[: depth * step]
+                found = [pk for unit_path, pk in people.get(role, ()) if unit_path.startswith(prefix)]
                 if found:
-                    pools[key] = [[staff.load, staff.pk, staff] for staff in found]
+                    pools[key] = found
                     break
         pool = pools[key]
         if pool:
-            best = min(pool)
-            lead.owner = best[2]
-            best[0] += 1
+            best = min(pool, key=lambda pk: (loads[pk], pk))
+            lead.owner_id = best
+            loads[best] += 1
+
+
+def _any_subtree(paths: set[str]) -> Q:
+    q = Q(pk__in=[])
+    for path in paths:
+        q |= subtree(path, "org_unit__path")
+    return q
+
+
+# --- import runs (large files, in the task worker) -------------------------------------------------
+def inline_rows() -> int:
+    """Files of up to this many rows are imported in the request (setting IMPORT_INLINE_ROWS)."""
+    from django.conf import settings
+
+    return getattr(settings, "IMPORT_INLINE_ROWS", 2000)
+
+
+def lead_import_start(*, actor, upload, all_or_nothing: bool) -> tuple[BulkResult | None, LeadImportRun | None]:
+    """An uploaded lead file: a small one (up to IMPORT_INLINE_ROWS rows) is imported now and its result
+    returned; a larger one is stored and queued for the task worker, and its run (with progress) returned."""
+    require_edit(actor)
+    try:
+        with open_spreadsheet(upload, name=getattr(upload, "name", None)) as book:
+            estimated = book.estimated_rows
+    except SpreadsheetError as exc:
+        raise ValidationError({"file": [str(exc)]}) from exc
+    if estimated <= inline_rows():
+        try:
+            rows = read_lead_file(upload, limits=Limits.from_settings().with_rows(inline_rows()))
+        except ValidationError as exc:
+            if getattr(exc.error_dict["file"][0], "code", "") != "limit_rows":
+                raise
+            # The file said it was small and was not (a wrong dimension): it goes to the worker after all.
+        else:
+            return leads_import(actor=actor, rows=rows, all_or_nothing=all_or_nothing), None
+    mode = RunMode.ALL_OR_NOTHING if all_or_nothing else RunMode.GOOD_ROWS
+    path = store_upload(upload, "leads")
+    run = LeadImportRun.objects.create(
+        mode=mode, file_name=Path(upload.name or path.name).name[:255], file_path=str(path), created_by=actor
+    )
+    from .tasks import run_lead_import
+
+    run_lead_import.enqueue(run.pk, translation.get_language())
+    return None, run
+
+
+def run_lead_import(run_id: int, on_tick: Callable | None = None) -> LeadImportRun:
+    """Run a queued lead import to its end (the task worker, or the CLI). The leads and the run's final
+    state commit together; a second delivery of the task finds the run taken and leaves it alone."""
+    run = LeadImportRun.objects.select_related("created_by").get(pk=run_id)
+    if not run.start():
+        return run
+    progress = Progress(run, on_tick=on_tick)
+    try:
+        try:
+            rows = read_lead_file(Path(run.file_path), progress=progress)
+        except ValidationError as exc:
+            return _finish_lead_run(run, message="; ".join(exc.messages), status=RunStatus.FAILED)
+        progress.tick(0.4, force=True, rows_total=len(rows))
+
+        def close(result: BulkResult) -> None:
+            report = _lead_error_report(run, result) if result.errors else ""
+            if result.errors and not result.done:
+                status = RunStatus.FAILED
+                message = _("Nothing was imported: %(bad)s of %(total)s rows have errors (see the error report).") % {
+                    "bad": len(result.errors),
+                    "total": len(rows),
+                }
+            else:
+                status = RunStatus.PARTIALLY if result.errors else RunStatus.SUCCEEDED
+                message = _("%(n)d leads imported.") % {"n": result.done}
+                if result.errors:
+                    message += " " + _("%(bad)s rows with errors were left out.") % {"bad": len(result.errors)}
+            _finish_lead_run(run, message=message, status=status, rows_total=len(rows), rows_ok=result.done,
+                             rows_bad=len(result.errors), error_path=report)  # fmt: skip
+
+        leads_import(actor=run.created_by, rows=rows, all_or_nothing=run.mode == RunMode.ALL_OR_NOTHING,
+                     progress=progress, on_write=close)  # fmt: skip
+    except Exception:
+        logger.exception("lead import %s failed", run.pk)
+        _finish_lead_run(
+            run,
+            message=_("The import stopped on an unexpected error; nothing was imported."),
+            status=RunStatus.FAILED,
+        )
+        raise
+    return run
+
+
+def _lead_error_report(run: LeadImportRun, result: BulkResult) -> str:
+    from django.conf import settings
+
+    labels = {f.name: str(f.verbose_name) for f in Lead._meta.get_fields() if f.concrete}
+    path = Path(settings.MEDIA_ROOT) / "imports" / "leads" / "errors" / f"{run.pk}.csv"
+    header = error_report_header(_("Name"), _("Field"), _("Problem"))
+    rows = (
+        [error["row"], error["name"], labels.get(field, field), message]
+        for error in result.errors
+        for field, messages in error["errors"].items()
+        for message in messages
+    )
+    return str(write_error_report(path, header, rows))
+
+
+def _finish_lead_run(run: LeadImportRun, *, message: str, status: str, **fields) -> LeadImportRun:
+    """Close the run and audit it once (IMPORT on the run: file, mode, outcome and counts)."""
+    run.update(status=status, message=message, progress=100, finished_at=timezone.now(), **fields)
+    record(
+        actor=run.created_by,
+        action=AuditAction.IMPORT,
+        target=run,
+        customer_id=None,
+        after=snapshot(run, ["mode", "status", "rows_total", "rows_ok", "rows_bad"]),
+        note=run.file_name,
+    )
+    return run

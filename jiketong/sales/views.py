@@ -7,7 +7,7 @@ from datetime import date
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.html import format_html_join
@@ -153,22 +153,46 @@ def lead_convert(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def lead_import(request: HttpRequest) -> HttpResponse:
+    """Upload a lead file: a small one is imported at once (its bad rows listed here), a large one is handed to
+    the task worker and the browser goes to its progress page (services.lead_import_start)."""
     services.require_edit(request.user)
     form = LeadImportForm(request.POST or None, request.FILES or None)
     result = None
     if request.method == "POST" and form.is_valid():
         try:
-            rows = services.read_lead_file(form.cleaned_data["file"])
+            result, run = services.lead_import_start(
+                actor=request.user, upload=form.cleaned_data["file"], all_or_nothing=form.cleaned_data["all_or_nothing"]
+            )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            result = services.leads_import(
-                actor=request.user, rows=rows, all_or_nothing=form.cleaned_data["all_or_nothing"]
-            )
+            if run is not None:
+                return redirect("sales:lead_import_run", lead_run_pk=run.pk)
             if result.ok:
                 messages.success(request, _("%(n)d leads imported.") % {"n": result.done})
                 return redirect("sales:lead_list")
-    return render(request, "sales/lead_import.html", {"form": form, "result": result, "rows": _error_rows(result)})
+    context = {
+        "form": form,
+        "result": result,
+        "rows": _error_rows(result),
+        "runs": queries.lead_import_runs(request.user)[:5],
+    }
+    return render(request, "sales/lead_import.html", context)
+
+
+@require_GET
+def lead_import_run(request: HttpRequest, lead_run_pk: int) -> HttpResponse:
+    """A large import's progress; while it runs, the status card polls itself every second (HTMX)."""
+    run = queries.lead_import_run_get(request.user, lead_run_pk)
+    template = "sales/lead_import_run.html#status" if _partial_request(request) else "sales/lead_import_run.html"
+    return render(request, template, {"run": run})
+
+
+@require_GET
+def lead_import_errors(request: HttpRequest, lead_run_pk: int) -> FileResponse:
+    run, path = queries.lead_import_error_report(request.user, lead_run_pk)
+    return FileResponse(open(path, "rb"), as_attachment=True, filename=f"lead-import-{run.pk}-errors.csv",
+                        content_type="text/csv; charset=utf-8")  # fmt: skip
 
 
 def _error_rows(result) -> list[dict]:
