@@ -160,7 +160,10 @@ def test_limits_come_from_settings(settings):
 @pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-8", "utf-8-sig", "utf-16"])
 def test_csv_in_the_encodings_chinese_offices_save(encoding):
     text = "单位名称,区域编码\n石牌街道办事处,440106\n"
-    assert rows_of(text.encode(encoding), "list.csv") == [(1, ["单位名称", "区域编码"]), (2, ["石牌街道办事处", "440106"])]
+    assert rows_of(text.encode(encoding), "list.csv") == [
+        (1, ["单位名称", "区域编码"]),
+        (2, ["石牌街道办事处", "440106"]),
+    ]
 
 
 def test_a_bom_does_not_end_up_in_the_first_heading():
@@ -215,7 +218,11 @@ def test_every_visible_sheet_is_read_in_order():
 
 @pytest.mark.parametrize(
     ("name", "data", "word"),
-    [("old.xls", b"\xd0\xcf\x11\xe0", ".xlsx"), ("notes.txt", b"x", "CSV"), ("broken.xlsx", b"PK\x03\x04junk", "Excel")],
+    [
+        ("old.xls", b"\xd0\xcf\x11\xe0", ".xlsx"),
+        ("notes.txt", b"x", "CSV"),
+        ("broken.xlsx", b"PK\x03\x04junk", "Excel"),
+    ],
 )
 def test_other_files_are_refused_with_a_reason(name, data, word):
     with pytest.raises(SpreadsheetError) as info:
@@ -261,7 +268,7 @@ def test_a_short_row_reads_as_empty_cells():
 
 
 def test_a_missing_required_column_is_named():
-    with translation.override("zh-hans"), open_spreadsheet("区域编码\n440106\n".encode(), name="s.csv") as book:
-        with pytest.raises(SpreadsheetError) as info:
-            HeaderMap(COLUMNS).locate(next(book.sheets()))
+    book = open_spreadsheet("区域编码\n440106\n".encode(), name="s.csv")
+    with translation.override("zh-hans"), book, pytest.raises(SpreadsheetError) as info:
+        HeaderMap(COLUMNS).locate(next(book.sheets()))
     assert "单位名称" in str(info.value)

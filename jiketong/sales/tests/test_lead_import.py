@@ -56,7 +56,9 @@ def survey(n: int, start: int = 0) -> list[list[str]]:
 )
 def test_the_source_takes_codes_labels_and_the_documented_names(cast, word, code):
     result = services.leads_import(
-        actor=cast.carol.user, rows=[{"name": "石牌街道办事处", "org_unit": "440106", "source": word}], all_or_nothing=True
+        actor=cast.carol.user,
+        rows=[{"name": "石牌街道办事处", "org_unit": "440106", "source": word}],
+        all_or_nothing=True,
     )
     assert result.ok, result.errors
     assert Lead.objects.get(name="石牌街道办事处").source == code
@@ -91,8 +93,12 @@ def test_the_import_costs_the_same_queries_for_250_rows_as_for_500(cast):
         return len(captured)
 
     queries_for([{"name": "预热商贸有限公司", "org_unit": "440106"}])  # the actor's staff record is loaded once
-    small = queries_for([{"name": f"甲{i}商贸有限公司", "org_unit": "440106", "expected_size": "5"} for i in range(250)])
-    large = queries_for([{"name": f"乙{i}商贸有限公司", "org_unit": "440106", "expected_size": "5"} for i in range(500)])
+    small = queries_for(
+        [{"name": f"甲{i}商贸有限公司", "org_unit": "440106", "expected_size": "5"} for i in range(250)]
+    )
+    large = queries_for(
+        [{"name": f"乙{i}商贸有限公司", "org_unit": "440106", "expected_size": "5"} for i in range(500)]
+    )
     assert small == large < 40
 
 
@@ -126,8 +132,16 @@ def test_an_imported_leads_audit_row_is_its_masked_snapshot(cast):
 
     services.leads_import(
         actor=cast.carol.user,
-        rows=[{"name": "导入13912345678科技有限公司", "contact_mobile": "13912340000", "org_unit": "440106",
-               "industry": "商贸零售", "expected_size": "300", "source": "拜访"}],  # fmt: skip
+        rows=[
+            {
+                "name": "导入13912345678科技有限公司",
+                "contact_mobile": "13912340000",
+                "org_unit": "440106",
+                "industry": "商贸零售",
+                "expected_size": "300",
+                "source": "拜访",
+            }
+        ],  # fmt: skip
         all_or_nothing=True,
     )
     lead = Lead.objects.get()
@@ -186,10 +200,9 @@ def test_someone_elses_import_run_is_not_found(cast, client_as):
 
 def test_a_run_whose_worker_died_is_failed_by_the_frequent_job(cast):
     now = timezone.now()
-    dead = LeadImportRun.objects.create(file_name="a.csv", file_path="/x", created_by=cast.carol.user,
-                                        status=RunStatus.RUNNING, heartbeat_at=now - timedelta(minutes=10))  # fmt: skip
-    alive = LeadImportRun.objects.create(file_name="b.csv", file_path="/x", created_by=cast.carol.user,
-                                         status=RunStatus.RUNNING, heartbeat_at=now - timedelta(seconds=20))  # fmt: skip
+    running = {"file_path": "/x", "created_by": cast.carol.user, "status": RunStatus.RUNNING}
+    dead = LeadImportRun.objects.create(file_name="a.csv", heartbeat_at=now - timedelta(minutes=10), **running)
+    alive = LeadImportRun.objects.create(file_name="b.csv", heartbeat_at=now - timedelta(seconds=20), **running)
     assert jobs.frequent(now) == "sales: 1 stalled lead imports closed"
     dead.refresh_from_db()
     alive.refresh_from_db()
