@@ -78,6 +78,8 @@ EVENTS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
 }
 
+INLINE_LIMIT = 200  # more reactions than this from one emit run in the task worker, not in the emitting process
+BATCH = 1000  # handlings per background task
 MAX_ATTEMPTS = 8  # 1, 2, 4 … 128 minutes apart: about four hours of retries before an admin is told
 
 
@@ -143,9 +145,24 @@ def emit_many(name: str, items: Iterable[tuple[int | None, dict]], *, actor=None
     if not handlings:
         Event.objects.filter(pk__in=[event.pk for event in events]).update(handled_at=timezone.now())
     ids = [handling.pk for handling in handlings]
-    if ids:
+    if len(ids) > INLINE_LIMIT:
+        # A night's scoring or a big import: the job that emitted them finishes in its window and the task
+        # worker handles the reactions in batches (the frequent job if the enqueue fails).
+        transaction.on_commit(lambda: _enqueue_batches(ids), robust=True)
+    elif ids:
         transaction.on_commit(lambda: dispatch(ids), robust=True)
     return events
+
+
+def _enqueue_batches(handling_ids: list[int]) -> None:
+    from .tasks import handle_events
+
+    for start in range(0, len(handling_ids), BATCH):
+        try:
+            handle_events.enqueue(handling_ids[start : start + BATCH])
+        except Exception:  # noqa: BLE001 - the frequent job runs them instead
+            log.exception("could not enqueue a batch of event handlings")
+            return
 
 
 def dispatch(handling_ids: list[int]) -> None:

@@ -8,3 +8,11 @@ def handle_event(handling_id: int) -> bool:
     from . import events
 
     return events.handle(handling_id)
+
+
+@task()
+def handle_events(handling_ids: list[int]) -> int:
+    """A batch of reactions left by a bulk emit (core.events.INLINE_LIMIT); background ones run here too."""
+    from . import events
+
+    return sum(1 for pk in handling_ids if events.handle(pk))

@@ -174,3 +174,23 @@ def test_the_events_page_for_integrators_lists_every_event():
     text = (Path(settings.BASE_DIR) / "docs" / "events.md").read_text()
     missing = [name for name in events.EVENTS if f"`{name}`" not in text]
     assert missing == []
+
+
+def test_a_bulk_emit_leaves_its_reactions_to_the_task_worker(
+    cast, subscribed, settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    from django_tasks import default_task_backend
+
+    count = events.INLINE_LIMIT + 1
+    with django_capture_on_commit_callbacks(execute=True):
+        emitted = events.emit_many(
+            "order.completed", [(None, {"order": i}) for i in range(count)], actor=cast.alice.user
+        )
+    assert calls == []  # the emitting process did not run them
+    queued = default_task_backend.results
+    assert len(queued) == 1 and len(queued[0].args[0]) == count
+    from jiketong.core.tasks import handle_events
+
+    assert handle_events.call(queued[0].args[0]) == count
+    assert sorted(calls) == sorted(event.pk for event in emitted)

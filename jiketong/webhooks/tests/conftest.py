@@ -48,14 +48,14 @@ def receiver():
             if state.delay:
                 time.sleep(state.delay)
             text = b"ok" if status < 300 else b"receiver says no"
+            with lock:  # before answering: the sender may look at `answers` as soon as it has the response
+                state.answers.append(status)
             self.send_response(status)
             if 300 <= status < 400:
                 self.send_header("Location", "http://127.0.0.1:9/elsewhere")
             self.send_header("Content-Length", str(len(text)))
             self.end_headers()
             self.wfile.write(text)
-            with lock:
-                state.answers.append(status)
 
         def log_message(self, *args):  # keep the test output quiet
             pass
