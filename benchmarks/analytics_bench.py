@@ -92,6 +92,7 @@ def main() -> None:
     from django.db.models import Count
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
 
     from jiketong.analytics.indicators import latest_period
     from jiketong.billing.models import BillingFact, CustomerMonth
@@ -182,7 +183,7 @@ def main() -> None:
 
     jobs: dict[str, float] = {}
     if args.jobs:
-        from jiketong.analytics import services, summary
+        from jiketong.analytics import segments, services, summary
         from jiketong.analytics.models import SummaryPeriod
 
         def job(name: str, function) -> None:
@@ -190,13 +191,17 @@ def main() -> None:
             jobs[name] = round(took, 1)
             print(f"{name:<60} {took:8.1f} s")
 
-        job(f"summary: daily refresh (the newest {summary.RECENT_MONTHS} months)", summary.refresh_due)
-        held = list(SummaryPeriod.objects.values_list("period", flat=True))
-        SummaryPeriod.objects.all().delete()
-        job(f"summary: full rebuild ({len(held)} months)", summary.refresh_due)
-        refresh_segments = getattr(import_optional("jiketong.analytics.segments"), "refresh", None)
-        if refresh_segments is not None:
-            job("segments: refresh of the newest month", lambda: refresh_segments([period]))
+        job("summary: nightly refresh, nothing changed", summary.refresh_due)
+        county = Customer.objects.filter(org_unit__depth=4).values_list("org_unit", flat=True).first()
+        with transaction.atomic():
+            regraded = Customer.objects.filter(org_unit=county).order_by("pk")[:50].values_list("pk", flat=True)
+            Customer.objects.filter(pk__in=list(regraded)).update(grade="B1", updated_at=timezone.now())
+            job("summary: nightly refresh, 50 customers of a county re-graded", summary.refresh_due)
+            transaction.set_rollback(True)
+        job("summary: after an import of the newest month", lambda: summary.refresh_replaced([period]))
+        held = SummaryPeriod.objects.count()
+        job(f"summary: full rebuild ({held} months)", summary.refresh_all)
+        job("segments: the newest month", lambda: segments.refresh(period))
         province = personas.get("province supervisor") or first(roles=Role.SUPERVISOR, org_unit__depth=2)
         with transaction.atomic():
             job("re-grade run, province", lambda: services.regrade_run(actor=province.user, period=period))
@@ -217,15 +222,6 @@ def main() -> None:
     }
     path.write_text(json.dumps(report, ensure_ascii=False, indent=2))
     print(f"written to {path}")
-
-
-def import_optional(module: str):
-    from importlib import import_module
-
-    try:
-        return import_module(module)
-    except ImportError:
-        return None
 
 
 if __name__ == "__main__":

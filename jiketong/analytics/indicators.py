@@ -24,7 +24,7 @@ from django.db.models import Count, DecimalField, Exists, F, IntegerField, Outer
 from django.db.models.functions import Substr
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from jiketong.billing.models import BillingFact, CustomerMonth
 from jiketong.billing.rollup import INTEGRATED_MIN_BASIC, MOBILE_MIN_MEMBERS  # noqa: F401 (the definitions)
@@ -130,8 +130,10 @@ UNIT_GROUPINGS = ("", "org", "month")  # read UnitSummary; industry and grade re
 def group_spread(period: date) -> dict[str, dict]:
     """Multi-province groups over the 12 months to the period: head path → revenue and provinces.
     A group's spread is a fact about the whole group, so it is measured unscoped (and shown as counts only)."""
+    # Only a group of two units or more can span provinces: its head has children, its members sit below it.
+    in_groups = Customer.objects.filter(Q(depth__gt=1) | Q(numchild__gt=0)).values("pk")
     rows = (
-        CustomerMonth.objects.filter(period__gt=add_months(period, -12), period__lte=period)
+        CustomerMonth.objects.filter(period__gt=add_months(period, -12), period__lte=period, customer_id__in=in_groups)
         .annotate(_group=Substr("customer__path", 1, GROUP_PATH))
         .values("_group")
         .annotate(
@@ -442,7 +444,7 @@ SECTIONS = {
 }
 UNITS = {
     "count": gettext_lazy("customers"),
-    "members": gettext_lazy("members"),
+    "members": pgettext_lazy("unit", "members"),  # 人
     "yuan": gettext_lazy("yuan"),
     "percent": "%",
     "number": "",
@@ -817,7 +819,7 @@ def category_total(calc):
     # that are neither (a handful: the visible heads of the month's national groups).
     others = calc.group_heads(True).exclude(_categorised(calc, calc.period))
     rows = calc.grouped_customers(others, n=Count("pk"))
-    keys = rows | {key: {} for key in calc.base}
+    keys = rows | {key: {} for key, row in calc.base.items() if row["categorised"]}
     return calc.each(lambda g, p: _row(calc, g, p, "categorised") + _row(calc, g, p, "n", rows), keys)
 
 

@@ -1,6 +1,6 @@
-"""Scheduled work (`python -m jiketong jobs daily`): keep the monthly indicator summary current, compute the
-newest month's segments (re-grades, moves and status changes of the day reach them), and run what the task
-worker left queued."""
+"""Scheduled work (`python -m jiketong jobs daily`): keep the monthly indicator summary in step with what changed,
+compute the newest month's segments when something they read changed (or they were never computed), and run
+what the task worker left queued."""
 
 from datetime import date
 
@@ -9,13 +9,14 @@ from .summary import refresh_due
 
 
 def daily(today: date) -> str:
-    from . import services
+    from . import segments, services
     from .indicators import latest_period
 
     months = refresh_due()
     report = f"analytics: indicator summary refreshed for {len(months)} months"
-    if months:
-        run = services.segments_refresh(latest_period())
+    newest = latest_period()
+    if segments.due(newest):
+        run = services.segments_refresh(newest)
         report += f"; segments of {run.period:%Y-%m}: {run.get_status_display()}"
     left = list(AnalyticsRun.objects.filter(status=RunStatus.QUEUED).values_list("pk", flat=True))
     for pk in left:

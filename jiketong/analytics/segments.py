@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from jiketong.billing.models import BillingFact, CustomerMonth
-from jiketong.catalog.models import cost_rate_expression
+from jiketong.catalog.models import Product, cost_rate_expression
 from jiketong.customers.models import Customer, CustomerType, Grade, LifecycleStatus
 from jiketong.org.models import OrgUnit, Role, staff_of
 
@@ -255,8 +255,17 @@ def level_of(user) -> int | None:
 
 
 # --- materialising a month ------------------------------------------------------------------------------
-def held(period: date) -> bool:
-    return SegmentPeriod.objects.filter(period=period).exists()
+def due(period: date) -> bool:
+    """Whether the month's segments are missing or older than what they read beyond the bills (imports queue
+    their own refresh): a customer saved since (grade, unit, status), a new grading scheme or product cost rate."""
+    kept = SegmentPeriod.objects.filter(period=period).values_list("refreshed_at", flat=True).first()
+    if kept is None:
+        return CustomerMonth.objects.filter(period=period).exists()
+    return (
+        Customer.objects.filter(updated_at__gt=kept).exists()
+        or GradeScheme.objects.filter(created_at__gt=kept).exists()
+        or Product.objects.filter(updated_at__gt=kept).exists()
+    )
 
 
 def _sql(queryset) -> tuple[str, list]:

@@ -7,6 +7,7 @@ from jiketong.analytics.indicators import REGISTRY, Calculation
 from jiketong.analytics.models import IndicatorSummary, SummaryPeriod
 
 from .conftest import PREV, YEAR_AGO, P, month
+from .reference import ReferenceCalculation
 
 pytestmark = pytest.mark.django_db
 GROUPINGS = [{}, {"by": "org"}, {"by": "industry"}, {"by": "grade"}, {"by": "month", "start": PREV}]
@@ -29,16 +30,44 @@ def test_summary_matches_the_live_figures(world, options):
         assert values == expected, staff
 
 
-def test_the_daily_job_summarises_every_billed_month_and_refreshes_the_newest(world):
+def test_the_daily_job_summarises_every_billed_month_and_then_only_what_changed(world):
     # May 2025 to May 2026, billed or not: 13 months.
     assert jobs.daily(P).startswith("analytics: indicator summary refreshed for 13 months; segments of 2026-05")
     assert SummaryPeriod.objects.filter(period=YEAR_AGO.replace(month=7), rows=0).exists()
+    assert jobs.daily(P) == "analytics: indicator summary refreshed for 0 months"  # nothing changed
     month(world.bob_customer, YEAR_AGO.replace(month=7), 10)  # a late import of an old month
     SummaryPeriod.objects.filter(period=YEAR_AGO.replace(month=7)).delete()  # what a re-import hook would do
-    assert jobs.daily(P).startswith("analytics: indicator summary refreshed for 4 months")
+    assert jobs.daily(P) == "analytics: indicator summary refreshed for 1 months"
     assert SummaryPeriod.objects.get(period=YEAR_AGO.replace(month=7)).rows == 1
     may = IndicatorSummary.objects.filter(period=P)
     assert sum(row.churned for row in may) == 1 and sum(row.in_service for row in may) == 4
+
+
+def test_a_regraded_or_moved_customer_moves_in_every_month_at_night_and_only_its_units_are_refreshed(
+    world, monkeypatch
+):
+    from jiketong.analytics import summary
+    from jiketong.customers.services import customer_update
+    from jiketong.testing import system_user
+
+    jobs.daily(P)
+    customer_update(actor=system_user(), customer=world.alice_customer, grade="A1", grade_reason="签约大单")
+    customer_update(actor=system_user(), customer=world.backed_up, org_unit=world.org["440304"])
+    refreshed = []
+    real = summary.refresh
+    monkeypatch.setattr(
+        summary, "refresh", lambda period, units=None, **kw: refreshed.append(units) or real(period, units, **kw)
+    )
+    assert jobs.daily(P).startswith("analytics: indicator summary refreshed for 13 months")
+    tianhe, yuexiu, futian = (world.org[code].pk for code in ("440106", "440104", "440304"))
+    assert {tuple(units) for units in refreshed} == {tuple(sorted({tianhe, yuexiu, futian}))}
+    for options in GROUPINGS:
+        codes = [code for code, item in REGISTRY.items() if item.monthly or options.get("by") != "month"]
+        for staff in ("erin", "carol"):
+            user = getattr(world, staff).user
+            summarised, values = figures(user, **options)
+            reference = ReferenceCalculation(user, period=P, product="MAS", **options)
+            assert summarised and values == {code: reference.value(code) for code in codes}, (staff, options)
 
 
 def test_managers_always_read_their_portfolio_live(world):
