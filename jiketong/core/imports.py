@@ -518,3 +518,43 @@ def audit_rows(*, actor, action: str, target_type: str, items: Iterable[tuple], 
 
 AUDIT_FIELDS = ["at", "actor", "action", "target_type", "target_id", "target_repr", "customer_id", "before", "after",
                 "note"]  # fmt: skip
+
+
+# --- words for choices -----------------------------------------------------------------------------
+def choice_words(choices, aliases: dict[str, str] | None = None) -> dict[str, str]:
+    """Every word an import takes for a choice → its code, compared by core.spreadsheets.header_key (case,
+    spacing and brackets aside): the codes, the labels in each UI language (what the forms show) and the
+    `aliases` (short forms people write in a sheet)."""
+    from django.utils import translation
+
+    from .spreadsheets import header_key
+
+    words = {header_key(word): str(code) for word, code in (aliases or {}).items()}
+    for code, label in choices:
+        words[header_key(code)] = str(code)
+        for language, _name in settings.LANGUAGES:
+            with translation.override(language):
+                words.setdefault(header_key(str(label)), str(code))
+    return words
+
+
+DATE_FORMATS = re.compile(
+    r"(\d{4})\s*[-/.年]\s*(\d{1,2})(?:\s*[-/.月]\s*(\d{1,2})\s*日?|\s*月?)\s*|(\d{4})(\d{2})(\d{2})"
+)
+
+
+def parse_date(text: str) -> date | None:
+    """A date as people type it in a sheet: 2024-03-01, 2024/3/1, 2024.03.01, 2024年3月1日, 20240301, or a month
+    (2024-03, 2024年3月: its first day); an XLSX date cell arrives as 2024-03-01 (core.spreadsheets.cell_text).
+    Answers None when the text is no date (the caller names the field)."""
+    text = (text or "").strip()
+    if " " in text and text[:10].count("-") == 2:
+        text = text[:10]  # a date cell with a time of day
+    match = DATE_FORMATS.fullmatch(text)
+    if not match:
+        return None
+    year, month, day = (match.group(1), match.group(2), match.group(3)) if match.group(1) else match.group(4, 5, 6)
+    try:
+        return date(int(year), int(month), int(day or 1))
+    except ValueError:
+        return None

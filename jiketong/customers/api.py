@@ -7,13 +7,14 @@ number in full to the roles allowed to see it, and every reveal is logged.
 """
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from jiketong.api.base import ErrorOut, Id, Page, PatchSchema, referenced, with_parent_pk
@@ -586,3 +587,87 @@ def member_patch(request, customer_id: Id, member_id: Id, payload: MemberPatch):
 def member_reveal(request, customer_id: Id, member_id: Id):
     member = _member(request.user, customer_id, member_id)
     return {"phone": services.member_reveal_phone(actor=request.user, member=member)}
+
+
+# --- archive import (customers.imports; decision 0014) ---------------------------------------------------
+class ArchiveImportOut(Schema):
+    id: int
+    status: str = Field(..., description="queued, running, succeeded, partially or failed.")
+    file_name: str
+    mode: str
+    match: str
+    action: str
+    allow_same_name: bool
+    rows_total: int
+    rows_ok: int
+    rows_bad: int
+    progress: int = Field(..., description="0–100.")
+    counts: dict[str, int] = Field(..., description="created, updated, unchanged, contacts, members.")
+    message: str
+    error_report: str | None = Field(..., description="URL of the CSV of the bad rows, when there are any.")
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @staticmethod
+    def resolve_error_report(obj) -> str | None:
+        return f"/api/v1/archive/imports/{obj.pk}/errors" if obj.error_path else None
+
+
+@router.post(
+    "/archive/imports",
+    response={202: ArchiveImportOut, **ERRORS},
+    summary="Import customers, key persons and members",
+    description=(
+        "Multipart upload: `file` (.xlsx, or .csv in UTF-8 or GBK: a survey sheet or a BOSS customer master, "
+        "Chinese or English headings, see docs/customers.md), `match` (uscc or number: how rows find customers), "
+        "`action` (upsert, create or update), `mode` (all: nothing lands while a row is wrong; good: the good rows "
+        "land), `allow_same_name`. Small files are imported before the answer, large ones by the task worker: "
+        "follow the run with GET. Supervisors and administrators; rows land in their own subtree only."
+    ),
+)
+def archive_import_create(
+    request,
+    file: File[UploadedFile],
+    match: Form[Literal["uscc", "number"]] = "uscc",
+    action: Form[Literal["upsert", "create", "update"]] = "upsert",
+    mode: Form[Literal["all", "good"]] = "all",
+    allow_same_name: Form[bool] = False,
+):
+    from . import imports
+
+    run = imports.archive_import_start(
+        actor=request.user, upload=file, mode=mode, match=match, action=action, allow_same_name=allow_same_name
+    )
+    return Status(202, run)
+
+
+@router.get(
+    "/archive/imports/{archive_run_id}", response={200: ArchiveImportOut, **ERRORS}, summary="An archive import"
+)
+def archive_import_get(request, archive_run_id: Id):
+    from . import imports
+
+    imports.require_import(request.user)
+    return imports.import_run_get(request.user, archive_run_id)
+
+
+@router.get(
+    "/archive/imports/{archive_run_id}/errors",
+    response={200: None, **ERRORS},
+    summary="An archive import's error report",
+    description="CSV (UTF-8 with BOM): sheet, row number, key, name, column and problem, one line per problem.",
+)
+def archive_import_errors(request, archive_run_id: Id):
+    from django.http import FileResponse
+
+    from . import imports
+
+    imports.require_import(request.user)
+    run, path = imports.error_report(request.user, archive_run_id)
+    return FileResponse(
+        open(path, "rb"),
+        as_attachment=True,
+        filename=f"archive-import-{run.pk}-errors.csv",
+        content_type="text/csv; charset=utf-8",
+    )

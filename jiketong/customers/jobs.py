@@ -61,3 +61,13 @@ def competitor_contracts_daily(today: date) -> int:
 
 def daily(today: date) -> str:
     return f"customers: {competitor_contracts_daily(today)} competitor contract endings told"
+
+
+def frequent(now) -> str:
+    """Archive imports whose worker died (no heartbeat within IMPORT_HEARTBEAT_TIMEOUT_SECONDS) are failed: their
+    rows and their outcome commit together, so nothing of theirs landed (core.imports.close_stalled)."""
+    from jiketong.core.imports import close_stalled
+
+    from .models import CustomerImportRun
+
+    return f"customers: {close_stalled(CustomerImportRun, now)} stalled archive imports closed"

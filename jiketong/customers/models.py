@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
+from jiketong.core.imports import ImportRunBase
 from jiketong.core.models import TimeStampedModel
 from jiketong.core.scope import ScopedQuerySet, customer_scope
 from jiketong.core.validators import validate_uscc
@@ -407,3 +408,33 @@ class Member(models.Model):
         from jiketong.core.validators import mask_mobile
 
         return mask_mobile(self.phone)
+
+
+class ImportMatch(models.TextChoices):
+    USCC = "uscc", _("By unified social credit code")
+    NUMBER = "number", _("By customer number (集团编号)")
+
+
+class ImportAction(models.TextChoices):
+    UPSERT = "upsert", _("Update the customers found, create the others")
+    CREATE = "create", _("Create new customers only")
+    UPDATE = "update", _("Update existing customers only")
+
+
+class CustomerImportRun(ImportRunBase):
+    """An archive import (customers.imports): a survey sheet or a BOSS customer master with key persons and
+    members, matched to the archive by USCC or customer number. Progress, heartbeat and outcome come from
+    core.imports.ImportRunBase; `counts` says what landed (customers created/updated, contacts, members)."""
+
+    match = models.CharField(_("match by"), max_length=6, choices=ImportMatch.choices, default=ImportMatch.USCC)
+    action = models.CharField(_("action"), max_length=6, choices=ImportAction.choices, default=ImportAction.UPSERT)
+    allow_same_name = models.BooleanField(
+        _("allow names like existing customers'"),
+        default=False,
+        help_text=_("Create a customer even when one with the same name (legal-form suffixes aside) exists."),
+    )
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+
+    class Meta(ImportRunBase.Meta):
+        verbose_name = _("archive import")
+        verbose_name_plural = _("archive imports")

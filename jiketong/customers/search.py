@@ -9,6 +9,8 @@ from functools import lru_cache
 from itertools import product
 
 from pypinyin import Style, lazy_pinyin, pinyin
+from pypinyin.constants import RE_HANS
+from pypinyin.seg.simpleseg import seg
 
 from jiketong.core.validators import to_halfwidth
 
@@ -29,10 +31,27 @@ def _char_initials(ch: str) -> tuple[str, ...]:
     return tuple(sorted({r.lower() for r in pinyin(ch, style=Style.FIRST_LETTER, heteronym=True, errors=_keep)[0]}))
 
 
+@lru_cache(maxsize=100_000)
+def _word_pinyin(word: str) -> tuple[str, ...]:
+    return tuple(lazy_pinyin([word], errors=_keep))
+
+
+def full_pinyin(text: str) -> list[str]:
+    """lazy_pinyin(text), word by word through pypinyin's own segmentation with each word's reading cached:
+    lazy_pinyin converts the words of that same segmentation one by one, so the answer is the same, and an
+    import of 100,000 names (which share most of their words: 有限公司, 科技, 广州) reads each word once. A run
+    without Chinese characters (a number, Latin letters) is kept as it is, character by character, as
+    lazy_pinyin keeps it with `errors=_keep`, and is not cached (it is often unique to one name)."""
+    syllables: list[str] = []
+    for word in seg(text):
+        syllables.extend(_word_pinyin(word) if RE_HANS.match(word) else _keep(word))
+    return syllables
+
+
 def initials_variants(text: str, syllables: list[str] | None = None) -> list[str]:
     """Every plausible string of pinyin initials for `text`, the phrase-aware reading first."""
     text = "".join(text.split())
-    syllables = syllables if syllables is not None else lazy_pinyin(text, errors=_keep)
+    syllables = syllables if syllables is not None else full_pinyin(text)
     default = "".join(s[:1] for s in syllables).lower()
     # Character by character: for a known phrase pypinyin would return only the phrase's reading.
     choices = [_char_initials(ch) for ch in text]
@@ -54,7 +73,7 @@ def initials_variants(text: str, syllables: list[str] | None = None) -> list[str
 def build_search_text(*, name: str, short_name: str = "", number: str | None = "", uscc: str | None = "") -> str:
     parts = [normalize_query(name), normalize_query(short_name), (number or "").lower(), (uscc or "").lower()]
     for text in filter(None, (name, short_name)):
-        syllables = lazy_pinyin("".join(text.split()), errors=_keep)
+        syllables = full_pinyin("".join(text.split()))
         parts.append("".join(syllables).lower())
         parts.extend(initials_variants(text, syllables))
     return " ".join(dict.fromkeys(p for p in parts if p))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import import_views, views
 
 app_name = "customers"
 
@@ -8,6 +8,9 @@ urlpatterns = [
     path("", views.customer_list, name="list"),
     path("export.xlsx", views.customer_export, name="export"),
     path("new/", views.customer_create, name="create"),
+    path("imports/", import_views.archive_import, name="import"),
+    path("imports/<int:archive_run_pk>/", import_views.archive_import_run, name="import_run"),
+    path("imports/<int:archive_run_pk>/errors/", import_views.archive_import_errors, name="import_errors"),
     path("<int:pk>/", views.customer_detail, name="detail"),
     path("<int:pk>/edit/", views.customer_edit, name="edit"),
     path("<int:pk>/contacts/new/", views.contact_create, name="contact_create"),

@@ -33,6 +33,7 @@ from jiketong.core.imports import (
     Snapshot,
     audit_rows,
     db_now,
+    choice_words,
     error_report_header,
     fast_mobile,
     fast_uscc,
@@ -841,16 +842,7 @@ SOURCE_ALIASES = {
 def source_words() -> dict[str, str]:
     """Every word the import takes for a source → its code: the codes, the labels in each UI language
     (what the lead form shows) and SOURCE_ALIASES; compared by header_key (case and spacing aside)."""
-    from django.conf import settings
-    from django.utils import translation
-
-    words = {header_key(word): str(code) for word, code in SOURCE_ALIASES.items()}
-    for code, label in LeadSource.choices:
-        words[header_key(code)] = str(code)
-        for language, _name in settings.LANGUAGES:
-            with translation.override(language):
-                words[header_key(str(label))] = str(code)
-    return words
+    return choice_words(LeadSource.choices, SOURCE_ALIASES)
 
 
 def read_lead_file(upload, *, limits: Limits | None = None, progress: Progress | None = None) -> list[dict]:

@@ -7,7 +7,7 @@ opportunity is owned by someone who sees its customer, so both are visible exact
 from datetime import date
 
 from jiketong.org.models import Staff
-from jiketong.sales.models import Lead, LeadStatus, Opportunity, Stage, StageChange
+from jiketong.sales.models import Lead, LeadImportRun, LeadStatus, Opportunity, Stage, StageChange
 
 
 def populate(world, customers: dict) -> None:
@@ -34,8 +34,11 @@ def populate(world, customers: dict) -> None:
             lead=lead,
         )
         StageChange.objects.create(opportunity=opportunity, to_stage=first)
+    # A large lead import's run: its uploader's, not customer data (listed as unscoped below).
+    LeadImportRun.objects.create(file_name="leads.csv", file_path="/nonexistent/leads.csv")
 
 
+UNSCOPED = {"lead_run": lambda: LeadImportRun.objects.first().pk}
 KINDS = {
     "lead": lambda customer: Lead.objects.filter(customer=customer).first().pk,
     "opportunity": lambda customer: Opportunity.objects.filter(customer=customer).first().pk,

@@ -1,0 +1,225 @@
+"""Import throughput: rows per second for the lead import and the archive import, files of N rows.
+
+    JIKETONG_VAR_DIR=/tmp/imports-var sh -c 'python -m jiketong migrate && python -m jiketong demo --groups 10000 &&
+                                              python benchmarks/imports.py --rows 100000 --runs 3'
+    PGPORT=55471 scripts/with-postgres sh -c 'python -m jiketong migrate && python -m jiketong demo --groups 10000 &&
+                                              python benchmarks/imports.py --rows 100000 --runs 3'
+
+Needs a demo database (org tree, staff, industries, assignment rules). Generates, in a temporary directory:
+- a lead file: N survey rows (单位名称, 统一社会信用代码, 区域编码, 行业, 规模, 预计等级, 联系人, 职务, 联系电话, 需求,
+  来源) spread over the province's counties, about 1% of them bad (a wrong check digit, an unknown region);
+- an archive file: N customers (集团编号, 客户名称, 统一社会信用代码, 客户类型, 行业, 规模, 地址, 归属单位, 客户等级, …,
+  with one key person each: 联系人, 职务, 联系人手机) and a members file of N rows (集团编号, 手机号码, 部门, 入网日期…);
+each as CSV (UTF-8) and, with --xlsx, as an openpyxl-written workbook (inline strings: the slowest kind to read).
+
+Each run imports the file end to end as the province's supervisor in good-rows mode: read, check, duplicates,
+write, audit, assignment, as the task worker would (the service called directly). Between runs the rows the
+previous run created are deleted, so every run starts from the same database. Prints each run and the median.
+"""
+
+import argparse
+import csv
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiketong.settings")
+os.environ.setdefault("DEBUG", "0")
+
+LEAD_HEADER = ["单位名称", "统一社会信用代码", "区域编码", "行业", "规模", "预计等级", "联系人", "职务", "联系电话", "需求", "来源"]
+ARCHIVE_HEADER = [
+    "集团编号", "客户名称", "客户简称", "统一社会信用代码", "客户类型", "行业", "规模", "地址", "归属单位", "客户等级",
+    "客户状态", "合作起始日期", "联系人", "职务", "联系人手机",
+]  # fmt: skip
+MEMBER_HEADER = ["集团编号", "手机号码", "部门", "入网日期", "付费方式", "网络"]
+WORDS = "华信达通源盛泰安和兴隆鑫宏伟恒昌瑞丰德嘉博远晟科创智联云海星辰汇邦"
+KINDS = ["科技", "商贸", "物流", "建设", "实业", "信息", "电子", "医药", "餐饮", "教育咨询"]
+MOBILE_PREFIXES = ["134", "135", "136", "137", "138", "139", "150", "151", "152", "157", "158", "159", "182", "187"]
+
+
+def uscc(rng: random.Random, region: str, serial: int) -> str:
+    from jiketong.core.validators import uscc_check_digit
+
+    first17 = f"91{region}{serial:09d}"
+    return first17 + uscc_check_digit(first17)
+
+
+def company(rng: random.Random, city: str, serial: int) -> str:
+    brand = "".join(rng.choice(WORDS) for _ in range(2))
+    return f"{city}{brand}{serial}{rng.choice(KINDS)}有限公司"
+
+
+def write_table(path: Path, header: list[str], rows, xlsx: bool) -> Path:
+    if xlsx:
+        from openpyxl import Workbook
+
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet()
+        sheet.append(header)
+        for row in rows:
+            sheet.append(row)
+        path = path.with_suffix(".xlsx")
+        book.save(path)
+        return path
+    with open(path.with_suffix(".csv"), "w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path.with_suffix(".csv")
+
+
+def lead_rows(n: int, units: list[tuple[str, str]], industries: list[str], seed: int):
+    rng = random.Random(seed)
+    for i in range(n):
+        code, city = rng.choice(units)
+        serial = 700_000_000 + seed * 1_000_000 + i
+        credit = uscc(rng, code, serial)
+        if i % 100 == 7:
+            credit = credit[:17] + ("0" if credit[17] != "0" else "1")  # a wrong check digit
+        region = code if i % 100 != 13 else "999999"  # an unknown region
+        mobile = rng.choice(MOBILE_PREFIXES) + f"{rng.randint(0, 99_999_999):08d}"
+        yield [company(rng, city, serial), credit, region, rng.choice(industries), str(rng.randint(5, 3000)),
+               rng.choice(["", "", "B2", "C", "A2"]), "张" + rng.choice(WORDS), rng.choice(["经理", "主任", "总监"]),
+               mobile, rng.choice(["云专线", "集团彩铃", "5G专网", ""]), rng.choice(["网格摸排", "上门拜访", "visit", "导入"])]  # fmt: skip
+
+
+def archive_rows(n: int, units: list[tuple[str, str]], industries: list[str], seed: int):
+    rng = random.Random(seed)
+    for i in range(n):
+        code, city = rng.choice(units)
+        serial = 800_000_000 + seed * 1_000_000 + i
+        credit = uscc(rng, code, serial)
+        if i % 100 == 7:
+            credit = credit[:17] + ("0" if credit[17] != "0" else "1")
+        mobile = rng.choice(MOBILE_PREFIXES) + f"{rng.randint(0, 99_999_999):08d}"
+        yield [f"B{seed}{i:09d}", company(rng, city, serial), "", credit, rng.choice(["企业", "事业单位", "enterprise"]),
+               rng.choice(industries), str(rng.randint(5, 3000)), f"{city}人民路{i % 900 + 1}号", code,
+               rng.choice(["C", "D", "B2"]), rng.choice(["在网", "潜在"]), "2019-03-01", "李" + rng.choice(WORDS),
+               "经理", mobile]  # fmt: skip
+
+
+def member_rows(n: int, numbers: list[str], seed: int):
+    rng = random.Random(seed)
+    for i in range(n):
+        phone = rng.choice(MOBILE_PREFIXES) + f"{(seed * 7919 + i * 104729) % 100_000_000:08d}"
+        yield [numbers[i % len(numbers)], phone, rng.choice(["市场部", "财务部", "办公室"]), "2024-03-01",
+               rng.choice(["统付", "个付"]), rng.choice(["本网", "异网"])]  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--xlsx", action="store_true", help="also time the same rows as .xlsx")
+    parser.add_argument("--only", choices=["leads", "archive", "members"], action="append")
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from jiketong.customers.models import Industry
+    from jiketong.org.models import OrgLevel, OrgUnit, Role, Staff
+
+    supervisor = (
+        Staff.objects.filter(roles__code=Role.SUPERVISOR, org_unit__level=OrgLevel.PROVINCE, user__is_active=True)
+        .select_related("user", "org_unit")
+        .order_by("org_unit__code")
+        .first()
+    )
+    if supervisor is None:
+        raise SystemExit("Load a demo first: python -m jiketong demo --groups 10000")
+    province = supervisor.org_unit
+    counties = OrgUnit.objects.filter(path__startswith=province.path, level=OrgLevel.COUNTY).order_by("code")
+    cities = {unit.path: unit.name for unit in OrgUnit.objects.filter(level=OrgLevel.CITY)}
+    units = [(unit.code, cities.get(unit.path[: len(unit.path) - OrgUnit.steplen], "")) for unit in counties]
+    industries = list(Industry.objects.values_list("name", flat=True))
+    print(f"{connection.vendor}: {args.rows:,} rows per file, as {supervisor.name} ({province.name}), "
+          f"{len(units)} counties")  # fmt: skip
+    kinds = args.only or ["leads", "archive", "members"]
+    with tempfile.TemporaryDirectory() as tmp:
+        for xlsx in [False, True] if args.xlsx else [False]:
+            if "leads" in kinds:
+                path = write_table(Path(tmp) / "leads", LEAD_HEADER, lead_rows(args.rows, units, industries, 1), xlsx)
+                bench_leads(path, supervisor.user, args.runs)
+            if "archive" in kinds or "members" in kinds:
+                path = write_table(Path(tmp) / "archive", ARCHIVE_HEADER,
+                                   archive_rows(args.rows, units, industries, 2), xlsx)  # fmt: skip
+                numbers = [f"B2{i:09d}" for i in range(args.rows) if i % 100 != 7]
+                members = write_table(Path(tmp) / "members", MEMBER_HEADER, member_rows(args.rows, numbers, 3), xlsx)
+                bench_archive(path, members if "members" in kinds else None, supervisor.user, args.runs,
+                              "archive" in kinds)  # fmt: skip
+
+
+def report(label: str, path: Path, rates: list[float]) -> None:
+    print(f"{label} ({path.suffix}, {path.stat().st_size / 1e6:.1f} MB): median {statistics.median(rates):,.0f} rows/s "
+          f"over {len(rates)} runs")  # fmt: skip
+
+
+def bench_leads(path: Path, user, runs: int) -> None:
+    from jiketong.core.models import AuditEvent, Notification
+    from jiketong.sales import services
+    from jiketong.sales.models import Lead
+
+    rates = []
+    for k in range(runs):
+        before_lead = Lead.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        before_audit = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        before_note = Notification.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        started = time.perf_counter()
+        rows = services.read_lead_file(path)
+        read = time.perf_counter() - started
+        result = services.leads_import(actor=user, rows=rows, all_or_nothing=False)
+        elapsed = time.perf_counter() - started
+        rates.append(len(rows) / elapsed)
+        print(f"  leads run {k + 1}: {len(rows):,} rows in {elapsed:.2f} s (read {read:.2f} s) = "
+              f"{len(rows) / elapsed:,.0f} rows/s; {result.done:,} imported, {len(result.errors):,} refused")  # fmt: skip
+        Lead.objects.filter(pk__gt=before_lead).delete()
+        AuditEvent.objects.filter(pk__gt=before_audit).delete()
+        Notification.objects.filter(pk__gt=before_note).delete()
+    report("lead import", path, rates)
+
+
+def bench_archive(path: Path, members: Path | None, user, runs: int, customers: bool) -> None:
+    from jiketong.core.models import AuditEvent, Event
+    from jiketong.customers import imports
+    from jiketong.customers.models import Contact, Customer, CustomerImportRun, GradeChange, Member
+
+    def run_file(file: Path, match: str, action: str):
+        run = imports.import_path(actor=user, path=file, mode="good", match=match, action=action)
+        started = time.perf_counter()
+        run = imports.run_archive_import(run.pk)
+        return run, time.perf_counter() - started
+
+    rates, member_rates = [], []
+    for k in range(runs):
+        before = {model: model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+                  for model in (Customer, Contact, Member, GradeChange, AuditEvent, Event)}  # fmt: skip
+        run, elapsed = run_file(path, "uscc", "upsert")
+        rates.append(run.rows_total / elapsed)
+        print(f"  archive run {k + 1}: {run.rows_total:,} rows in {elapsed:.2f} s = {run.rows_total / elapsed:,.0f} rows/s; "
+              f"{run.counts}, {run.rows_bad:,} refused")  # fmt: skip
+        if members is not None:
+            run, elapsed = run_file(members, "number", "update")
+            member_rates.append(run.rows_total / elapsed)
+            print(f"  members run {k + 1}: {run.rows_total:,} rows in {elapsed:.2f} s = "
+                  f"{run.rows_total / elapsed:,.0f} rows/s; {run.counts['members']:,} members, {run.rows_bad:,} refused")  # fmt: skip
+        for model in (Member, Contact, GradeChange, AuditEvent, Event):
+            model.objects.filter(pk__gt=before[model]).delete()
+        Customer.objects.filter(pk__gt=before[Customer]).delete()
+        CustomerImportRun.objects.all().delete()
+    if customers:
+        report("archive import (customers + key persons)", path, rates)
+    if members is not None:
+        report("archive import (members)", members, member_rates)
+
+
+if __name__ == "__main__":
+    main()
