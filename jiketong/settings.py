@@ -101,6 +101,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "jiketong.core.middleware.LanguageMiddleware",  # 简体中文 unless the user picks another language
+    "jiketong.api.middleware.ApiErrorShapeMiddleware",  # 404/405 under /api/ in the API's JSON shape
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -23,7 +23,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.db.models.functions import Length, Substr
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Field, NinjaAPI, Schema
+from ninja import Field, Header, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import LimitOffsetPagination
@@ -32,6 +32,7 @@ from ninja.security import HttpBearer, django_auth
 from pydantic import ConfigDict, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from jiketong.core.concurrency import StaleEdit, etag
 from jiketong.core.validators import text_error
 from jiketong.org.services import token_authenticate
 
@@ -55,6 +56,21 @@ def bounded_decimal(max_digits: int, decimal_places: int, **bounds: Any) -> Any:
 
 
 Money = bounded_decimal(14, 2)  # core.money.MoneyField: yuan with two places, below 10¹²
+
+IfMatch = Annotated[
+    str | None,
+    Header(
+        None,
+        alias="If-Match",
+        description='The ETag of the record as you read it (e.g. `W/"3"`): a record changed since answers 412 and '
+        "nothing is written. Optional: without it the change applies to the record as it is now.",
+    ),
+]
+"""`If-Match` on a PATCH or DELETE of a versioned record (core.concurrency): pass it on as `expected_version`
+through `core.concurrency.expected_from_if_match`; the operation then documents 412."""
+RowVersion = Annotated[
+    int, Field(description='Goes up by one with every change to the record; its ETag is `W/"<row_version>"`.')
+]
 Percent = bounded_decimal(5, 2, ge=0, le=100)
 
 
@@ -197,6 +213,7 @@ ERROR_ANSWERS = {
     "400": "A business rule refused the input.",
     "401": "No valid bearer token (or session).",
     "404": "Not found, or not yours to see.",
+    "412": "If-Match names a version the record no longer has: read it again (its ETag), then resend.",
     "413": "The body is larger than the server accepts.",
     "422": "The request does not match the schema (not JSON, a missing field, a wrong type, a value out of range).",
     "500": "Server error; logged.",
@@ -219,6 +236,8 @@ def document_errors(schema: dict) -> dict:
                 codes |= {"400", "413"}
             if any(parameter.get("in") == "path" for parameter in parameters):
                 codes.add("404")
+            if any(parameter.get("in") == "header" and parameter.get("name") == "If-Match" for parameter in parameters):
+                codes.add("412")
             responses = operation.setdefault("responses", {})
             for code in sorted(codes - {str(code) for code in responses}):  # ninja's own keys are ints
                 responses[code] = {"description": ERROR_ANSWERS[code], **answer}
@@ -257,6 +276,16 @@ def build_api() -> NinjaAPI:
         return api.create_response(
             request, {"detail": _("Invalid input."), "errors": validation_errors(exc)}, status=400
         )
+
+    @api.exception_handler(StaleEdit)
+    def stale(request, exc):
+        detail = _(
+            "The record has changed since you read it (you sent version %(expected)s, it is at %(current)s): "
+            "read it again and send your change with its new ETag in If-Match."
+        ) % {"expected": exc.expected, "current": exc.current}
+        response = api.create_response(request, {"detail": detail, "errors": {}}, status=412)
+        response["ETag"] = etag(exc.instance)
+        return response
 
     @api.exception_handler(PermissionDenied)
     def forbidden(request, exc):

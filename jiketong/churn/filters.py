@@ -4,6 +4,7 @@ import django_filters
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
+from jiketong.core.filters import BoundedModelChoiceFilter
 from jiketong.core.trees import subtree
 from jiketong.core.widgets import PlainSelect
 from jiketong.org.models import OrgUnit, Role, staff_of
@@ -14,7 +15,7 @@ from .models import ChurnScore, Reason, RiskLevel
 class WarningFilter(django_filters.FilterSet):
     risk = django_filters.ChoiceFilter(label=_("Risk level"), choices=RiskLevel.choices)
     reason = django_filters.ChoiceFilter(label=_("Reason"), choices=Reason.choices, method="filter_reason")
-    region = django_filters.ModelChoiceFilter(
+    region = BoundedModelChoiceFilter(
         label=_("Region"), queryset=OrgUnit.objects.all(), method="filter_region", to_field_name="code",
         widget=PlainSelect,
     )  # fmt: skip

@@ -11,14 +11,16 @@ from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from jiketong.api.base import ErrorOut, Id, Page, PatchSchema, referenced, with_parent_pk
+from jiketong.api.base import ErrorOut, Id, IfMatch, Page, PatchSchema, RowVersion, referenced, with_parent_pk
 from jiketong.core.audit import mask_audit_values
+from jiketong.core.concurrency import expected_from_if_match, with_etag
 from jiketong.core.models import AuditEvent
 from jiketong.core.validators import mask_email, mask_mobile, mask_text, to_halfwidth
 from jiketong.org.models import OrgUnit, Staff
@@ -33,6 +35,7 @@ ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 # --- customers -----------------------------------------------------------------------------------
 class CustomerOut(Schema):
     id: int
+    row_version: RowVersion
     number: str | None
     name: str
     short_name: str
@@ -204,9 +207,9 @@ def customer_create(request, payload: CustomerIn):
 
 
 @router.get("/customers/{customer_id}", response={200: CustomerDetailOut, **ERRORS}, summary="Get a customer")
-def customer_get(request, customer_id: Id):
-    """The record with its group roll-up counts and member summary."""
-    return _detail(request.user, customer_id)
+def customer_get(request, response: HttpResponse, customer_id: Id):
+    """The record with its group roll-up counts and member summary; its ETag names its version."""
+    return with_etag(response, _detail(request.user, customer_id))
 
 
 @router.patch(
@@ -218,11 +221,12 @@ def customer_get(request, customer_id: Id):
         "Customers are never deleted: archive one by setting `status` (e.g. churned)."
     ),
 )
-def customer_patch(request, customer_id: Id, payload: CustomerPatch):
+def customer_patch(request, response: HttpResponse, customer_id: Id, payload: CustomerPatch, if_match: IfMatch = None):
     customer = queries.customer_get(request.user, customer_id)
     data = _related(request.user, payload.model_dump(exclude_unset=True))
-    services.customer_update(actor=request.user, customer=customer, **data)
-    return _detail(request.user, customer_id)
+    expected = expected_from_if_match(if_match)
+    services.customer_update(actor=request.user, customer=customer, expected_version=expected, **data)
+    return with_etag(response, _detail(request.user, customer_id))
 
 
 # --- history -------------------------------------------------------------------------------------
@@ -285,6 +289,7 @@ class ContactDateSchema(Schema):
 
 class ContactOut(Schema):
     id: int
+    row_version: RowVersion
     name: str
     title: str
     department: str
@@ -377,20 +382,23 @@ def contact_create(request, customer_id: Id, payload: ContactIn):
 @router.get(
     "/customers/{customer_id}/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="Get a contact"
 )
-def contact_get(request, customer_id: Id, contact_id: Id):
-    return _contact(request.user, customer_id, contact_id)
+def contact_get(request, response: HttpResponse, customer_id: Id, contact_id: Id):
+    return with_etag(response, _contact(request.user, customer_id, contact_id))
 
 
 @router.patch(
     "/customers/{customer_id}/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="Change a contact"
 )
-def contact_patch(request, customer_id: Id, contact_id: Id, payload: ContactPatch):
+def contact_patch(
+    request, response: HttpResponse, customer_id: Id, contact_id: Id, payload: ContactPatch, if_match: IfMatch = None
+):
     contact = _contact(request.user, customer_id, contact_id)
     data = payload.model_dump(exclude_unset=True)
     if data.get("dates") is not None:
         data["dates"] = [(d["label"], d["date"]) for d in data["dates"]]
-    services.contact_update(actor=request.user, contact=contact, **data)
-    return _contact(request.user, customer_id, contact_id)
+    expected = expected_from_if_match(if_match)
+    services.contact_update(actor=request.user, contact=contact, expected_version=expected, **data)
+    return with_etag(response, _contact(request.user, customer_id, contact_id))
 
 
 @router.delete(
@@ -399,8 +407,9 @@ def contact_patch(request, customer_id: Id, contact_id: Id, payload: ContactPatc
     summary="Delete a contact",
     description="Erases the person's record, e.g. on their request under PIPL; the audit keeps that it happened.",
 )
-def contact_delete(request, customer_id: Id, contact_id: Id):
-    services.contact_delete(actor=request.user, contact=_contact(request.user, customer_id, contact_id))
+def contact_delete(request, customer_id: Id, contact_id: Id, if_match: IfMatch = None):
+    contact = _contact(request.user, customer_id, contact_id)
+    services.contact_delete(actor=request.user, contact=contact, expected_version=expected_from_if_match(if_match))
     return Status(204, None)
 
 

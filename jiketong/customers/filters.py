@@ -5,6 +5,7 @@ from django import forms
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from jiketong.core.filters import BoundedModelChoiceFilter, IdFilter
 from jiketong.core.trees import subtree
 from jiketong.core.widgets import PlainSelect
 from jiketong.org.models import OrgUnit, Role, Staff, staff_of
@@ -34,21 +35,19 @@ def search_customers(queryset, text: str):
 
 class CustomerFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(label=_("Search"), method="filter_search")
-    region = django_filters.ModelChoiceFilter(
+    region = BoundedModelChoiceFilter(
         label=_("Region"),
         queryset=OrgUnit.objects.all(),
         method="filter_region",
         to_field_name="code",
         widget=PlainSelect,
     )
-    industry = django_filters.ModelChoiceFilter(label=_("Industry"), queryset=Industry.objects.all())
+    industry = BoundedModelChoiceFilter(label=_("Industry"), queryset=Industry.objects.all())
     grade = django_filters.ChoiceFilter(label=_("Grade"), choices=GRADE_FILTER_CHOICES, method="filter_grade")
     status = django_filters.ChoiceFilter(label=_("Lifecycle status"), choices=LifecycleStatus.choices)
-    owner = django_filters.ModelChoiceFilter(
-        label=_("Customer manager"), queryset=Staff.objects.all(), widget=PlainSelect
-    )
+    owner = BoundedModelChoiceFilter(label=_("Customer manager"), queryset=Staff.objects.all(), widget=PlainSelect)
     type = django_filters.ChoiceFilter(label=_("Customer category"), choices=CustomerType.choices)
-    parent = django_filters.NumberFilter(label=_("Parent group"), method="filter_parent", widget=forms.HiddenInput)
+    parent = IdFilter(label=_("Parent group"), method="filter_parent", widget=forms.HiddenInput)
 
     class Meta:
         model = Customer

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from jiketong.core.concurrency import VersionedForm
 from jiketong.core.trees import subtree
 from jiketong.org.models import OrgUnit, Role, Staff, can
 
@@ -80,7 +81,7 @@ class BootstrapMixin:
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class CustomerForm(BootstrapMixin, ServiceModelForm):
+class CustomerForm(VersionedForm, BootstrapMixin, ServiceModelForm):
     uscc = forms.CharField(label=_("unified social credit code"), required=False, max_length=40)
     parent_number = forms.CharField(
         label=_("parent group (customer number)"),
@@ -164,7 +165,7 @@ def _org_units_for(user):
     return units.filter(subtree(staff.org_unit.path[: OrgUnit.steplen * 2]))
 
 
-class ContactForm(BootstrapMixin, ServiceModelForm):
+class ContactForm(VersionedForm, BootstrapMixin, ServiceModelForm):
     mobile = forms.CharField(label=_("mobile"), required=False, max_length=30)
 
     class Meta:

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
+from jiketong.core.concurrency import VersionedModel
 from jiketong.core.imports import ImportRunBase
 from jiketong.core.models import TimeStampedModel
 from jiketong.core.scope import ScopedQuerySet, customer_scope
@@ -94,7 +95,7 @@ class CustomerManager(MP_NodeManager):
         return self.get_queryset().visible_to(user)
 
 
-class Customer(MP_Node, TimeStampedModel):
+class Customer(MP_Node, TimeStampedModel, VersionedModel):
     """A group customer (集团客户). The tree path carries the group hierarchy: a headquarters and its
     member units, which may sit in other provinces and other managers' portfolios."""
 
@@ -295,7 +296,7 @@ class DecisionRole(models.TextChoices):
     TECHNICAL = "technical", _("Technical gatekeeper")
 
 
-class Contact(TimeStampedModel):
+class Contact(TimeStampedModel, VersionedModel):
     """A key person or contact at the customer. Personal data (PIPL): the mobile shows masked."""
 
     # Masked wherever shown outside the record (core.validators.mask_personal); "dates" is the audit key of

@@ -15,6 +15,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from jiketong.core.audit import changed, record, record_changes, snapshot
+from jiketong.core.concurrency import check_version
 from jiketong.core.events import emit
 from jiketong.core.models import AuditAction
 from jiketong.core.validators import normalize_mobile, normalize_uscc
@@ -198,13 +199,21 @@ UNSET = object()
 
 @transaction.atomic
 def customer_update(
-    *, actor, customer: Customer, parent: Customer | None | object = UNSET, grade_reason: str = "", **fields
+    *,
+    actor,
+    customer: Customer,
+    parent: Customer | None | object = UNSET,
+    grade_reason: str = "",
+    expected_version: int | None = None,
+    **fields,
 ) -> Customer:
     """Change a customer's record. A new grade needs a reason and is kept in the grade history; a new
-    owner or backup is audited as a change of ownership."""
+    owner or backup is audited as a change of ownership. With `expected_version` (the version the caller
+    read), a record changed since then is refused with StaleEdit (core.concurrency)."""
     require_edit(actor)
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     require_scope(actor, customer.pk)
+    check_version(customer, expected_version)
     fields = _normalise(fields)
     unknown = set(fields) - set(CUSTOMER_FIELDS)
     if unknown:
@@ -339,11 +348,20 @@ def contact_create(*, actor, customer: Customer, dates: list[tuple[str, date]] =
 
 
 @transaction.atomic
-def contact_update(*, actor, contact: Contact, dates: list[tuple[str, date]] | None = None, **fields) -> Contact:
-    """Change a contact; `dates`, when given, replaces its important dates in the same transaction."""
+def contact_update(
+    *,
+    actor,
+    contact: Contact,
+    dates: list[tuple[str, date]] | None = None,
+    expected_version: int | None = None,
+    **fields,
+) -> Contact:
+    """Change a contact; `dates`, when given, replaces its important dates in the same transaction.
+    `expected_version`: see customer_update."""
     require_edit(actor)
     require_scope(actor, contact.customer_id)
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    check_version(contact, expected_version)
     before = snapshot(contact, CONTACT_FIELDS)
     for name, value in fields.items():
         if name not in CONTACT_FIELDS:
@@ -364,10 +382,13 @@ def contact_update(*, actor, contact: Contact, dates: list[tuple[str, date]] | N
 
 
 @transaction.atomic
-def contact_delete(*, actor, contact: Contact) -> None:
-    """Delete a contact, e.g. on the person's request (PIPL). The audit keeps that it happened."""
+def contact_delete(*, actor, contact: Contact, expected_version: int | None = None) -> None:
+    """Delete a contact, e.g. on the person's request (PIPL). The audit keeps that it happened.
+    `expected_version`: see customer_update."""
     require_edit(actor)
     require_scope(actor, contact.customer_id)
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    check_version(contact, expected_version)
     record(
         actor=actor,
         action=AuditAction.DELETE,

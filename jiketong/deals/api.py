@@ -10,13 +10,25 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from jiketong.api.base import ErrorOut, Id, Money, Page, PatchSchema, Percent, referenced, validation_errors
+from jiketong.api.base import (
+    ErrorOut,
+    Id,
+    IfMatch,
+    Money,
+    Page,
+    PatchSchema,
+    Percent,
+    RowVersion,
+    referenced,
+    validation_errors,
+)
 from jiketong.catalog import queries as catalog_queries
+from jiketong.core.concurrency import expected_from_if_match, with_etag
 from jiketong.customers import queries as customer_queries
 from jiketong.sales.models import Opportunity
 
@@ -41,8 +53,9 @@ class QuoteLineOut(Schema):
 
 class QuoteOut(Schema):
     id: int
+    row_version: RowVersion
     number: str
-    version: int
+    version: int = Field(..., description="The quote's version (v1, v2 …), not the record's `row_version`.")
     previous: int | None = Field(..., alias="previous_id")
     customer: int = Field(..., alias="customer_id")
     opportunity: int | None = Field(..., alias="opportunity_id")
@@ -137,18 +150,18 @@ def quote_create(request, payload: QuoteIn):
 
 
 @router.get("/quotes/{quote_id}", response={200: QuoteDetailOut, **ERRORS}, summary="Get a quote with its lines")
-def quote_get(request, quote_id: Id):
-    return _quote(request, quote_id)
+def quote_get(request, response: HttpResponse, quote_id: Id):
+    return with_etag(response, _quote(request, quote_id))
 
 
 @router.patch("/quotes/{quote_id}", response={200: QuoteDetailOut, **ERRORS}, summary="Change a draft quote")
-def quote_patch(request, quote_id: Id, payload: QuotePatch):
+def quote_patch(request, response: HttpResponse, quote_id: Id, payload: QuotePatch, if_match: IfMatch = None):
     quote = _quote(request, quote_id)
     data = payload.model_dump(exclude_unset=True)
     if "opportunity" in data:
         data["opportunity"] = _opportunity(request.user, data["opportunity"])
-    services.quote_update(actor=request.user, quote=quote, **data)
-    return _quote(request, quote_id)
+    services.quote_update(actor=request.user, quote=quote, expected_version=expected_from_if_match(if_match), **data)
+    return with_etag(response, _quote(request, quote_id))
 
 
 @router.post("/quotes/{quote_id}/lines", response={201: QuoteDetailOut, **ERRORS}, summary="Add a line to a draft")
@@ -224,6 +237,7 @@ def approval_queue(request):
 # --- contracts ----------------------------------------------------------------------------------
 class ContractOut(Schema):
     id: int
+    row_version: RowVersion
     number: str
     title: str
     customer: int = Field(..., alias="customer_id")
@@ -251,6 +265,21 @@ class ContractIn(Schema):
     signed_on: date | None = None
     auto_renew: bool = False
     renewal_terms: str = ""
+
+
+class ContractPatch(PatchSchema):
+    """A draft contract's terms; a contract in force changes by renewal or termination."""
+
+    nullable = frozenset({"signed_on"})
+
+    number: str | None = Field(None, description="Empty keeps the current number.")
+    title: str | None = None
+    value: Money | None = None
+    start_on: date | None = None
+    end_on: date | None = None
+    signed_on: date | None = None
+    auto_renew: bool | None = None
+    renewal_terms: str | None = None
 
 
 class ContractFilter(Schema):
@@ -301,8 +330,18 @@ def contract_create(request, payload: ContractIn):
 
 
 @router.get("/contracts/{contract_id}", response={200: ContractOut, **ERRORS}, summary="Get a contract")
-def contract_get(request, contract_id: Id):
-    return queries.contract_get(request.user, contract_id)
+def contract_get(request, response: HttpResponse, contract_id: Id):
+    return with_etag(response, queries.contract_get(request.user, contract_id))
+
+
+@router.patch("/contracts/{contract_id}", response={200: ContractOut, **ERRORS}, summary="Change a draft contract")
+def contract_patch(request, response: HttpResponse, contract_id: Id, payload: ContractPatch, if_match: IfMatch = None):
+    """Send only the fields to change. Only a draft contract changes; one in force is renewed or terminated."""
+    contract = queries.contract_get(request.user, contract_id)
+    expected = expected_from_if_match(if_match)
+    data = payload.model_dump(exclude_unset=True)
+    services.contract_update(actor=request.user, contract=contract, expected_version=expected, **data)
+    return with_etag(response, queries.contract_get(request.user, contract_id))
 
 
 @router.post("/contracts/{contract_id}/activate", response={200: ContractOut, **ERRORS}, summary="Activate")

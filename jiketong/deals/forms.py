@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from jiketong.catalog import queries as catalog_queries
+from jiketong.core.concurrency import VersionedForm
 from jiketong.customers.forms import DATE_WIDGET, BootstrapMixin
 from jiketong.sales.models import Opportunity
 
@@ -16,7 +17,7 @@ class StyledForm(BootstrapMixin, forms.Form):
         self._style()
 
 
-class QuoteForm(StyledForm):
+class QuoteForm(VersionedForm, StyledForm):
     title = forms.CharField(label=_("title"), max_length=100, required=False)
     opportunity = forms.ModelChoiceField(label=_("opportunity"), queryset=Opportunity.objects.none(), required=False)
     valid_until = forms.DateField(label=_("valid until"), required=False, widget=DATE_WIDGET)
@@ -53,7 +54,7 @@ class CommentForm(StyledForm):
     comment = forms.CharField(label=_("comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class ContractForm(StyledForm):
+class ContractForm(VersionedForm, StyledForm):
     number = forms.CharField(
         label=_("contract number"),
         max_length=30,

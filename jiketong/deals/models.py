@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from jiketong.catalog.models import ProductCategory
+from jiketong.core.concurrency import VersionedModel
 from jiketong.core.models import TimeStampedModel
 from jiketong.core.money import MoneyField
 from jiketong.core.scope import ScopedQuerySet
@@ -101,7 +102,7 @@ class QuoteStatus(models.TextChoices):
     SUPERSEDED = "superseded", _("Superseded")
 
 
-class Quote(TimeStampedModel):
+class Quote(TimeStampedModel, VersionedModel):
     """A priced offer to a customer (报价). Versions of one offer share the number; each new version
     points at the one it replaces. Totals are monthly and kept by the services from the lines."""
 
@@ -267,7 +268,7 @@ class ContractStatus(models.TextChoices):
 IN_FORCE = (ContractStatus.ACTIVE, ContractStatus.EXPIRING)
 
 
-class Contract(TimeStampedModel):
+class Contract(TimeStampedModel, VersionedModel):
     """A contract or agreement (合同/协议) with a customer for a period. A renewal is a new contract whose
     `previous` is the one it renews, so the chain of periods stays readable."""
 

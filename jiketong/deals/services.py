@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 
 from jiketong.catalog.models import Product, Subscription, SubscriptionStatus
 from jiketong.catalog.services import price_and_discount, subscription_create, subscription_update
-from jiketong.core.audit import record, snapshot
+from jiketong.core.audit import record, record_changes, snapshot
+from jiketong.core.concurrency import check_version
 from jiketong.core.events import emit, emit_many
 from jiketong.core.models import AuditAction
 from jiketong.core.money import yuan
@@ -66,6 +67,8 @@ CONTRACT_FIELDS = [
     "owner",
     "previous",
 ]
+# What a draft contract's edit page and PATCH may change.
+CONTRACT_EDIT_FIELDS = ["number", "title", "value", "start_on", "end_on", "signed_on", "auto_renew", "renewal_terms"]
 # The org level at which a supervisor's authority sits.
 UNIT_AUTHORITY = {
     OrgLevel.CITY: ApprovalLevel.CITY,
@@ -196,17 +199,24 @@ def quote_create(
 
 
 @transaction.atomic
-def quote_update(*, actor, quote: Quote, **fields) -> Quote:
+def quote_update(*, actor, quote: Quote, expected_version: int | None = None, **fields) -> Quote:
+    """Change a draft quote's title, validity, note or opportunity. With `expected_version`, a quote changed
+    since the caller read it (its lines included) is refused (core.concurrency.StaleEdit)."""
     require_edit(actor)
     require_scope(actor, quote.customer_id)
     quote = _locked_quote(quote)
+    check_version(quote, expected_version)
     _require_draft(quote)
     unknown = set(fields) - set(QUOTE_FIELDS)
     if unknown:
         raise ValidationError({name: [_("This field cannot be changed here.")] for name in unknown})
+    before = snapshot(quote, QUOTE_FIELDS)
     for name, value in fields.items():
         setattr(quote, name, value)
     quote.save()
+    record_changes(
+        actor=actor, target=quote, customer_id=quote.customer_id, before=before, after=snapshot(quote, QUOTE_FIELDS)
+    )
     return quote
 
 
@@ -533,6 +543,33 @@ def contract_create(
 
 def _locked_contract(contract: Contract) -> Contract:
     return Contract.objects.select_for_update().select_related("customer").get(pk=contract.pk)
+
+
+@transaction.atomic
+def contract_update(*, actor, contract: Contract, expected_version: int | None = None, **fields) -> Contract:
+    """Change a draft contract's terms (CONTRACT_EDIT_FIELDS); an empty number keeps the current one. A contract
+    in force changes only by renewal or termination. With `expected_version`, a contract changed since the
+    caller read it is refused (core.concurrency.StaleEdit)."""
+    require_edit(actor)
+    require_scope(actor, contract.customer_id)
+    contract = _locked_contract(contract)
+    check_version(contract, expected_version)
+    unknown = set(fields) - set(CONTRACT_EDIT_FIELDS)
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be changed here.")] for name in sorted(unknown)})
+    if contract.status != ContractStatus.DRAFT:
+        raise ValidationError(_("Only a draft contract can be changed: renew or terminate a contract in force."))
+    if "value" in fields and fields["value"] is None:
+        raise ValidationError({"value": [_("Enter the contract value.")]})
+    if "number" in fields:
+        fields["number"] = (fields["number"] or "").strip() or contract.number
+    before = snapshot(contract, CONTRACT_FIELDS)
+    for name, value in fields.items():
+        setattr(contract, name, value)
+    _save_contract(contract)
+    after = snapshot(contract, CONTRACT_FIELDS)
+    record_changes(actor=actor, target=contract, customer_id=contract.customer_id, before=before, after=after)
+    return contract
 
 
 def _status_event(contract: Contract, from_status: str) -> tuple[int, dict]:

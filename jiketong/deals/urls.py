@@ -23,6 +23,7 @@ urlpatterns = [
     path("contracts/", views.contract_list, name="contract_list"),
     path("customers/<int:customer_pk>/contracts/new/", views.contract_create, name="contract_create"),
     path("contracts/<int:pk>/", views.contract_detail, name="contract_detail"),
+    path("contracts/<int:pk>/edit/", views.contract_edit, name="contract_edit"),
     path("contracts/<int:pk>/activate/", views.contract_activate, name="contract_activate"),
     path("contracts/<int:pk>/terminate/", views.contract_terminate, name="contract_terminate"),
     path("contracts/<int:pk>/renew/", views.contract_renew, name="contract_renew"),

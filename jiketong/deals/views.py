@@ -112,7 +112,7 @@ def quote_edit(request: HttpRequest, pk: int) -> HttpResponse:
     require_edit(request.user)
     quote = queries.quote_get(request.user, pk)
     initial = {name: getattr(quote, name) for name in services.QUOTE_FIELDS}
-    form = QuoteForm(_posted(request), initial=initial, user=request.user, customer=quote.customer)
+    form = QuoteForm(_posted(request), initial=initial, user=request.user, customer=quote.customer, record=quote)
     if request.method == "POST" and form.is_valid():
         try:
             services.quote_update(actor=request.user, quote=quote, **form.cleaned_data)
@@ -274,6 +274,24 @@ def _contract_form_page(request: HttpRequest, customer, quote=None) -> HttpRespo
             return redirect("deals:contract_detail", pk=contract.pk)
     title = _("Contract from quote %(quote)s") % {"quote": quote} if quote else _("New contract")
     return render(request, "deals/form.html", {"form": form, "customer": customer, "title": title})
+
+
+def contract_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Correct a draft contract's terms before it is activated."""
+    require_edit(request.user)
+    contract = queries.contract_get(request.user, pk)
+    initial = {name: getattr(contract, name) for name in services.CONTRACT_EDIT_FIELDS}
+    form = ContractForm(_posted(request), initial=initial, record=contract)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contract_update(actor=request.user, contract=contract, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Contract %(number)s saved.") % {"number": contract.number})
+            return redirect("deals:contract_detail", pk=contract.pk)
+    title = _("Edit contract %(number)s") % {"number": contract.number}
+    return render(request, "deals/form.html", {"form": form, "customer": contract.customer, "title": title})
 
 
 def contract_from_quote(request: HttpRequest, pk: int) -> HttpResponse:

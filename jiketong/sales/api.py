@@ -10,13 +10,15 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from jiketong.api.base import ErrorOut, Id, Money, Page, PatchSchema, referenced
+from jiketong.api.base import ErrorOut, Id, IfMatch, Money, Page, PatchSchema, RowVersion, referenced
+from jiketong.core.concurrency import expected_from_if_match, with_etag
 from jiketong.customers.models import Customer, Industry
 from jiketong.org.models import OrgUnit, Staff
 
@@ -57,6 +59,7 @@ def _filter_errors(filterset) -> None:
 # --- leads -----------------------------------------------------------------------------------------
 class LeadOut(Schema):
     id: int
+    row_version: RowVersion
     source: str
     name: str
     uscc: str
@@ -229,16 +232,16 @@ def lead_import(request, file: File[UploadedFile], all_or_nothing: Form[bool] = 
 
 
 @router.get("/leads/{lead_id}", response={200: LeadOut, **ERRORS}, summary="Get a lead")
-def lead_get(request, lead_id: Id):
-    return queries.lead_get(request.user, lead_id)
+def lead_get(request, response: HttpResponse, lead_id: Id):
+    return with_etag(response, queries.lead_get(request.user, lead_id))
 
 
 @router.patch("/leads/{lead_id}", response={200: LeadOut, **ERRORS}, summary="Change a lead")
-def lead_patch(request, lead_id: Id, payload: LeadPatch):
+def lead_patch(request, response: HttpResponse, lead_id: Id, payload: LeadPatch, if_match: IfMatch = None):
     lead = queries.lead_get(request.user, lead_id)
     data = _related(request.user, payload.model_dump(exclude_unset=True))
-    services.lead_update(actor=request.user, lead=lead, **data)
-    return queries.lead_get(request.user, lead_id)
+    services.lead_update(actor=request.user, lead=lead, expected_version=expected_from_if_match(if_match), **data)
+    return with_etag(response, queries.lead_get(request.user, lead_id))
 
 
 @router.post("/leads/{lead_id}/convert", response={200: LeadOut, **ERRORS}, summary="Convert a lead")
@@ -275,6 +278,7 @@ class LineSchema(Schema):
 
 class OpportunityOut(Schema):
     id: int
+    row_version: RowVersion
     customer: int
     customer_name: str
     name: str
@@ -437,20 +441,23 @@ def opportunity_create(request, payload: OpportunityIn):
 
 
 @router.get("/opportunities/{opportunity_id}", response={200: OpportunityDetailOut, **ERRORS}, summary="Get one")
-def opportunity_get(request, opportunity_id: Id):
-    return queries.opportunity_get(request.user, opportunity_id)
+def opportunity_get(request, response: HttpResponse, opportunity_id: Id):
+    return with_etag(response, queries.opportunity_get(request.user, opportunity_id))
 
 
 @router.patch("/opportunities/{opportunity_id}", response={200: OpportunityDetailOut, **ERRORS}, summary="Change one")
-def opportunity_patch(request, opportunity_id: Id, payload: OpportunityPatch):
+def opportunity_patch(
+    request, response: HttpResponse, opportunity_id: Id, payload: OpportunityPatch, if_match: IfMatch = None
+):
     """Send only the fields to change; the stage changes through …/stage."""
     opportunity = queries.opportunity_get(request.user, opportunity_id)
     data = payload.model_dump(exclude_unset=True)
     if "lines" in data:
         data["lines"] = _lines(request.user, data["lines"])
     data = _related(request.user, data)
-    services.opportunity_update(actor=request.user, opportunity=opportunity, **data)
-    return queries.opportunity_get(request.user, opportunity_id)
+    expected = expected_from_if_match(if_match)
+    services.opportunity_update(actor=request.user, opportunity=opportunity, expected_version=expected, **data)
+    return with_etag(response, queries.opportunity_get(request.user, opportunity_id))
 
 
 @router.post("/opportunities/{opportunity_id}/stage", response={200: OpportunityOut, **ERRORS}, summary="Move stage")

@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from jiketong.core.filters import BoundedModelChoiceFilter, IdFilter
 from jiketong.core.trees import subtree
 from jiketong.core.widgets import PlainSelect
 from jiketong.customers.models import Competitor, Grade, Industry
@@ -51,7 +52,7 @@ class LeadFilter(_ScopedChoices):
     source = django_filters.ChoiceFilter(
         label=_("Source"), choices=LeadSource.choices, empty_label=ALL, widget=_select()
     )
-    region = django_filters.ModelChoiceFilter(
+    region = BoundedModelChoiceFilter(
         label=_("Region"),
         queryset=OrgUnit.objects.all(),
         method="filter_region",
@@ -59,15 +60,13 @@ class LeadFilter(_ScopedChoices):
         empty_label=ALL,
         widget=_select(),
     )
-    industry = django_filters.ModelChoiceFilter(
+    industry = BoundedModelChoiceFilter(
         label=_("Industry"), queryset=Industry.objects.all(), empty_label=ALL, widget=_select()
     )
     grade_hint = django_filters.ChoiceFilter(
         label=_("Expected grade"), choices=Grade.choices, empty_label=ALL, widget=_select()
     )
-    owner = django_filters.ModelChoiceFilter(
-        label=_("Owner"), queryset=Staff.objects.all(), empty_label=ALL, widget=_select()
-    )
+    owner = BoundedModelChoiceFilter(label=_("Owner"), queryset=Staff.objects.all(), empty_label=ALL, widget=_select())
 
     class Meta:
         model = Lead
@@ -82,11 +81,11 @@ class LeadFilter(_ScopedChoices):
 
 class OpportunityFilter(_ScopedChoices):
     search = django_filters.CharFilter(label=_("Search"), field_name="name", lookup_expr="icontains")
-    stage = django_filters.ModelChoiceFilter(
+    stage = BoundedModelChoiceFilter(
         label=_("Stage"), queryset=Stage.objects.all(), to_field_name="code", empty_label=ALL, widget=_select()
     )
     open = django_filters.BooleanFilter(label=_("Open only"), method="filter_open", widget=forms.CheckboxInput)
-    region = django_filters.ModelChoiceFilter(
+    region = BoundedModelChoiceFilter(
         label=_("Region"),
         queryset=OrgUnit.objects.all(),
         method="filter_region",
@@ -94,9 +93,7 @@ class OpportunityFilter(_ScopedChoices):
         empty_label=ALL,
         widget=_select(),
     )
-    owner = django_filters.ModelChoiceFilter(
-        label=_("Owner"), queryset=Staff.objects.all(), empty_label=ALL, widget=_select()
-    )
+    owner = BoundedModelChoiceFilter(label=_("Owner"), queryset=Staff.objects.all(), empty_label=ALL, widget=_select())
     competitor = django_filters.ChoiceFilter(
         label=_("Competitor"), choices=Competitor.choices, empty_label=ALL, widget=_select()
     )
@@ -112,7 +109,7 @@ class OpportunityFilter(_ScopedChoices):
         lookup_expr="lte",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    customer = django_filters.NumberFilter(label=_("Customer"), field_name="customer_id", widget=forms.HiddenInput)
+    customer = IdFilter(label=_("Customer"), field_name="customer_id", widget=forms.HiddenInput)
 
     class Meta:
         model = Opportunity

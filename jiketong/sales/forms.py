@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from jiketong.core.concurrency import VersionedForm
 from jiketong.core.trees import subtree
 from jiketong.customers import queries as customer_queries
 from jiketong.customers.forms import DATE_WIDGET, BootstrapMixin, ServiceModelForm
@@ -55,7 +56,7 @@ class _CustomerByNumber(forms.CharField):
         return customer
 
 
-class LeadForm(BootstrapMixin, ServiceModelForm):
+class LeadForm(VersionedForm, BootstrapMixin, ServiceModelForm):
     uscc = forms.CharField(label=_("unified social credit code"), required=False, max_length=40)
     contact_mobile = forms.CharField(label=_("contact mobile"), required=False, max_length=30)
     confirm_duplicates = forms.BooleanField(
@@ -163,7 +164,7 @@ class LeadImportForm(BootstrapMixin, forms.Form):
         self._style()
 
 
-class OpportunityForm(BootstrapMixin, ServiceModelForm):
+class OpportunityForm(VersionedForm, BootstrapMixin, ServiceModelForm):
     customer_number = _CustomerByNumber(label=_("customer (customer number)"), required=True)
 
     class Meta:

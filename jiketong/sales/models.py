@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from jiketong.core.concurrency import VersionedModel
 from jiketong.core.imports import ImportRunBase
 from jiketong.core.models import TimeStampedModel
 from jiketong.core.money import MoneyField
@@ -87,7 +88,7 @@ class LeadQuerySet(models.QuerySet):
         return self.filter(status__in=OPEN_LEAD_STATUSES)
 
 
-class Lead(TimeStampedModel):
+class Lead(TimeStampedModel, VersionedModel):
     """A lead (线索): an organisation that may become a customer or buy more, before it is qualified."""
 
     PERSONAL_FIELDS = ("contact_mobile",)  # masked wherever shown outside the record (core.validators.mask_personal)
@@ -206,7 +207,7 @@ class OpportunityQuerySet(models.QuerySet):
         return self.filter(stage__is_won=False, stage__is_lost=False)
 
 
-class Opportunity(TimeStampedModel):
+class Opportunity(TimeStampedModel, VersionedModel):
     """An opportunity (商机): a chance to sell to a customer, moving through the stages to won or lost."""
 
     customer = models.ForeignKey(

@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from jiketong.core.audit import changed, record, snapshot
+from jiketong.core.concurrency import bump, check_version
 from jiketong.core.events import emit
 from jiketong.core.imports import (
     AUDIT_FIELDS,
@@ -330,10 +331,14 @@ def lead_create(*, actor, confirm_duplicates: bool = False, **fields) -> Lead:
 
 
 @transaction.atomic
-def lead_update(*, actor, lead: Lead, confirm_duplicates: bool = False, **fields) -> Lead:
-    """Change an open lead. Its owner changes through lead_assign, its end through convert or disqualify."""
+def lead_update(
+    *, actor, lead: Lead, confirm_duplicates: bool = False, expected_version: int | None = None, **fields
+) -> Lead:
+    """Change an open lead. Its owner changes through lead_assign, its end through convert or disqualify.
+    With `expected_version`, a lead changed since the caller read it is refused (core.concurrency.StaleEdit)."""
     require_edit(actor)
     lead = _visible_lead(actor, lead)
+    check_version(lead, expected_version)
     if not lead.is_open:
         raise ValidationError(_("A converted or disqualified lead can no longer be changed."))
     editable = set(LEAD_FIELDS) - {"owner"}
@@ -640,11 +645,20 @@ def opportunity_create(
 
 
 @transaction.atomic
-def opportunity_update(*, actor, opportunity: Opportunity, lines: list[dict] | None = None, **fields) -> Opportunity:
+def opportunity_update(
+    *,
+    actor,
+    opportunity: Opportunity,
+    lines: list[dict] | None = None,
+    expected_version: int | None = None,
+    **fields,
+) -> Opportunity:
     """Change an open opportunity's details, and with `lines` replace its product lines (the amounts
-    then become the lines' totals). Its stage changes only through opportunity_move."""
+    then become the lines' totals). Its stage changes only through opportunity_move. `expected_version`:
+    see lead_update."""
     require_edit(actor)
     opportunity = _visible_opportunity(actor, opportunity)
+    check_version(opportunity, expected_version)
     editable = {"name", "owner", "expected_close", "amount_monthly", "amount_once", "competitor", "note"}
     unknown = set(fields) - editable
     if unknown:
@@ -781,8 +795,10 @@ def handover(
     moved_leads = list(leads.select_for_update(of=("self",)).values_list("pk", "name", "customer_id"))
     moved_opps = list(opportunities.select_for_update(of=("self",)).values_list("pk", "name", "customer_id"))
     now = timezone.now()
-    Lead.objects.filter(pk__in=[pk for pk, *_rest in moved_leads]).update(owner=new_owner, updated_at=now)
-    Opportunity.objects.filter(pk__in=[pk for pk, *_rest in moved_opps]).update(owner=new_owner, updated_at=now)
+    Lead.objects.filter(pk__in=[pk for pk, *_rest in moved_leads]).update(owner=new_owner, updated_at=now, **bump())
+    Opportunity.objects.filter(pk__in=[pk for pk, *_rest in moved_opps]).update(
+        owner=new_owner, updated_at=now, **bump()
+    )
     events = [
         AuditEvent(
             actor=actor,

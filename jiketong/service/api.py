@@ -3,12 +3,14 @@ queries and services as the pages; out-of-scope ids answer 404 like missing ones
 
 from datetime import date, datetime
 
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from jiketong.api.base import ErrorOut, Id, Page, referenced
+from jiketong.api.base import ErrorOut, Id, IfMatch, Page, PatchSchema, RowVersion, referenced
+from jiketong.core.concurrency import expected_from_if_match, with_etag
 from jiketong.customers import queries as customer_queries
 
 from . import queries, services
@@ -20,6 +22,7 @@ ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 class TicketOut(Schema):
     id: int
+    row_version: RowVersion
     number: str
     type: str
     channel: str
@@ -68,6 +71,17 @@ class TicketIn(Schema):
     opened_at: datetime | None = Field(None, description="When it was received; default now.")
 
 
+class TicketPatch(PatchSchema):
+    """What may be corrected on an open ticket; its type, owner and status change through its own steps."""
+
+    nullable = frozenset({"contact"})
+
+    title: str | None = None
+    description: str | None = None
+    priority: str | None = None
+    contact: int | None = Field(None, description="A contact of the ticket's customer; null clears it.")
+
+
 class ActionIn(Schema):
     note: str = ""
     reason: str = ""
@@ -85,8 +99,22 @@ def ticket_list(request, filters: Query[TicketFilterIn]):
 
 
 @router.get("/tickets/{ticket_id}", response={200: TicketOut, **ERRORS}, summary="Get a ticket")
-def ticket_get(request, ticket_id: Id):
-    return queries.ticket_get(request.user, ticket_id)
+def ticket_get(request, response: HttpResponse, ticket_id: Id):
+    return with_etag(response, queries.ticket_get(request.user, ticket_id))
+
+
+@router.patch("/tickets/{ticket_id}", response={200: TicketOut, **ERRORS}, summary="Correct an open ticket")
+def ticket_patch(request, response: HttpResponse, ticket_id: Id, payload: TicketPatch, if_match: IfMatch = None):
+    """Send only the fields to change: title, description, priority, contact."""
+    ticket = queries.ticket_get(request.user, ticket_id)
+    data = payload.model_dump(exclude_unset=True)
+    if data.get("contact") is not None:
+        contacts = customer_queries.contacts_of(request.user, ticket.customer_id)
+        data["contact"] = referenced(
+            contacts, data["contact"], "contact", _("This customer has no contact with this id.")
+        )
+    services.ticket_update(actor=request.user, ticket=ticket, expected_version=expected_from_if_match(if_match), **data)
+    return with_etag(response, queries.ticket_get(request.user, ticket_id))
 
 
 @router.post("/tickets", response={201: TicketOut, **ERRORS}, summary="Receive a ticket (you become its owner)")

@@ -4,6 +4,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from jiketong.core.filters import IdFilter
 from jiketong.org.models import staff_of
 
 from .models import OPEN_STATUSES, Channel, Priority, Survey, Ticket, TicketStatus, TicketType
@@ -22,7 +23,7 @@ class TicketFilter(django_filters.FilterSet):
     type = django_filters.ChoiceFilter(label=_("Type"), choices=TicketType.choices)
     channel = django_filters.ChoiceFilter(label=_("Channel"), choices=Channel.choices)
     priority = django_filters.ChoiceFilter(label=_("Priority"), choices=Priority.choices)
-    customer = django_filters.NumberFilter(label=_("Customer"), field_name="customer_id")
+    customer = IdFilter(label=_("Customer"), field_name="customer_id")
 
     class Meta:
         model = Ticket
@@ -51,7 +52,7 @@ class TicketFilter(django_filters.FilterSet):
 
 class SurveyFilter(django_filters.FilterSet):
     period = django_filters.CharFilter(label=_("Period"), help_text=_("A quarter such as 2026-Q4."))
-    customer = django_filters.NumberFilter(label=_("Customer"), field_name="customer_id")
+    customer = IdFilter(label=_("Customer"), field_name="customer_id")
 
     class Meta:
         model = Survey

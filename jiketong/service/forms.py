@@ -4,6 +4,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from jiketong.core.concurrency import VersionedForm
 from jiketong.customers.forms import DATE_WIDGET, BootstrapMixin
 
 from . import queries
@@ -12,7 +13,7 @@ from .models import Channel, Dimension, Priority, TicketType
 SCORES = [(n, str(n)) for n in range(1, 6)]
 
 
-class TicketForm(BootstrapMixin, forms.Form):
+class TicketForm(VersionedForm, BootstrapMixin, forms.Form):
     type = forms.ChoiceField(label=_("type"), choices=TicketType.choices)
     channel = forms.ChoiceField(label=_("channel"), choices=Channel.choices, initial=Channel.MANAGER)
     priority = forms.ChoiceField(label=_("priority"), choices=Priority.choices, initial=Priority.NORMAL)
@@ -23,6 +24,8 @@ class TicketForm(BootstrapMixin, forms.Form):
     def __init__(self, *args, contacts, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["contact"].queryset = contacts
+        if self.record is not None:  # editing: the type (and with it the SLA) and the channel stay as received
+            del self.fields["type"], self.fields["channel"]
 
 
 class NoteForm(BootstrapMixin, forms.Form):

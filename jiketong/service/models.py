@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from jiketong.core.concurrency import VersionedModel
 from jiketong.core.models import TimeStampedModel
 from jiketong.core.scope import ScopedQuerySet, customer_scope
 from jiketong.customers.models import Grade
@@ -157,7 +158,7 @@ class TicketQuerySet(ScopedQuerySet):
         return self.filter(status__in=OPEN_STATUSES)
 
 
-class Ticket(TimeStampedModel):
+class Ticket(TimeStampedModel, VersionedModel):
     """A customer's inquiry, complaint, fault or request. Its receiver owns it (首问负责制) until it is
     closed or a colleague accepts a transfer. Deadlines are in working time (BusinessCalendar).
 
@@ -288,6 +289,7 @@ class EventKind(models.TextChoices):
     HANDOVER = "handover", _("Handed over")
     ESCALATE = "escalate", _("Escalated")
     RATED = "rated", _("Rated")
+    EDITED = "edited", _("Details changed")
 
 
 class TicketEventQuerySet(ScopedQuerySet):

@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiketong.core.audit import record, snapshot
+from jiketong.core.audit import record, record_changes, snapshot
+from jiketong.core.concurrency import bump, check_version
 from jiketong.core.models import AuditAction, AuditEvent
 from jiketong.core.notify import notify
 from jiketong.customers.models import Customer
@@ -36,6 +37,8 @@ from .models import (
 
 TICKET_FIELDS = ["type", "channel", "priority", "customer", "contact", "product", "subscription", "title", "status"]
 RESPONSE, RESOLUTION = "response", "resolution"
+# What a person may correct on an open ticket; its type (and so its SLA), owner and status have their own steps.
+TICKET_EDIT_FIELDS = ["title", "description", "priority", "contact"]
 
 
 def _now() -> datetime:
@@ -256,6 +259,41 @@ def ticket_rate(*, actor, ticket: Ticket, rating: int, comment: str = "") -> Tic
     return ticket
 
 
+@transaction.atomic
+def ticket_update(*, actor, ticket: Ticket, expected_version: int | None = None, **fields) -> Ticket:
+    """Correct an open ticket's title, description, priority or contact (TICKET_EDIT_FIELDS). With
+    `expected_version`, a ticket changed since the caller read it is refused (core.concurrency.StaleEdit)."""
+    require_edit(actor)
+    ticket = _locked(actor, ticket)
+    check_version(ticket, expected_version)
+    unknown = set(fields) - set(TICKET_EDIT_FIELDS)
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be changed here.")] for name in sorted(unknown)})
+    if not ticket.is_open:
+        raise ValidationError(_("A resolved or closed ticket can no longer be changed; reopen it first."))
+    contact = fields.get("contact")
+    if contact is not None and contact.customer_id != ticket.customer_id:
+        raise ValidationError({"contact": [_("The contact must belong to this customer.")]})
+    if "title" in fields:
+        fields["title"] = (fields["title"] or "").strip()
+    before = snapshot(ticket, TICKET_EDIT_FIELDS)
+    for name, value in fields.items():
+        setattr(ticket, name, value)
+    ticket.clean_fields(exclude=[f.name for f in Ticket._meta.fields if f.name not in TICKET_EDIT_FIELDS])
+    ticket.save(update_fields=[*fields, "updated_at"])
+    event = record_changes(
+        actor=actor,
+        target=ticket,
+        customer_id=ticket.customer_id,
+        before=before,
+        after=snapshot(ticket, TICKET_EDIT_FIELDS),
+    )
+    if event is not None:
+        labels = [str(Ticket._meta.get_field(name).verbose_name) for name in event.after]
+        _event(ticket, actor, EventKind.EDITED, at=_now(), note="、".join(labels)).save()
+    return ticket
+
+
 # --- transfer -------------------------------------------------------------------------------------
 @transaction.atomic
 def transfer_request(*, actor, ticket: Ticket, to: Staff, reason: str) -> Ticket:
@@ -367,8 +405,12 @@ def handover(actor, *, old_owner: Staff, new_owner: Staff, customer_ids=None, no
     moving = list(tickets.filter(owner=old_owner).select_for_update(of=("self",)).values_list("pk", "customer_id"))
     now = _now()
     ids = [pk for pk, _customer in moving]
-    Ticket.objects.filter(pk__in=ids).update(owner=new_owner, transfer_to=None, transfer_reason="", updated_at=now)
-    returned = tickets.filter(transfer_to=old_owner).update(transfer_to=None, transfer_reason="", updated_at=now)
+    Ticket.objects.filter(pk__in=ids).update(
+        owner=new_owner, transfer_to=None, transfer_reason="", updated_at=now, **bump()
+    )
+    returned = tickets.filter(transfer_to=old_owner).update(
+        transfer_to=None, transfer_reason="", updated_at=now, **bump()
+    )
     actor_ref = actor if getattr(actor, "pk", None) else None
     TicketEvent.objects.bulk_create(
         [
@@ -463,8 +505,10 @@ def _escalate(tickets: list[Ticket], now: datetime) -> int:
                 customer_id=ticket.customer_id,
                 key=f"service:breach:{ticket.pk}:{breach}:{ticket.reopen_count}",
             )
+    for ticket in tickets:
+        ticket.row_version = bump()["row_version"]
     Ticket.objects.bulk_update(
-        tickets, ["breached_response", "breached_resolution", "escalated_at", "next_due", "watch_at"]
+        tickets, ["breached_response", "breached_resolution", "escalated_at", "next_due", "watch_at", "row_version"]
     )
     TicketEvent.objects.bulk_create(events)
     AuditEvent.objects.bulk_create(audits)

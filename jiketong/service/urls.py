@@ -7,6 +7,7 @@ app_name = "service"
 urlpatterns = [
     path("tickets/", views.ticket_list, name="ticket_list"),
     path("tickets/<int:pk>/", views.ticket_detail, name="ticket_detail"),
+    path("tickets/<int:pk>/edit/", views.ticket_edit, name="ticket_edit"),
     path("customers/<int:customer_pk>/tickets/new/", views.ticket_create, name="ticket_create"),
     *[
         path(f"tickets/<int:pk>/{action}/", views.ticket_action, {"action": action}, name=f"ticket_{action}")

@@ -55,6 +55,25 @@ def ticket_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
     return render(request, "customers/simple_form.html", {"form": form, "customer": customer, "title": _("New ticket")})
 
 
+def ticket_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Correct an open ticket's title, description, priority or contact."""
+    require_edit(request.user)
+    ticket = queries.ticket_get(request.user, pk)
+    initial = {name: getattr(ticket, name) for name in services.TICKET_EDIT_FIELDS}
+    contacts = customer_queries.contacts_of(request.user, ticket.customer_id)
+    form = TicketForm(request.POST or None, initial=initial, contacts=contacts, record=ticket)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.ticket_update(actor=request.user, ticket=ticket, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Ticket %(number)s saved.") % {"number": ticket.number})
+            return redirect("service:ticket_detail", pk=ticket.pk)
+    title = _("Edit ticket %(number)s") % {"number": ticket.number}
+    return render(request, "customers/simple_form.html", {"form": form, "customer": ticket.customer, "title": title})
+
+
 def _action_forms(request: HttpRequest, ticket) -> dict:
     return {
         "respond_form": NoteForm(prefix="respond"),

@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from jiketong.core.audit import record, snapshot
+from jiketong.core.concurrency import bump
 from jiketong.core.models import AuditAction, AuditEvent, Notification
 from jiketong.core.notify import notify
 from jiketong.customers.models import Contact, Customer
@@ -350,14 +351,16 @@ def handover(
         events.append(_owner_event(actor, customer, before, after, note))
         counts["customers"] += 1
     owned_ids = [event.customer_id for event in events]
-    Customer.objects.filter(pk__in=owned_ids, backup_owner=new_owner).update(backup_owner=None)
-    Customer.objects.filter(pk__in=owned_ids).update(owner=new_owner, updated_at=timezone.now())
+    Customer.objects.filter(pk__in=owned_ids, backup_owner=new_owner).update(backup_owner=None, **bump())
+    Customer.objects.filter(pk__in=owned_ids).update(owner=new_owner, updated_at=timezone.now(), **bump())
     for customer in backed.select_for_update().order_by("pk"):
         after = None if customer.owner_id == new_owner.pk else new_owner.pk
         events.append(_owner_event(actor, customer, {"backup_owner": old_owner.pk}, {"backup_owner": after}, note))
         counts["backups"] += 1
-    Customer.objects.filter(pk__in=backed.values("pk"), owner=new_owner).update(backup_owner=None)
-    Customer.objects.filter(pk__in=backed.values("pk")).update(backup_owner=new_owner, updated_at=timezone.now())
+    Customer.objects.filter(pk__in=backed.values("pk"), owner=new_owner).update(backup_owner=None, **bump())
+    Customer.objects.filter(pk__in=backed.values("pk")).update(
+        backup_owner=new_owner, updated_at=timezone.now(), **bump()
+    )
     AuditEvent.objects.bulk_create(events, batch_size=1000)
 
     tasks = Task.objects.open().filter(owner=old_owner)

@@ -55,6 +55,7 @@ def test_contact_list_masks_mobile_and_email(cast, api_as, key_person):
     item = body["items"][0]
     assert set(item) == {
         "id",
+        "row_version",
         "name",
         "title",
         "department",

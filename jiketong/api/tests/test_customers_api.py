@@ -9,6 +9,7 @@ from jiketong.testing import make_customer, make_uscc
 
 CUSTOMER_FIELDS = {
     "id",
+    "row_version",
     "number",
     "name",
     "short_name",
