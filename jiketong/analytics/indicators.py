@@ -33,7 +33,15 @@ from jiketong.core.trees import subtree
 from jiketong.customers.models import Customer, Industry, LifecycleStatus
 from jiketong.org.models import OrgUnit, Role, staff_of
 
-from .models import GroupSpread, IndicatorSummary, ProductDimension, ProductSummary, SummaryPeriod, UnitSummary
+from .models import (
+    GroupSpread,
+    IndicatorSummary,
+    PortfolioSummary,
+    ProductDimension,
+    ProductSummary,
+    SummaryPeriod,
+    UnitSummary,
+)
 from .periods import ShiftMonth, add_months, month_range, month_start
 
 NATIONAL_MIN_PROVINCES = 2  # 全国性 / 跨省: services used in at least this many provinces
@@ -247,13 +255,26 @@ class Calculation:
         return sorted({p for month in self.months for p in (month, add_months(month, -1), add_months(month, -12))})
 
     @cached_property
+    def portfolio(self):
+        """The customer manager whose portfolio is the whole scope (portfolio roles only), else None."""
+        staff = staff_of(self.user)
+        if self.user.is_superuser or staff is None or not staff.role_codes & Role.PORTFOLIO_ROLES:
+            return None
+        return None if staff.role_codes & (Role.SUBTREE_ROLES | {Role.ADMIN}) else staff
+
+    @cached_property
     def summarised(self) -> bool:
-        """Whether to read the monthly summary instead of the customer rows: for users whose scope is an org
-        subtree (a portfolio is defined by owner, which the summary does not keep), when it holds the months."""
+        """Whether to read the monthly summary instead of the customer rows, when it holds the months: for
+        users whose scope is an org subtree, and for a manager's portfolio in total and by month (the
+        portfolio rows know no unit, industry or grade: grouped, a portfolio is read live). A user with both
+        kinds of role sees the union of both scopes: live."""
         staff = staff_of(self.user)
         if staff is None and not self.user.is_superuser:
             return False
-        if staff is not None and staff.role_codes & Role.PORTFOLIO_ROLES:
+        if self.portfolio is not None:
+            if self.by not in ("", "month") or self.unit is not None:
+                return False
+        elif staff is not None and staff.role_codes & Role.PORTFOLIO_ROLES:
             return False
         held = self.held_periods
         # Months before the first summarised one were never billed, so they are empty in both sources.
@@ -264,7 +285,14 @@ class Calculation:
         """The months the summary holds (a few dozen rows)."""
         return list(SummaryPeriod.objects.values_list("period", flat=True))
 
+    @property
+    def units_summarised(self) -> bool:
+        """Summarised by org unit (subtree users): the product rows are kept by unit, not by portfolio."""
+        return self.summarised and self.portfolio is None
+
     def summary_scope(self) -> Q:
+        if self.portfolio is not None:
+            return Q(staff=self.portfolio)
         q = record_scope(self.user, org_unit="org_unit", owners=())
         if self.unit is not None:
             q &= Q(org_unit__in=OrgUnit.objects.filter(subtree(self.unit.path)).values("pk"))
@@ -272,7 +300,10 @@ class Calculation:
 
     @property
     def summary_model(self):
-        """Totals, tables by org unit and trends read the per-unit rows; by industry or grade, the cells."""
+        """Totals, tables by org unit and trends read the per-unit rows; by industry or grade, the cells;
+        a manager, the portfolio's rows."""
+        if self.portfolio is not None:
+            return PortfolioSummary
         return UnitSummary if self.by in UNIT_GROUPINGS else IndicatorSummary
 
     @cached_property
@@ -290,20 +321,28 @@ class Calculation:
 
     @cached_property
     def churned(self) -> dict[tuple, dict]:
-        """Customers billed the month before and not in the month, counted in the month."""
+        """Customers billed the month before and not in the month, counted in the month, per group with any.
+        The summary keeps them (its months may have been refreshed at different times, a moved customer in
+        another unit in each: only a count made with the month itself is safe); live, they are derived from
+        the months, no query: every customer billed in a month was billed the month before or is new, so
+        churned = in service the month before − in service now + new now."""
         if self.summarised:
-            rows = self.summary_model.objects.filter(self.summary_scope(), period__in=self.months)
+            rows = self.summary_model.objects.filter(self.summary_scope(), period__in=self.months, churned__gt=0)
             return self._grouped(rows, "", F("period"), n=Sum("churned"))
-        before = churned_rows(
-            CustomerMonth.objects.filter(self.scope("customer__")), [add_months(p, -1) for p in self.months]
-        )
-        return self._grouped(before, "customer__", ShiftMonth(F("period"), 1), n=Count("pk"))
+        rows = {}
+        for group in {group for group, _period in self.base}:
+            for period in self.months:
+                before = _row(self, group, add_months(period, -1), "in_service")
+                n = before - _row(self, group, period, "in_service") + _row(self, group, period, "new")
+                if n:
+                    rows[(group, period)] = {"n": n}
+        return rows
 
     @cached_property
     def products(self) -> dict[tuple, dict]:
         """Per group and month: customers using the chosen product (the summary's product rows for subtree
         users, the product's bill lines of the portfolio for managers)."""
-        if self.summarised:
+        if self.units_summarised:
             dimension = {"industry": ProductDimension.INDUSTRY, "grade": ProductDimension.GRADE}
             rows = ProductSummary.objects.filter(
                 self.summary_scope(),

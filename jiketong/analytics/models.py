@@ -242,6 +242,24 @@ class UnitSummary(SummaryMeasures):
         return f"{self.period:%Y-%m} {self.org_unit_id}"
 
 
+class PortfolioSummary(SummaryMeasures):
+    """The month measures of a customer manager's portfolio (the customers they own plus those they back up:
+    never both for one customer, so the two add up), for the manager's dashboard and trend, as of the last
+    refresh (who owns what included). Written with IndicatorSummary."""
+
+    staff = models.ForeignKey(
+        "org.Staff", verbose_name=_("customer manager"), on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("indicator summary by portfolio")
+        verbose_name_plural = _("indicator summaries by portfolio")
+        constraints = [models.UniqueConstraint(fields=["period", "staff"], name="analytics_portfoliosummary_key")]
+
+    def __str__(self) -> str:
+        return f"{self.period:%Y-%m} {self.staff_id}"
+
+
 class ProductDimension(models.TextChoices):
     """How a ProductSummary row is split beyond its org unit."""
 

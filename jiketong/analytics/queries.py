@@ -126,7 +126,7 @@ def penetration_by_product(calc: Calculation) -> list[dict]:
     """Each product's penetration in the period: customers using it ÷ customers in service (one GROUP BY over
     the summary's product rows of the scope's units, or over the portfolio's bill lines for a manager)."""
     in_service = calc.value("in_service").get("") if calc.by == "" else calc.total("in_service")
-    if calc.summarised:
+    if calc.units_summarised:
         lines = ProductSummary.objects.filter(calc.summary_scope(), period=calc.period, dimension=ProductDimension.NONE)
         measure = Sum("customers")
     else:

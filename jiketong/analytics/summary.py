@@ -6,7 +6,7 @@ Subtree dashboards read the first three, everyone the last (decisions 0601, 0604
 from datetime import date
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Max, Min, Sum, Value
+from django.db.models import Count, F, Max, Min, Q, Sum, Value
 from django.utils import timezone
 
 from jiketong.billing.models import BillingFact, CustomerMonth
@@ -17,6 +17,7 @@ from .indicators import SUMMARY_FIELDS, churned_rows, group_spread, in_use, mont
 from .models import (
     GroupSpread,
     IndicatorSummary,
+    PortfolioSummary,
     ProductDimension,
     ProductSummary,
     SummaryPeriod,
@@ -28,26 +29,34 @@ GROUP = {"unit": F("customer__org_unit_id"), "sector": F("customer__industry_id"
 
 
 @transaction.atomic
-def refresh(period: date, units: list[int] | None = None, *, spread: bool = True) -> int:
-    """Recompute one month of the summary from the billing months (idempotent), for every org unit or only
-    `units` (ids; each unit's rows are its own customers', so the others are left as they are). The month's
-    group spread is recomputed whole (unless `spread` is False: nobody moved): it is a fact about groups
-    across units. Set-based: the database writes the rows itself (INSERT … SELECT), a few statements a month
-    however many customers. Returns the rows (cells) the month holds."""
+def refresh(
+    period: date, units: list[int] | None = None, *, owners: list[int] | None = None, spread: bool = True
+) -> int:
+    """Recompute one month of the summary from the billing months (idempotent). Everything when `units` is
+    None; else only those org units' rows (each unit's rows are its own customers', so the others are left as
+    they are) and the portfolio rows of `owners` (staff ids; none when not given). The month's group spread is
+    recomputed whole (unless `spread` is False: nobody moved): it is a fact about groups across units.
+    Set-based: the database writes the rows itself (INSERT … SELECT), a few statements a month however many
+    customers. Returns the rows (cells) the month holds."""
     months = CustomerMonth.objects.filter(period=period)
     gone = churned_rows(CustomerMonth.objects.all(), [add_months(period, -1)])
     lines = BillingFact.objects.filter(in_use(), period=period)
     held = [model.objects.filter(period=period) for model in (IndicatorSummary, UnitSummary, ProductSummary)]
+    portfolios = PortfolioSummary.objects.filter(period=period)
     if units is not None:
-        months = months.filter(customer__org_unit_id__in=units)
-        gone = gone.filter(customer__org_unit_id__in=units)
-        lines = lines.filter(customer__org_unit_id__in=units)
+        in_units = Q(customer__org_unit_id__in=units)
+        months_of_units, gone_of_units, lines = months.filter(in_units), gone.filter(in_units), lines.filter(in_units)
         held = [rows.filter(org_unit_id__in=units) for rows in held]
-    for rows in held:
+        portfolios = portfolios.filter(staff_id__in=owners or [])
+    else:
+        months_of_units, gone_of_units = months, gone
+    for rows in [*held, portfolios]:
         rows._raw_delete(rows.db)  # nothing refers to summary rows: no need to fetch them first
-    _cells(period, months, gone)
+    _cells(period, months_of_units, gone_of_units)
     _by_unit(period, units)
     _products(period, lines)
+    if units is None or owners:
+        _portfolios(period, months, gone, None if units is None else owners)
     if spread:
         refresh_spread(period)
     cells = IndicatorSummary.objects.filter(period=period).count()
@@ -55,39 +64,57 @@ def refresh(period: date, units: list[int] | None = None, *, spread: bool = True
     return cells
 
 
-def _cells(period: date, months, gone) -> None:
-    """The month's cells (unit × industry × grade): the measures of its billed rows and the customers who
-    left it, two GROUP BYs added up in one INSERT … SELECT."""
+def _measures(model, period: date, keys: dict[str, str], parts: list[tuple]) -> None:
+    """Write the month's rows of a summary model: the measures of its billed rows and the customers who left
+    it, per key (`keys`: model column → expression over CustomerMonth), from several (billed, left) pairs of
+    querysets, all GROUP BYs added up in one INSERT … SELECT."""
     names = list(SUMMARY_FIELDS)
-    measured = (
-        months.values(**GROUP)
-        .annotate(**month_measures())
-        .annotate(_churned=Value(0))
-        .values("unit", "sector", "level", *names, "_churned")
-        .order_by()
-    )
-    zeros = {f"_{name}": Value(0) for name in names}
-    left = (
-        gone.values(**GROUP)
-        .annotate(_n=Count("pk"))
-        .annotate(**zeros)
-        .values("unit", "sector", "level", *zeros, "_n")
-        .order_by()
-    )
-    measured_sql, measured_params = measured.query.sql_with_params()
-    left_sql, left_params = left.query.sql_with_params()
-    columns = ["period", "org_unit_id", "industry_id", "grade", *SUMMARY_FIELDS.values(), "churned"]
+    aliases = [f"_k{i}" for i in range(len(keys))]
+    selects, params = [], []
+    for months, gone, grouping in parts:
+        by = {alias: F(expression) for alias, expression in zip(aliases, grouping, strict=True)}
+        measured = (
+            months.values(**by)
+            .annotate(**month_measures())
+            .annotate(_churned=Value(0))
+            .values(*aliases, *names, "_churned")
+            .order_by()
+        )
+        zeros = {f"_{name}": Value(0) for name in names}
+        left = gone.values(**by).annotate(_n=Count("pk")).annotate(**zeros).values(*aliases, *zeros, "_n").order_by()
+        for queryset in (measured, left):
+            sql, sql_params = queryset.query.sql_with_params()
+            selects.append(f"SELECT * FROM ({sql}) p{len(selects)}")
+            params += sql_params
+    columns = ["period", *keys, *SUMMARY_FIELDS.values(), "churned"]
     quote = connection.ops.quote_name
-    # A UNION takes its column names from its first part: the measures' names, then _churned.
+    # A UNION takes its column names from its first part: the keys, the measures' names, then _churned.
     sums = ", ".join(f"SUM(x.{quote(name)})" for name in [*names, "_churned"])
+    group = ", ".join(f"x.{alias}" for alias in aliases)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""INSERT INTO {quote(IndicatorSummary._meta.db_table)} ({", ".join(quote(c) for c in columns)})
-                SELECT %s, x.unit, x.sector, x.level, {sums}
-                FROM (SELECT * FROM ({measured_sql}) a UNION ALL SELECT * FROM ({left_sql}) b) x
-                GROUP BY x.unit, x.sector, x.level""",
-            [period, *measured_params, *left_params],
+            f"""INSERT INTO {quote(model._meta.db_table)} ({", ".join(quote(c) for c in columns)})
+                SELECT %s, {group}, {sums} FROM ({" UNION ALL ".join(selects)}) x GROUP BY {group}""",
+            [period, *params],
         )
+
+
+def _cells(period: date, months, gone) -> None:
+    """The month's cells (unit × industry × grade)."""
+    grouping = ("customer__org_unit_id", "customer__industry_id", "customer__grade")
+    keys = {"org_unit_id": None, "industry_id": None, "grade": None}
+    _measures(IndicatorSummary, period, keys, [(months, gone, grouping)])
+
+
+def _portfolios(period: date, months, gone, owners: list[int] | None) -> None:
+    """The month's portfolio rows: each manager's owned customers plus those they back up (never both)."""
+    parts = []
+    for role in ("owner", "backup_owner"):
+        mine = Q(**{f"customer__{role}__isnull": False})
+        if owners is not None:
+            mine &= Q(**{f"customer__{role}_id__in": owners})
+        parts.append((months.filter(mine), gone.filter(mine), (f"customer__{role}_id",)))
+    _measures(PortfolioSummary, period, {"staff_id": None}, parts)
 
 
 def _by_unit(period: date, units: list[int] | None) -> None:
@@ -176,23 +203,33 @@ def refresh_replaced(periods: list[date], units: list[int] | None = None) -> lis
     return sorted(rows_read | missing | spread_read)
 
 
-def changed_units(since) -> tuple[set[int], bool]:
-    """Org units whose customers changed unit, industry or grade since `since`: the unit of every customer
-    saved since then, and the unit a moved customer left (from its audit trail, which keeps the value before);
-    and whether anyone moved (the group spread counts provinces)."""
-    changed = Customer.objects.filter(updated_at__gt=since)
-    units = set(changed.values_list("org_unit_id", flat=True))
-    moves = AuditEvent.objects.filter(
-        target_type=Customer._meta.label_lower, at__gt=since, before__has_key="org_unit"
-    ).values_list("before", flat=True)
-    left = {int(before["org_unit"]) for before in moves if before.get("org_unit")}
-    return units | left, bool(left)
+def changed_since(since) -> tuple[set[int], set[int], bool]:
+    """What the summary keys on that changed since `since`: the org units and the managers (owners and backups)
+    of every customer saved since then, with the unit it left and the managers it had (from its audit trail,
+    which keeps the values before), and whether anyone moved (the group spread counts provinces)."""
+    changed = Customer.objects.filter(updated_at__gt=since).values_list("org_unit_id", "owner_id", "backup_owner_id")
+    units, owners = set(), set()
+    for unit, owner, backup in changed:
+        units.add(unit)
+        owners |= {owner, backup}
+    befores = AuditEvent.objects.filter(target_type=Customer._meta.label_lower, at__gt=since).values_list(
+        "before", flat=True
+    )
+    moved = False
+    for before in befores:
+        if not isinstance(before, dict):
+            continue
+        if before.get("org_unit"):
+            units.add(int(before["org_unit"]))
+            moved = True
+        owners |= {before.get("owner"), before.get("backup_owner")}
+    return units, {int(owner) for owner in owners if owner}, moved
 
 
 def refresh_due() -> list[date]:
     """The nightly refresh, of what changed only: months of the billed range never summarised, and in every
-    summarised month the org units whose customers changed unit, industry or grade since the month was last
-    refreshed (the summary keys on today's unit, industry and grade). New, corrected and removed months are
+    summarised month the org units and portfolios whose customers changed unit, industry, grade, owner or
+    backup since the month was last refreshed (the summary keys on today's). New, corrected and removed months are
     refreshed by the import that replaced them (`refresh_replaced`). Returns the months refreshed."""
     started = timezone.now()
     billed = CustomerMonth.objects.order_by().aggregate(first=Min("period"), last=Max("period"))
@@ -204,10 +241,10 @@ def refresh_due() -> list[date]:
     missing = [p for p in months if p not in held]
     for period in missing:
         refresh(period)
-    units, moved = changed_units(min(held.values())) if held else (set(), False)
-    touched = sorted(held) if units else []
+    units, owners, moved = changed_since(min(held.values())) if held else (set(), set(), False)
+    touched = sorted(held) if units or owners else []
     for period in touched:
-        refresh(period, sorted(units), spread=moved)
+        refresh(period, sorted(units), owners=sorted(owners), spread=moved)
     # Every month is now in step with the customers as they were when this run started.
     SummaryPeriod.objects.filter(period__in=list(held)).update(refreshed_at=started)
     return sorted(set(missing) | set(touched))

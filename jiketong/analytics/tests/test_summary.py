@@ -70,6 +70,25 @@ def test_a_regraded_or_moved_customer_moves_in_every_month_at_night_and_only_its
             assert summarised and values == {code: reference.value(code) for code in codes}, (staff, options)
 
 
-def test_managers_always_read_their_portfolio_live(world):
+def test_managers_read_their_portfolio_kept_in_total_and_by_month_and_live_when_grouped(world):
     jobs.daily(P)
-    assert not Calculation(world.alice.user, period=P).summarised
+    assert Calculation(world.alice.user, period=P).summarised
+    assert Calculation(world.alice.user, period=P, start=PREV, by="month").summarised
+    assert not Calculation(world.alice.user, period=P, by="org").summarised
+
+
+def test_a_handed_over_customer_leaves_one_portfolio_for_another_at_night(world):
+    from jiketong.customers.services import customer_update
+    from jiketong.testing import system_user
+
+    jobs.daily(P)
+    customer_update(actor=system_user(), customer=world.alice_customer, owner=world.bob)
+    jobs.daily(P)
+    for staff in ("alice", "bob"):
+        user = getattr(world, staff).user
+        for options in ({}, {"by": "month", "start": PREV}):
+            summarised, values = figures(user, **options)
+            codes = [code for code, item in REGISTRY.items() if item.monthly or options.get("by") != "month"]
+            reference = ReferenceCalculation(user, period=P, product="MAS", **options)
+            assert summarised and values == {code: reference.value(code) for code in codes}, (staff, options)
+    assert Calculation(world.alice.user, period=P).value("in_service")[""] == 0  # she only backs up C
