@@ -94,7 +94,9 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
+    from jiketong.analytics import summary
     from jiketong.analytics.indicators import latest_period
+    from jiketong.analytics.models import SummaryPeriod
     from jiketong.billing.models import BillingFact, CustomerMonth
     from jiketong.customers.models import Customer
     from jiketong.org.models import Role, Staff
@@ -123,7 +125,7 @@ def main() -> None:
     manager = Staff.objects.select_related("user").get(pk=manager_id)
     personas = {
         f"manager ({Customer.objects.visible_to(manager.user).count():,} customers)": manager,
-        f"manager ({args.portfolio:,} customers)": "big",
+        f"manager (+{args.portfolio:,} backed up)": "big",
         "city supervisor": first(roles=Role.SUPERVISOR, org_unit__depth=3),
         "province supervisor": first(roles=Role.SUPERVISOR, org_unit__depth=2),
         "HQ analyst": first(roles=Role.ANALYST, org_unit__depth=1),
@@ -176,6 +178,9 @@ def main() -> None:
                     mine = Customer.objects.exclude(owner=manager).order_by("pk")
                     ids = list(mine.values_list("pk", flat=True)[: args.portfolio])
                     Customer.objects.filter(pk__in=ids).update(backup_owner=manager)
+                    # What the nightly refresh does for a manager whose customers changed hands.
+                    for month in SummaryPeriod.objects.values_list("period", flat=True):
+                        summary.refresh(month, [], owners=[manager.pk], spread=False)
                     measure(who, manager)
                     transaction.set_rollback(True)
             else:
@@ -183,8 +188,7 @@ def main() -> None:
 
     jobs: dict[str, float] = {}
     if args.jobs:
-        from jiketong.analytics import segments, services, summary
-        from jiketong.analytics.models import SummaryPeriod
+        from jiketong.analytics import segments, services
 
         def job(name: str, function) -> None:
             took = timed(function) / 1000
