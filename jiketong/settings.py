@@ -246,18 +246,7 @@ MEDIA_ROOT = VAR_DIR / "media"
 # Queued in the database and run by `python -m jiketong worker` (make demo starts one); tests
 # switch to the immediate backend.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-# Uploaded spreadsheets (core.spreadsheets, decision 0014): what one file may hold. Refused unread past these.
-SPREADSHEET_MAX_ROWS = env_int("SPREADSHEET_MAX_ROWS", 1_000_000)
-SPREADSHEET_MAX_COLUMNS = env_int("SPREADSHEET_MAX_COLUMNS", 200)
-SPREADSHEET_MAX_CELLS = env_int("SPREADSHEET_MAX_CELLS", 20_000_000)
-SPREADSHEET_MAX_FILE_MB = env_int("SPREADSHEET_MAX_FILE_MB", 200)
-SPREADSHEET_MAX_UNCOMPRESSED_MB = env_int("SPREADSHEET_MAX_UNCOMPRESSED_MB", 1024)
-SPREADSHEET_MAX_RATIO = env_int("SPREADSHEET_MAX_RATIO", 100)
-# Lead and archive imports: files of up to this many rows are read in the request, larger ones by the task
-# worker with a progress page; a run with no sign of life for this long lost its worker and is failed.
-IMPORT_INLINE_ROWS = env_int("IMPORT_INLINE_ROWS", 2000)
-IMPORT_HEARTBEAT_TIMEOUT_SECONDS = env_int("IMPORT_HEARTBEAT_TIMEOUT_SECONDS", 300)
-# Uploaded spreadsheets (core.spreadsheets, decision 0014): what one file may hold. Refused unread past these.
+# Uploaded spreadsheets (core.spreadsheets, decision 0018): what one file may hold. Refused unread past these.
 SPREADSHEET_MAX_ROWS = env_int("SPREADSHEET_MAX_ROWS", 1_000_000)
 SPREADSHEET_MAX_COLUMNS = env_int("SPREADSHEET_MAX_COLUMNS", 200)
 SPREADSHEET_MAX_CELLS = env_int("SPREADSHEET_MAX_CELLS", 20_000_000)

@@ -453,12 +453,19 @@ class Snapshot:
                 codes = values if all(mask_text_is_identity(value) for value in values) else None
             self.treat.append((name, name in personal, codes))
         self.get = operator.attrgetter(*attributes)
+        self.pick = operator.itemgetter(*attributes)
+
+    def of_values(self, values: dict) -> dict:
+        """The same, from a dict keyed by attribute name (ids for references: industry_id …)."""
+        return self._masked(dict(zip(self.names, self.pick(values), strict=True)))
 
     def __call__(self, record) -> dict:
+        return self._masked(dict(zip(self.names, self.get(record), strict=True)))
+
+    def _masked(self, data: dict) -> dict:
         from .audit import _json_value, _mask_free_text
         from .validators import mask_personal, mask_text
 
-        data = dict(zip(self.names, self.get(record), strict=True))
         for name, personal, codes in self.treat:
             value = data[name]
             kind = type(value)

@@ -1,4 +1,4 @@
-"""Reading uploaded spreadsheets within bounds: the one reader every import uses (decision 0014).
+"""Reading uploaded spreadsheets within bounds: the one reader every import uses (decision 0018).
 
 An uploaded spreadsheet is hostile until read. An XLSX is a zip of XML, so 130 KB can unpack to hundreds of
 megabytes and a million cells (a spreadsheet bomb); a CSV may come in any encoding. So everything that can be

@@ -598,7 +598,7 @@ def member_reveal(request, customer_id: Id, member_id: Id):
     return {"phone": services.member_reveal_phone(actor=request.user, member=member)}
 
 
-# --- archive import (customers.imports; decision 0014) ---------------------------------------------------
+# --- archive import (customers.imports; decision 0018) ---------------------------------------------------
 class ArchiveImportOut(Schema):
     id: int
     status: str = Field(..., description="queued, running, succeeded, partially or failed.")

@@ -1,4 +1,4 @@
-"""The archive import (docs/customers.md, decision 0014): customers with their key persons and members from a
+"""The archive import (docs/customers.md, decision 0018): customers with their key persons and members from a
 摸底 survey sheet or a BOSS customer master, Excel or CSV, Chinese or English headings, GBK or UTF-8.
 
 A file holds one or more sheets; each is recognised by its headings (core.spreadsheets.HeaderMap):
@@ -1154,16 +1154,6 @@ DEFAULTS = {
 }
 
 
-class _Record:
-    """A customer's values under the names snapshot() reads (ids for references), for the audit rows."""
-
-    __slots__ = tuple(f.attname for f in Customer._meta.concrete_fields)
-
-    def __init__(self, values: dict) -> None:
-        for name in self.__slots__:
-            setattr(self, name, values.get(name))
-
-
 def _next_root_paths(count: int) -> list[str]:
     """Paths for `count` new top-level customers after the last one (treebeard's numbering: base 36, 5 places)."""
     last = Customer.objects.filter(depth=1).order_by("-path").values_list("path", flat=True).first()
@@ -1214,7 +1204,7 @@ def _write(
             name=record["name"], short_name=record["short_name"], number=number, uscc=record["uscc"]
         )
         row.existing = record  # what it is now, for the children and the result
-        audit.append((pk, record["name"], pk, None, audit_customer(_Record(record)) | {"parent": None}))
+        audit.append((pk, record["name"], pk, None, audit_customer.of_values(record) | {"parent": None}))
     write_rows(
         Customer,
         CUSTOMER_COLUMNS_WRITTEN,
@@ -1303,7 +1293,7 @@ def _update_customers(
                 after[f"{name}_id"] = row.refs[name].pk
         if "uscc" in after and not after["uscc"]:
             after["uscc"] = None
-        old, new = snapshot_of(_Record(before)), snapshot_of(_Record(after))
+        old, new = snapshot_of.of_values(before), snapshot_of.of_values(after)
         diff = {k for k in new if old.get(k) != new.get(k)}
         if not diff:
             result.unchanged += 1
@@ -1378,7 +1368,10 @@ def _update_customers(
     )
     with key_table("import_customer_updates", types, values) as updates, connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET {assignments}, updated_at = %s FROM {updates} u WHERE {table}.id = u.id", [now]
+            # row_version: a change like any other to a page or API client that read the customer before.
+            f"UPDATE {table} SET {assignments}, updated_at = %s "
+            f"FROM {updates} u WHERE {table}.id = u.id",
+            [now],
         )
     label = Customer._meta.label_lower
     for action, items in (
@@ -1452,7 +1445,7 @@ def _write_contacts(context: Context, people: list[tuple[int, dict]], now, exist
     )
     snapshot_of = Snapshot(Contact, CONTACT_FIELDS)
     items = [
-        (pk, c["name"], customer_id, None, snapshot_of(_ContactRecord(c)))
+        (pk, c["name"], customer_id, None, snapshot_of.of_values(c))
         for pk, (customer_id, c) in zip(ids, new, strict=True)
     ]
     write_rows(
@@ -1467,11 +1460,6 @@ def _write_contacts(context: Context, people: list[tuple[int, dict]], now, exist
         ),
     )
     return len(new)
-
-
-class _ContactRecord:
-    def __init__(self, values: dict) -> None:
-        self.__dict__.update(values)
 
 
 def _write_members(context: Context, rows: list[tuple[int, dict]]) -> int:

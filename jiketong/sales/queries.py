@@ -110,7 +110,7 @@ def lead_duplicates_many(
 ) -> list[list[DuplicateMatch]]:
     """lead_duplicates for many (name, uscc) pairs at once. A few pairs (a form) are looked up with ranges on
     the name index; an import's pairs are put in a temporary table and joined, a handful of queries for the
-    whole file (decision 0014). Both find the same records, matched below by the same rule. `name_keys`, when the
+    whole file (decision 0018). Both find the same records, matched below by the same rule. `name_keys`, when the
     caller has them, are the names already normalised (normalise_org_name)."""
     if name_keys is None:
         name_keys = [normalise_org_name(name) if name else "" for name, _uscc in items]

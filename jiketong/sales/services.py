@@ -33,8 +33,8 @@ from jiketong.core.imports import (
     RunStatus,
     Snapshot,
     audit_rows,
-    db_now,
     choice_words,
+    db_now,
     error_report_header,
     fast_mobile,
     fast_uscc,
@@ -835,14 +835,23 @@ LEAD_COLUMNS = (
     Column("source", ("来源", "线索来源", "source")),
 )
 IMPORT_COLUMNS = {header_key(alias): column.name for column in LEAD_COLUMNS for alias in column.aliases}
-# Words people write for a source besides its code and its label (in either language): the names the docs
-# used before they were aligned with the UI, and the short forms of a survey sheet.
+# Words people write for a source besides its code and its label (in either language): the labels the lead form
+# shows (so a sheet's 上门拜访 is read whatever the catalogue says), the names the docs used before they were
+# aligned with the UI, and the short forms of a survey sheet.
 SOURCE_ALIASES = {
     "网格摸底": LeadSource.GRID_SURVEY,
     "摸底": LeadSource.GRID_SURVEY,
     "摸排": LeadSource.GRID_SURVEY,
     "网格": LeadSource.GRID_SURVEY,
     "拜访": LeadSource.VISIT,
+    "网格摸排": LeadSource.GRID_SURVEY,
+    "上门拜访": LeadSource.VISIT,
+    "转介绍": LeadSource.REFERRAL,
+    "热线": LeadSource.HOTLINE,
+    "营销活动": LeadSource.CAMPAIGN,
+    "合作伙伴": LeadSource.PARTNER,
+    "内部销售外呼": LeadSource.INSIDE_SALES,
+    "批量导入": LeadSource.IMPORT,
     "走访": LeadSource.VISIT,
     "推荐": LeadSource.REFERRAL,
     "客服热线": LeadSource.HOTLINE,
@@ -1004,7 +1013,7 @@ def leads_import(*, actor, rows: list[dict], all_or_nothing: bool, progress: Pro
     reasons, duplicates of customers, open leads or earlier rows included; with `all_or_nothing` one bad
     row stops the batch, otherwise the good rows land. New leads are spread by the assignment rules.
 
-    Set-based (decision 0014): regions, industries and the source words are loaded once, each row's fields
+    Set-based (decision 0018): regions, industries and the source words are loaded once, each row's fields
     are checked by the model's own rules without a query, duplicates are found for the whole file in a few
     queries, and the leads, their audit rows and the owners' notices are written in bulk, in one short
     transaction after the checks (so a large file does not hold the database's write lock while it is

@@ -1,4 +1,4 @@
-"""The archive import (customers.imports, decision 0014): customers with key persons and members from a survey
+"""The archive import (customers.imports, decision 0018): customers with key persons and members from a survey
 sheet or a BOSS customer master, matched by USCC or customer number, checked with the form's rules set-based,
 landing only in the importer's subtree, audited in bulk; UI, API and CLI."""
 

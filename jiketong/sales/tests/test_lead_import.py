@@ -1,4 +1,4 @@
-"""The lead import at scale (decision 0014): the words it takes, a bounded number of queries whatever the
+"""The lead import at scale (decision 0018): the words it takes, a bounded number of queries whatever the
 file's size, large files in the task worker with a progress page, and the same answers as the form's rules."""
 
 import csv
