@@ -200,6 +200,26 @@ class ImportOut(Schema):
 @router.get("/leads", response={200: list[LeadOut], 400: ErrorOut}, summary="List leads")
 @paginate(Page)
 def lead_list(request, filters: Query[LeadFilterIn]):
+class LeadImportRunOut(Schema):
+    id: int
+    status: str = Field(..., description="queued, running, succeeded, partially or failed.")
+    file_name: str
+    mode: str
+    rows_total: int
+    rows_ok: int
+    rows_bad: int
+    progress: int = Field(..., description="0–100.")
+    message: str
+    error_report: str | None = Field(..., description="URL of the CSV of the bad rows, when there are any.")
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @staticmethod
+    def resolve_error_report(obj) -> str | None:
+        return f"/api/v1/lead-imports/{obj.pk}/errors" if obj.error_path else None
+
+
     lead_filter, leads = queries.lead_list(request.user, filters.model_dump(exclude_none=True))
     _filter_errors(lead_filter)
     return leads
@@ -221,13 +241,21 @@ def lead_create(request, payload: LeadIn):
     return Status(201, services.lead_create(actor=request.user, **data))
 
 
-@router.post("/leads/import", response={200: ImportOut, **ERRORS}, summary="Import leads")
+@router.post(
+    "/leads/import",
+    response={200: ImportOut, 202: LeadImportRunOut, **ERRORS},
+    summary="Import leads",
+)
 def lead_import(request, file: File[UploadedFile], all_or_nothing: Form[bool] = True):
     """An .xlsx or .csv (UTF-8 or GBK) with a heading row: 单位名称 (required), 统一社会信用代码, 区域编码,
     行业, 规模, 预计等级, 联系人, 联系电话, 需求, 来源. Every bad row comes back with its reasons; with
-    `all_or_nothing` one bad row stops the whole file, otherwise the good rows land."""
-    rows = services.read_lead_file(file)
-    result = services.leads_import(actor=request.user, rows=rows, all_or_nothing=all_or_nothing)
+    `all_or_nothing` one bad row stops the whole file, otherwise the good rows land. A file of more than
+    IMPORT_INLINE_ROWS rows (2,000) is imported by the task worker: the answer is 202 with the run, to follow
+    at `/lead-imports/{id}`."""
+    result, run = services.lead_import_start(actor=request.user, upload=file, all_or_nothing=all_or_nothing)
+    if run is not None:
+        run.refresh_from_db()
+        return Status(202, run)
     return {"done": result.done, "errors": result.errors}
 
 
@@ -523,3 +551,27 @@ def forecast(request, start: date | None = None, months: int = 3, by: Literal["o
         "totals": table.totals,
         "total": table.total,
     }
+
+
+# --- large lead imports (services.lead_import_start) ------------------------------------------------------
+@router.get("/lead-imports/{lead_run_id}", response={200: LeadImportRunOut, **ERRORS}, summary="A large lead import")
+def lead_import_run(request, lead_run_id: Id):
+    return queries.lead_import_run_get(request.user, lead_run_id)
+
+
+@router.get(
+    "/lead-imports/{lead_run_id}/errors",
+    response={200: None, **ERRORS},
+    summary="A large lead import's error report",
+    description="CSV (UTF-8 with BOM): row (1 = the first data row), name, field and problem, one line per problem.",
+)
+def lead_import_errors(request, lead_run_id: Id):
+    from django.http import FileResponse
+
+    run, path = queries.lead_import_error_report(request.user, lead_run_id)
+    return FileResponse(
+        open(path, "rb"),
+        as_attachment=True,
+        filename=f"lead-import-{run.pk}-errors.csv",
+        content_type="text/csv; charset=utf-8",
+    )

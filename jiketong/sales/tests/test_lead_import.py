@@ -230,3 +230,19 @@ def test_a_spreadsheet_bomb_sent_to_the_import_page_is_refused_unread(cast, clie
     errors = response.context["form"].errors["file"]
     assert "SPREADSHEET_MAX_RATIO" in errors[0]
     assert not LeadImportRun.objects.exists() and not Lead.objects.exists()
+
+
+def test_the_api_hands_a_large_file_to_the_worker_and_follows_it(cast, api_as, settings):
+    from jiketong.api.tests.conftest import API
+
+    settings.IMPORT_INLINE_ROWS = 2
+    client = api_as(cast.carol)
+    upload = csv_upload([*survey(3), ["", "440106", "", ""]])
+    response = client.post(f"{API}/leads/import", {"file": upload, "all_or_nothing": "false"})
+    assert response.status_code == 202, response.content
+    data = response.json()
+    assert (data["status"], data["rows_ok"], data["rows_bad"]) == ("partially", 3, 1)
+    assert client.get(f"{API}/lead-imports/{data['id']}").json()["progress"] == 100
+    report = client.get(data["error_report"])
+    assert report.status_code == 200 and "This field cannot be blank." in b"".join(report.streaming_content).decode()
+    assert api_as(cast.bob).get(f"{API}/lead-imports/{data['id']}").status_code == 404
