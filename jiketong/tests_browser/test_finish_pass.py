@@ -113,7 +113,11 @@ def test_the_360_page_jumps_to_sections_and_fits_a_phone(live_server, cast, brow
     page.goto(url)
     nav.locator("a[href='#history-section']").click()
     # Bootstrap scrolls smoothly: wait until the section has arrived under the sticky bars.
-    page.wait_for_function("document.querySelector('#history-section').getBoundingClientRect().top < 200")
+    # (polled from here: wait_for_function evaluates its predicate with eval, which the page's CSP forbids)
+    for _poll in range(100):
+        if page.evaluate("document.querySelector('#history-section').getBoundingClientRect().top") < 200:
+            break
+        page.wait_for_timeout(50)
     box = nav.bounding_box()
     assert box is not None and 0 <= box["y"] < 120, box  # still on screen: sticky under the header
     sync_api.expect(nav.locator("a.nav-link.active")).to_have_count(1)
