@@ -22,4 +22,5 @@ def figure(value, unit: str) -> str:
 
 @register.filter
 def get_item(mapping: dict, key):
-    return mapping.get(key)
+    # A context variable left unset renders as "": answer nothing rather than fail the page.
+    return mapping.get(key) if hasattr(mapping, "get") else None
