@@ -144,6 +144,14 @@ class Progress:
         if self.on_tick:
             self.on_tick(fraction, fields)
 
+    def hold(self) -> None:
+        """Called first in the writing transaction: lock the run's row, so the frequent job, which fails runs
+        without a recent heartbeat, waits for this transaction instead of failing a run that is writing (on
+        SQLite the transaction's write lock already does that)."""
+        if self.run is not None and self.run.pk and connection.vendor == "postgresql":
+            now = timezone.now()
+            type(self.run).objects.filter(pk=self.run.pk).update(heartbeat_at=now)  # the UPDATE holds the row lock
+
 
 def close_stalled(model: type[ImportRunBase], now: datetime) -> int:
     """Fail the running imports whose worker died (no heartbeat within the timeout). Nothing of theirs

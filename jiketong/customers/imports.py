@@ -751,6 +751,7 @@ def import_rows(
         customers, contacts, members = [], [], []
     try:
         with transaction.atomic():
+            progress.hold()
             _write(context, customers, contacts, members, result, progress)
             result.landed = bool(customers or contacts or members)
             if on_write is not None:
@@ -1369,7 +1370,7 @@ def _update_customers(
     with key_table("import_customer_updates", types, values) as updates, connection.cursor() as cursor:
         cursor.execute(
             # row_version: a change like any other to a page or API client that read the customer before.
-            f"UPDATE {table} SET {assignments}, updated_at = %s "
+            f"UPDATE {table} SET {assignments}, updated_at = %s, row_version = {table}.row_version + 1 "
             f"FROM {updates} u WHERE {table}.id = u.id",
             [now],
         )

@@ -1061,6 +1061,7 @@ def leads_import(*, actor, rows: list[dict], all_or_nothing: bool, progress: Pro
             _write_leads(actor, valid)
             result.done = len(valid)
             _tell_owners(actor, valid)
+        progress.hold()
         if on_write is not None:
             on_write(result)
     return result
