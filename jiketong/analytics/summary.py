@@ -41,20 +41,21 @@ def refresh(
     months = CustomerMonth.objects.filter(period=period)
     gone = churned_rows(CustomerMonth.objects.all(), [add_months(period, -1)])
     lines = BillingFact.objects.filter(in_use(), period=period)
-    held = [model.objects.filter(period=period) for model in (IndicatorSummary, UnitSummary, ProductSummary)]
+    unit_rows = [model.objects.filter(period=period) for model in (IndicatorSummary, UnitSummary, ProductSummary)]
     portfolios = PortfolioSummary.objects.filter(period=period)
+    months_of_units, gone_of_units = months, gone
     if units is not None:
         in_units = Q(customer__org_unit_id__in=units)
         months_of_units, gone_of_units, lines = months.filter(in_units), gone.filter(in_units), lines.filter(in_units)
-        held = [rows.filter(org_unit_id__in=units) for rows in held]
-        portfolios = portfolios.filter(staff_id__in=owners or [])
-    else:
-        months_of_units, gone_of_units = months, gone
-    for rows in [*held, portfolios]:
-        rows._raw_delete(rows.db)  # nothing refers to summary rows: no need to fetch them first
-    _cells(period, months_of_units, gone_of_units)
-    _by_unit(period, units)
-    _products(period, lines)
+        unit_rows = [rows.filter(org_unit_id__in=units) for rows in unit_rows] if units else []
+        portfolios = portfolios.filter(staff_id__in=owners) if owners else None
+    for rows in [*unit_rows, portfolios]:
+        if rows is not None:
+            rows._raw_delete(rows.db)  # nothing refers to summary rows: no need to fetch them first
+    if units is None or units:
+        _cells(period, months_of_units, gone_of_units)
+        _by_unit(period, units)
+        _products(period, lines)
     if units is None or owners:
         _portfolios(period, months, gone, None if units is None else owners)
     if spread:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from jiketong.analytics import jobs
+from jiketong.analytics import jobs, summary
 from jiketong.analytics.indicators import REGISTRY, Calculation
 from jiketong.analytics.models import IndicatorSummary, SummaryPeriod
 
@@ -92,3 +92,11 @@ def test_a_handed_over_customer_leaves_one_portfolio_for_another_at_night(world)
             reference = ReferenceCalculation(user, period=P, product="MAS", **options)
             assert summarised and values == {code: reference.value(code) for code in codes}, (staff, options)
     assert Calculation(world.alice.user, period=P).value("in_service")[""] == 0  # she only backs up C
+
+
+def test_a_refresh_of_managers_only_leaves_the_units_alone(world):
+    jobs.daily(P)
+    cells = sorted(IndicatorSummary.objects.filter(period=P).values_list("org_unit_id", "in_service"))
+    summary.refresh(P, [], owners=[world.alice.pk], spread=False)
+    assert sorted(IndicatorSummary.objects.filter(period=P).values_list("org_unit_id", "in_service")) == cells
+    assert Calculation(world.alice.user, period=P).value("in_service")[""] == 1
