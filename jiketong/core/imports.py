@@ -502,33 +502,39 @@ def mask_text_is_identity(value: str) -> bool:
     return mask_text(value) == value
 
 
-def audit_rows(*, actor, action: str, target_type: str, items: Iterable[tuple], note: str = "",
-               text_masked: bool = False) -> list[tuple]:  # fmt: skip
+def audit_rows(
+    *, actor, action: str, target_type: str, items: Iterable[tuple], note: str = "", text_masked: bool = False
+) -> list[tuple]:
     """Audit rows for write_rows(AuditEvent, AUDIT_FIELDS, …), one per (target id, target text, customer id,
-    before, after) item, `before`/`after` already masked (Snapshot); the target text is cut to 200 characters
-    and masked here, as AuditEvent's own save masks it, unless `text_masked` says the caller did."""
+    before, after[, note]) item, `before`/`after` already masked (Snapshot); the target text is cut to 200
+    characters and masked here, as AuditEvent's own save masks it, unless `text_masked` says the caller did.
+    An item's own note, when it has one, replaces `note`."""
     import json
 
     from .validators import mask_text
 
     at = db_now()
     actor_id = getattr(actor, "pk", None)
+    note = mask_text(note[:500])
     dumps = json.dumps
-    return [
-        (
-            at,
-            actor_id,
-            action,
-            target_type,
-            target_id,
-            mask_text(str(text)[:200]),
-            customer_id,
-            None if before is None else dumps(before),
-            None if after is None else dumps(after),
-            note,
-        )  # fmt: skip
-        for target_id, text, customer_id, before, after in items
-    ]
+    rows = []
+    for item in items:
+        target_id, text, customer_id, before, after = item[:5]
+        rows.append(
+            (
+                at,
+                actor_id,
+                action,
+                target_type,
+                target_id,
+                text if text_masked else mask_text(str(text)[:200]),
+                customer_id,
+                None if before is None else dumps(before),
+                None if after is None else dumps(after),
+                mask_text(item[5][:500]) if len(item) > 5 else note,
+            )
+        )
+    return rows
 
 
 AUDIT_FIELDS = ["at", "actor", "action", "target_type", "target_id", "target_repr", "customer_id", "before", "after",

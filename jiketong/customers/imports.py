@@ -1491,20 +1491,21 @@ def _write_members(context: Context, rows: list[tuple[int, dict]]) -> int:
         added[customer_id].append(member["phone"])
     for part in chunks(sorted(added)):
         names = dict(Customer.objects.filter(pk__in=part).values_list("pk", "name"))
-        for pk in part:
-            items = [(pk, names.get(pk, ""), pk, None, {"members_added": mask_personal(added[pk])})]
-            note = _("%(n)d members added (archive import %(file)s)") % {"n": len(added[pk]), "file": context.label}
-            write_rows(
-                AuditEvent,
-                AUDIT_FIELDS,
-                audit_rows(
-                    actor=context.actor,
-                    action=AuditAction.CREATE,
-                    target_type=Customer._meta.label_lower,
-                    items=items,
-                    note=note,
-                ),
+        items = [
+            (
+                pk,
+                names.get(pk, ""),
+                pk,
+                None,
+                {"members_added": mask_personal(added[pk])},
+                _("%(n)d members added (archive import %(file)s)") % {"n": len(added[pk]), "file": context.label},
             )
+            for pk in part
+        ]
+        rows_out = audit_rows(
+            actor=context.actor, action=AuditAction.CREATE, target_type=Customer._meta.label_lower, items=items
+        )
+        write_rows(AuditEvent, AUDIT_FIELDS, rows_out)
     return len(rows)
 
 
