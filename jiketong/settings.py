@@ -102,6 +102,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "jiketong.core.middleware.LanguageMiddleware",  # 简体中文 unless the user picks another language
     "jiketong.api.middleware.ApiErrorShapeMiddleware",  # 404/405 under /api/ in the API's JSON shape
+    "jiketong.core.middleware.RequestTooLargeMiddleware",  # a 10 MB note: 413 page in that language
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

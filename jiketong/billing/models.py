@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jiketong.core.money import MoneyField
 from jiketong.core.scope import ScopedQuerySet
@@ -29,7 +30,7 @@ class BillingFact(models.Model):
     a bad row), and checking them again row by row at commit cost a third of the load time. Deleting a
     customer still deletes its facts (Django cascades)."""
 
-    period = models.DateField(_("period"))
+    period = models.DateField(pgettext_lazy("billing", "period"))  # 账期: a BOSS billing month
     customer = models.ForeignKey(
         "customers.Customer",
         verbose_name=_("customer"),
@@ -72,7 +73,7 @@ class MemberSnapshot(models.Model):
 
     PERSONAL_FIELDS = ("phone",)
 
-    period = models.DateField(_("period"))
+    period = models.DateField(pgettext_lazy("billing", "period"))  # 账期: a BOSS billing month
     customer = models.ForeignKey(
         "customers.Customer",
         verbose_name=_("customer"),
@@ -117,7 +118,7 @@ class CustomerMonth(models.Model):
     - sticky_revenue: revenue of the products with a stickiness class.
     """
 
-    period = models.DateField(_("period"))
+    period = models.DateField(pgettext_lazy("billing", "period"))  # 账期: a BOSS billing month
     customer = models.ForeignKey(
         "customers.Customer",
         verbose_name=_("customer"),
@@ -283,7 +284,7 @@ class PointsRule(models.Model):
 class PointsLedger(models.Model):
     """One customer's points for one month, computed from CustomerMonth (idempotent per period)."""
 
-    period = models.DateField(_("period"))
+    period = models.DateField(pgettext_lazy("billing", "period"))  # 账期: a BOSS billing month
     customer = models.ForeignKey(
         "customers.Customer",
         verbose_name=_("customer"),

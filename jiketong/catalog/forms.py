@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from jiketong.customers.forms import DATE_WIDGET, BootstrapMixin, ServiceModelForm
+from jiketong.core.forms import DATE_WIDGET, BootstrapMixin, ServiceModelForm
 
 from . import queries
 from .models import Subscription

@@ -8,7 +8,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from jiketong.core.models import TimeStampedModel
+from jiketong.core.models import ConstraintFieldsMixin, TimeStampedModel
 from jiketong.core.money import MoneyField
 from jiketong.core.scope import ScopedQuerySet
 
@@ -115,7 +115,7 @@ class SubscriptionQuerySet(ScopedQuerySet):
         return self.filter(status=SubscriptionStatus.ACTIVE)
 
 
-class Subscription(TimeStampedModel):
+class Subscription(ConstraintFieldsMixin, TimeStampedModel):
     """A customer's use of a product at a contracted price, optionally for a list of its members."""
 
     customer = models.ForeignKey(

@@ -1,15 +1,14 @@
 """Catalog pages and customers' subscriptions. Thin: reads from queries.py, writes through services.py."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from jiketong.core.forms import submit
 from jiketong.customers import queries as customer_queries
-from jiketong.customers.forms import apply_errors
 from jiketong.customers.services import require_edit
 
 from . import queries, services
@@ -29,12 +28,11 @@ def subscription_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
     require_edit(request.user)
     customer = customer_queries.customer_get(request.user, customer_pk)
     form = SubscriptionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.subscription_create(actor=request.user, customer=customer, **form.service_data())
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
+    if request.method == "POST":
+        ok, _result = submit(
+            form, lambda: services.subscription_create(actor=request.user, customer=customer, **form.service_data())
+        )
+        if ok:
             messages.success(request, _("Subscription added."))
             return redirect(_back(customer.pk))
     return render(
@@ -46,14 +44,14 @@ def subscription_edit(request: HttpRequest, pk: int) -> HttpResponse:
     require_edit(request.user)
     subscription = queries.subscription_get(request.user, pk)
     form = SubscriptionForm(request.POST or None, instance=subscription)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.subscription_update(
+    if request.method == "POST":
+        ok, _result = submit(
+            form,
+            lambda: services.subscription_update(
                 actor=request.user, subscription=subscription, **form.service_data(only_changed=True)
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
+            ),
+        )
+        if ok:
             messages.success(request, _("Subscription saved."))
             return redirect(_back(subscription.customer_id))
     return render(

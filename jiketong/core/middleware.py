@@ -1,8 +1,13 @@
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpResponse
 from django.middleware.locale import LocaleMiddleware
+from django.template.defaultfilters import filesizeformat
+from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 
 # The API authenticates with its own tokens and answers 401 itself; static files are public.
 OPEN_PREFIXES = ("/accounts/login/", "/i18n/", "/api/", "/static/", "/healthz")
@@ -51,3 +56,31 @@ class LanguageMiddleware(LocaleMiddleware):
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", translation.get_language())
         return response
+
+
+class RequestTooLargeMiddleware:
+    """A page's form body past DATA_UPLOAD_MAX_MEMORY_SIZE (a 10 MB note) answers 413 with a page in the
+    user's language; Django would answer 400 with its English debug page. It reads the form here, before
+    CSRF does; uploaded files are streamed to disk and do not count. The API answers its own JSON 413
+    (api.base). Sits after LanguageMiddleware, so the page speaks the chosen language."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method == "POST" and not request.path.startswith(API_PREFIX):
+            try:
+                request.POST  # noqa: B018 (parse now, where the refusal can still be answered kindly)
+            except RequestDataTooBig:
+                return too_large(request)
+        return self.get_response(request)
+
+
+def too_large(request) -> HttpResponse:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
+    referer = request.META.get("HTTP_REFERER", "")
+    back = referer if url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}) else "/"
+    html = render_to_string("core/too_large.html", {"limit": filesizeformat(limit), "back": back})
+    response = HttpResponse(html, status=413)
+    response.headers["Content-Language"] = translation.get_language()
+    return response

@@ -1,10 +1,12 @@
 """What every table shares, and the audit trail."""
 
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class TimeStampedModel(models.Model):
@@ -15,8 +17,52 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
+class ConstraintFieldsMixin:
+    """A model mixin: a check constraint's violation lands on the field it is about, so a form shows
+    "the end date cannot be before the start date" under the end date and the API under `end_on`, instead
+    of at the top. The field is the first one the constraint's condition names (`Q(end_on__gte=F("start_on"))`
+    → end_on), or the one `CONSTRAINT_FIELDS` gives by constraint name where that reads wrong."""
+
+    CONSTRAINT_FIELDS: dict[str, str] = {}
+
+    @classmethod
+    def constraint_field(cls, constraint: models.BaseConstraint) -> str:
+        if constraint.name in cls.CONSTRAINT_FIELDS:
+            return cls.CONSTRAINT_FIELDS[constraint.name]
+        condition = getattr(constraint, "condition", None)
+        for name, *_lookups in cls._get_expr_references(condition) if condition is not None else ():
+            return name
+        return NON_FIELD_ERRORS
+
+    def validate_constraints(self, exclude=None) -> None:
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict({})
+            moved = {
+                _violation_message(c): self.constraint_field(c)
+                for c in self._meta.constraints
+                if isinstance(c, models.CheckConstraint)
+            }
+            for error in list(errors.get(NON_FIELD_ERRORS, [])):
+                field = moved.get(str(error.message))
+                if field and field != NON_FIELD_ERRORS:
+                    errors[NON_FIELD_ERRORS].remove(error)
+                    errors.setdefault(field, []).append(error)
+            if not errors.get(NON_FIELD_ERRORS):
+                errors.pop(NON_FIELD_ERRORS, None)
+            raise ValidationError(errors) from None
+
+
+def _violation_message(constraint: models.BaseConstraint) -> str:
+    try:
+        return str(constraint.get_violation_error_message())
+    except (ValueError, TypeError):  # a message with a bare "%" ("0 to 100%") cannot take the name
+        return str(constraint.violation_error_message)
+
+
 class AuditAction(models.TextChoices):
-    CREATE = "create", _("Created")
+    CREATE = "create", pgettext_lazy("audit action", "Created")
     UPDATE = "update", _("Changed")
     DELETE = "delete", _("Deleted")
     GRADE = "grade", _("Grade changed")
@@ -168,9 +214,9 @@ class Event(models.Model):
 
 
 class HandlingStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    DONE = "done", _("Done")
-    FAILED = "failed", _("Failed")
+    PENDING = "pending", pgettext_lazy("event handling", "Pending")  # 待处理; a quote's or a delivery's is another word
+    DONE = "done", pgettext_lazy("event handling", "Done")
+    FAILED = "failed", pgettext_lazy("event handling", "Failed")
 
 
 class EventHandling(models.Model):

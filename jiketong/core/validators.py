@@ -257,3 +257,61 @@ def mask_personal(value: Any) -> Any:
         return mask_mobile(compact)
     masked = DATE_IN_TEXT.sub(MASKED_DATE, mask_text(text))
     return masked if masked != text else f"{text[:1]}***"
+
+
+# --- dates that record facts and dates that plan -----------------------------------------------------
+def _today() -> dt.date:
+    from django.utils import timezone
+
+    return timezone.localdate()
+
+
+def _changed(name: str, value: Any, before: dict | None) -> bool:
+    return before is None or str(before.get(name) or "") != str(value or "")
+
+
+def fact_date_errors(values: dict[str, Any], before: dict | None = None) -> dict[str, list[str]]:
+    """Dates that record what happened (cooperation began, a contract was signed, a member joined) cannot
+    lie after today. Only values that are new are checked (`before`: the record's snapshot, None when it is
+    new), so a row written before the rule can still be edited for something else."""
+    today = _today()
+    return {
+        name: [_("This day has not come yet (today is %(today)s): give the day it happened.") % {"today": today}]
+        for name, value in values.items()
+        if isinstance(value, dt.date) and value > today and _changed(name, value, before)
+    }
+
+
+def plan_date_errors(values: dict[str, Any], before: dict | None = None) -> dict[str, list[str]]:
+    """Dates that plan (a task's due date when it is given) cannot lie before today."""
+    today = _today()
+    return {
+        name: [_("This day has passed (today is %(today)s): plan from today on.") % {"today": today}]
+        for name, value in values.items()
+        if isinstance(value, dt.date) and value < today and _changed(name, value, before)
+    }
+
+
+def merge_errors(*parts: dict[str, list[str]] | ValidationError | None) -> dict[str, list[str]]:
+    """Field → messages from several checks, so a service reports them in one ValidationError."""
+    errors: dict[str, list[str]] = {}
+    for part in parts:
+        if part is None:
+            continue
+        if isinstance(part, ValidationError):
+            part = part.message_dict if hasattr(part, "error_dict") else {"__all__": part.messages}
+        for name, messages in part.items():
+            errors.setdefault(name, []).extend(m for m in messages if m not in errors.get(name, []))
+    return errors
+
+
+def full_clean_with(instance, errors: dict[str, list[str]] | None = None, *, exclude=None, **kwargs) -> None:
+    """`instance.full_clean()` together with the caller's own rule errors, raised as one ValidationError
+    (a field already refused by the caller is not validated again)."""
+    errors = dict(errors or {})
+    try:
+        instance.full_clean(exclude=[*(exclude or []), *errors], **kwargs)
+    except ValidationError as exc:
+        errors = merge_errors(errors, exc)
+    if errors:
+        raise ValidationError(errors)

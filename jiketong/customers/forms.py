@@ -2,7 +2,8 @@
 
 The model forms below only borrow the model's fields, labels and widgets: validation against the model
 (USCC check digit, uniqueness, constraints) happens once, in the service, and its ValidationError is
-mapped back onto these fields by `apply_errors`, so the UI and the API give the same messages.
+mapped back onto these fields by core.forms (`submit`, `apply_errors`), so the UI and the API give the same
+messages, all of them in one round.
 """
 
 from datetime import date
@@ -13,6 +14,15 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from jiketong.core.concurrency import VersionedForm
+from jiketong.core.forms import (  # noqa: F401 (apply_errors: re-exported for billing.views)
+    DATE_WIDGET,
+    BootstrapMixin,
+    ServiceModelForm,
+    apply_errors,
+    choice_words,
+    pasted_date,
+    word_key,
+)
 from jiketong.core.trees import subtree
 from jiketong.org.models import OrgUnit, Role, Staff, can
 
@@ -27,58 +37,6 @@ from .models import (
     PaidBy,
 )
 from .services import ASSIGN_ROLES, CONTACT_FIELDS, CUSTOMER_FIELDS
-
-
-def apply_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Attach a service's ValidationError to the form: known fields get their messages, the rest become
-    non-field errors (a key the form does not show would otherwise be lost)."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for name, errors in exc.message_dict.items():
-        target = name if name in form.fields else None
-        for message in errors:
-            if target is None and name != "__all__":
-                label = name
-                form.add_error(None, f"{label}: {message}")
-            else:
-                form.add_error(target, message)
-
-
-class ServiceModelForm(forms.ModelForm):
-    """A ModelForm that parses input but leaves model validation to the service (see module docstring)."""
-
-    def _post_clean(self) -> None:
-        pass
-
-    def service_data(self, *, only_changed: bool = False) -> dict:
-        names = self.changed_data if only_changed else list(self.cleaned_data)
-        return {name: self.cleaned_data[name] for name in names if name in self._meta.fields}
-
-
-class BootstrapMixin:
-    """Bootstrap classes on every widget, and is-invalid on fields with errors."""
-
-    def _style(self) -> None:
-        for name, field in self.fields.items():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select):
-                css = "form-select"
-            else:
-                css = "form-control"
-            # _errors, not errors: reading `errors` here would validate the form before __init__ is done.
-            if self._errors and name in self._errors:
-                css += " is-invalid"
-            widget.attrs["class"] = css
-
-    def full_clean(self):
-        super().full_clean()
-        self._style()
-
-
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class CustomerForm(VersionedForm, BootstrapMixin, ServiceModelForm):
@@ -220,14 +178,14 @@ class MemberForm(BootstrapMixin, ServiceModelForm):
         self._style()
 
 
-# Aliases people type in a pasted list, so 统付/个付 and 本网/异网 work as well as the codes.
-PAID_BY_ALIASES = {"group": PaidBy.GROUP, "统付": PaidBy.GROUP, "self": PaidBy.SELF, "个付": PaidBy.SELF}
-NETWORK_ALIASES = {
-    "on_net": Network.ON_NET,
-    "本网": Network.ON_NET,
-    "off_net": Network.OFF_NET,
-    "异网": Network.OFF_NET,
-}
+# What people type or paste in a list: the codes, the labels the pages and exports show in either language
+# (集团统付, 个人付费(个付), 本网, 异网, "Paid by the group"…) and the short words 统付/个付.
+def paid_by_words() -> dict[str, str]:
+    return choice_words(PaidBy, {"统付": PaidBy.GROUP, "个付": PaidBy.SELF, "集团付费": PaidBy.GROUP})
+
+
+def network_words() -> dict[str, str]:
+    return choice_words(Network, {"异网": Network.OFF_NET, "他网": Network.OFF_NET, "本网": Network.ON_NET})
 
 
 def _split_line(line: str) -> list[str]:
@@ -242,7 +200,8 @@ class MembersBulkAddForm(BootstrapMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 8, "placeholder": "13800138000,市场部,2024-03-01,group,on_net"}),
         help_text=_(
             "phone,department,joined on (YYYY-MM-DD),paid by (group/self),network (on_net/off_net) — "
-            "or just the phone number."
+            "or just the phone number. The words the pages show (集团统付, 个付, 本网, 异网) and rows pasted "
+            "from Excel work too."
         ),
     )
     joined_on = forms.DateField(
@@ -260,6 +219,7 @@ class MembersBulkAddForm(BootstrapMixin, forms.Form):
         """Each non-empty line as a row for members_bulk_add. Values are passed on as typed: the service
         validates them and reports every bad line with its reason."""
         rows = []
+        paid_by_word, network_word = paid_by_words(), network_words()
         for line in self.cleaned_data["rows"].splitlines():
             if not line.strip():
                 continue
@@ -269,9 +229,9 @@ class MembersBulkAddForm(BootstrapMixin, forms.Form):
                 {
                     "phone": phone,
                     "department": department,
-                    "joined_on": joined or self.cleaned_data["joined_on"],
-                    "paid_by": PAID_BY_ALIASES.get(paid_by.lower(), paid_by) if paid_by else "",
-                    "network": NETWORK_ALIASES.get(network.lower(), network) if network else "",
+                    "joined_on": pasted_date(joined) if joined else self.cleaned_data["joined_on"],
+                    "paid_by": paid_by_word.get(word_key(paid_by), paid_by) if paid_by else "",
+                    "network": network_word.get(word_key(network), network) if network else "",
                 }
             )
         return rows

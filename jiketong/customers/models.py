@@ -9,7 +9,7 @@ from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
 from jiketong.core.concurrency import VersionedModel
 from jiketong.core.imports import ImportRunBase
-from jiketong.core.models import TimeStampedModel
+from jiketong.core.models import ConstraintFieldsMixin, TimeStampedModel
 from jiketong.core.scope import ScopedQuerySet, customer_scope
 from jiketong.core.validators import validate_uscc
 
@@ -57,18 +57,19 @@ class Grade(models.TextChoices):
 
 
 class LifecycleStatus(models.TextChoices):
-    PROSPECT = "prospect", _("Prospect")
-    ACTIVE = "active", _("Active")
+    # The customer lifecycle's words (潜在 → 在网 → 预警 → 离网); a contract's "active" is another word.
+    PROSPECT = "prospect", pgettext_lazy("customer lifecycle", "Prospect")
+    ACTIVE = "active", pgettext_lazy("customer lifecycle", "Active")
     AT_RISK = "at_risk", _("At risk")
     DORMANT = "dormant", _("Dormant")
     CHURNED = "churned", _("Churned")
 
 
 class ServiceLevel(models.TextChoices):
-    GOLD = "gold", _("Gold")
-    SILVER = "silver", _("Silver")
-    BRONZE = "bronze", _("Bronze")
-    STANDARD = "standard", _("Standard")
+    GOLD = "gold", pgettext_lazy("service level", "Gold")
+    SILVER = "silver", pgettext_lazy("service level", "Silver")
+    BRONZE = "bronze", pgettext_lazy("service level", "Bronze")
+    STANDARD = "standard", pgettext_lazy("service level", "Standard")
 
 
 class CustomerSource(models.TextChoices):
@@ -79,7 +80,7 @@ class CustomerSource(models.TextChoices):
     CAMPAIGN = "campaign", _("Campaign")
     PARTNER = "partner", _("Partner")
     INSIDE_SALES = "inside_sales", _("Inside-sales call")
-    IMPORT = "import", _("Import")
+    IMPORT = "import", pgettext_lazy("customer source", "Import")
 
 
 class CustomerQuerySet(MP_NodeQuerySet):
@@ -95,9 +96,11 @@ class CustomerManager(MP_NodeManager):
         return self.get_queryset().visible_to(user)
 
 
-class Customer(MP_Node, TimeStampedModel, VersionedModel):
+class Customer(ConstraintFieldsMixin, MP_Node, TimeStampedModel, VersionedModel):
     """A group customer (集团客户). The tree path carries the group hierarchy: a headquarters and its
     member units, which may sit in other provinces and other managers' portfolios."""
+
+    CONSTRAINT_FIELDS = {"customers_customer_backup_not_owner": "backup_owner"}
 
     # Audit keys holding member numbers (members_bulk_add / _remove), masked like Member.phone.
     PERSONAL_FIELDS = ("members_added", "members_removed")
@@ -223,8 +226,10 @@ class AffiliationDirection(models.TextChoices):
     MUTUAL = "mutual", _("mutual")
 
 
-class Affiliation(TimeStampedModel):
+class Affiliation(ConstraintFieldsMixin, TimeStampedModel):
     """关联关系: affiliated customers form one risk and one relationship."""
+
+    CONSTRAINT_FIELDS = {"customers_affiliation_not_self": "related"}
 
     customer = models.ForeignKey(
         Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="affiliations"
@@ -307,7 +312,7 @@ class Contact(TimeStampedModel, VersionedModel):
         Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contacts"
     )
     name = models.CharField(pgettext_lazy("person", "name"), max_length=40)
-    title = models.CharField(_("title"), max_length=40, blank=True)
+    title = models.CharField(pgettext_lazy("person", "title"), max_length=40, blank=True)  # 职务, not 标题
     department = models.CharField(_("department"), max_length=60, blank=True)
     decision_role = models.CharField(_("decision role"), max_length=12, choices=DecisionRole.choices, blank=True)
     is_key_person = models.BooleanField(_("key person"), default=False)
@@ -370,7 +375,7 @@ class MemberQuerySet(ScopedQuerySet):
         return self.filter(left_on__isnull=True)
 
 
-class Member(models.Model):
+class Member(ConstraintFieldsMixin, models.Model):
     """A subscriber (phone number) belonging to the group. Personal data: the phone shows masked."""
 
     PERSONAL_FIELDS = ("phone",)

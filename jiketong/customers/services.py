@@ -18,7 +18,7 @@ from jiketong.core.audit import changed, record, record_changes, snapshot
 from jiketong.core.concurrency import check_version
 from jiketong.core.events import emit
 from jiketong.core.models import AuditAction
-from jiketong.core.validators import normalize_mobile, normalize_uscc
+from jiketong.core.validators import fact_date_errors, merge_errors, normalize_mobile, normalize_uscc
 from jiketong.org.models import Role, Staff, can
 
 from .models import (
@@ -78,11 +78,18 @@ def require_edit(actor) -> None:
         raise PermissionDenied(_("Your role may view customers but not change them."))
 
 
-def _full_clean(instance, exclude: list[str] | None = None) -> None:
-    instance.full_clean(exclude=exclude)
+def _full_clean(instance, exclude: list[str] | None = None, errors: dict[str, list[str]] | None = None) -> None:
+    """The model's validation together with the service's own rule errors, raised at once (one round)."""
+    errors = dict(errors or {})
+    try:
+        instance.full_clean(exclude=[*(exclude or []), *errors])
+    except ValidationError as exc:
+        errors = merge_errors(errors, exc)
+    if errors:
+        raise ValidationError(errors)
 
 
-def _check_people(actor, customer: Customer, before: dict | None) -> None:
+def _people_errors(actor, customer: Customer, before: dict | None) -> dict[str, list[str]]:
     """A new owner or backup is active staff; only supervisors and admins move a customer between managers.
     A leaver's customers stay editable until they are reassigned: only giving a customer to a leaver is refused."""
     errors: dict[str, list[str]] = {}
@@ -102,8 +109,7 @@ def _check_people(actor, customer: Customer, before: dict | None) -> None:
         errors.setdefault("backup_owner", []).append(
             _("The backup manager must be someone other than the customer manager.")
         )
-    if errors:
-        raise ValidationError(errors)
+    return errors
 
 
 def require_scope(actor, customer_id: int | None) -> None:
@@ -120,12 +126,15 @@ def _check_in_scope(actor, customer: Customer) -> None:
         )
 
 
-def _normalise(fields: dict[str, Any]) -> dict[str, Any]:
+def _normalise(fields: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The fields as stored, and the errors of those that cannot be (reported with the record's others)."""
+    errors: dict[str, list[str]] = {}
     if fields.get("uscc"):
         try:
             fields["uscc"] = normalize_uscc(fields["uscc"])
         except ValidationError as exc:
-            raise ValidationError({"uscc": exc.messages}) from exc
+            errors["uscc"] = exc.messages
+            del fields["uscc"]
     elif "uscc" in fields:
         fields["uscc"] = None  # blank is "unknown", and many customers may lack a code
     for name in ("name", "short_name", "address"):
@@ -133,7 +142,7 @@ def _normalise(fields: dict[str, Any]) -> dict[str, Any]:
             fields[name] = " ".join(fields[name].split())
     if "number" in fields and not fields["number"]:
         fields["number"] = None
-    return fields
+    return fields, errors
 
 
 def _save_unique(callback):
@@ -156,15 +165,19 @@ def _save_unique(callback):
 def customer_create(*, actor, parent: Customer | None = None, grade_reason: str = "", **fields) -> Customer:
     """Open a customer's archive. A customer manager who creates one owns it unless told otherwise."""
     require_edit(actor)
-    fields = _normalise(fields)
+    fields, errors = _normalise(fields)
     if not fields.get("owner") and can(actor, Role.PORTFOLIO_ROLES) and not can(actor, ASSIGN_ROLES):
         fields["owner"] = Staff.objects.select_related("user").get(pk=actor.pk)
     customer = Customer(**fields)
     customer.search_text = build_search_text(
         name=customer.name, short_name=customer.short_name, number=customer.number, uscc=customer.uscc
     )
-    _check_people(actor, customer, before=None)
-    _full_clean(customer, exclude=TREE_FIELDS)
+    errors = merge_errors(
+        errors,
+        _people_errors(actor, customer, before=None),
+        fact_date_errors({"cooperation_since": customer.cooperation_since}),
+    )
+    _full_clean(customer, exclude=TREE_FIELDS, errors=errors)
     if parent is not None:
         customer = _save_unique(lambda: Customer.objects.add_child(parent, instance=customer))
     else:
@@ -214,26 +227,27 @@ def customer_update(
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     require_scope(actor, customer.pk)
     check_version(customer, expected_version)
-    fields = _normalise(fields)
+    fields, errors = _normalise(fields)
     unknown = set(fields) - set(CUSTOMER_FIELDS)
     if unknown:
         raise ValidationError({name: [_("This field cannot be changed here.")] for name in unknown})
     before = snapshot(customer, CUSTOMER_FIELDS)
     for name, value in fields.items():
         setattr(customer, name, value)
-    errors: dict[str, list[str]] = {}
     if customer.grade != before["grade"]:
         if not can(actor, ASSIGN_ROLES):
             errors["grade"] = [_("Only a supervisor can re-grade a customer.")]
         elif not grade_reason.strip():
             errors["grade_reason"] = [_("Give the reason for the new grade.")]
-    if errors:
-        raise ValidationError(errors)
     customer.search_text = build_search_text(
         name=customer.name, short_name=customer.short_name, number=customer.number, uscc=customer.uscc
     )
-    _check_people(actor, customer, before=before)
-    _full_clean(customer, exclude=TREE_FIELDS)
+    errors = merge_errors(
+        errors,
+        _people_errors(actor, customer, before=before),
+        fact_date_errors({"cooperation_since": customer.cooperation_since}, before),
+    )
+    _full_clean(customer, exclude=TREE_FIELDS, errors=errors)
     _save_unique(customer.save)
     if parent is not UNSET:
         _move(actor, customer, parent)
@@ -442,7 +456,8 @@ class BulkResult:
         return not self.errors
 
 
-def _member_from_row(customer: Customer, row: dict) -> Member:
+def _member_from_row(customer: Customer, row: dict, before: dict | None = None) -> Member:
+    """A member from a row, or a ValidationError with every field that is wrong (one round)."""
     member = Member(
         customer=customer,
         phone=row.get("phone", ""),
@@ -453,13 +468,21 @@ def _member_from_row(customer: Customer, row: dict) -> Member:
         network=row.get("network") or Network.ON_NET,
         short_number=(row.get("short_number") or "").strip(),
     )
+    errors: dict[str, list[str]] = {}
     try:
         member.phone = normalize_mobile(member.phone)
     except ValidationError as exc:
-        raise ValidationError({"phone": exc.messages}) from exc
-    member.full_clean(exclude=["customer"], validate_constraints=False)
-    if member.left_on and member.joined_on and member.left_on < member.joined_on:
-        raise ValidationError({"left_on": [_("The leave date cannot be before the join date.")]})
+        errors["phone"] = exc.messages
+    try:
+        member.full_clean(exclude=["customer", *errors], validate_constraints=False)
+    except ValidationError as exc:
+        errors = merge_errors(errors, exc)
+    if "joined_on" not in errors:
+        errors = merge_errors(errors, fact_date_errors({"joined_on": member.joined_on}, before))
+    if not errors and member.left_on and member.joined_on and member.left_on < member.joined_on:
+        errors["left_on"] = [_("The leave date cannot be before the join date.")]
+    if errors:
+        raise ValidationError(errors)
     return member
 
 
@@ -597,7 +620,7 @@ def member_update(*, actor, member: Member, **fields) -> Member:
     member = Member.objects.select_for_update().get(pk=member.pk)
     before = snapshot(member, MEMBER_FIELDS)
     row = before | fields
-    updated = _member_from_row(member.customer, row)
+    updated = _member_from_row(member.customer, row, before)
     updated.pk = member.pk
     if (
         Member.objects.current()

@@ -8,7 +8,6 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from jiketong.catalog import queries as catalog_queries
 from jiketong.core.audit import record_export
+from jiketong.core.forms import submit
 from jiketong.core.registry import customer_panels
 from jiketong.core.validators import mask_mobile
 from jiketong.core.xlsx import Workbook
@@ -34,7 +34,6 @@ from .forms import (
     MemberForm,
     MembersBulkAddForm,
     MembersBulkRemoveForm,
-    apply_errors,
     dates_from,
 )
 from .history import history_lines
@@ -178,12 +177,9 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def customer_create(request: HttpRequest) -> HttpResponse:
     services.require_edit(request.user)
     form = CustomerForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            customer = services.customer_create(actor=request.user, **form.service_kwargs())
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
+    if request.method == "POST":
+        ok, customer = submit(form, lambda: services.customer_create(actor=request.user, **form.service_kwargs()))
+        if ok:
             messages.success(request, _("Customer %(name)s created.") % {"name": customer.name})
             return redirect("customers:detail", pk=customer.pk)
     return render(request, "customers/customer_form.html", {"form": form, "customer": None})
@@ -193,12 +189,11 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     services.require_edit(request.user)
     customer = queries.customer_get(request.user, pk)
     form = CustomerForm(request.POST or None, instance=customer, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.customer_update(actor=request.user, customer=customer, **form.service_kwargs())
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
+    if request.method == "POST":
+        ok, _result = submit(
+            form, lambda: services.customer_update(actor=request.user, customer=customer, **form.service_kwargs())
+        )
+        if ok:
             messages.success(request, _("Changes to %(name)s saved.") % {"name": customer.name})
             return redirect("customers:detail", pk=customer.pk)
     return render(request, "customers/customer_form.html", {"form": form, "customer": customer})
@@ -214,14 +209,15 @@ def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
     customer = queries.customer_get(request.user, pk)
     form = ContactForm(request.POST or None)
     dates = ContactDateFormSet(request.POST or None, prefix="dates")
-    if request.method == "POST" and form.is_valid() and dates.is_valid():
-        try:
-            services.contact_create(
+    if request.method == "POST":
+        ok, _result = submit(
+            form,
+            lambda: services.contact_create(
                 actor=request.user, customer=customer, dates=dates_from(dates), **form.service_data()
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
+            ),
+            also=[dates],
+        )
+        if ok:
             messages.success(request, _("Contact added."))
             return redirect(f"{customer_url(customer)}#contacts-section")
     return render(
@@ -238,14 +234,15 @@ def contact_edit(request: HttpRequest, contact_pk: int) -> HttpResponse:
     initial_dates = [{"label": d.label, "date": d.date} for d in contact.dates.all()]
     form = ContactForm(request.POST or None, instance=contact)
     dates = ContactDateFormSet(request.POST or None, prefix="dates", initial=initial_dates)
-    if request.method == "POST" and form.is_valid() and dates.is_valid():
-        try:
-            services.contact_update(
+    if request.method == "POST":
+        ok, _result = submit(
+            form,
+            lambda: services.contact_update(
                 actor=request.user, contact=contact, dates=dates_from(dates), **form.service_data(only_changed=True)
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
+            ),
+            also=[dates],
+        )
+        if ok:
             messages.success(request, _("Contact saved."))
             return redirect(f"{customer_url(customer)}#contacts-section")
     return render(
@@ -283,12 +280,11 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
     services.require_edit(request.user)
     customer = queries.customer_get(request.user, pk)
     form = MemberForm(request.POST or None, adding=True)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.member_add(actor=request.user, customer=customer, **form.service_data())
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
+    if request.method == "POST":
+        ok, _result = submit(
+            form, lambda: services.member_add(actor=request.user, customer=customer, **form.service_data())
+        )
+        if ok:
             messages.success(request, _("Member added."))
             return redirect(f"{customer_url(customer)}#members-section")
     return _simple_form_page(request, title=_("Add a member"), customer=customer, form=form)
@@ -300,15 +296,16 @@ def member_edit(request: HttpRequest, member_pk: int) -> HttpResponse:
     customer = member.customer
     form = MemberForm(request.POST or None, instance=member)
     form.fields["phone"].required = False
-    if request.method == "POST" and form.is_valid():
-        data = form.service_data(only_changed=True)
-        if not data.get("phone"):
-            data.pop("phone", None)  # left empty: keep the number
-        try:
-            services.member_update(actor=request.user, member=member, **data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
+    if request.method == "POST":
+
+        def save():
+            data = form.service_data(only_changed=True)
+            if not data.get("phone"):
+                data.pop("phone", None)  # left empty: keep the number
+            return services.member_update(actor=request.user, member=member, **data)
+
+        ok, _result = submit(form, save)
+        if ok:
             messages.success(request, _("Member saved."))
             return redirect(f"{customer_url(customer)}#members-section")
     if not form.is_bound:
@@ -372,12 +369,14 @@ def competitor_edit(request: HttpRequest, pk: int | None = None, presence_pk: in
     presence = queries.competitor_get(request.user, presence_pk) if presence_pk else None
     customer = presence.customer if presence else queries.customer_get(request.user, pk)
     form = CompetitorForm(request.POST or None, instance=presence)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.competitor_save(actor=request.user, customer=customer, presence=presence, **form.service_data())
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
+    if request.method == "POST":
+        ok, _result = submit(
+            form,
+            lambda: services.competitor_save(
+                actor=request.user, customer=customer, presence=presence, **form.service_data()
+            ),
+        )
+        if ok:
             messages.success(request, _("Competitor information saved."))
             return redirect(f"{customer_url(customer)}#competitors-section")
     title = _("Edit competitor presence") if presence else _("Add competitor presence")
@@ -388,14 +387,14 @@ def affiliation_create(request: HttpRequest, pk: int) -> HttpResponse:
     services.require_edit(request.user)
     customer = queries.customer_get(request.user, pk)
     form = AffiliationForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.affiliation_create(
+    if request.method == "POST":
+        ok, _result = submit(
+            form,
+            lambda: services.affiliation_create(
                 actor=request.user, customer=customer, related=form.related, **form.service_data()
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
+            ),
+        )
+        if ok:
             messages.success(request, _("Affiliation recorded."))
             return redirect(f"{customer_url(customer)}#affiliations-section")
     return _simple_form_page(request, title=_("Add an affiliation"), customer=customer, form=form)

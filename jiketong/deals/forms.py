@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jiketong.catalog import queries as catalog_queries
 from jiketong.core.concurrency import VersionedForm
-from jiketong.customers.forms import DATE_WIDGET, BootstrapMixin
+from jiketong.core.forms import DATE_WIDGET, BootstrapMixin
 from jiketong.sales.models import Opportunity
 
 from .models import ContractStatus, OrderStatus, QuoteStatus

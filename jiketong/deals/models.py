@@ -11,10 +11,11 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jiketong.catalog.models import ProductCategory
 from jiketong.core.concurrency import VersionedModel
-from jiketong.core.models import TimeStampedModel
+from jiketong.core.models import ConstraintFieldsMixin, TimeStampedModel
 from jiketong.core.money import MoneyField
 from jiketong.core.scope import ScopedQuerySet
 
@@ -257,7 +258,7 @@ class QuoteApproval(models.Model):
 
 class ContractStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", pgettext_lazy("contract status", "Active")  # 生效中, not the customer's 在网
     EXPIRING = "expiring", _("Expiring")
     EXPIRED = "expired", _("Expired")
     TERMINATED = "terminated", _("Terminated")
@@ -268,7 +269,7 @@ class ContractStatus(models.TextChoices):
 IN_FORCE = (ContractStatus.ACTIVE, ContractStatus.EXPIRING)
 
 
-class Contract(TimeStampedModel, VersionedModel):
+class Contract(ConstraintFieldsMixin, TimeStampedModel, VersionedModel):
     """A contract or agreement (合同/协议) with a customer for a period. A renewal is a new contract whose
     `previous` is the one it renews, so the chain of periods stays readable."""
 
@@ -395,7 +396,7 @@ class Order(TimeStampedModel):
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("order")
+        verbose_name = pgettext_lazy("sales order", "order")
         verbose_name_plural = _("orders")
         ordering = ["-created_at", "-id"]
         indexes = [
@@ -420,11 +421,15 @@ class OrderLineQuerySet(ScopedQuerySet):
 class OrderLine(models.Model):
     """One product to provision: a new subscription, or a change to one the customer already has."""
 
-    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="lines")
+    order = models.ForeignKey(
+        Order, verbose_name=pgettext_lazy("sales order", "order"), on_delete=models.CASCADE, related_name="lines"
+    )
     product = models.ForeignKey(
         "catalog.Product", verbose_name=_("product"), on_delete=models.PROTECT, related_name="+"
     )
-    action = models.CharField(_("action"), max_length=8, choices=LineAction.choices, default=LineAction.NEW)
+    action = models.CharField(
+        pgettext_lazy("order line", "action"), max_length=8, choices=LineAction.choices, default=LineAction.NEW
+    )
     subscription = models.ForeignKey(
         "catalog.Subscription",
         verbose_name=_("subscription"),
@@ -457,9 +462,13 @@ class OrderStateChangeQuerySet(ScopedQuerySet):
 class OrderStateChange(models.Model):
     """The order's state history: each transition, who (or which BOSS update) made it, and why."""
 
-    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="history")
-    from_status = models.CharField(_("from"), max_length=12, choices=OrderStatus.choices, blank=True)
-    to_status = models.CharField(_("to"), max_length=12, choices=OrderStatus.choices)
+    order = models.ForeignKey(
+        Order, verbose_name=pgettext_lazy("sales order", "order"), on_delete=models.CASCADE, related_name="history"
+    )
+    from_status = models.CharField(
+        pgettext_lazy("status change", "from"), max_length=12, choices=OrderStatus.choices, blank=True
+    )
+    to_status = models.CharField(pgettext_lazy("status change", "to"), max_length=12, choices=OrderStatus.choices)
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     external_ref = models.CharField(_("BOSS reference"), max_length=40, blank=True)
     by = models.ForeignKey(

@@ -27,6 +27,7 @@ from jiketong.core.events import emit, emit_many
 from jiketong.core.models import AuditAction
 from jiketong.core.money import yuan
 from jiketong.core.notify import notify
+from jiketong.core.validators import fact_date_errors, full_clean_with
 from jiketong.customers.models import Customer
 from jiketong.customers.services import require_edit, require_scope
 from jiketong.org.models import OrgLevel, OrgUnit, Role, Staff, can, staff_of
@@ -472,8 +473,8 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def _save_contract(contract: Contract) -> Contract:
-    contract.full_clean()
+def _save_contract(contract: Contract, errors: dict[str, list[str]] | None = None) -> Contract:
+    full_clean_with(contract, errors)
     try:
         with transaction.atomic():
             contract.save()
@@ -519,8 +520,10 @@ def contract_create(
             raise ValidationError({"quote": [_("Only an approved quote can become a contract.")]})
         if value is None and start_on and end_on and end_on >= start_on:
             value = yuan(quote.total * months_between(start_on, end_on))
+    # Reported with the model's own errors, so a form shows them all in one round.
+    errors = fact_date_errors({"signed_on": fields.get("signed_on")})
     if value is None:
-        raise ValidationError({"value": [_("Enter the contract value.")]})
+        errors["value"] = [_("Enter the contract value.")]
     generated = not number.strip()
     contract = Contract(
         # A generated number comes from the id, known only after the insert: hold a unique placeholder.
@@ -533,7 +536,7 @@ def contract_create(
         owner=owner or customer.owner,
         **fields,
     )
-    _save_contract(contract)
+    _save_contract(contract, errors)
     if generated:
         contract.number = _next_number("HT", contract.pk)
         contract.save(update_fields=["number"])
@@ -603,6 +606,8 @@ def contract_activate(*, actor, contract: Contract, signed_on: date | None = Non
     contract = _locked_contract(contract)
     if contract.status != ContractStatus.DRAFT:
         raise ValidationError({"__all__": [_("Only a draft contract can be activated.")]})
+    if errors := fact_date_errors({"signed_on": signed_on}):
+        raise ValidationError(errors)
     return _set_contract_status(actor, contract, ContractStatus.ACTIVE, signed_on=signed_on or timezone.localdate())
 
 

@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from jiketong.core.audit import record_export
+from jiketong.core.forms import submit
 from jiketong.customers import queries as customer_queries
-from jiketong.customers.forms import apply_errors
 from jiketong.customers.services import require_edit
 
 from . import queries, services
@@ -98,12 +98,11 @@ def quote_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
     require_edit(request.user)
     customer = customer_queries.customer_get(request.user, customer_pk)
     form = QuoteForm(_posted(request), user=request.user, customer=customer)
-    if request.method == "POST" and form.is_valid():
-        try:
-            quote = services.quote_create(actor=request.user, customer=customer, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
+    if request.method == "POST":
+        ok, quote = submit(
+            form, lambda: services.quote_create(actor=request.user, customer=customer, **form.cleaned_data)
+        )
+        if ok:
             return redirect("deals:quote_detail", pk=quote.pk)
     return render(request, "deals/form.html", {"form": form, "customer": customer, "title": _("New quote")})
 
@@ -113,12 +112,9 @@ def quote_edit(request: HttpRequest, pk: int) -> HttpResponse:
     quote = queries.quote_get(request.user, pk)
     initial = {name: getattr(quote, name) for name in services.QUOTE_FIELDS}
     form = QuoteForm(_posted(request), initial=initial, user=request.user, customer=quote.customer, record=quote)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.quote_update(actor=request.user, quote=quote, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
+    if request.method == "POST":
+        ok, _result = submit(form, lambda: services.quote_update(actor=request.user, quote=quote, **form.cleaned_data))
+        if ok:
             return redirect("deals:quote_detail", pk=quote.pk)
     return render(request, "deals/form.html", {"form": form, "customer": quote.customer, "title": _("Edit quote")})
 
@@ -155,13 +151,11 @@ def _lines_response(request: HttpRequest, quote, line_form=None) -> HttpResponse
 
 def _save_line(request: HttpRequest, quote, line=None) -> HttpResponse:
     form = QuoteLineForm(request.POST)
-    if form.is_valid():
-        try:
-            services.quote_line_save(actor=request.user, quote=quote, line=line, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            form = None
+    ok, _result = submit(
+        form, lambda: services.quote_line_save(actor=request.user, quote=quote, line=line, **form.cleaned_data)
+    )
+    if ok:
+        form = None
     quote.refresh_from_db()
     return _lines_response(request, quote, form)
 
@@ -264,12 +258,12 @@ def contract_list(request: HttpRequest) -> HttpResponse:
 
 def _contract_form_page(request: HttpRequest, customer, quote=None) -> HttpResponse:
     form = ContractForm(_posted(request), initial={"start_on": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            contract = services.contract_create(actor=request.user, customer=customer, quote=quote, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
+    if request.method == "POST":
+        ok, contract = submit(
+            form,
+            lambda: services.contract_create(actor=request.user, customer=customer, quote=quote, **form.cleaned_data),
+        )
+        if ok:
             messages.success(request, _("Contract %(number)s created.") % {"number": contract.number})
             return redirect("deals:contract_detail", pk=contract.pk)
     title = _("Contract from quote %(quote)s") % {"quote": quote} if quote else _("New contract")
@@ -282,12 +276,11 @@ def contract_edit(request: HttpRequest, pk: int) -> HttpResponse:
     contract = queries.contract_get(request.user, pk)
     initial = {name: getattr(contract, name) for name in services.CONTRACT_EDIT_FIELDS}
     form = ContractForm(_posted(request), initial=initial, record=contract)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.contract_update(actor=request.user, contract=contract, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
+    if request.method == "POST":
+        ok, _result = submit(
+            form, lambda: services.contract_update(actor=request.user, contract=contract, **form.cleaned_data)
+        )
+        if ok:
             messages.success(request, _("Contract %(number)s saved.") % {"number": contract.number})
             return redirect("deals:contract_detail", pk=contract.pk)
     title = _("Edit contract %(number)s") % {"number": contract.number}
@@ -349,12 +342,11 @@ def contract_renew(request: HttpRequest, pk: int) -> HttpResponse:
     require_edit(request.user)
     contract = queries.contract_get(request.user, pk)
     form = RenewForm(_posted(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            renewal = services.contract_renew(actor=request.user, contract=contract, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
+    if request.method == "POST":
+        ok, renewal = submit(
+            form, lambda: services.contract_renew(actor=request.user, contract=contract, **form.cleaned_data)
+        )
+        if ok:
             messages.success(request, _("Contract renewed as %(number)s.") % {"number": renewal.number})
             return redirect("deals:contract_detail", pk=renewal.pk)
     title = _("Renew contract %(number)s") % {"number": contract.number}
@@ -366,11 +358,9 @@ def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
     require_edit(request.user)
     contract = queries.contract_get(request.user, pk)
     form = AttachmentForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.attachment_add(actor=request.user, contract=contract, upload=form.cleaned_data["file"])
-        except ValidationError as exc:
-            apply_errors(form, exc)
+    submit(
+        form, lambda: services.attachment_add(actor=request.user, contract=contract, upload=form.cleaned_data["file"])
+    )
     if form.errors:
         context = {
             "contract": contract,

@@ -7,10 +7,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from jiketong.core.concurrency import VersionedForm
+from jiketong.core.forms import DATE_WIDGET, BootstrapMixin, ServiceModelForm
 from jiketong.core.trees import subtree
 from jiketong.customers import queries as customer_queries
-from jiketong.customers.forms import DATE_WIDGET, BootstrapMixin, ServiceModelForm
-from jiketong.customers.models import Competitor, Customer, CustomerType
+from jiketong.customers.models import Competitor, Customer, CustomerType, Industry
 from jiketong.org.models import OrgUnit, Role, Staff, can, staff_of
 
 from .models import OPEN_LEAD_STATUSES, Lead, LeadStatus, Opportunity, Stage
@@ -123,10 +123,18 @@ class ConvertForm(BootstrapMixin, forms.Form):
     expected_close = forms.DateField(label=_("expected close"), widget=DATE_WIDGET)
     amount_monthly = forms.DecimalField(label=_("monthly amount (yuan)"), max_digits=14, decimal_places=2, initial=0)
     amount_once = forms.DecimalField(label=_("one-time amount (yuan)"), max_digits=14, decimal_places=2, initial=0)
+    industry = forms.ModelChoiceField(
+        label=_("industry"),
+        queryset=Industry.objects.all(),
+        required=False,
+        help_text=_("A new customer archive needs it; the lead keeps it."),
+    )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, lead: Lead | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["customer"].user = user
+        if lead is not None and lead.industry_id:
+            self.fields["industry"].initial = lead.industry_id
         self._style()
 
 

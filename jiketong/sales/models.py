@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jiketong.core.concurrency import VersionedModel
 from jiketong.core.imports import ImportRunBase
-from jiketong.core.models import TimeStampedModel
+from jiketong.core.models import ConstraintFieldsMixin, TimeStampedModel
 from jiketong.core.money import MoneyField
 from jiketong.core.scope import NOTHING, customer_scope, record_scope
 from jiketong.core.validators import mask_mobile, validate_uscc
@@ -88,8 +88,10 @@ class LeadQuerySet(models.QuerySet):
         return self.filter(status__in=OPEN_LEAD_STATUSES)
 
 
-class Lead(TimeStampedModel, VersionedModel):
+class Lead(ConstraintFieldsMixin, TimeStampedModel, VersionedModel):
     """A lead (线索): an organisation that may become a customer or buy more, before it is qualified."""
+
+    CONSTRAINT_FIELDS = {"sales_lead_disqualify_reason": "disqualify_reason"}
 
     PERSONAL_FIELDS = ("contact_mobile",)  # masked wherever shown outside the record (core.validators.mask_personal)
 
@@ -207,7 +209,7 @@ class OpportunityQuerySet(models.QuerySet):
         return self.filter(stage__is_won=False, stage__is_lost=False)
 
 
-class Opportunity(TimeStampedModel, VersionedModel):
+class Opportunity(ConstraintFieldsMixin, TimeStampedModel, VersionedModel):
     """An opportunity (商机): a chance to sell to a customer, moving through the stages to won or lost."""
 
     customer = models.ForeignKey(
@@ -260,7 +262,7 @@ class OpportunityChildQuerySet(models.QuerySet):
         return self.filter(opportunity_scope(user, "opportunity__"))
 
 
-class OpportunityProduct(models.Model):
+class OpportunityProduct(ConstraintFieldsMixin, models.Model):
     """A product line of an opportunity; when lines exist the opportunity's amounts are their totals."""
 
     opportunity = models.ForeignKey(

@@ -470,10 +470,12 @@ def lead_convert(
     expected_close: date,
     amount_monthly: Decimal | int = 0,
     amount_once: Decimal | int = 0,
+    industry: Industry | None = None,
 ) -> Lead:
     """Turn a lead into business in one transaction: link the visible `customer`, or open the customer's
     archive from the lead (through customers' own service, so its rules and audit apply), open an
-    opportunity at the first stage, and mark the lead converted. Any failure leaves nothing behind."""
+    opportunity at the first stage, and mark the lead converted. Any failure leaves nothing behind.
+    `industry` fills in a lead recorded without one (a new archive needs it) and is kept on the lead."""
     require_edit(actor)
     lead = _visible_lead(actor, lead)
     if not lead.is_open:
@@ -483,6 +485,9 @@ def lead_convert(
         if not Customer.objects.visible_to(actor).filter(pk=customer.pk).exists():
             raise ValidationError({"customer": [_("Choose a customer you can see.")]})
     else:
+        if industry is not None and industry.pk != lead.industry_id:
+            # Asked for on the convert form when the lead lacks one; kept on the lead, audited there.
+            lead = lead_update(actor=actor, lead=lead, industry=industry, confirm_duplicates=True)
         if lead.industry_id is None:
             raise ValidationError({"industry": [_("Give the lead's industry before converting it.")]})
         customer = customer_create(

@@ -14,8 +14,8 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from jiketong.core.forms import apply_errors, submit
 from jiketong.customers import queries as customer_queries
-from jiketong.customers.forms import apply_errors
 from jiketong.deals.queries import record_chain  # the chain reaches into quotes, contracts and orders
 from jiketong.org.models import Role, can
 
@@ -64,12 +64,9 @@ def _lead_form_page(request: HttpRequest, form: LeadForm, lead: Lead | None) -> 
 def lead_create(request: HttpRequest) -> HttpResponse:
     services.require_edit(request.user)
     form = LeadForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            lead = services.lead_create(actor=request.user, **form.service_kwargs())
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
+    if request.method == "POST":
+        ok, lead = submit(form, lambda: services.lead_create(actor=request.user, **form.service_kwargs()))
+        if ok:
             messages.success(request, _("Lead %(name)s recorded.") % {"name": lead.name})
             # Always visible to its author: its region lies in the author's unit (services._check_region).
             return redirect("sales:lead_detail", pk=lead.pk)
@@ -80,12 +77,9 @@ def lead_edit(request: HttpRequest, pk: int) -> HttpResponse:
     services.require_edit(request.user)
     lead = queries.lead_get(request.user, pk)
     form = LeadForm(request.POST or None, instance=lead, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.lead_update(actor=request.user, lead=lead, **form.service_kwargs())
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
+    if request.method == "POST":
+        ok, _result = submit(form, lambda: services.lead_update(actor=request.user, lead=lead, **form.service_kwargs()))
+        if ok:
             messages.success(request, _("Changes to %(name)s saved.") % {"name": lead.name})
             return redirect("sales:lead_detail", pk=lead.pk)
     return _lead_form_page(request, form, lead)
@@ -111,14 +105,13 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def lead_disqualify(request: HttpRequest, pk: int) -> HttpResponse:
     lead = queries.lead_get(request.user, pk)
     form = DisqualifyForm(request.POST)
-    if form.is_valid():
-        try:
-            services.lead_disqualify(actor=request.user, lead=lead, reason=form.cleaned_data["reason"])
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("Lead disqualified."))
-            return redirect("sales:lead_detail", pk=lead.pk)
+    ok, _result = submit(
+        form,
+        lambda: services.lead_disqualify(actor=request.user, lead=lead, reason=form.cleaned_data.get("reason", "")),
+    )
+    if ok:
+        messages.success(request, _("Lead disqualified."))
+        return redirect("sales:lead_detail", pk=lead.pk)
     return _lead_detail_page(request, lead, disqualify_form=form)
 
 
@@ -126,29 +119,25 @@ def lead_disqualify(request: HttpRequest, pk: int) -> HttpResponse:
 def lead_assign(request: HttpRequest, pk: int) -> HttpResponse:
     lead = queries.lead_get(request.user, pk)
     form = AssignForm(request.POST, user=request.user)
-    if form.is_valid():
-        try:
-            lead = services.lead_assign(actor=request.user, lead=lead, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("Lead assigned to %(name)s.") % {"name": lead.owner.name})
-            return redirect("sales:lead_detail", pk=lead.pk)
+    ok, assigned = submit(form, lambda: services.lead_assign(actor=request.user, lead=lead, **form.cleaned_data))
+    if ok:
+        lead = assigned
+        messages.success(request, _("Lead assigned to %(name)s.") % {"name": lead.owner.name})
+        return redirect("sales:lead_detail", pk=lead.pk)
     return _lead_detail_page(request, lead, assign_form=form)
 
 
 def lead_convert(request: HttpRequest, pk: int) -> HttpResponse:
     services.require_edit(request.user)
     lead = queries.lead_get(request.user, pk)
-    form = ConvertForm(request.POST or None, user=request.user, initial={"opportunity_name": lead.need[:100]})
-    if request.method == "POST" and form.is_valid():
-        try:
-            lead = services.lead_convert(actor=request.user, lead=lead, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
+    form = ConvertForm(
+        request.POST or None, user=request.user, lead=lead, initial={"opportunity_name": lead.need[:100]}
+    )
+    if request.method == "POST":
+        ok, converted = submit(form, lambda: services.lead_convert(actor=request.user, lead=lead, **form.cleaned_data))
+        if ok:
             messages.success(request, _("Lead converted: the opportunity is open."))
-            return redirect("sales:opportunity_detail", opportunity_pk=lead.opportunity_id)
+            return redirect("sales:opportunity_detail", opportunity_pk=converted.opportunity_id)
     return render(request, "sales/lead_convert.html", {"form": form, "lead": lead})
 
 
@@ -225,12 +214,9 @@ def opportunity_create(request: HttpRequest) -> HttpResponse:
     if (customer_id := request.GET.get("customer", "")).isdigit():
         customer = customer_queries.customers_visible(request.user).filter(pk=customer_id).first()
     form = OpportunityForm(request.POST or None, user=request.user, customer=customer)
-    if request.method == "POST" and form.is_valid():
-        try:
-            opportunity = services.opportunity_create(actor=request.user, **form.service_kwargs())
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
+    if request.method == "POST":
+        ok, opportunity = submit(form, lambda: services.opportunity_create(actor=request.user, **form.service_kwargs()))
+        if ok:
             messages.success(request, _("Opportunity %(name)s opened.") % {"name": opportunity.name})
             return redirect("sales:opportunity_detail", opportunity_pk=opportunity.pk)
     return render(request, "sales/opportunity_form.html", {"form": form, "opportunity": None})
@@ -240,12 +226,12 @@ def opportunity_edit(request: HttpRequest, opportunity_pk: int) -> HttpResponse:
     services.require_edit(request.user)
     opportunity = queries.opportunity_get(request.user, opportunity_pk)
     form = OpportunityForm(request.POST or None, instance=opportunity, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.opportunity_update(actor=request.user, opportunity=opportunity, **form.service_kwargs())
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
+    if request.method == "POST":
+        ok, _result = submit(
+            form,
+            lambda: services.opportunity_update(actor=request.user, opportunity=opportunity, **form.service_kwargs()),
+        )
+        if ok:
             messages.success(request, _("Changes to %(name)s saved.") % {"name": opportunity.name})
             return redirect("sales:opportunity_detail", opportunity_pk=opportunity.pk)
     return render(request, "sales/opportunity_form.html", {"form": form, "opportunity": opportunity})
@@ -274,11 +260,7 @@ def opportunity_move(request: HttpRequest, opportunity_pk: int) -> HttpResponse:
     opportunity = queries.opportunity_get(request.user, opportunity_pk)
     form = MoveForm(request.POST)
     errors: list[str] = []
-    if form.is_valid():
-        try:
-            services.opportunity_move(request.user, opportunity, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
+    submit(form, lambda: services.opportunity_move(request.user, opportunity, **form.cleaned_data))
     if form.errors:
         errors = [message for messages_ in form.errors.values() for message in messages_]
     if request.POST.get("from") == "board":

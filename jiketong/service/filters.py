@@ -3,6 +3,7 @@
 import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jiketong.core.filters import IdFilter
 from jiketong.org.models import staff_of
@@ -15,8 +16,12 @@ STATE_OPEN, STATE_BREACHED, STATE_MINE = "open", "breached", "mine"
 class TicketFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(label=_("Search"), method="filter_search")
     state = django_filters.ChoiceFilter(
-        label=_("Show"),
-        choices=[(STATE_OPEN, _("Open")), (STATE_BREACHED, _("SLA breached")), (STATE_MINE, _("Mine (open)"))],
+        label=pgettext_lazy("ticket filter", "Show"),
+        choices=[
+            (STATE_OPEN, pgettext_lazy("ticket filter", "Open")),
+            (STATE_BREACHED, _("SLA breached")),
+            (STATE_MINE, _("Mine (open)")),
+        ],
         method="filter_state",
     )
     status = django_filters.ChoiceFilter(label=_("Status"), choices=TicketStatus.choices)

@@ -3,9 +3,10 @@
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jiketong.core.concurrency import VersionedForm
-from jiketong.customers.forms import DATE_WIDGET, BootstrapMixin
+from jiketong.core.forms import DATE_WIDGET, BootstrapMixin
 
 from . import queries
 from .models import Channel, Dimension, Priority, TicketType
@@ -19,7 +20,9 @@ class TicketForm(VersionedForm, BootstrapMixin, forms.Form):
     priority = forms.ChoiceField(label=_("priority"), choices=Priority.choices, initial=Priority.NORMAL)
     contact = forms.ModelChoiceField(label=_("contact"), queryset=None, required=False)
     title = forms.CharField(label=_("title"), max_length=200)
-    description = forms.CharField(label=_("description"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    description = forms.CharField(
+        label=pgettext_lazy("ticket", "description"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
 
     def __init__(self, *args, contacts, **kwargs):
         super().__init__(*args, **kwargs)
@@ -52,7 +55,7 @@ class TransferForm(BootstrapMixin, forms.Form):
 
 class RateForm(BootstrapMixin, forms.Form):
     rating = forms.TypedChoiceField(label=_("rating"), choices=SCORES, coerce=int)
-    comment = forms.CharField(label=_("comment"), required=False, max_length=500)
+    comment = forms.CharField(label=pgettext_lazy("rating", "comment"), required=False, max_length=500)
 
 
 class SurveyForm(BootstrapMixin, forms.Form):

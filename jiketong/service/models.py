@@ -5,9 +5,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jiketong.core.concurrency import VersionedModel
-from jiketong.core.models import TimeStampedModel
+from jiketong.core.models import ConstraintFieldsMixin, TimeStampedModel
 from jiketong.core.scope import ScopedQuerySet, customer_scope
 from jiketong.customers.models import Grade
 
@@ -120,7 +121,7 @@ class Channel(models.TextChoices):
     MANAGER = "manager", _("Customer manager")
     ONLINE = "online", _("Online")
     ONSITE = "onsite", _("On site")
-    EMAIL = "email", _("Email")
+    EMAIL = "email", pgettext_lazy("channel", "Email")
     OTHER = "other", _("Other")
 
 
@@ -158,7 +159,7 @@ class TicketQuerySet(ScopedQuerySet):
         return self.filter(status__in=OPEN_STATUSES)
 
 
-class Ticket(TimeStampedModel, VersionedModel):
+class Ticket(ConstraintFieldsMixin, TimeStampedModel, VersionedModel):
     """A customer's inquiry, complaint, fault or request. Its receiver owns it (首问负责制) until it is
     closed or a colleague accepts a transfer. Deadlines are in working time (BusinessCalendar).
 
@@ -194,7 +195,7 @@ class Ticket(TimeStampedModel, VersionedModel):
         related_name="tickets",
     )
     title = models.CharField(_("title"), max_length=200)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(pgettext_lazy("ticket", "description"), blank=True)
     status = models.CharField(_("status"), max_length=12, choices=TicketStatus.choices, default=TicketStatus.NEW)
     owner = models.ForeignKey(
         "org.Staff", verbose_name=_("owner"), on_delete=models.PROTECT, related_name="owned_tickets"
@@ -310,8 +311,12 @@ class TicketEvent(models.Model):
         related_name="+",
     )
     kind = models.CharField(_("kind"), max_length=20, choices=EventKind.choices)
-    from_status = models.CharField(_("from"), max_length=12, choices=TicketStatus.choices, blank=True)
-    to_status = models.CharField(_("to"), max_length=12, choices=TicketStatus.choices, blank=True)
+    from_status = models.CharField(
+        pgettext_lazy("status change", "from"), max_length=12, choices=TicketStatus.choices, blank=True
+    )
+    to_status = models.CharField(
+        pgettext_lazy("status change", "to"), max_length=12, choices=TicketStatus.choices, blank=True
+    )
     from_staff = models.ForeignKey(
         "org.Staff", verbose_name=_("from staff"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -381,7 +386,7 @@ class SurveyAnswerQuerySet(ScopedQuerySet):
     customer_path = "survey__customer__"
 
 
-class SurveyAnswer(models.Model):
+class SurveyAnswer(ConstraintFieldsMixin, models.Model):
     """Importance and satisfaction of one dimension, each scored 1 (lowest) to 5 (highest)."""
 
     survey = models.ForeignKey(Survey, verbose_name=_("survey"), on_delete=models.CASCADE, related_name="answers")

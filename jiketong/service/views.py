@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from jiketong.core.forms import submit
 from jiketong.customers import queries as customer_queries
-from jiketong.customers.forms import apply_errors
 from jiketong.customers.services import require_edit
 from jiketong.org.models import Role, can, staff_of
 
@@ -44,12 +44,11 @@ def ticket_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
     require_edit(request.user)
     customer = customer_queries.customer_get(request.user, customer_pk)
     form = TicketForm(request.POST or None, contacts=customer_queries.contacts_of(request.user, customer.pk))
-    if request.method == "POST" and form.is_valid():
-        try:
-            ticket = services.ticket_receive(actor=request.user, customer=customer, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
+    if request.method == "POST":
+        ok, ticket = submit(
+            form, lambda: services.ticket_receive(actor=request.user, customer=customer, **form.cleaned_data)
+        )
+        if ok:
             messages.success(request, _("Ticket %(number)s received; you own it.") % {"number": ticket.number})
             return redirect("service:ticket_detail", pk=ticket.pk)
     return render(request, "customers/simple_form.html", {"form": form, "customer": customer, "title": _("New ticket")})
@@ -62,12 +61,11 @@ def ticket_edit(request: HttpRequest, pk: int) -> HttpResponse:
     initial = {name: getattr(ticket, name) for name in services.TICKET_EDIT_FIELDS}
     contacts = customer_queries.contacts_of(request.user, ticket.customer_id)
     form = TicketForm(request.POST or None, initial=initial, contacts=contacts, record=ticket)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.ticket_update(actor=request.user, ticket=ticket, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
+    if request.method == "POST":
+        ok, _result = submit(
+            form, lambda: services.ticket_update(actor=request.user, ticket=ticket, **form.cleaned_data)
+        )
+        if ok:
             messages.success(request, _("Ticket %(number)s saved.") % {"number": ticket.number})
             return redirect("service:ticket_detail", pk=ticket.pk)
     title = _("Edit ticket %(number)s") % {"number": ticket.number}
@@ -132,17 +130,18 @@ def ticket_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if form_class is not None:
         extra = {"user": request.user} if form_class is TransferForm else {}
         form = form_class(request.POST, prefix=action, **extra)
-    if form is None or form.is_valid():
+    if form is None:
         try:
-            service(actor=request.user, ticket=ticket, **arguments(form.cleaned_data if form else {}))
+            service(actor=request.user, ticket=ticket)
         except ValidationError as exc:
-            if form is None:
-                messages.error(request, " ".join(exc.messages))
-                return redirect("service:ticket_detail", pk=ticket.pk)
-            apply_errors(form, exc)
-        else:
-            messages.success(request, str(done))
+            messages.error(request, " ".join(exc.messages))
             return redirect("service:ticket_detail", pk=ticket.pk)
+        ok = True
+    else:
+        ok, _result = submit(form, lambda: service(actor=request.user, ticket=ticket, **arguments(form.cleaned_data)))
+    if ok:
+        messages.success(request, str(done))
+        return redirect("service:ticket_detail", pk=ticket.pk)
     return _detail(request, ticket, status=400, **{f"{action}_form": form, "open_action": action})
 
 
@@ -178,20 +177,19 @@ def survey_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
     require_edit(request.user)
     customer = customer_queries.customer_get(request.user, customer_pk)
     form = SurveyForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            survey = services.survey_create(
+    if request.method == "POST":
+        ok, survey = submit(
+            form,
+            lambda: services.survey_create(
                 actor=request.user,
                 customer=customer,
-                period=data["period"],
-                surveyed_on=data["surveyed_on"],
-                note=data["note"],
+                period=form.cleaned_data["period"],
+                surveyed_on=form.cleaned_data["surveyed_on"],
+                note=form.cleaned_data["note"],
                 answers=form.answers(),
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
+            ),
+        )
+        if ok:
             messages.success(request, _("Survey recorded."))
             return redirect("service:survey_detail", pk=survey.pk)
     return render(request, "customers/simple_form.html", {"form": form, "customer": customer, "title": _("New survey")})

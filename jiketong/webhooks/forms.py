@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from jiketong.core.events import EVENTS
-from jiketong.customers.forms import BootstrapMixin
+from jiketong.core.forms import BootstrapMixin
 
 from .models import ALL_EVENTS, Endpoint
 

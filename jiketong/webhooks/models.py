@@ -10,6 +10,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jiketong.core.models import Event, TimeStampedModel
 
@@ -67,7 +68,7 @@ class Endpoint(TimeStampedModel):
 
 
 class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
+    PENDING = "pending", pgettext_lazy("delivery", "Pending")
     FAILED = "failed", _("Failed, will retry")
     SUCCEEDED = "succeeded", _("Delivered")
     GAVE_UP = "gave_up", _("Gave up")

@@ -2,7 +2,7 @@
 writes through services.py; everyone else gets 403."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from jiketong.customers.forms import apply_errors
+from jiketong.core.forms import submit
 from jiketong.org.models import Role, can
 
 from . import queries, sender, services
@@ -44,12 +44,9 @@ def endpoint_list(request: HttpRequest) -> HttpResponse:
 def endpoint_create(request: HttpRequest) -> HttpResponse:
     _require_admin(request)
     form = EndpointForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            endpoint = services.endpoint_create(actor=request.user, **form.service_data())
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
+    if request.method == "POST":
+        ok, endpoint = submit(form, lambda: services.endpoint_create(actor=request.user, **form.service_data()))
+        if ok:
             messages.success(request, _("Endpoint registered. Copy its signing secret to the receiver now."))
             return redirect(_detail_url(endpoint, show_secret=True))
     return render(request, "webhooks/endpoint_form.html", {"form": form, "endpoint": None})
@@ -59,12 +56,11 @@ def endpoint_edit(request: HttpRequest, endpoint_pk: int) -> HttpResponse:
     _require_admin(request)
     endpoint = queries.endpoint_get(endpoint_pk)
     form = EndpointForm(request.POST or None, endpoint=endpoint)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.endpoint_update(actor=request.user, endpoint=endpoint, **form.service_data())
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
+    if request.method == "POST":
+        ok, _result = submit(
+            form, lambda: services.endpoint_update(actor=request.user, endpoint=endpoint, **form.service_data())
+        )
+        if ok:
             messages.success(request, _("Endpoint saved."))
             return redirect(_detail_url(endpoint))
     return render(request, "webhooks/endpoint_form.html", {"form": form, "endpoint": endpoint})

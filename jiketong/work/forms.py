@@ -2,10 +2,10 @@
 
 from django import forms
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from jiketong.customers.forms import DATE_WIDGET, BootstrapMixin
+from jiketong.core.forms import DATE_WIDGET, BootstrapMixin
 from jiketong.customers.queries import customer_by_number
 from jiketong.org.models import Role, can, staff_of
 
@@ -76,15 +76,15 @@ class TaskForm(BootstrapMixin, forms.Form):
         return customer
 
     def service_kwargs(self) -> dict:
-        data = self.cleaned_data
+        data = self.cleaned_data  # what parsed: a rehearsal (core.forms.submit) runs on part of it
         return {
             "owner": data.get("owner") or staff_of(self.user),
-            "title": data["title"],
-            "due_on": data["due_on"],
-            "priority": data["priority"],
-            "kind": data["kind"],
-            "customer": data["customer_number"],
-            "note": data["note"],
+            "title": data.get("title", ""),
+            "due_on": data.get("due_on"),
+            "priority": data.get("priority", TaskPriority.NORMAL),
+            "kind": data.get("kind", TaskKind.FOLLOW_UP),
+            "customer": data.get("customer_number"),
+            "note": data.get("note", ""),
         }
 
 
@@ -98,7 +98,7 @@ class CancelForm(BootstrapMixin, forms.Form):
 
 class HandoverForm(BootstrapMixin, forms.Form):
     old_owner = forms.ModelChoiceField(label=_("from (leaving manager)"), queryset=None)
-    new_owner = forms.ModelChoiceField(label=_("to"), queryset=None)
+    new_owner = forms.ModelChoiceField(label=pgettext_lazy("handover", "to"), queryset=None)
     customer_numbers = forms.CharField(
         label=_("only these customers"),
         required=False,

@@ -9,6 +9,7 @@ from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jiketong.core.models import TimeStampedModel
 from jiketong.core.scope import customer_scope, record_scope
@@ -44,8 +45,8 @@ class ActivityKind(models.TextChoices):
     VISIT = "visit", _("Visit")
     CALL = "call", _("Call")
     MEETING = "meeting", _("Meeting")
-    EMAIL = "email", _("Email")
-    EVENT = "event", _("Event")
+    EMAIL = "email", pgettext_lazy("channel", "Email")
+    EVENT = "event", pgettext_lazy("activity kind", "Event")  # 联谊活动, not a system event
     CARE = "care", _("Care (greeting, gift)")
 
 
@@ -234,11 +235,11 @@ class Task(TimeStampedModel):
 
 # Months per period must divide the year, so periods start on the same months every year.
 INTERVAL_CHOICES = [
-    (1, _("Monthly")),
-    (2, _("Every two months")),
-    (3, _("Quarterly")),
-    (6, _("Half-yearly")),
-    (12, _("Yearly")),
+    (1, pgettext_lazy("visit period", "Monthly")),  # 每月; an amount's "Monthly" is 月收入
+    (2, pgettext_lazy("visit period", "Every two months")),
+    (3, pgettext_lazy("visit period", "Quarterly")),
+    (6, pgettext_lazy("visit period", "Half-yearly")),
+    (12, pgettext_lazy("visit period", "Yearly")),
 ]
 
 
@@ -273,10 +274,16 @@ class Handover(models.Model):
     to a colleague in one step; the counts say what moved."""
 
     old_owner = models.ForeignKey(
-        "org.Staff", verbose_name=_("from"), on_delete=models.PROTECT, related_name="handovers_given"
+        "org.Staff",
+        verbose_name=pgettext_lazy("handover", "from"),
+        on_delete=models.PROTECT,
+        related_name="handovers_given",
     )
     new_owner = models.ForeignKey(
-        "org.Staff", verbose_name=_("to"), on_delete=models.PROTECT, related_name="handovers_received"
+        "org.Staff",
+        verbose_name=pgettext_lazy("handover", "to"),
+        on_delete=models.PROTECT,
+        related_name="handovers_received",
     )
     note = models.CharField(_("note"), max_length=500, blank=True)
     counts = models.JSONField(_("records moved"), default=dict)

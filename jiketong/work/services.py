@@ -19,6 +19,7 @@ from jiketong.core.audit import record, snapshot
 from jiketong.core.concurrency import bump
 from jiketong.core.models import AuditAction, AuditEvent, Notification
 from jiketong.core.notify import notify
+from jiketong.core.validators import plan_date_errors
 from jiketong.customers.models import Contact, Customer
 from jiketong.org.models import Role, Staff, can, staff_of
 from jiketong.org.services import staff_deactivate
@@ -113,6 +114,8 @@ def activity_create(
         errors["next_step"] = [_("Describe the next step to schedule it.")]
     if next_step_on is not None and next_step_on < timezone.localdate(happened_at):
         errors["next_step_on"] = [_("The next step cannot be due before the activity.")]
+    elif next_step_on is not None:
+        errors.update(plan_date_errors({"next_step_on": next_step_on}))  # the follow-up task it becomes
     if errors:
         raise ValidationError(errors)
     about = customer or lead
@@ -221,6 +224,8 @@ def task_create(
         errors["kind"] = [_("Choose a kind of task.")]
     if due_on is None:
         errors["due_on"] = [_("Give a due date.")]
+    else:
+        errors.update(plan_date_errors({"due_on": due_on}))  # a task given today is due today or later
     if errors:
         raise ValidationError(errors)
     task = Task(

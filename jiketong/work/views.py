@@ -11,11 +11,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from jiketong.core.audit import record_export
+from jiketong.core.forms import submit
 from jiketong.core.xlsx import Workbook
-from jiketong.customers.forms import apply_errors
 from jiketong.customers.queries import customer_get
 from jiketong.org.models import Role, can, staff_of
 
@@ -69,12 +70,11 @@ def activity_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
     services.require_worker(request.user)
     customer = customer_get(request.user, customer_pk)
     form = ActivityForm(request.POST or None, user=request.user, customer=customer)
-    if request.method == "POST" and form.is_valid():
-        try:
-            activity = services.activity_create(request.user, customer=customer, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
+    if request.method == "POST":
+        ok, activity = submit(
+            form, lambda: services.activity_create(request.user, customer=customer, **form.cleaned_data)
+        )
+        if ok:
             if _partial(request):
                 return render(request, "work/_customer_panel.html", {"panel": panel_context(request, customer)})
             messages.success(request, _("Activity recorded: %(subject)s") % {"subject": activity.subject})
@@ -92,14 +92,14 @@ def follow_up_create(request: HttpRequest, lead_pk: int | None = None, opportuni
     opportunity = queries.opportunity_get(request.user, opportunity_pk) if opportunity_pk else None
     customer = opportunity.customer if opportunity else lead.customer
     form = ActivityForm(request.POST or None, user=request.user, customer=customer, initial={"kind": ActivityKind.CALL})
-    if request.method == "POST" and form.is_valid():
-        try:
-            activity = services.activity_create(
+    if request.method == "POST":
+        ok, activity = submit(
+            form,
+            lambda: services.activity_create(
                 request.user, customer=customer, lead=lead, opportunity=opportunity, **form.cleaned_data
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
+            ),
+        )
+        if ok:
             messages.success(request, _("Activity recorded: %(subject)s") % {"subject": activity.subject})
             return redirect("work:activity_detail", activity_pk=activity.pk)
     context = {"form": form, "customer": customer, "about": opportunity or lead}
@@ -137,12 +137,9 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def task_create(request: HttpRequest) -> HttpResponse:
     services.require_worker(request.user)
     form = TaskForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            task = services.task_create(request.user, **form.service_kwargs())
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
+    if request.method == "POST":
+        ok, task = submit(form, lambda: services.task_create(request.user, **form.service_kwargs()))
+        if ok:
             messages.success(request, _("Task created: %(title)s") % {"title": task.title})
             return redirect("work:task_detail", pk=task.pk)
     return render(request, "work/task_form.html", {"form": form})
@@ -162,13 +159,11 @@ def task_complete(request: HttpRequest, pk: int) -> HttpResponse:
 def task_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     task = queries.task_get(request.user, pk)
     form = CancelForm(request.POST)
-    if form.is_valid():
-        try:
-            services.task_cancel(request.user, task=task, reason=form.cleaned_data["reason"])
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            return redirect("work:task_detail", pk=task.pk)
+    ok, _result = submit(
+        form, lambda: services.task_cancel(request.user, task=task, reason=form.cleaned_data["reason"])
+    )
+    if ok:
+        return redirect("work:task_detail", pk=task.pk)
     return render(request, "work/task_detail.html", {"task": task, "cancel_form": form}, status=400)
 
 
@@ -284,7 +279,7 @@ def follow_ups_export(request: HttpRequest) -> HttpResponse:
         [_("Opportunity"), opp.name, str(opp.owner), str(opp.customer), str(opp.stage)]
         for opp in queries.stale_opportunities(request.user, now).select_related("stage")[:EXPORT_CAP]
     ]
-    header = [_("Record"), _("Name"), _("Owner"), _("Customer"), _("Status")]
+    header = [pgettext("follow-up export", "Record"), _("Name"), _("Owner"), _("Customer"), _("Status")]
     return _workbook_response(request, what="work.follow_ups", filename="follow-ups", header=header, rows=rows)
 
 
@@ -293,7 +288,7 @@ def absent_users_export(request: HttpRequest) -> HttpResponse:
     _require_reports(request.user)
     staff = queries.absent_users(request.user, timezone.now())[:EXPORT_CAP]
     rows = ([s.name, s.user.username, s.org_unit.name, _fmt(s.user.last_login), _fmt(s.last_seen)] for s in staff)
-    header = [_("Name"), _("Username"), _("Org unit"), _("Last login"), _("Absent since")]
+    header = [pgettext("person", "Name"), _("Username"), _("Org unit"), _("Last login"), _("Absent since")]
     return _workbook_response(request, what="work.absent_users", filename="no-login", header=header, rows=rows)
 
 
@@ -307,20 +302,19 @@ def handover_list(request: HttpRequest) -> HttpResponse:
 def handover_create(request: HttpRequest) -> HttpResponse:
     _require_reports(request.user)
     form = HandoverForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            result = services.handover(
+    if request.method == "POST":
+        ok, result = submit(
+            form,
+            lambda: services.handover(
                 request.user,
-                old_owner=data["old_owner"],
-                new_owner=data["new_owner"],
-                customer_ids=data["customer_numbers"],
-                note=data["note"],
-                disable_account=data["disable_account"],
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
+                old_owner=form.cleaned_data["old_owner"],
+                new_owner=form.cleaned_data["new_owner"],
+                customer_ids=form.cleaned_data["customer_numbers"],
+                note=form.cleaned_data["note"],
+                disable_account=form.cleaned_data["disable_account"],
+            ),
+        )
+        if ok:
             messages.success(request, _("Handed over: %(handover)s") % {"handover": result})
             return redirect("work:handovers")
     return render(request, "work/handover_form.html", {"form": form})

@@ -85,7 +85,7 @@ def test_duplicate_uscc_is_refused_with_the_field_message(cast):
 
 def test_duplicate_uscc_lost_race_gives_the_same_message(cast, monkeypatch):
     # Two users save the same code at once: both pass the pre-check, the database refuses the second.
-    monkeypatch.setattr(services, "_full_clean", lambda instance, exclude=None: None)
+    monkeypatch.setattr(services, "_full_clean", lambda instance, exclude=None, errors=None: None)
     count = Customer.objects.count()
     fields = new_fields(cast.org["440106"], uscc=cast.alice_customer.uscc)
     errors = errors_of(customer_create, actor=cast.alice.user, **fields)

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from jiketong.core.models import AuditAction, AuditEvent, Notification
 from jiketong.deals import queries, services
@@ -26,7 +27,9 @@ def contract_for(deals, *, end_on, start_on=date(2025, 1, 1), auto_renew=False, 
         auto_renew=auto_renew,
     )
     if status == ContractStatus.ACTIVE:
-        contract = services.contract_activate(actor=deals.alice.user, contract=contract, signed_on=start_on)
+        # Signed on its first day, or today for one that starts later (a signature is not in the future).
+        signed_on = min(start_on, timezone.localdate())
+        contract = services.contract_activate(actor=deals.alice.user, contract=contract, signed_on=signed_on)
     return contract
 
 

@@ -21,7 +21,12 @@ def test_every_message_is_translated_and_compiled():
             problems.append(("untranslated", entry["msgid"]))
         elif sorted(PLACEHOLDER.findall(text)) != sorted(PLACEHOLDER.findall(source)):
             problems.append(("placeholders", entry["msgid"]))
-        compiled = mo.ngettext(entry["msgid"], source, 2) if "msgid_plural" in entry else mo.gettext(entry["msgid"])
+        if "msgid_plural" in entry:
+            compiled = mo.ngettext(entry["msgid"], source, 2)
+        elif "msgctxt" in entry:
+            compiled = mo.pgettext(entry["msgctxt"], entry["msgid"])
+        else:
+            compiled = mo.gettext(entry["msgid"])
         if compiled != text:
             problems.append(("not compiled", entry["msgid"]))
     assert problems == []
