@@ -34,6 +34,7 @@ from jiketong.customers.models import Customer, Industry, LifecycleStatus
 from jiketong.org.models import OrgUnit, Role, staff_of
 
 from .models import (
+    ArchiveSummary,
     GroupSpread,
     IndicatorSummary,
     PortfolioSummary,
@@ -110,6 +111,11 @@ def month_measures() -> dict:
         "integrated": Count("pk", filter=Q(is_integrated=True)),
         "categorised": Count("pk", filter=CATEGORISED),
     }
+
+
+def archive_measures() -> dict:
+    """Organisations surveyed (every record of the archive) and signed customers, over Customer rows."""
+    return {"surveyed": Count("pk"), "signed": Count("pk", filter=Q(status__in=SIGNED))}
 
 
 def product_measures() -> dict:
@@ -279,6 +285,11 @@ class Calculation:
         held = self.held_periods
         # Months before the first summarised one were never billed, so they are empty in both sources.
         return bool(held) and {p for p in self.base_periods if p >= held[0]} <= set(held)
+
+    @cached_property
+    def archive_held(self) -> bool:
+        """Whether the archive has been counted (the nightly job), for the coverage rate."""
+        return ArchiveSummary.objects.exists()
 
     @cached_property
     def held_periods(self) -> list[date]:
@@ -534,9 +545,11 @@ def _row(calc: Calculation, group, period, name: str, rows=None):
     monthly=False,
 )
 def coverage_rate(calc):
-    rows = calc.grouped_customers(
-        Customer.objects.filter(calc.scope()), surveyed=Count("pk"), signed=Count("pk", filter=Q(status__in=SIGNED))
-    )
+    if calc.units_summarised and calc.archive_held:
+        counted = ArchiveSummary.objects.filter(calc.summary_scope())
+        rows = calc.grouped_customers(counted, surveyed=Sum("surveyed"), signed=Sum("signed"))
+    else:
+        rows = calc.grouped_customers(Customer.objects.filter(calc.scope()), **archive_measures())
     return calc.each(lambda g, p: percent(_row(calc, g, p, "signed", rows), _row(calc, g, p, "surveyed", rows)), rows)
 
 

@@ -260,6 +260,30 @@ class PortfolioSummary(SummaryMeasures):
         return f"{self.period:%Y-%m} {self.staff_id}"
 
 
+class ArchiveSummary(models.Model):
+    """The archive counted per org unit, industry and grade (organisations surveyed, signed customers), for the
+    coverage rate of subtree users: recounted every night (`summary.refresh_archive`), so "now" means as of the
+    last night (a few thousand rows instead of a province's million customers)."""
+
+    org_unit = models.ForeignKey("org.OrgUnit", verbose_name=_("org unit"), on_delete=models.CASCADE, related_name="+")
+    industry = models.ForeignKey(
+        "customers.Industry", verbose_name=_("industry"), on_delete=models.CASCADE, related_name="+"
+    )
+    grade = models.CharField(_("grade"), max_length=2, choices=Grade.choices)
+    surveyed = models.PositiveIntegerField(_("organisations surveyed"), default=0)
+    signed = models.PositiveIntegerField(_("signed customers"), default=0)
+
+    class Meta:
+        verbose_name = _("archive summary")
+        verbose_name_plural = _("archive summaries")
+        constraints = [
+            models.UniqueConstraint(fields=["org_unit", "industry", "grade"], name="analytics_archivesummary_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.org_unit_id}/{self.industry_id}/{self.grade}"
+
+
 class ProductDimension(models.TextChoices):
     """How a ProductSummary row is split beyond its org unit."""
 

@@ -6,12 +6,14 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from jiketong.billing.models import BillingFact
 from jiketong.core.trees import subtree
+from jiketong.customers.models import Customer
 from jiketong.org.models import OrgUnit, Role, can, staff_of
 
 from . import indicators, segments
@@ -164,6 +166,40 @@ def json_number(value):
     return float(value) if isinstance(value, Decimal) else value
 
 
+# --- drill-down ---------------------------------------------------------------------------------------------
+class CountedPaginator(Paginator):
+    """A paginator told how many rows there are instead of counting them."""
+
+    def __init__(self, object_list, per_page, count: int):
+        super().__init__(object_list, per_page)
+        self.__dict__["count"] = count
+
+
+# Figures that count exactly the customers their drill-down lists (net adds, a difference, does not).
+COUNTED_DRILLS = frozenset(
+    {"in_service", "new_customers", "churned_customers", "cross_province", "national", "mobile_group",
+     "integrated", "category_total"}
+)  # fmt: skip
+
+
+def drill_pages(calc: Calculation, indicator, key, customers, per_page: int) -> Paginator:
+    """Pages of the customers behind a figure. When the figure counts those customers it is the number of
+    rows (from the summary for subtree users: as of its last refresh), so a province's list does not count a
+    million rows again; other figures (ratios, members, money) count their customers."""
+    if indicator.code in COUNTED_DRILLS:
+        values = calc.value(indicator.code)
+        if key is not None:
+            figure = values.get(key)
+        elif calc.by == "":
+            figure = values.get("")
+        elif calc.by == "month":
+            figure = values.get(calc.period)
+        else:
+            figure = calc.total(indicator.code)
+        return CountedPaginator(customers, per_page, figure or 0)
+    return Paginator(customers, per_page)
+
+
 # --- targets -------------------------------------------------------------------------------------------
 def targets_visible(user) -> QuerySet[Target]:
     """Targets of the user's subtree. Managers work to their own portfolio, not to org targets: 403."""
@@ -221,10 +257,16 @@ def segments_held(period: date) -> SegmentPeriod | None:
     return SegmentPeriod.objects.filter(period=period).first()
 
 
-def _segment_rows(user, period: date) -> QuerySet[CustomerSegment]:
+def _segment_rows(user, period: date, level: int | None) -> QuerySet[CustomerSegment]:
+    rows = CustomerSegment.objects.visible_to(user)
+    if level is None:
+        # A portfolio is ranked on request over its own rows: name them (a few thousand ids, each found on
+        # the (period, customer) key) rather than let the ranking walk the whole month to find them.
+        rows = CustomerSegment.objects.filter(
+            customer_id__in=list(Customer.objects.visible_to(user).values_list("pk", flat=True))
+        )
     return (
-        CustomerSegment.objects.visible_to(user)
-        .filter(period=period)
+        rows.filter(period=period)
         .select_related("customer", "customer__owner")
         .defer(*(f"{name}{level}" for name in ("r", "f", "m", "tier", "value") for level in segments.LEVELS))
     )
@@ -233,13 +275,15 @@ def _segment_rows(user, period: date) -> QuerySet[CustomerSegment]:
 def rfm_list(user, period: date) -> QuerySet[CustomerSegment]:
     """The user's customers billed in the 12 months to the month with their RFM scores, biggest spend first
     (the month's materialised segments; empty when they are not computed yet)."""
-    rows = segments.rfm(_segment_rows(user, period), segments.level_of(user))
+    level = segments.level_of(user)
+    rows = segments.rfm(_segment_rows(user, period, level), level)
     return rows.order_by("-monetary", "customer_id")
 
 
 def value_list(user, period: date, *, face: str = "", tier: str = "", value_class: str = "") -> QuerySet:
     """The user's signed customers with face, tier and value class, biggest net value first."""
-    rows = segments.value(_segment_rows(user, period), segments.level_of(user)).order_by("-net_value", "customer_id")
+    level = segments.level_of(user)
+    rows = segments.value(_segment_rows(user, period, level), level).order_by("-net_value", "customer_id")
     conditions = Q()
     if face:
         conditions &= Q(face=face)
@@ -247,6 +291,10 @@ def value_list(user, period: date, *, face: str = "", tier: str = "", value_clas
         conditions &= Q(tier=tier)
     if value_class:
         conditions &= Q(value_class=value_class)
+    if value_class == segments.ValueClass.BZ or tier == segments.Tier.BELOW_ZERO:
+        # Below zero is net value < 0 whatever the scope: the end of the (period, net value) index, found at once
+        # instead of walking past every customer worth more.
+        conditions &= Q(net_value__lt=0)
     return rows.filter(conditions) if conditions else rows
 
 

@@ -232,7 +232,11 @@ def drill(request: HttpRequest) -> HttpResponse:
         return _bad_request(
             request, error if isinstance(error, ValidationError) else ValidationError({"key": [str(error)]})
         )
-    page = Paginator(customers.order_by("name", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    key = request.GET.get("key") or None
+    if key is not None and calc.by == "month":
+        key = parse_period(key)
+    pages = queries.drill_pages(calc, indicator, key, customers.order_by("name", "pk"), PAGE_SIZE)
+    page = pages.get_page(request.GET.get("page"))
     return render(request, "analytics/drill.html", {"calc": calc, "indicator": indicator, "page": page})
 
 

@@ -162,3 +162,16 @@ def test_the_reference_itself_is_not_trivial(varied):
     assert calc.value("category_total")[""] > 0 and calc.value("sticky_share")[""] > Decimal(0)
     months = reference.ReferenceCalculation(varied.erin.user, period=P, start=P.replace(year=2025), by="month")
     assert sum(months.value("new_customers").values()) > 0 and sum(months.value("churned_customers").values()) > 0
+
+
+def test_a_drill_down_is_paged_by_its_figure_which_counts_exactly_its_customers(varied):
+    jobs.daily(P)
+    for persona in PERSONAS:
+        for options in ({}, {"by": "org"}, {"by": "grade"}):
+            calc = Calculation(getattr(varied, persona).user, period=P, **options)
+            for code in queries.COUNTED_DRILLS:
+                keys = [None, *calc.value(code)] if options else [None]
+                for key in keys:
+                    customers = calc.drill(code, key)
+                    pages = queries.drill_pages(calc, REGISTRY[code], key, customers, 50)
+                    assert pages.count == customers.count(), (persona, options, code, key)
