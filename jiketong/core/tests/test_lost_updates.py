@@ -335,3 +335,14 @@ def test_the_seven_edited_models_are_versioned():
         "sales.Opportunity",
         "service.Ticket",
     ]
+
+
+def test_an_archive_import_that_changes_a_customer_moves_its_version(cast, tmp_path, settings):
+    from jiketong.customers.tests.test_imports import run, write
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    before = fresh(cast.alice_customer).row_version
+    path = write(tmp_path, [[cast.alice_customer.uscc, "", "", "", "", "B1", "在网", "", "", ""]])
+    assert run(cast.carol.user, path).counts["updated"] == 1
+    assert fresh(cast.alice_customer).row_version == before + 1
