@@ -154,9 +154,7 @@ def staff_update(*, actor, staff: Staff, **fields) -> Staff:
             errors["roles"] = [_("Give the staff member at least one role.")]
         elif staff.user_id == actor.pk and Role.ADMIN in before["roles"] and Role.ADMIN not in roles:
             # Like disabling yourself: it takes away the right to undo it, and may leave no administrator at all.
-            errors["roles"] = [
-                _("You cannot remove your own administrator role: ask another administrator to do it.")
-            ]
+            errors["roles"] = [_("You cannot remove your own administrator role: ask another administrator to do it.")]
     if fields.get("mobile"):
         try:
             fields["mobile"] = normalize_mobile(fields["mobile"])
