@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from jiketong.billing.models import BillingFact
@@ -180,6 +181,27 @@ COUNTED_DRILLS = frozenset(
     {"in_service", "new_customers", "churned_customers", "cross_province", "national", "mobile_group",
      "integrated", "category_total"}
 )  # fmt: skip
+
+
+LIST_COUNT_CAP = 10_000
+
+
+class CappedPaginator(Paginator):
+    """Pages of a long list counted up to a cap (the counting stops there, so it costs the same for a county
+    and for HQ); `capped` says there are more. Lists are biggest first: what lies past the cap is in the
+    export."""
+
+    def __init__(self, object_list, per_page, cap: int = LIST_COUNT_CAP):
+        super().__init__(object_list, per_page)
+        self.cap = cap
+
+    @cached_property
+    def count(self) -> int:
+        return min(self.object_list.order_by()[: self.cap + 1].count(), self.cap)
+
+    @cached_property
+    def capped(self) -> bool:
+        return self.object_list.order_by()[self.cap : self.cap + 1].exists()
 
 
 def drill_pages(calc: Calculation, indicator, key, customers, per_page: int) -> Paginator:

@@ -280,7 +280,7 @@ def segment_list(request: HttpRequest) -> HttpResponse:
     except ValidationError as error:
         return _bad_request(request, error)
     segmented = queries.segments_held(calc.period)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")) if segmented else None
+    page = queries.CappedPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page")) if segmented else None
     context = {
         "calc": calc,
         "view": view,

@@ -242,3 +242,15 @@ def test_dashboard_shows_churn_warnings_and_forecast_in_scope(world, client_as):
     response = client_as(world.carol).get("/analytics/?period=2026-05")
     assert [w.customer for w in response.context["warnings"]] == [world.alice_customer]
     assert response.context["forecast"].total == 0  # no open opportunities: the sales forecast is still shown
+
+
+def test_a_long_segment_list_is_counted_up_to_a_cap_and_says_so(world, client_as, monkeypatch):
+    from jiketong.analytics import queries
+
+    monkeypatch.setattr(queries.CappedPaginator.__init__, "__defaults__", (2,))
+    segments.refresh(P)
+    page = client_as(world.erin).get("/analytics/segments/?view=rfm&period=2026-05")
+    assert page.context["page"].paginator.count == 2 and page.context["page"].paginator.capped
+    assert 'data-testid="list-capped"' in page.content.decode()
+    few = client_as(world.alice).get("/analytics/segments/?view=rfm&period=2026-05")
+    assert few.context["page"].paginator.count == 2 and not few.context["page"].paginator.capped
