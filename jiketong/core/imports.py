@@ -13,7 +13,7 @@ import csv
 import operator
 import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -431,12 +431,30 @@ def db_date(value: date | None) -> Any:
     return value if value is None or connection.vendor == "postgresql" else connection.ops.adapt_datefield_value(value)
 
 
-def write_rows(model: type[models.Model], fields: list[str], rows: list[tuple]) -> None:
-    """Append rows (values in `fields` order, adapted by the caller: db_now, db_date, JSON as text) with
-    COPY on PostgreSQL and multi-row inserts on SQLite (core.bulk.Writer)."""
-    from .bulk import Writer
+def write_rows(model: type[models.Model], fields: list[str], rows: Iterable[tuple]) -> int:
+    """Append rows (values in `fields` order, adapted by the caller: db_now, db_date, JSON as text) with COPY on
+    PostgreSQL and a multi-row insert on SQLite; answers how many. `rows` may be a generator: on PostgreSQL the
+    server inserts (and maintains its indexes) while the generator computes the next rows, so work the
+    caller does per row there (search text, audit snapshots) runs beside the database's, on another core."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(model._meta.get_field(f).column) for f in fields)
+    count = 0
 
-    Writer().write(model, fields, rows)
+    def counted():
+        nonlocal count
+        for row in rows:
+            count += 1
+            yield row
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in counted():
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(fields))
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", counted())
+    return count
 
 
 class Snapshot:
@@ -504,11 +522,11 @@ def mask_text_is_identity(value: str) -> bool:
 
 def audit_rows(
     *, actor, action: str, target_type: str, items: Iterable[tuple], note: str = "", text_masked: bool = False
-) -> list[tuple]:
+) -> Iterator[tuple]:
     """Audit rows for write_rows(AuditEvent, AUDIT_FIELDS, …), one per (target id, target text, customer id,
     before, after[, note]) item, `before`/`after` already masked (Snapshot); the target text is cut to 200
     characters and masked here, as AuditEvent's own save masks it, unless `text_masked` says the caller did.
-    An item's own note, when it has one, replaces `note`."""
+    An item's own note, when it has one, replaces `note`. A generator: the JSON is made as COPY takes it."""
     import json
 
     from .validators import mask_text
@@ -517,24 +535,20 @@ def audit_rows(
     actor_id = getattr(actor, "pk", None)
     note = mask_text(note[:500])
     dumps = json.dumps
-    rows = []
     for item in items:
         target_id, text, customer_id, before, after = item[:5]
-        rows.append(
-            (
-                at,
-                actor_id,
-                action,
-                target_type,
-                target_id,
-                text if text_masked else mask_text(str(text)[:200]),
-                customer_id,
-                None if before is None else dumps(before),
-                None if after is None else dumps(after),
-                mask_text(item[5][:500]) if len(item) > 5 else note,
-            )
+        yield (
+            at,
+            actor_id,
+            action,
+            target_type,
+            target_id,
+            text if text_masked else mask_text(str(text)[:200]),
+            customer_id,
+            None if before is None else dumps(before),
+            None if after is None else dumps(after),
+            mask_text(item[5][:500]) if len(item) > 5 else note,
         )
-    return rows
 
 
 AUDIT_FIELDS = ["at", "actor", "action", "target_type", "target_id", "target_repr", "customer_id", "before", "after",

@@ -1186,59 +1186,59 @@ def _write(
     audit_customer = Snapshot(Customer, CUSTOMER_FIELDS)
     label = Customer._meta.label_lower
     # New customers: ids and paths handed out first, so numbers, search text and children need no read-back.
-    for row, pk, path in zip(created, new_ids(Customer, len(created)), _next_root_paths(len(created)), strict=True):
-        row.pk = pk
-        values = DEFAULTS | {"owner": None, "backup_owner": None} | row.values
-        unit = row.refs["org_unit"]
-        number = values.get("number") or f"{unit.code[:4]}{pk:08d}"
-        record = values | {
-            "id": pk,
-            "path": path,
-            "number": number,
-            "uscc": values.get("uscc") or None,
-            "industry_id": row.refs["industry"].pk,
-            "org_unit_id": unit.pk,
-            "owner_id": row.refs["owner"].pk if "owner" in row.refs else None,
-            "backup_owner_id": row.refs["backup_owner"].pk if "backup_owner" in row.refs else None,
-        }
-        record["search_text"] = build_search_text(
-            name=record["name"], short_name=record["short_name"], number=number, uscc=record["uscc"]
-        )
-        row.existing = record  # what it is now, for the children and the result
-        audit.append((pk, record["name"], pk, None, audit_customer.of_values(record) | {"parent": None}))
-    write_rows(
-        Customer,
-        CUSTOMER_COLUMNS_WRITTEN,
-        [
-            (
-                r.existing["id"],
-                r.existing["path"],
+    # Each row's record, search text and audit snapshot are computed as COPY takes the rows (write_rows).
+    ids = new_ids(Customer, len(created))
+    paths = _next_root_paths(len(created))
+
+    def new_customers():
+        for row, pk, path in zip(created, ids, paths, strict=True):
+            row.pk = pk
+            values = DEFAULTS | row.values
+            unit = row.refs["org_unit"]
+            number = values.get("number") or f"{unit.code[:4]}{pk:08d}"
+            record = values | {
+                "id": pk,
+                "path": path,
+                "number": number,
+                "uscc": values.get("uscc") or None,
+                "industry_id": row.refs["industry"].pk,
+                "org_unit_id": unit.pk,
+                "owner_id": row.refs["owner"].pk if "owner" in row.refs else None,
+                "backup_owner_id": row.refs["backup_owner"].pk if "backup_owner" in row.refs else None,
+            }
+            record["search_text"] = build_search_text(
+                name=record["name"], short_name=record["short_name"], number=number, uscc=record["uscc"]
+            )
+            row.existing = record  # what it is now, for the children and the result
+            audit.append((pk, record["name"], pk, None, audit_customer.of_values(record) | {"parent": None}))
+            yield (
+                pk,
+                path,
                 1,
                 0,
-                r.existing["number"],
-                r.existing["name"],
-                r.existing["short_name"],
-                r.existing["uscc"],
-                r.existing["type"],
-                r.existing["industry_id"],
-                r.existing["size"],
-                r.existing["address"],
-                r.existing["org_unit_id"],
-                r.existing["owner_id"],
-                r.existing["backup_owner_id"],
-                r.existing["grade"],
-                r.existing["status"],
-                r.existing["service_level"],
-                r.existing["source"],
-                db_date(r.existing["cooperation_since"]),
-                r.existing["note"],
-                r.existing["search_text"],
+                number,
+                record["name"],
+                record["short_name"],
+                record["uscc"],
+                record["type"],
+                record["industry_id"],
+                record["size"],
+                record["address"],
+                record["org_unit_id"],
+                record["owner_id"],
+                record["backup_owner_id"],
+                record["grade"],
+                record["status"],
+                record["service_level"],
+                record["source"],
+                db_date(record["cooperation_since"]),
+                record["note"],
+                record["search_text"],
                 now,
                 now,
             )
-            for r in created
-        ],
-    )
+
+    write_rows(Customer, CUSTOMER_COLUMNS_WRITTEN, new_customers())
     result.created = len(created)
     write_rows(
         GradeChange,
@@ -1420,11 +1420,13 @@ def _write_contacts(context: Context, people: list[tuple[int, dict]], now, exist
         names.add((customer_id, contact["name"]))
         new.append((customer_id, contact))
     ids = new_ids(Contact, len(new))
-    write_rows(
-        Contact,
-        CONTACT_COLUMNS_WRITTEN,
-        [
-            (
+    snapshot_of = Snapshot(Contact, CONTACT_FIELDS)
+    items: list[tuple] = []
+
+    def contacts():
+        for pk, (customer_id, c) in zip(ids, new, strict=True):
+            items.append((pk, c["name"], customer_id, None, snapshot_of.of_values(c)))
+            yield (
                 pk,
                 customer_id,
                 c["name"],
@@ -1441,25 +1443,16 @@ def _write_contacts(context: Context, people: list[tuple[int, dict]], now, exist
                 now,
                 now,
             )
-            for pk, (customer_id, c) in zip(ids, new, strict=True)
-        ],
+
+    write_rows(Contact, CONTACT_COLUMNS_WRITTEN, contacts())
+    rows = audit_rows(
+        actor=context.actor,
+        action=AuditAction.CREATE,
+        target_type=Contact._meta.label_lower,
+        items=items,
+        note=context.label,
     )
-    snapshot_of = Snapshot(Contact, CONTACT_FIELDS)
-    items = [
-        (pk, c["name"], customer_id, None, snapshot_of.of_values(c))
-        for pk, (customer_id, c) in zip(ids, new, strict=True)
-    ]
-    write_rows(
-        AuditEvent,
-        AUDIT_FIELDS,
-        audit_rows(
-            actor=context.actor,
-            action=AuditAction.CREATE,
-            target_type=Contact._meta.label_lower,
-            items=items,
-            note=context.label,
-        ),
-    )
+    write_rows(AuditEvent, AUDIT_FIELDS, rows)
     return len(new)
 
 

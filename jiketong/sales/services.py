@@ -1061,12 +1061,12 @@ def leads_import(*, actor, rows: list[dict], all_or_nothing: bool, progress: Pro
         valid = []
     progress.tick(0.85)
     with transaction.atomic():
+        progress.hold()
         if valid:
             _assign_batch(valid)
             _write_leads(actor, valid)
             result.done = len(valid)
             _tell_owners(actor, valid)
-        progress.hold()
         if on_write is not None:
             on_write(result)
     return result
@@ -1080,16 +1080,19 @@ LEAD_COLUMNS_WRITTEN = ["id", "created_at", "updated_at", "source", "name", "nam
 
 def _write_leads(actor, leads: list["_NewLead"]) -> None:
     """Insert the leads and one IMPORT audit row each (each lead's history starts with how it arrived),
-    in bulk, in the caller's transaction."""
+    in bulk, in the caller's transaction. Each lead's audit snapshot is taken as COPY takes the leads, its
+    JSON as COPY takes the audit rows (core.imports.write_rows)."""
     now = db_now()
-    for lead, pk in zip(leads, new_ids(Lead, len(leads)), strict=True):
-        lead.pk = pk
-    write_rows(
-        Lead,
-        LEAD_COLUMNS_WRITTEN,
-        [
-            (
-                lead.pk,
+    snapshot_of = Snapshot(Lead, LEAD_FIELDS)
+    items: list[tuple] = []
+
+    def rows():
+        for lead, pk in zip(leads, new_ids(Lead, len(leads)), strict=True):
+            lead.pk = pk
+            after = snapshot_of(lead)
+            items.append((pk, after["name"], None, None, after))  # a name is at most 100: masked, it is the text
+            yield (
+                pk,
                 now,
                 now,
                 lead.source,
@@ -1108,19 +1111,13 @@ def _write_leads(actor, leads: list["_NewLead"]) -> None:
                 lead.status,
                 "",
                 actor.pk,
-            )  # fmt: skip
-            for lead in leads
-        ],
-    )
-    snapshot_of = Snapshot(Lead, LEAD_FIELDS)
-    items = []
-    for lead in leads:
-        after = snapshot_of(lead)
-        items.append((lead.pk, after["name"], None, None, after))  # a name is at most 100: masked, it is the text
-    rows = audit_rows(
+            )
+
+    write_rows(Lead, LEAD_COLUMNS_WRITTEN, rows())
+    audit = audit_rows(
         actor=actor, action=AuditAction.IMPORT, target_type=Lead._meta.label_lower, items=items, text_masked=True
     )
-    write_rows(AuditEvent, AUDIT_FIELDS, rows)
+    write_rows(AuditEvent, AUDIT_FIELDS, audit)
 
 
 def _assign_batch(leads: list[_NewLead]) -> None:
