@@ -254,3 +254,46 @@ def test_a_long_segment_list_is_counted_up_to_a_cap_and_says_so(world, client_as
     assert 'data-testid="list-capped"' in page.content.decode()
     few = client_as(world.alice).get("/analytics/segments/?view=rfm&period=2026-05")
     assert few.context["page"].paginator.count == 2 and not few.context["page"].paginator.capped
+
+
+PAGES = [
+    "/analytics/indicators/?section=categories&period=2026-05",
+    "/analytics/indicators/?section=health&by=org&period=2026-05",
+    "/analytics/indicators/?section=health&by=month&start=2025-06&period=2026-05",
+    "/analytics/indicators/?section=coverage&by=grade&product=VNET&period=2026-05",
+    "/analytics/drill/?code=integrated&period=2026-05",
+    "/analytics/segments/?view=rfm&period=2026-05",
+    "/analytics/segments/?view=value&value_class=bz&period=2026-05",
+    "/api/v1/analytics/indicators?code=category_total&by=org&period=2026-05",
+]
+PAGE_MAX_QUERIES = 30  # by month on SQLite: top-10 is one query per month shown (PostgreSQL: one UNION)
+
+
+@pytest.mark.parametrize("persona", ["alice", "carol", "erin"])
+def test_analytics_pages_issue_the_same_few_queries_however_many_customers(world, client_as, persona):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from jiketong.analytics import jobs
+
+    staff = getattr(world, persona)
+    browser, client = client_as(staff), api(staff)
+
+    def counts() -> list[int]:
+        jobs.daily(P)
+        found = []
+        for url in PAGES:
+            visitor = client if url.startswith("/api/") else browser
+            visitor.get(url)  # a first API call also notes the token's use
+            with CaptureQueriesContext(connection) as queries:
+                response = visitor.get(url)
+            assert response.status_code == 200, url
+            found.append(len(queries))
+        return found
+
+    small = counts()
+    assert max(small) <= PAGE_MAX_QUERIES
+    for _ in range(30):
+        customer = testing.make_customer(org_unit=world.org["440106"], owner=world.alice)
+        month(customer, P, 100, members=11)
+    assert counts() == small
