@@ -27,7 +27,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from jiketong.billing.models import BillingFact, CustomerMonth
-from jiketong.billing.rollup import INTEGRATED_MIN_BASIC, MOBILE_MIN_MEMBERS  # noqa: F401 (the definitions)
 from jiketong.core.scope import customer_scope, record_scope
 from jiketong.core.trees import subtree
 from jiketong.customers.models import Customer, Industry, LifecycleStatus
