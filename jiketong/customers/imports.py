@@ -72,7 +72,7 @@ from jiketong.core.spreadsheets import (
     header_key,
     open_spreadsheet,
 )
-from jiketong.core.validators import to_halfwidth
+from jiketong.core.validators import fact_date_errors, to_halfwidth
 from jiketong.org.models import OrgUnit, Role, Staff, can, staff_of
 
 from .models import (
@@ -637,6 +637,8 @@ def _parse_member(context: Context, sheet: str, number: int, values: dict, today
     except ValidationError as exc:
         errors["phone"] = exc.messages
     context.member_rules.errors({k: v for k, v in member.items() if k not in errors}, into=errors)
+    if "joined_on" not in errors:
+        errors.update(fact_date_errors({"joined_on": member["joined_on"]}))
     if member["left_on"] and member["joined_on"] and member["left_on"] < member["joined_on"]:
         errors.setdefault("left_on", [_("The leave date cannot be before the join date.")])
     if not (uscc or code) and "uscc" not in errors:
@@ -802,6 +804,8 @@ def _check_customers(context: Context, sheets: Sheets, result: ImportResult, pro
             row.refs.setdefault("org_unit", context.own_unit)
             if row.refs["org_unit"] is None:
                 errors["org_unit"] = [str(Customer._meta.get_field("org_unit").error_messages["null"])]
+        if "cooperation_since" in row.values:  # a day that has not come yet is refused, as on the form
+            errors.update(fact_date_errors({"cooperation_since": row.values["cooperation_since"]}, row.existing))
         # The other unique column: held by another customer?
         for name, value in (("uscc", row.uscc), ("number", row.number)):
             if not value or errors.get(name):

@@ -24,7 +24,18 @@ from jiketong.customers.models import Contact, Customer, CustomerImportRun, Grad
 from jiketong.customers.search import build_search_text
 from jiketong.testing import make_uscc
 
-HEADER = ["统一社会信用代码", "客户名称", "客户类型", "行业", "归属单位", "客户等级", "客户状态", "联系人", "职务", "联系人手机"]
+HEADER = [
+    "统一社会信用代码",
+    "客户名称",
+    "客户类型",
+    "行业",
+    "归属单位",
+    "客户等级",
+    "客户状态",
+    "联系人",
+    "职务",
+    "联系人手机",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -56,9 +67,18 @@ def problems(found: CustomerImportRun) -> list[tuple[int, str, str]]:
 
 
 def new_row(code: str | None = None, name: str = "天河石牌科技有限公司", **values) -> list[str]:
-    row = {"uscc": code or make_uscc("440106"), "name": name, "type": "企业", "industry": "商贸零售",
-           "unit": "440106", "grade": "C", "status": "潜在", "contact": "张建国", "title": "总经理",
-           "mobile": "13800138000"} | values  # fmt: skip
+    row = {
+        "uscc": code or make_uscc("440106"),
+        "name": name,
+        "type": "企业",
+        "industry": "商贸零售",
+        "unit": "440106",
+        "grade": "C",
+        "status": "潜在",
+        "contact": "张建国",
+        "title": "总经理",
+        "mobile": "13800138000",
+    } | values
     return list(row.values())
 
 
@@ -69,8 +89,13 @@ def test_a_gbk_survey_sheet_creates_customers_with_their_key_persons(cast, tmp_p
     assert found.status == RunStatus.SUCCEEDED, found.message
     customer = Customer.objects.get(uscc=code)
     assert (customer.name, customer.type, customer.industry_id, customer.org_unit, customer.grade, customer.status) == (
-        "天河石牌科技有限公司", "enterprise", "retail", cast.org["440106"], "C", LifecycleStatus.PROSPECT,
-    )  # fmt: skip
+        "天河石牌科技有限公司",
+        "enterprise",
+        "retail",
+        cast.org["440106"],
+        "C",
+        LifecycleStatus.PROSPECT,
+    )
     assert customer.number == f"4401{customer.pk:08d}"  # as customer_create numbers a customer without one
     assert customer.search_text == build_search_text(name=customer.name, number=customer.number, uscc=code)
     assert customer.is_root() and customer.source == "import"
@@ -143,7 +168,9 @@ def test_a_workbook_with_customers_contacts_and_members_sheets(cast, tmp_path):
 
 
 # --- matching and updating -------------------------------------------------------------------------------
-def test_a_matched_customer_is_updated_audited_and_regraded_with_history(cast, tmp_path, django_capture_on_commit_callbacks):
+def test_a_matched_customer_is_updated_audited_and_regraded_with_history(
+    cast, tmp_path, django_capture_on_commit_callbacks
+):
     customer = cast.alice_customer
     path = write(tmp_path, [[customer.uscc, "", "", "", "", "B1", "在网", "", "", ""]])
     with django_capture_on_commit_callbacks(execute=True):
@@ -155,8 +182,9 @@ def test_a_matched_customer_is_updated_audited_and_regraded_with_history(cast, t
     assert change.before == {"grade": "C"} and change.after == {"grade": "B1"}
     assert GradeChange.objects.filter(customer=customer, new_grade="B1", reason__contains="archive.csv").exists()
     assert AuditEvent.objects.filter(target_id=customer.pk, action=AuditAction.GRADE).count() == 1
-    assert customer.search_text == build_search_text(name=customer.name, short_name=customer.short_name,
-                                                     number=customer.number, uscc=customer.uscc)  # fmt: skip
+    assert customer.search_text == build_search_text(
+        name=customer.name, short_name=customer.short_name, number=customer.number, uscc=customer.uscc
+    )
 
 
 def test_a_new_status_tells_the_other_apps(cast, tmp_path):
@@ -197,8 +225,18 @@ def test_matching_by_customer_number(cast, tmp_path):
 # --- rules, set-based --------------------------------------------------------------------------------------
 def test_every_reason_of_a_bad_row_comes_back_at_once(cast, tmp_path):
     code = make_uscc("440106")
-    bad = [code[:17] + ("0" if code[17] != "0" else "1"), "某单位", "外星人", "没有的行业", "999999", "Z", "潜在",
-           "王五", "", "12345"]  # fmt: skip
+    bad = [
+        code[:17] + ("0" if code[17] != "0" else "1"),
+        "某单位",
+        "外星人",
+        "没有的行业",
+        "999999",
+        "Z",
+        "潜在",
+        "王五",
+        "",
+        "12345",
+    ]
     found = run(cast.carol.user, write(tmp_path, [bad]))
     columns = {column for _row, column, _message in problems(found)}
     assert columns == {"统一社会信用代码", "客户类型", "行业", "归属单位", "客户等级", "联系人手机"}
@@ -224,7 +262,9 @@ def test_the_same_organisation_twice_and_a_name_like_an_existing_customers(cast,
         (2, "Customer 广州地铁集团有限公司 (天河区分公司, 李晓红) has the same name."),
         (4, "The same organisation as row 3."),
     ]
-    assert run(cast.carol.user, write(tmp_path, rows[:1], name="again.csv"), allow_same_name=True).counts["created"] == 1
+    assert (
+        run(cast.carol.user, write(tmp_path, rows[:1], name="again.csv"), allow_same_name=True).counts["created"] == 1
+    )
 
 
 def test_a_name_like_one_outside_the_scope_says_only_where(cast, tmp_path):
@@ -236,8 +276,11 @@ def test_a_name_like_one_outside_the_scope_says_only_where(cast, tmp_path):
 
 def test_a_credit_code_or_number_held_by_another_customer_is_refused(cast, tmp_path):
     Customer.objects.filter(pk=cast.bob_customer.pk).update(number="C9002")
-    path = write(tmp_path, [[make_uscc("440106"), "C9002", "新单位", "企业", "商贸零售"]],
-                 header=["统一社会信用代码", "集团编号", "客户名称", "客户类型", "行业"])  # fmt: skip
+    path = write(
+        tmp_path,
+        [[make_uscc("440106"), "C9002", "新单位", "企业", "商贸零售"]],
+        header=["统一社会信用代码", "集团编号", "客户名称", "客户类型", "行业"],
+    )
     assert [m for _r, _c, m in problems(run(cast.carol.user, path))] == [
         "A customer with this customer number already exists."
     ]
@@ -247,7 +290,10 @@ def test_owners_are_found_by_login_or_name_and_must_be_active(cast, tmp_path):
     cast.bob.user.is_active = False
     cast.bob.user.save()
     header = [*HEADER[:5], "客户经理", "备份客户经理"]
-    rows = [[*new_row()[:5], "alice", "王强"], [*new_row(name="另一家公司", code=make_uscc("440106"))[:5], "李晓红", ""]]
+    rows = [
+        [*new_row()[:5], "alice", "王强"],
+        [*new_row(name="另一家公司", code=make_uscc("440106"))[:5], "李晓红", ""],
+    ]
     found = run(cast.carol.user, write(tmp_path, rows, header=header))
     assert problems(found) == [(2, "备份客户经理", "王强 has left and cannot be given customers.")]
     assert Customer.objects.get(name="另一家公司").owner == cast.alice
@@ -279,16 +325,22 @@ def test_members_of_a_customer_outside_the_scope_are_refused(cast, tmp_path):
 
 def test_customer_managers_may_not_import_the_archive(cast, tmp_path):
     with pytest.raises(PermissionDenied):
-        imports.import_path(actor=cast.alice.user, path=write(tmp_path, [new_row()]), mode="good", match="uscc",
-                            action="upsert")  # fmt: skip
+        imports.import_path(
+            actor=cast.alice.user, path=write(tmp_path, [new_row()]), mode="good", match="uscc", action="upsert"
+        )
 
 
 # --- members ---------------------------------------------------------------------------------------------------
 def test_members_twice_in_the_file_or_already_current_are_refused(cast, tmp_path):
     Member.objects.create(customer=cast.alice_customer, phone="13700003333", joined_on=date(2024, 1, 1))
     code = cast.alice_customer.uscc
-    rows = [[code, "13700001111", "2024-03-01"], [code, "13700001111", ""], [code, "13700003333", ""],
-            [code, "123", ""], [code, "13700004444", "2024-13-01"]]  # fmt: skip
+    rows = [
+        [code, "13700001111", "2024-03-01"],
+        [code, "13700001111", ""],
+        [code, "13700003333", ""],
+        [code, "123", ""],
+        [code, "13700004444", "2024-13-01"],
+    ]
     found = run(cast.carol.user, write(tmp_path, rows, header=["统一社会信用代码", "手机号码", "入网日期"]))
     assert [(row, message) for row, _c, message in problems(found)] == [
         (3, "This number appears twice in the batch."),
@@ -326,8 +378,15 @@ def test_the_import_page_runs_a_small_file_and_shows_its_problems(cast, client_a
     client = client_as(cast.carol)
     page = client.get("/customers/imports/")
     assert page.status_code == 200 and "档案导入" in page.content.decode()
-    response = client.post("/customers/imports/", {"file": upload([new_row(), new_row(name="", code=make_uscc())]),
-                                                    "match": "uscc", "action": "upsert", "mode": "good"})  # fmt: skip
+    response = client.post(
+        "/customers/imports/",
+        {
+            "file": upload([new_row(), new_row(name="", code=make_uscc())]),
+            "match": "uscc",
+            "action": "upsert",
+            "mode": "good",
+        },
+    )
     found = CustomerImportRun.objects.get()
     assert response.status_code == 302 and response.url == f"/customers/imports/{found.pk}/"
     html = client.get(response.url).content.decode()
@@ -344,9 +403,11 @@ def test_a_large_file_goes_to_the_worker(cast, client_as, settings):
         "/customers/imports/", {"file": upload(rows), "match": "uscc", "action": "upsert", "mode": "all"}
     )
     found = CustomerImportRun.objects.get()
-    assert response.status_code == 302 and found.status == RunStatus.QUEUED and not Customer.objects.filter(
-        name__startswith="大文件"
-    ).exists()
+    assert (
+        response.status_code == 302
+        and found.status == RunStatus.QUEUED
+        and not Customer.objects.filter(name__startswith="大文件").exists()
+    )
     page = client_as(cast.carol).get(f"/customers/imports/{found.pk}/").content.decode()
     assert 'hx-trigger="every 1s"' in page
     imports.run_archive_import(found.pk)  # what the worker does
@@ -389,8 +450,13 @@ def test_the_cli_imports_a_file(cast, tmp_path, capsys):
 
 def test_a_run_whose_worker_died_is_failed_by_the_frequent_job(cast):
     now = timezone.now()
-    dead = CustomerImportRun.objects.create(file_name="a.csv", file_path="/x", created_by=cast.carol.user,
-                                            status=RunStatus.RUNNING, heartbeat_at=now - timedelta(minutes=6))  # fmt: skip
+    dead = CustomerImportRun.objects.create(
+        file_name="a.csv",
+        file_path="/x",
+        created_by=cast.carol.user,
+        status=RunStatus.RUNNING,
+        heartbeat_at=now - timedelta(minutes=6),
+    )
     assert jobs.frequent(now) == "customers: 1 stalled archive imports closed"
     dead.refresh_from_db()
     assert dead.status == RunStatus.FAILED
@@ -400,8 +466,9 @@ def test_a_spreadsheet_bomb_is_refused_before_a_run_exists(cast, client_as):
     from jiketong.core.tests.test_spreadsheets import handmade_xlsx
 
     bomb = SimpleUploadedFile("survey.xlsx", handmade_xlsx(1000, 1000))
-    response = client_as(cast.carol).post("/customers/imports/", {"file": bomb, "match": "uscc", "action": "upsert",
-                                                                   "mode": "all"})  # fmt: skip
+    response = client_as(cast.carol).post(
+        "/customers/imports/", {"file": bomb, "match": "uscc", "action": "upsert", "mode": "all"}
+    )
     assert response.status_code == 200 and "SPREADSHEET_MAX_RATIO" in response.context["form"].errors["file"][0]
     assert not CustomerImportRun.objects.exists()
 
@@ -414,7 +481,39 @@ def test_pinyin_read_word_by_word_is_lazy_pinyins(cast):
     from jiketong.customers.search import _keep, full_pinyin
 
     rng = random.Random(7)
-    pieces = ["广州", "重庆", "长沙", "银行", "行长", "单县", "地铁", "科技", "有限公司", "（", "）", "ABC", "123", "·", "乐乐"]
+    pieces = [
+        "广州",
+        "重庆",
+        "长沙",
+        "银行",
+        "行长",
+        "单县",
+        "地铁",
+        "科技",
+        "有限公司",
+        "（",
+        "）",
+        "ABC",
+        "123",
+        "·",
+        "乐乐",
+    ]
     for _ in range(2000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
         assert full_pinyin(text) == lazy_pinyin(text, errors=_keep), text
+
+
+def test_days_that_have_not_come_yet_are_refused_as_on_the_forms(cast, tmp_path):
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    rows = [[*new_row()[:5], tomorrow]]
+    found = run(cast.carol.user, write(tmp_path, rows, header=[*HEADER[:5], "合作起始日期"]))
+    assert [(column, message.split(" (")[0]) for _r, column, message in problems(found)] == [
+        ("合作起始日期", "This day has not come yet")
+    ]
+    members = write(
+        tmp_path,
+        [[cast.alice_customer.uscc, "13700001111", tomorrow]],
+        name="m.csv",
+        header=["统一社会信用代码", "手机号码", "入网日期"],
+    )
+    assert [column for _r, column, _m in problems(run(cast.carol.user, members))] == ["入网日期"]
