@@ -1086,8 +1086,10 @@ def _write_leads(actor, leads: list["_NewLead"]) -> None:
     snapshot_of = Snapshot(Lead, LEAD_FIELDS)
     items: list[tuple] = []
 
+    ids = new_ids(Lead, len(leads))  # before COPY starts: the connection takes no other query during it
+
     def rows():
-        for lead, pk in zip(leads, new_ids(Lead, len(leads)), strict=True):
+        for lead, pk in zip(leads, ids, strict=True):
             lead.pk = pk
             after = snapshot_of(lead)
             items.append((pk, after["name"], None, None, after))  # a name is at most 100: masked, it is the text
