@@ -269,7 +269,9 @@ try:
 except ValueError:
     BILLING_MAX_DROP = -1.0
 if not 0 <= BILLING_MAX_DROP <= 1:
-    raise ImproperlyConfigured(f"BILLING_MAX_DROP must be a fraction from 0 to 1, got {os.environ['BILLING_MAX_DROP']!r}.")
+    raise ImproperlyConfigured(
+        f"BILLING_MAX_DROP must be a fraction from 0 to 1, got {os.environ['BILLING_MAX_DROP']!r}."
+    )
 # Webhooks (decision 0011): a POST waits this long for an answer; an endpoint with no successful delivery for
 # this many hours is disabled (0: never), and so is one with this many failed attempts in a row (0, the default:
 # never, because one import can emit thousands of events and a short outage would trip it).
