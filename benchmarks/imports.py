@@ -9,7 +9,8 @@ Needs a demo database (org tree, staff, industries, assignment rules). Generates
 - a lead file: N survey rows (单位名称, 统一社会信用代码, 区域编码, 行业, 规模, 预计等级, 联系人, 职务, 联系电话, 需求,
   来源) spread over the province's counties, about 1% of them bad (a wrong check digit, an unknown region);
 - an archive file: N customers (集团编号, 客户名称, 统一社会信用代码, 客户类型, 行业, 规模, 地址, 归属单位, 客户等级, …,
-  with one key person each: 联系人, 职务, 联系人手机) and a members file of N rows (集团编号, 手机号码, 部门, 入网日期…);
+  with one key person each: 联系人, 职务, 联系人手机) and a members file of N rows
+  (集团编号, 手机号码, 部门, 入网日期…);
 each as CSV (UTF-8) and, with --xlsx, as an openpyxl-written workbook (inline strings: the slowest kind to read).
 
 Each run imports the file end to end as the province's supervisor in good-rows mode: read, check, duplicates,
@@ -32,7 +33,19 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiketong.settings")
 os.environ.setdefault("DEBUG", "0")
 
-LEAD_HEADER = ["单位名称", "统一社会信用代码", "区域编码", "行业", "规模", "预计等级", "联系人", "职务", "联系电话", "需求", "来源"]
+LEAD_HEADER = [
+    "单位名称",
+    "统一社会信用代码",
+    "区域编码",
+    "行业",
+    "规模",
+    "预计等级",
+    "联系人",
+    "职务",
+    "联系电话",
+    "需求",
+    "来源",
+]
 ARCHIVE_HEADER = [
     "集团编号", "客户名称", "客户简称", "统一社会信用代码", "客户类型", "行业", "规模", "地址", "归属单位", "客户等级",
     "客户状态", "合作起始日期", "联系人", "职务", "联系人手机",
@@ -86,7 +99,7 @@ def lead_rows(n: int, units: list[tuple[str, str]], industries: list[str], seed:
         mobile = rng.choice(MOBILE_PREFIXES) + f"{rng.randint(0, 99_999_999):08d}"
         yield [company(rng, city, serial), credit, region, rng.choice(industries), str(rng.randint(5, 3000)),
                rng.choice(["", "", "B2", "C", "A2"]), "张" + rng.choice(WORDS), rng.choice(["经理", "主任", "总监"]),
-               mobile, rng.choice(["云专线", "集团彩铃", "5G专网", ""]), rng.choice(["网格摸排", "上门拜访", "visit", "导入"])]  # fmt: skip
+               mobile, rng.choice(["云专线", "集团彩铃", "5G专网", ""]), rng.choice(["网格摸排", "上门拜访", "visit", "导入"])]  # fmt: skip  # noqa: E501
 
 
 def archive_rows(n: int, units: list[tuple[str, str]], industries: list[str], seed: int):
@@ -98,7 +111,7 @@ def archive_rows(n: int, units: list[tuple[str, str]], industries: list[str], se
         if i % 100 == 7:
             credit = credit[:17] + ("0" if credit[17] != "0" else "1")
         mobile = rng.choice(MOBILE_PREFIXES) + f"{rng.randint(0, 99_999_999):08d}"
-        yield [f"B{seed}{i:09d}", company(rng, city, serial), "", credit, rng.choice(["企业", "事业单位", "enterprise"]),
+        yield [f"B{seed}{i:09d}", company(rng, city, serial), "", credit, rng.choice(["企业", "事业单位", "enterprise"]),  # noqa: E501
                rng.choice(industries), str(rng.randint(5, 3000)), f"{city}人民路{i % 900 + 1}号", code,
                rng.choice(["C", "D", "B2"]), rng.choice(["在网", "潜在"]), "2019-03-01", "李" + rng.choice(WORDS),
                "经理", mobile]  # fmt: skip
@@ -180,7 +193,7 @@ def bench_leads(path: Path, user, runs: int) -> None:
         elapsed = time.perf_counter() - started
         rates.append(len(rows) / elapsed)
         print(f"  leads run {k + 1}: {len(rows):,} rows in {elapsed:.2f} s (read {read:.2f} s) = "
-              f"{len(rows) / elapsed:,.0f} rows/s; {result.done:,} imported, {len(result.errors):,} refused")  # fmt: skip
+              f"{len(rows) / elapsed:,.0f} rows/s; {result.done:,} imported, {len(result.errors):,} refused")  # fmt: skip  # noqa: E501
         Lead.objects.filter(pk__gt=before_lead).delete()
         AuditEvent.objects.filter(pk__gt=before_audit).delete()
         Notification.objects.filter(pk__gt=before_note).delete()
@@ -204,13 +217,13 @@ def bench_archive(path: Path, members: Path | None, user, runs: int, customers: 
                   for model in (Customer, Contact, Member, GradeChange, AuditEvent, Event)}  # fmt: skip
         run, elapsed = run_file(path, "uscc", "upsert")
         rates.append(run.rows_total / elapsed)
-        print(f"  archive run {k + 1}: {run.rows_total:,} rows in {elapsed:.2f} s = {run.rows_total / elapsed:,.0f} rows/s; "
+        print(f"  archive run {k + 1}: {run.rows_total:,} rows in {elapsed:.2f} s = {run.rows_total / elapsed:,.0f} rows/s; "  # noqa: E501
               f"{run.counts}, {run.rows_bad:,} refused")  # fmt: skip
         if members is not None:
             run, elapsed = run_file(members, "number", "update")
             member_rates.append(run.rows_total / elapsed)
             print(f"  members run {k + 1}: {run.rows_total:,} rows in {elapsed:.2f} s = "
-                  f"{run.rows_total / elapsed:,.0f} rows/s; {run.counts['members']:,} members, {run.rows_bad:,} refused")  # fmt: skip
+                  f"{run.rows_total / elapsed:,.0f} rows/s; {run.counts['members']:,} members, {run.rows_bad:,} refused")  # fmt: skip  # noqa: E501
         for model in (Member, Contact, GradeChange, AuditEvent, Event):
             model.objects.filter(pk__gt=before[model]).delete()
         Customer.objects.filter(pk__gt=before[Customer]).delete()
