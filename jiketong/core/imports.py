@@ -10,6 +10,7 @@ the import loaded once; duplicates are found with one join against a temporary t
 """
 
 import csv
+import functools
 import operator
 import re
 import uuid
@@ -210,6 +211,15 @@ _TEXT_RULES = (validate_text, validate_name_text)
 
 def _fast_check(field: models.Field, prevalidated: bool) -> Callable[[Any], bool] | None:
     """A cheap test that is True only for values `field.clean` certainly accepts (None: always clean)."""
+    check = _value_check(field, prevalidated)
+    if field.blank and isinstance(field, models.CharField | models.TextField):
+        # An empty text where blank is allowed passes every rule: validate() lets it through and the validators
+        # are not run on empty values (Field.run_validators), whatever they are (an e-mail address's too).
+        return (lambda value: value == "" or check(value)) if check else (lambda value: value == "")
+    return check
+
+
+def _value_check(field: models.Field, prevalidated: bool) -> Callable[[Any], bool] | None:
     known, low, high = True, None, None
     for validator in field.validators:
         if any(validator is rule for rule in _TEXT_RULES) or isinstance(
@@ -228,7 +238,7 @@ def _fast_check(field: models.Field, prevalidated: bool) -> Callable[[Any], bool
         return None
     null, blank = field.null, field.blank
     choices = {value for value, _label in field.flatchoices} if field.choices else None
-    if isinstance(field, models.CharField | models.TextField) and not isinstance(field, models.EmailField):
+    if isinstance(field, models.CharField | models.TextField):
         limit = field.max_length or 10**9
 
         def text(value) -> bool:
@@ -578,6 +588,7 @@ DATE_FORMATS = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=10_000)
 def parse_date(text: str) -> date | None:
     """A date as people type it in a sheet: 2024-03-01, 2024/3/1, 2024.03.01, 2024年3月1日, 20240301, or a month
     (2024-03, 2024年3月: its first day); an XLSX date cell arrives as 2024-03-01 (core.spreadsheets.cell_text).

@@ -404,7 +404,11 @@ def _word(context: Context, kind: str, text: str, errors: dict, name: str) -> st
     """A choice as its code ('' for empty); an unknown word is passed on, for the model's rule to refuse."""
     if not text:
         return ""
-    return context.words[kind].get(header_key(text), text)
+    words = context.words[kind]
+    found = words.get(text)  # the word as written: a file repeats the same few, so each is compared once
+    if found is None:
+        found = words[text] = words.get(header_key(text), text)
+    return found
 
 
 def _person(context: Context, text: str, name: str, errors: dict) -> Staff | None:
@@ -531,7 +535,10 @@ def _parse_customer(context: Context, sheet: str, number: int, header: Header, v
             plain["cooperation_since"] = since
     industry = get("industry", "").strip()
     if industry:
-        refs["industry"] = context.industries.get(header_key(industry))
+        found = context.industries.get(industry)
+        if found is None and industry not in context.industries:
+            found = context.industries[industry] = context.industries.get(header_key(industry))
+        refs["industry"] = found
         if refs["industry"] is None:
             errors["industry"] = [_("Unknown industry: %(name)s.") % {"name": industry}]
     unit_code = get("org_unit", "").strip()
@@ -878,32 +885,27 @@ EXISTING_FIELDS = (
 
 def _existing(context: Context, rows: list[CustomerRow]) -> dict:
     """The customers the rows name, by USCC and by number (every customer: one outside the importer's scope
-    is reported, never shown), with whether the importer sees it. Two joins and a scope check per 5,000."""
+    is reported, never shown), with whether the importer sees it: two queries over a join of the file's keys."""
+    from django.db.models.expressions import RawSQL
+
     usccs = sorted({row.uscc for row in rows if row.uscc})
     numbers = sorted({row.number for row in rows if row.number})
     table = connection.ops.quote_name(Customer._meta.db_table)
-    ids: set[int] = set()
-    with (
-        key_table(
-            "import_keys",
-            {"k": "varchar(40)", "kind": "varchar(6)"},
-            [(u, "uscc") for u in usccs] + [(n, "number") for n in numbers],
-        ) as keys,
-        connection.cursor() as cursor,
-    ):
-        cursor.execute(
-            f"SELECT c.id FROM {keys} k JOIN {table} c ON c.uscc = k.k WHERE k.kind = 'uscc' "
-            f"UNION SELECT c.id FROM {keys} k JOIN {table} c ON c.number = k.k WHERE k.kind = 'number'"
-        )
-        ids = {pk for (pk,) in cursor.fetchall()}
     found: dict[int, dict] = {}
-    for part in chunks(sorted(ids)):
-        for values in Customer.objects.filter(pk__in=part).values(*EXISTING_FIELDS, "org_unit__name"):
-            values["unit"] = values.pop("org_unit__name")
-            values["visible"] = False
-            found[values["id"]] = values
-        for pk in Customer.objects.visible_to(context.actor).filter(pk__in=part).values_list("pk", flat=True):
-            found[pk]["visible"] = True
+    keyed = [(u, "uscc") for u in usccs] + [(n, "number") for n in numbers]
+    if keyed:
+        with key_table("import_keys", {"k": "varchar(40)", "kind": "varchar(6)"}, keyed) as keys:
+            named = RawSQL(
+                f"SELECT c.id FROM {keys} k JOIN {table} c ON c.uscc = k.k WHERE k.kind = 'uscc' "
+                f"UNION SELECT c.id FROM {keys} k JOIN {table} c ON c.number = k.k WHERE k.kind = 'number'",
+                [],
+            )
+            for values in Customer.objects.filter(pk__in=named).values(*EXISTING_FIELDS, "org_unit__name"):
+                values["unit"] = values.pop("org_unit__name")
+                values["visible"] = False
+                found[values["id"]] = values
+            for pk in Customer.objects.visible_to(context.actor).filter(pk__in=named).values_list("pk", flat=True):
+                found[pk]["visible"] = True
     by_uscc = {v["uscc"]: v for v in found.values() if v["uscc"]}
     by_number = {v["number"]: v for v in found.values() if v["number"]}
     return {"uscc": by_uscc, "number": by_number, "by_key": by_uscc if context.match == ImportMatch.USCC else by_number}

@@ -5,12 +5,13 @@ Users search by name, short name, USCC, customer number or pinyin — full (guan
 reading's initials, so whichever the user has in mind finds the customer.
 """
 
+import re
 from functools import lru_cache
 from itertools import product
 
 from pypinyin import Style, lazy_pinyin, pinyin
-from pypinyin.constants import RE_HANS
-from pypinyin.seg.simpleseg import seg
+from pypinyin.constants import PHRASES_DICT, RE_HANS
+from pypinyin.seg import mmseg
 
 from jiketong.core.validators import to_halfwidth
 
@@ -29,6 +30,22 @@ def _keep(chars: str) -> list[str]:
 def _char_initials(ch: str) -> tuple[str, ...]:
     """Initials of every reading of one character; cached because bulk loads ask for the same few thousand."""
     return tuple(sorted({r.lower() for r in pinyin(ch, style=Style.FIRST_LETTER, heteronym=True, errors=_keep)[0]}))
+
+
+# pypinyin.seg.simpleseg.seg, with the runs of Chinese and of other characters found by one regular expression
+# (the character class is pypinyin's own RE_HANS) instead of a match per character.
+_HANS_CLASS = RE_HANS.pattern.removeprefix("^(?:").removesuffix(")+$")
+_RUNS = re.compile(f"{_HANS_CLASS}+|(?:(?!{_HANS_CLASS}).)+", re.DOTALL)
+
+
+def seg(text: str) -> list[str]:
+    words: list[str] = []
+    for run in _RUNS.findall(text) or [text]:
+        if PHRASES_DICT and RE_HANS.match(run):
+            words.extend(mmseg.seg.cut(run))
+        else:
+            words.append(run)
+    return words
 
 
 @lru_cache(maxsize=100_000)
