@@ -94,7 +94,7 @@ from .models import (
     ServiceLevel,
 )
 from .search import build_search_text
-from .services import CONTACT_FIELDS, CUSTOMER_FIELDS
+from .services import CONTACT_FIELDS, CUSTOMER_FIELDS, MEMBER_FIELDS
 
 logger = logging.getLogger(__name__)
 IMPORT_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
@@ -1072,80 +1072,12 @@ def _check_members(members: list[ChildRow], result: ImportResult) -> list[ChildR
 
 
 # --- writing ---------------------------------------------------------------------------------------------
-CUSTOMER_COLUMNS_WRITTEN = [
-    "id",
-    "path",
-    "depth",
-    "numchild",
-    "number",
-    "name",
-    "short_name",
-    "uscc",
-    "type",
-    "industry",
-    "size",
-    "address",
-    "org_unit",
-    "owner",
-    "backup_owner",
-    "grade",
-    "status",
-    "service_level",
-    "source",
-    "cooperation_since",
-    "note",
-    "search_text",
-    "created_at",
-    "updated_at",
-]
-UPDATED_COLUMNS = [
-    "number",
-    "name",
-    "short_name",
-    "uscc",
-    "type",
-    "industry",
-    "size",
-    "address",
-    "org_unit",
-    "owner",
-    "backup_owner",
-    "grade",
-    "status",
-    "service_level",
-    "source",
-    "cooperation_since",
-    "note",
-    "search_text",
-    "updated_at",
-]
-CONTACT_COLUMNS_WRITTEN = [
-    "id",
-    "customer",
-    "name",
-    "title",
-    "department",
-    "decision_role",
-    "is_key_person",
-    "mobile",
-    "email",
-    "birthday",
-    "preferences",
-    "closeness",
-    "notes",
-    "created_at",
-    "updated_at",
-]
-MEMBER_COLUMNS_WRITTEN = [
-    "customer",
-    "phone",
-    "department",
-    "joined_on",
-    "left_on",
-    "paid_by",
-    "network",
-    "short_number",
-]
+# What the bulk writes put in each table: the services' field lists (one place), plus the tree and the stamps.
+TREE_COLUMNS = ["id", "path", "depth", "numchild"]
+CUSTOMER_COLUMNS_WRITTEN = [*TREE_COLUMNS, *CUSTOMER_FIELDS, "search_text", "created_at", "updated_at"]
+UPDATED_COLUMNS = [*CUSTOMER_FIELDS, "search_text", "updated_at"]
+CONTACT_COLUMNS_WRITTEN = ["id", "customer", *CONTACT_FIELDS, "created_at", "updated_at"]
+MEMBER_COLUMNS_WRITTEN = ["customer", *MEMBER_FIELDS]
 DEFAULTS = {
     "short_name": "",
     "size": None,
