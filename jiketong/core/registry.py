@@ -6,6 +6,10 @@ apps that build on it:
         nav = [NavItem(_("Leads"), "sales:lead_list", "bi-funnel", section="sales")]
         customer_panels = ["jiketong.sales.panels.customer_panel"]
 
+An app whose records are audited without a customer (a lead before it has one) names their models in
+`audit_scoped = ["sales.Lead"]`: the audit log then shows those events to whoever the model's own
+`visible_to` lets see the record (customers.queries.audit_events).
+
 A panel is `panel(request, customer) -> dict | None`: a context with at least `template` (and
 optionally `column`, "main" or "side", and `order`); None hides it. Keep each panel to a few queries:
 the 360 page's query count is asserted.
@@ -99,6 +103,11 @@ def customer_panels(request, customer) -> dict[str, list[dict]]:
     for column in panels.values():
         column.sort(key=lambda panel: panel.get("order", 100))
     return panels
+
+
+def audit_scoped_models() -> list:
+    """The models whose customer-less audit events are scoped by the record's own `visible_to`."""
+    return [apps.get_model(label) for config in apps.get_app_configs() for label in getattr(config, "audit_scoped", ())]
 
 
 def app_modules(submodule: str, exclude: tuple[str, ...] = ()) -> list:

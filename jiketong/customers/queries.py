@@ -167,12 +167,24 @@ def affiliation_get(user, pk: int) -> Affiliation:
 
 
 def audit_events(user) -> QuerySet[AuditEvent]:
-    """The audit trail as far as the user's scope reaches: events about visible customers, plus events
-    about no customer (exports, catalog). HQ, admins and superusers see everything."""
-    from jiketong.core.scope import EVERYTHING, customer_scope
+    """The audit trail as far as the user's scope reaches. HQ, admins and superusers see everything; others see
+    events about visible customers, events about a record with no customer that its own `visible_to` shows
+    them (a lead, a colleague: the apps' `audit_scoped` models), and other customer-less events (exports,
+    imports, targets) done by someone in their subtree or by the system."""
+    from jiketong.core.registry import audit_scoped_models
+    from jiketong.core.scope import EVERYTHING, customer_scope, record_scope
 
-    scope = customer_scope(user)
     events = AuditEvent.objects.select_related("actor").order_by("-at", "-id")
-    if scope == EVERYTHING:
+    if customer_scope(user) == EVERYTHING:
         return events
-    return events.filter(Q(customer_id__isnull=True) | Q(customer_id__in=customers_visible(user).values("pk")))
+    scoped = audit_scoped_models()
+    by_record = Q()
+    for model in scoped:
+        by_record |= Q(target_type=model._meta.label_lower, target_id__in=model.objects.visible_to(user).values("pk"))
+    # An export names the model it took (target_type "sales.lead") but no record: it goes by who took it.
+    by_actor = (Q(target_id__isnull=True) | ~Q(target_type__in=[model._meta.label_lower for model in scoped])) & (
+        Q(actor__isnull=True) | record_scope(user, org_unit="actor__staff__org_unit", owners=())
+    )
+    return events.filter(
+        Q(customer_id__in=customers_visible(user).values("pk")) | Q(customer_id__isnull=True) & (by_record | by_actor)
+    )

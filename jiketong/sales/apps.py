@@ -7,6 +7,7 @@ from jiketong.core.registry import NavItem
 class SalesConfig(AppConfig):
     name = "jiketong.sales"
     verbose_name = _("Sales: leads and opportunities")
+    audit_scoped = ["sales.Lead"]  # a lead with no customer yet is audited without one (core.registry)
     # Menu entries and customer 360 panels: see jiketong.core.registry (one entry is active: the best URL match;
     # an opportunity's page belongs to the pipeline).
     nav = [
