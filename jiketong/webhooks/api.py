@@ -104,7 +104,7 @@ def endpoint_delete(request, endpoint_id: Id):
 @router.get("/webhooks/endpoints/{endpoint_id}/secret", response={200: SecretOut, **ERRORS}, summary="Its secret")
 def endpoint_secret(request, endpoint_id: Id):
     _admin(request)
-    return {"secret": queries.endpoint_get(endpoint_id).secret}
+    return {"secret": services.endpoint_secret_reveal(actor=request.user, endpoint=queries.endpoint_get(endpoint_id))}
 
 
 @router.post(

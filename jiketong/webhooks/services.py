@@ -141,13 +141,20 @@ def endpoint_activate(*, actor, endpoint: Endpoint) -> Endpoint:
     return endpoint_update(actor=actor, endpoint=endpoint, active=True)
 
 
+def endpoint_secret_reveal(*, actor, endpoint: Endpoint) -> str:
+    """The signing secret, shown to an admin on request and logged as a reveal (never its value)."""
+    require_admin(actor)
+    record(actor=actor, action=AuditAction.REVEAL, target=endpoint, customer_id=None, note=_("signing secret"))
+    return endpoint.secret
+
+
 @transaction.atomic
 def endpoint_rotate_secret(*, actor, endpoint: Endpoint) -> Endpoint:
     """A new secret, effective for the next attempt; the old one stops verifying at once."""
     require_admin(actor)
     endpoint.secret = new_secret()
     endpoint.save(update_fields=["secret", "updated_at"])
-    record(actor=actor, action=AuditAction.UPDATE, target=endpoint, customer_id=None, note="signing secret replaced")
+    record(actor=actor, action=AuditAction.UPDATE, target=endpoint, customer_id=None, note=_("signing secret replaced"))
     return endpoint
 
 

@@ -85,6 +85,8 @@ def endpoint_detail(request: HttpRequest, endpoint_pk: int) -> HttpResponse:
         "gave_up": counts[DeliveryStatus.GAVE_UP],
         "show_secret": request.GET.get("secret") == "show",
     }
+    if context["show_secret"]:
+        context["secret"] = services.endpoint_secret_reveal(actor=request.user, endpoint=endpoint)
     if _partial_request(request):
         target = "secret" if request.GET.get("secret") == "show" else "log"
         return render(request, f"webhooks/endpoint_detail.html#{target}", context)

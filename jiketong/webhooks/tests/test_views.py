@@ -138,3 +138,22 @@ def test_given_up_deliveries_are_queued_again_from_the_page(cast, client_as, del
     client_as(cast.frank).post(reverse("webhooks:redeliver_given_up", args=[delivered.endpoint_id]))
     assert Delivery.objects.get().status == DeliveryStatus.PENDING
     assert services.send_due() == (1, 0)
+
+
+def test_showing_a_secret_is_logged_as_a_reveal_in_the_page_and_the_api(cast, client_as, endpoint):
+    from jiketong.api.tests.conftest import ApiClient
+    from jiketong.core.models import AuditAction, AuditEvent
+    from jiketong.org.services import token_issue
+
+    reveals = AuditEvent.objects.filter(
+        action=AuditAction.REVEAL, target_type="webhooks.endpoint", target_id=endpoint.pk
+    )
+    client_as(cast.frank).get(reverse("webhooks:detail", args=[endpoint.pk]))
+    assert not reveals.exists()  # the hint alone reveals nothing
+    client_as(cast.frank).get(reverse("webhooks:detail", args=[endpoint.pk]) + "?secret=show")
+    assert (
+        ApiClient(token_issue(user=cast.frank.user)).api_get(f"/webhooks/endpoints/{endpoint.pk}/secret").status_code
+        == 200
+    )
+    assert list(reveals.values_list("actor", flat=True)) == [cast.frank.pk, cast.frank.pk]
+    assert endpoint.secret not in str(list(reveals.values("before", "after", "note", "target_repr")))
