@@ -148,7 +148,7 @@ class CustomerManager(Person):
         self.customer_list()
 
     @task(3)
-    def tasks(self) -> None:
+    def task_list(self) -> None:
         self.page("/work/tasks/", "tasks")
 
     @task(3)

@@ -70,7 +70,7 @@ fi
 
 # --- 2. the data ------------------------------------------------------------------------------------------
 "$PY" -m jiketong migrate --noinput -v0
-have=$("$PY" -m jiketong shell -c "from jiketong.customers.models import Customer; print(Customer.objects.count())")
+have=$("$PY" -m jiketong shell -c "from jiketong.customers.models import Customer; print(Customer.objects.count())" | tail -n 1)
 if [ "$have" -lt $((DEMO_GROUPS * 95 / 100)) ]; then
   reset=""; [ "$have" -gt 0 ] && reset="--reset"
   "$PY" -m jiketong demo --groups "$DEMO_GROUPS" --seed 7 $reset | tail -n 3
