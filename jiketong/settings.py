@@ -254,6 +254,12 @@ SPREADSHEET_MAX_CELLS = env_int("SPREADSHEET_MAX_CELLS", 20_000_000)
 SPREADSHEET_MAX_FILE_MB = env_int("SPREADSHEET_MAX_FILE_MB", 200)
 SPREADSHEET_MAX_UNCOMPRESSED_MB = env_int("SPREADSHEET_MAX_UNCOMPRESSED_MB", 1024)
 SPREADSHEET_MAX_RATIO = env_int("SPREADSHEET_MAX_RATIO", 100)
+# Exports (core.exports, decision 0019): up to this many rows stream in the request; more are written by the task
+# worker to a file under var/exports that only the requester may download, for this many days. A file holds at
+# most EXPORT_MAX_ROWS rows (0: no limit); when that cap applies the screen, the notification and the file say so.
+EXPORT_INLINE_MAX_ROWS = env_int("EXPORT_INLINE_MAX_ROWS", 50_000)
+EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", 7)
+EXPORT_MAX_ROWS = env_int("EXPORT_MAX_ROWS", 0)
 # Lead and archive imports: files of up to this many rows are read in the request, larger ones by the task
 # worker with a progress page; a run with no sign of life for this long lost its worker and is failed.
 IMPORT_INLINE_ROWS = env_int("IMPORT_INLINE_ROWS", 2000)

@@ -15,6 +15,7 @@ urlpatterns = [
     path("catalog/", include("jiketong.catalog.urls")),
     path("audit/", include("jiketong.core.urls")),
     path("events/", include("jiketong.core.event_urls")),
+    path("exports/", include("jiketong.core.export_urls")),
     path("sales/", include("jiketong.sales.urls")),
     path("deals/", include("jiketong.deals.urls")),
     path("work/", include("jiketong.work.urls")),

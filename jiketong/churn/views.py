@@ -9,14 +9,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from jiketong.core.audit import record_export
-from jiketong.core.xlsx import Workbook
+from jiketong.core import exports
 from jiketong.customers import queries as customer_queries
 
 from . import queries, rules, services
+from .models import ChurnScore
 
 PAGE_SIZE = 20
-EXPORT_CAP = 10_000
 
 
 def _partial_request(request: HttpRequest) -> bool:
@@ -34,29 +33,28 @@ def warning_list(request: HttpRequest) -> HttpResponse:
     return render(request, "churn/warnings.html", context)
 
 
+def export_table(user, params) -> exports.Table:
+    """The filtered warning list as plain values; the reasons in the current language."""
+    _filter, queryset = queries.warnings(user, params)
+    risks = {key: str(label) for key, label in ChurnScore._meta.get_field("risk").flatchoices}
+    values = exports.rows_of(queryset, "customer__number", "customer__name", "customer__org_unit__name",
+                             "customer__owner__name", "score", "risk", "reasons", "scored_on")  # fmt: skip
+
+    def rows():
+        for number, name, unit, owner, score, risk, reasons, scored_on in values():
+            reasons = "；".join(rules.describe(r) for r in reasons or [])
+            yield [number or "", name, unit, owner or "", score, risks.get(risk, risk), reasons, scored_on]
+
+    header = [_("Customer number"), _("Customer"), _("Region"), _("Customer manager"), _("Risk score"),
+              _("Risk level"), _("Reasons"), _("Scored on")]  # fmt: skip
+    return exports.Table(what="churn.churnscore", filename="churn-warnings", sheet=_("Churn warnings"),
+                         header=header, rows=rows, count=queryset.count)  # fmt: skip
+
+
 @require_GET
 def warning_export(request: HttpRequest) -> HttpResponse:
-    """The filtered warning list as .xlsx (capped, logged)."""
-    _filter, queryset = queries.warnings(request.user, request.GET)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=_("Churn warnings")[:31])
-    sheet.append([_("Customer number"), _("Customer"), _("Region"), _("Customer manager"), _("Risk score"),
-                  _("Risk level"), _("Reasons"), _("Scored on")])  # fmt: skip
-    count = 0
-    for score in queryset[:EXPORT_CAP].iterator(chunk_size=2000):
-        customer = score.customer
-        sheet.append([
-            customer.number or "", customer.name, customer.org_unit.name, str(customer.owner or ""), score.score,
-            score.get_risk_display(), "；".join(rules.describe(r) for r in score.reasons), score.scored_on,
-        ])  # fmt: skip
-        count += 1
-    params = request.GET.copy()
-    params.pop("page", None)
-    record_export(actor=request.user, what="churn.churnscore", count=count, filters=params.urlencode())
-    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = 'attachment; filename="churn-warnings.xlsx"'
-    workbook.save(response)
-    return response
+    """The filtered warning list as .xlsx, streamed (in the background past a size); logged."""
+    return exports.respond(request, export_table)
 
 
 @require_POST

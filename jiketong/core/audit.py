@@ -116,12 +116,13 @@ def record_changes(
     return record(actor=actor, action=action, target=target, customer_id=customer_id, before=old or None, after=new)
 
 
-def record_export(*, actor, what: str, count: int, filters: str = "") -> AuditEvent:
-    """An export of records leaves the building: log who took how many of what, with which filters."""
+def record_export(*, actor, what: str, count: int, filters: str = "", **extra) -> AuditEvent:
+    """An export of records leaves the building: log who took how many of what, with which filters (and, from
+    core.exports, whether it ran in the background and where a cap stopped it)."""
     return AuditEvent.objects.create(
         actor=actor,
         action=AuditAction.EXPORT,
         target_type=what,
         target_repr=f"{what} × {count}",
-        after={"count": count, "filters": filters},
+        after={"count": count, "filters": filters, **extra},
     )

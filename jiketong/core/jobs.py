@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from . import events
+from . import events, exports
 
 
 def frequent(now: datetime) -> str:
@@ -10,4 +10,4 @@ def frequent(now: datetime) -> str:
 
 
 def daily(today: date) -> str:
-    return f"events: {events.run_due()} reactions handled"
+    return f"events: {events.run_due()} reactions handled; exports: {exports.purge()} expired files deleted"

@@ -16,3 +16,14 @@ def handle_events(handling_ids: list[int]) -> int:
     from . import events
 
     return sum(1 for pk in handling_ids if events.handle(pk))
+
+
+@task()
+def run_export(builder: str, user_id: int, query: str, fmt: str, language: str | None = None) -> str:
+    """An export past EXPORT_INLINE_MAX_ROWS (core.exports): written here, then the user is notified."""
+    from django.utils import translation
+
+    from . import exports
+
+    with translation.override(language):
+        return str(exports.run(builder, user_id, query, fmt))

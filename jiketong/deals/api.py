@@ -424,7 +424,7 @@ def order_list(request, filters: Query[OrderFilter]):
 @router.get("/orders/export.csv", response={200: None, **ERRORS}, summary="Order lines as CSV for provisioning")
 def order_export(request: HttpRequest, filters: Query[OrderFilter]):
     """The same file as the orders page's export (one row per line, no personal data); every export is logged."""
-    return csv_response(request, filters.status or "")
+    return csv_response(request, api=True)
 
 
 @router.post("/orders", response={201: OrderDetailOut, **ERRORS}, summary="Create an order from a quote or contract")

@@ -4,20 +4,18 @@ Action buttons post to small views that call one service and go back to the deta
 message; the quote builder's lines are HTMX partials of the quote page (STYLE §7).
 """
 
-import csv
 from collections.abc import Callable, Iterator
-from itertools import chain
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from jiketong.core.audit import record_export
+from jiketong.core import exports
 from jiketong.core.forms import submit
 from jiketong.customers import queries as customer_queries
 from jiketong.customers.services import require_edit
@@ -459,11 +457,6 @@ def order_state(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 EXPORT_HEADER = [
     "order_number",
     "customer_number",
@@ -499,20 +492,21 @@ def export_rows(lines) -> Iterator[list]:
         ]
 
 
-def csv_response(request: HttpRequest, status: str) -> StreamingHttpResponse:
-    """Stream the scoped order lines as CSV (UTF-8 with BOM, for Excel) and log the export."""
-    lines = queries.order_export_rows(request.user, status=status)
-    count = lines.count()
-    record_export(actor=request.user, what="deals.order", count=count, filters=f"status={status}")
-    writer = csv.writer(_Echo())
-    rows = chain([EXPORT_HEADER], export_rows(lines.iterator(chunk_size=2000)))
-    content = chain(["\ufeff"], (writer.writerow(row) for row in rows))
-    response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="orders.csv"'
-    return response
+def export_table(user, params) -> exports.Table:
+    """The scoped order lines for provisioning, of one status if asked."""
+    status = params.get("status", "")
+    status = status if status in OrderStatus.values else ""
+    lines = queries.order_export_rows(user, status=status)
+    return exports.Table(what="deals.order", filename="orders", header=EXPORT_HEADER, count=lines.count,
+                         rows=lambda: export_rows(lines.iterator(chunk_size=exports.CHUNK_ROWS)),
+                         filters=f"status={status}")  # fmt: skip
+
+
+def csv_response(request: HttpRequest, *, api: bool = False) -> HttpResponse:
+    """Stream the scoped order lines as CSV (UTF-8 with BOM, for Excel) and log the export (shared with the API)."""
+    return exports.respond(request, export_table, fmt="csv", api=api)
 
 
 @require_GET
 def order_export(request: HttpRequest) -> HttpResponse:
-    status = request.GET.get("status", "")
-    return csv_response(request, status if status in OrderStatus.values else "")
+    return csv_response(request)

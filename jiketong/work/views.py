@@ -14,9 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
-from jiketong.core.audit import record_export
+from jiketong.core import exports
 from jiketong.core.forms import submit
-from jiketong.core.xlsx import Workbook
 from jiketong.customers.queries import customer_get
 from jiketong.org.models import Role, can, staff_of
 
@@ -27,7 +26,6 @@ from .panels import panel_context
 
 PAGE_SIZE = 25
 REPORT_ROLES = {Role.SUPERVISOR, Role.ADMIN}
-EXPORT_CAP = 10_000
 
 
 def _partial(request: HttpRequest) -> bool:
@@ -249,47 +247,53 @@ def absent_users(request: HttpRequest) -> HttpResponse:
     return render(request, "work/absent_users.html", {"page": page, "days": queries.NO_LOGIN_DAYS})
 
 
-def _workbook_response(request, *, what: str, filename: str, header: list[str], rows) -> HttpResponse:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=filename[:31])
-    sheet.append(header)
-    count = 0
-    for row in rows:
-        sheet.append(row)
-        count += 1
-    record_export(actor=request.user, what=what, count=count)
-    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
-    workbook.save(response)
-    return response
-
-
 def _fmt(value) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
+def follow_ups_table(user, params) -> exports.Table:
+    """Stale leads, then stale opportunities, as plain values."""
+    _require_reports(user)
+    now = timezone.now()
+    leads, opportunities = queries.stale_leads(user, now), queries.stale_opportunities(user, now)
+    statuses = {key: str(label) for key, label in leads.model._meta.get_field("status").flatchoices}
+    lead_rows = exports.rows_of(leads, "name", "owner__name", "customer__name", "status")
+    opportunity_rows = exports.rows_of(opportunities, "name", "owner__name", "customer__name", "stage__name",
+                                       "stage__probability")  # fmt: skip
+
+    def rows():
+        lead, opportunity = _("Lead"), _("Opportunity")
+        for name, owner, customer, status in lead_rows():
+            yield [lead, name, owner or "", customer or "", statuses.get(status, status)]
+        for name, owner, customer, stage, probability in opportunity_rows():
+            yield [opportunity, name, owner or "", customer or "", f"{stage} ({probability}%)"]
+
+    header = [pgettext("follow-up export", "Record"), _("Name"), _("Owner"), _("Customer"), _("Status")]
+    return exports.Table(what="work.follow_ups", filename="follow-ups", header=header, rows=rows,
+                         count=lambda: leads.count() + opportunities.count())  # fmt: skip
+
+
+def absent_users_table(user, params) -> exports.Table:
+    _require_reports(user)
+    staff = queries.absent_users(user, timezone.now())
+    values = exports.rows_of(staff, "name", "user__username", "org_unit__name", "user__last_login", "last_seen")
+
+    def rows():
+        for name, username, unit, last_login, last_seen in values():
+            yield [name, username, unit, _fmt(last_login), _fmt(last_seen)]
+
+    header = [pgettext("person", "Name"), _("Username"), _("Org unit"), _("Last login"), _("Absent since")]
+    return exports.Table(what="work.absent_users", filename="no-login", header=header, rows=rows, count=staff.count)
+
+
 @require_GET
 def follow_ups_export(request: HttpRequest) -> HttpResponse:
-    _require_reports(request.user)
-    now = timezone.now()
-    rows = [
-        [_("Lead"), lead.name, str(lead.owner or ""), str(lead.customer or ""), lead.get_status_display()]
-        for lead in queries.stale_leads(request.user, now)[:EXPORT_CAP]
-    ] + [
-        [_("Opportunity"), opp.name, str(opp.owner), str(opp.customer), str(opp.stage)]
-        for opp in queries.stale_opportunities(request.user, now).select_related("stage")[:EXPORT_CAP]
-    ]
-    header = [pgettext("follow-up export", "Record"), _("Name"), _("Owner"), _("Customer"), _("Status")]
-    return _workbook_response(request, what="work.follow_ups", filename="follow-ups", header=header, rows=rows)
+    return exports.respond(request, follow_ups_table)
 
 
 @require_GET
 def absent_users_export(request: HttpRequest) -> HttpResponse:
-    _require_reports(request.user)
-    staff = queries.absent_users(request.user, timezone.now())[:EXPORT_CAP]
-    rows = ([s.name, s.user.username, s.org_unit.name, _fmt(s.user.last_login), _fmt(s.last_seen)] for s in staff)
-    header = [pgettext("person", "Name"), _("Username"), _("Org unit"), _("Last login"), _("Absent since")]
-    return _workbook_response(request, what="work.absent_users", filename="no-login", header=header, rows=rows)
+    return exports.respond(request, absent_users_table)
 
 
 # --- handovers --------------------------------------------------------------------------------------

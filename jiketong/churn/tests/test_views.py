@@ -89,7 +89,7 @@ def test_export_is_scoped_and_logged(client_as, scored):
     from openpyxl import load_workbook
 
     response = client_as(scored.alice).get(reverse("churn:export"), {"risk": "high"})
-    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    rows = list(load_workbook(io.BytesIO(response.getvalue())).active.iter_rows(values_only=True))
     assert [row[1] for row in rows[1:]] == [scored.alice_customer.name]
     event = AuditEvent.objects.get(action=AuditAction.EXPORT)
     assert event.after == {"count": 1, "filters": "risk=high"}

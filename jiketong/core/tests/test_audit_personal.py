@@ -189,7 +189,7 @@ def test_audit_log_export_is_masked_and_logged(cast, client_as):
     personal_data_everywhere(cast)
     response = client_as(cast.grace).get(reverse("audit:export"))
     assert response.status_code == 200
-    sheet = load_workbook(BytesIO(response.content)).active
+    sheet = load_workbook(BytesIO(response.getvalue())).active
     text = json.dumps([[cell for cell in row] for row in sheet.iter_rows(values_only=True)], ensure_ascii=False)
     assert_no_clear_value(text)
     assert "139****5678" in text

@@ -115,14 +115,14 @@ def test_the_customer_export_survives_a_control_character_already_stored(cast, c
     Customer.objects.filter(pk=cast.alice_customer.pk).update(name="广州\x01地铁\x1f集团")
     response = client_as(cast.alice).get(reverse("customers:export"))
     assert response.status_code == 200
-    rows = list(load_workbook(io.BytesIO(response.content), read_only=True).active.iter_rows(values_only=True))
+    rows = list(load_workbook(io.BytesIO(response.getvalue()), read_only=True).active.iter_rows(values_only=True))
     assert "广州地铁集团" in {row[1] for row in rows[1:]}
 
 
 def test_a_name_starting_with_equals_is_exported_as_text_not_a_formula(cast, client_as):
     Customer.objects.filter(pk=cast.alice_customer.pk).update(name='=HYPERLINK("http://evil.example","点我")')
     response = client_as(cast.alice).get(reverse("customers:export"))
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(response.getvalue())).active
     cells = [row[1] for row in sheet.iter_rows(min_row=2)]
     cell = next(c for c in cells if str(c.value).startswith("=HYPERLINK"))
     assert cell.data_type == "s"

@@ -133,7 +133,7 @@ def test_export_is_scoped_logged_and_has_no_mobiles(cast, client_as):
     services.contact_create(actor=cast.alice.user, customer=cast.alice_customer, name="张三", mobile=MOBILE)
     response = client_as(cast.alice).get(reverse("customers:export"), {"grade": "C"})
     assert response.status_code == 200
-    workbook = load_workbook(filename=__import__("io").BytesIO(response.content), read_only=True)
+    workbook = load_workbook(filename=__import__("io").BytesIO(response.getvalue()), read_only=True)
     rows = list(workbook.active.iter_rows(values_only=True))
     names = {row[1] for row in rows[1:]}
     assert names == {"广州地铁集团有限公司", "越秀区人民医院"}
