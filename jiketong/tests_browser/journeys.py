@@ -8,6 +8,7 @@ shows copies of some of them (docs/screenshots/).
 
 import os
 import re
+from datetime import date
 from pathlib import Path
 
 from django.utils import translation
@@ -29,6 +30,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 WIDTH, HEIGHT = 1280, 900
+PERIOD = date(2026, 5, 1)  # the billed month of billed_world()
 expect = sync_api.expect
 
 
@@ -101,3 +103,36 @@ def main_text(page: sync_api.Page) -> str:
 def number(text: str) -> str:
     """A figure as written on screen, without thousands separators and the yuan sign: '¥12,300.00' → '12300.00'."""
     return re.sub(r"[¥,\s]", "", text)
+
+
+def billed_world(cast):
+    """The analytics tests' hand-worked billing month (May 2026, see analytics/tests/conftest.py) on the cast:
+    广州地铁 ¥1,500, 天河软件园 ¥2,000 (both 天河), 越秀区人民医院 churned, 深圳福田银行 new with ¥3,000,
+    杭州西湖教育集团 ¥100."""
+    from jiketong.analytics.tests.conftest import PREV, YEAR_AGO, fact, make_product, month
+    from jiketong.catalog.models import ProductCategory, Stickiness
+
+    vnet = make_product("VNET", basic=True, stickiness=Stickiness.IDENTITY)
+    broadband = make_product("BB", category=ProductCategory.CONNECTIVITY, basic=True)
+    mas = make_product("MAS", category=ProductCategory.MESSAGING, stickiness=Stickiness.EMBEDDED)
+    a, b, c, d, e = (
+        cast.alice_customer,
+        cast.bob_customer,
+        cast.backed_up,
+        cast.shenzhen_customer,
+        cast.zhejiang_customer,
+    )
+    month(a, YEAR_AGO, 500, members=8)
+    month(a, PREV, 1000, members=10, products=2)
+    month(a, PERIOD, 1500, members=12, on_net=10, joined=3, left=1, products=2)
+    fact(a, PERIOD, vnet, 1000, 12)
+    fact(a, PERIOD, broadband, 500)
+    month(b, PREV, 2000, members=9)
+    month(b, PERIOD, 2000, members=10, on_net=9, joined=1, products=2)
+    fact(b, PERIOD, broadband, 2000)
+    month(c, PREV, 500, members=5)
+    month(d, PERIOD, 3000, members=2, joined=2)
+    fact(d, PERIOD, mas, 3000, 2)
+    month(e, PREV, 100, members=1)
+    month(e, PERIOD, 100, members=1)
+    return cast
