@@ -481,7 +481,14 @@ class Indicator:
     year: str = "last"  # a year's actual: "sum" of the months (flows) or the "last" month (stocks, ratios)
     needs_product: bool = False
 
+    @property
+    def additive(self) -> bool:
+        """Whether a grouped table's rows add up to its total: counts of customers or members and money do
+        (each customer sits in one row); a ratio's or an average's total is worked out over the whole."""
+        return self.unit in ADDITIVE_UNITS
 
+
+ADDITIVE_UNITS = frozenset({"count", "members", "yuan"})
 SECTIONS = {
     "coverage": gettext_lazy("Coverage (圈地)"),
     "development": gettext_lazy("Development (发展)"),
@@ -613,7 +620,11 @@ def new_customers(calc):
     year="sum",
 )
 def net_adds(calc):
-    return calc.each(lambda g, p: _row(calc, g, p, "in_service") - _row(calc, g, add_months(p, -1), "in_service"))
+    # A group billed the month before and not now (only churn) has a row too: without it the rows would not
+    # add up to the total.
+    before = add_months(calc.period, -1)
+    keys = {(g, calc.period): {} for g, p in calc.base if p in (calc.period, before)}
+    return calc.each(lambda g, p: _row(calc, g, p, "in_service") - _row(calc, g, add_months(p, -1), "in_service"), keys)
 
 
 @indicator(

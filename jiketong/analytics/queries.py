@@ -101,6 +101,11 @@ class Table:
     def indicators(self) -> list[indicators.Indicator]:
         return [indicators.get(code) for code in self.codes]
 
+    @property
+    def additive(self) -> bool:
+        """Whether every column's rows add up to its total (no ratio or average among them)."""
+        return all(item.additive for item in self.indicators)
+
 
 def indicator_table(calc: Calculation, codes: list[str]) -> Table:
     values = {code: calc.value(code) for code in codes}

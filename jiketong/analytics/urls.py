@@ -6,6 +6,7 @@ app_name = "analytics"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("dashboard.xlsx", views.dashboard_export, name="dashboard_export"),
     path("indicators/", views.indicator_table, name="indicators"),
     path("indicators.xlsx", views.indicator_export, name="indicator_export"),
     path("drill/", views.drill, name="drill"),

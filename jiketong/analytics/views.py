@@ -21,7 +21,7 @@ from jiketong.org.models import Role, can
 from . import indicators, queries, segments, services
 from .indicators import BY_CHOICES, SECTIONS, Calculation
 from .models import ProposalStatus, RunKind
-from .periods import add_months, parse_period
+from .periods import parse_period
 
 PAGE_SIZE = 50
 EXPORT_CAP = 100_000
@@ -72,8 +72,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     _require(request.user, VIEW_ROLES)
     try:
         calc = _calculation(request, by="")
-        by = request.GET.get("by", "org")
-        grouped = Calculation(request.user, period=calc.period, by=by if by in BY_CHOICES and by else "org")
+        grouped = _dashboard_grouping(request, calc.period)
     except ValidationError as error:
         return _bad_request(request, error)
     portfolio = queries.is_portfolio_user(request.user)
@@ -85,7 +84,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "products": queries.penetration_by_product(calc),
         "trend_chart": _trend_chart(request.user, calc.period),
         "by_choices": [(key, label) for key, label in BY_CHOICES.items() if key not in ("", "month")],
-        "forecast": _forecast(request.user, calc.period),
+        "forecast": _forecast(request.user),
         "warnings": _churn_warnings(request.user),
     }
     if portfolio:
@@ -104,6 +103,24 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context["tier_labels"] = segments.Tier.LABELS
     context["value_labels"] = segments.ValueClass.LABELS
     return render(request, "analytics/dashboard.html", context)
+
+
+def _dashboard_grouping(request: HttpRequest, period: date) -> Calculation:
+    """The dashboard's "indicators by" table: by org unit (the default), industry or grade."""
+    by = request.GET.get("by", "org")
+    return Calculation(request.user, period=period, by=by if by in BY_CHOICES and by not in ("", "month") else "org")
+
+
+@require_GET
+def dashboard_export(request: HttpRequest) -> HttpResponse:
+    """The dashboard's "indicators by" table as the screen shows it: the same columns, rows and total."""
+    _require(request.user, ANALYSIS_ROLES)
+    try:
+        grouped = _dashboard_grouping(request, _calculation(request, by="").period)
+    except ValidationError as error:
+        return _bad_request(request, error)
+    table = queries.indicator_table(grouped, queries.TABLE_CODES)
+    return _table_xlsx(request, "dashboard", table, what="analytics.dashboard")
 
 
 def _trend_chart(user, period: date) -> dict:
@@ -125,12 +142,14 @@ def _trend_chart(user, period: date) -> dict:
     }
 
 
-def _forecast(user, period: date):
-    """Next month's weighted pipeline by child org unit (sales' forecast), when the sales app provides it."""
+def _forecast(user):
+    """Next month's weighted pipeline by child org unit (sales' forecast), when the sales app provides it.
+    The pipeline looks ahead from today, whichever billed month the page shows: it covers the first of the
+    months 我的商机 and the forecast page cover (sales.queries.forecast_months)."""
     forecast = _optional("jiketong.sales.queries", "forecast")
     if forecast is None:
         return None
-    return forecast(user, start=add_months(period, 1), months=1, by="org_unit")
+    return forecast(user, months=1, by="org_unit")
 
 
 def _churn_warnings(user) -> list | None:
@@ -206,11 +225,16 @@ def indicator_export(request: HttpRequest) -> HttpResponse:
         table = queries.indicator_table(calc, codes)
     except ValidationError as error:
         return _bad_request(request, error)
-    header = [str(BY_CHOICES[calc.by])] + [f"{item.name} ({indicators.UNITS[item.unit]})" for item in table.indicators]
+    return _table_xlsx(request, "indicators", table, what="analytics.indicators")
+
+
+def _table_xlsx(request: HttpRequest, name: str, table: queries.Table, *, what: str) -> HttpResponse:
+    """An indicator table as the screen shows it: a row per group and the total row, when it has one."""
+    header = [str(table.by_label)] + [f"{item.name} ({indicators.UNITS[item.unit]})" for item in table.indicators]
     rows = [[str(row["label"])] + list(row["values"]) for row in table.rows]
     if table.totals:
         rows.append([_("Total")] + list(table.totals))
-    return _xlsx(request, "indicators", header, rows, what="analytics.indicators")
+    return _xlsx(request, name, header, rows, what=what)
 
 
 # --- drill-down ---------------------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -545,7 +544,6 @@ def forecast(request, start: date | None = None, months: int = 3, by: Literal["o
     opportunity is expected to close, over open opportunities you can see. `start` defaults to next month."""
     if not 1 <= months <= 24:
         raise ValidationError({"months": [_("Give 1 to 24 months.")]})
-    start = start or queries.next_month(timezone.localdate())
     table = queries.forecast(request.user, start=start, months=months, by=by)
     return {
         "definition": str(queries.FORECAST_DEFINITION),

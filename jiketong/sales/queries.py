@@ -371,12 +371,22 @@ def next_month(today: date) -> date:
     return _add_months(today, 1)
 
 
-def forecast(user, *, start: date, months: int = 3, by: str = "owner") -> Forecast:
-    """Weighted pipeline per month from `start`'s month for `months` months, by owner or by org unit
+def forecast_months(*, start: date | None = None, months: int = 3, today: date | None = None) -> list[date]:
+    """The months a forecast covers: `months` months from `start`'s month, by default from the month after
+    today (Asia/Shanghai). The one definition 我的商机, the forecast page, the API and the analytics
+    dashboard's next-month forecast share, so they start in the same month."""
+    first = (start or next_month(today or timezone.localdate())).replace(day=1)
+    return [_add_months(first, i) for i in range(months)]
+
+
+def forecast(
+    user, *, start: date | None = None, months: int = 3, by: str = "owner", today: date | None = None
+) -> Forecast:
+    """Weighted pipeline per month of forecast_months(start, months), by owner or by org unit
     (the children of the user's own unit; what sits on the unit itself is its own row). See
     FORECAST_DEFINITION. Aggregated in the database in one GROUP BY; labels need one more query."""
-    first = start.replace(day=1)
-    month_list = [_add_months(first, i) for i in range(months)]
+    month_list = forecast_months(start=start, months=months, today=today)
+    first = month_list[0]
     end = _add_months(first, months)
     queryset = Opportunity.objects.visible_to(user).open().filter(expected_close__gte=first, expected_close__lt=end)
     weighted = Sum(
@@ -433,7 +443,6 @@ def my_pipeline(user, *, today: date | None = None) -> dict:
     )
     mine = Opportunity.objects.visible_to(user).filter(owner=staff).select_related(*OPPORTUNITY_RELATED)
     columns = _board(mine, cards=5)
-    start = next_month(today or timezone.localdate())
-    table = forecast(user, start=start, months=3, by="owner")
+    table = forecast(user, months=3, by="owner", today=today)
     table.rows = [row for row in table.rows if row.key == staff.pk]
     return {"leads": leads, "columns": columns, "forecast": table}

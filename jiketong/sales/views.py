@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -301,9 +300,9 @@ def board(request: HttpRequest) -> HttpResponse:
 
 def _month(value: str | None) -> date:
     try:
-        return date.fromisoformat(f"{value}-01") if value else queries.next_month(timezone.localdate())
+        return date.fromisoformat(f"{value}-01") if value else queries.forecast_months(months=1)[0]
     except ValueError:
-        return queries.next_month(timezone.localdate())
+        return queries.forecast_months(months=1)[0]
 
 
 @require_GET
