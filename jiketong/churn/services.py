@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from jiketong.core.bulk import Writer
-from jiketong.core.events import emit_many
+from jiketong.core.events import emit, emit_many
 from jiketong.work.models import TaskKind, TaskPriority
 from jiketong.work.services import task_create
 
@@ -153,4 +153,7 @@ def retention_task_create(*, actor, customer):
             customer=customer,
             note=note,
         )
+        # The defence app carries the task on as a retention case with actions and an outcome.
+        emit("churn.retention_opened", customer_id=customer.pk, actor=actor, task=task.pk, owner=owner.pk,
+             risk=score.risk if score else "", score=score.score if score else None)  # fmt: skip
         return task, True

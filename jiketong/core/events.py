@@ -76,6 +76,14 @@ EVENTS: dict[str, tuple[str, tuple[str, ...]]] = {
         _("A competitor's contract with a customer ends soon"),
         ("customer", "presence", "competitor", "ends_on", "days_left"),
     ),
+    "competitor.threat_recorded": (
+        _("A competitor's presence or action was recorded at a customer"),
+        ("customer", "presence", "attack", "competitor", "threat", "from_threat", "contract_end"),
+    ),
+    "churn.retention_opened": (
+        _("A retention task was opened from a churn warning"),
+        ("customer", "task", "owner", "risk", "score"),
+    ),
 }
 
 INLINE_LIMIT = 200  # more reactions than this from one emit run in the task worker, not in the emitting process

@@ -736,13 +736,12 @@ def competitor_save(
         setattr(presence, name, value)
     presence.full_clean()
     presence.save()
-    record_changes(
-        actor=actor,
-        target=presence,
-        customer_id=customer.pk,
-        before=before,
-        after=snapshot(presence, COMPETITOR_FIELDS),
-    )
+    after = snapshot(presence, COMPETITOR_FIELDS)
+    if record_changes(actor=actor, target=presence, customer_id=customer.pk, before=before, after=after):
+        # The defence board follows the archive's rivals (a high threat alerts the owner and supervisor).
+        emit("competitor.threat_recorded", customer_id=customer.pk, actor=actor, presence=presence.pk, attack=None,
+             competitor=presence.competitor, threat=presence.threat, from_threat=before.get("threat", ""),
+             contract_end=after["contract_end"])  # fmt: skip
     return presence
 
 

@@ -1,0 +1,270 @@
+"""REST endpoints of the defence app: the board, plans and retention cases (open, close), the attack log and
+the win-back list. Thin: reads through queries (scoped; out of scope answers 404), writes through services."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404
+from ninja import Field, Query, Router, Schema, Status
+from ninja.pagination import paginate
+
+from jiketong.api.base import ErrorOut, Id, Page
+from jiketong.catalog.models import Product
+from jiketong.customers import queries as customer_queries
+from jiketong.customers.services import require_edit
+from jiketong.org.models import Staff
+
+from . import queries, services
+from .models import Plan
+
+router = Router(tags=["defence"])
+ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+
+
+def _raise_filter_errors(filterset) -> None:
+    if filterset.errors:
+        raise ValidationError({name: list(messages) for name, messages in filterset.errors.items()})
+
+
+class ThreatOut(Schema):
+    customer: int
+    customer_name: str
+    grade: str
+    level: str
+    competitor: str
+    offer: str
+    their_contract_end: date | None
+    our_contract_end: date | None
+    revenue: Decimal = Field(..., description="Monthly revenue at stake (yuan): the newest billed month.")
+    members: int
+    last_visit: date | None
+    value_at_risk: Decimal = Field(..., description="A year of revenue × the threat level's weight (yuan).")
+    has_plan: bool
+
+    @staticmethod
+    def resolve_customer(obj) -> int:
+        return obj.customer_id
+
+    @staticmethod
+    def resolve_customer_name(obj) -> str:
+        return obj.customer.name
+
+    @staticmethod
+    def resolve_grade(obj) -> str:
+        return obj.customer.grade
+
+
+class BoardFilterIn(Schema):
+    level: str | None = None
+    competitor: str | None = None
+    grade: str | None = None
+    region: str | None = Field(None, description="Org unit code: its whole subtree.")
+    ending: str | None = Field(None, description="yes / no: their contract ends within 90 days.")
+    plan: str | None = Field(None, description="yes / no: an open defence plan.")
+
+
+@router.get("/defence/threats", response={200: list[ThreatOut], 400: ErrorOut}, summary="Threatened customers")
+@paginate(Page)
+def threat_list(request, filters: Query[BoardFilterIn]):
+    """The caller's threatened customers, highest value at risk first."""
+    board_filter, threats = queries.board(request.user, filters.model_dump(exclude_none=True))
+    _raise_filter_errors(board_filter)
+    return threats
+
+
+class CountermeasureOut(Schema):
+    id: int
+    kind: str
+    description: str
+    owner: int
+    due_on: date
+    status: str
+    done_on: date | None
+
+    @staticmethod
+    def resolve_owner(obj) -> int:
+        return obj.owner_id
+
+
+class PlanOut(Schema):
+    id: int
+    customer: int
+    kind: str
+    competitor: str
+    owner: int
+    due_on: date
+    status: str
+    task: int | None
+    revenue_at_stake: Decimal
+    outcome: str
+    lost_to: str
+    lost_product: str | None = Field(None, description="Product code.")
+    revenue_kept: Decimal
+    revenue_lost: Decimal
+    closed_on: date | None
+
+    @staticmethod
+    def resolve_customer(obj) -> int:
+        return obj.customer_id
+
+    @staticmethod
+    def resolve_owner(obj) -> int:
+        return obj.owner_id
+
+    @staticmethod
+    def resolve_task(obj) -> int | None:
+        return obj.task_id
+
+    @staticmethod
+    def resolve_lost_product(obj) -> str | None:
+        return obj.lost_product.code if obj.lost_product_id else None
+
+
+class PlanDetailOut(PlanOut):
+    goal: str
+    outcome_note: str
+    countermeasures: list[CountermeasureOut]
+
+    @staticmethod
+    def resolve_countermeasures(obj) -> list:
+        return list(obj.countermeasures.all())
+
+
+class PlanFilterIn(Schema):
+    kind: str | None = None
+    status: str | None = None
+    outcome: str | None = None
+    region: str | None = None
+
+
+@router.get("/defence/plans", response={200: list[PlanOut], 400: ErrorOut}, summary="Defence plans and retention cases")
+@paginate(Page)
+def plan_list(request, filters: Query[PlanFilterIn]):
+    plan_filter, plans = queries.plans(request.user, filters.model_dump(exclude_none=True))
+    _raise_filter_errors(plan_filter)
+    return plans.select_related("lost_product")
+
+
+@router.get("/defence/plans/{plan_id}", response={200: PlanDetailOut, **ERRORS}, summary="A plan with its steps")
+def plan_detail(request, plan_id: Id):
+    return queries.plan_get(request.user, plan_id)
+
+
+class PlanIn(Schema):
+    competitor: str
+    due_on: date
+    owner: int | None = Field(None, description="Staff id; default the customer's manager.")
+    goal: str = ""
+
+
+def _staff(pk: int | None) -> Staff | None:
+    if pk is None:
+        return None
+    staff = Staff.objects.filter(pk=pk).first()
+    if staff is None:
+        raise ValidationError({"owner": ["No such person."]})
+    return staff
+
+
+@router.post("/defence/customers/{customer_id}/plans", response={201: PlanOut, **ERRORS}, summary="Open a defence plan")
+def plan_open(request, customer_id: Id, data: PlanIn):
+    customer = customer_queries.customer_get(request.user, customer_id)
+    require_edit(request.user)
+    plan = services.plan_open(
+        actor=request.user, customer=customer, competitor=data.competitor, due_on=data.due_on,
+        owner=_staff(data.owner), goal=data.goal,
+    )  # fmt: skip
+    return Status(201, plan)
+
+
+class CloseIn(Schema):
+    outcome: str = Field(..., description="kept, partly or lost.")
+    lost_to: str = ""
+    lost_product: str | None = Field(None, description="Product code.")
+    revenue_kept: Decimal | None = None
+    revenue_lost: Decimal | None = None
+    note: str = ""
+
+
+@router.post(
+    "/defence/plans/{plan_id}/close", response={200: PlanOut, **ERRORS}, summary="Close a plan with its outcome"
+)
+def plan_close(request, plan_id: Id, data: CloseIn):
+    plan = queries.plan_get(request.user, plan_id)
+    product = get_object_or_404(Product, code=data.lost_product) if data.lost_product else None
+    fields = data.model_dump(exclude={"lost_product"})
+    plan = services.plan_close(actor=request.user, plan=plan, lost_product=product, **fields)
+    return Plan.objects.select_related("lost_product").get(pk=plan.pk)
+
+
+class AttackIn(Schema):
+    competitor: str
+    kind: str
+    description: str
+    threat: str = "medium"
+    observed_on: date
+    members_targeted: int | None = Field(None, ge=0)
+
+
+class AttackOut(Schema):
+    id: int
+    customer: int
+    competitor: str
+    kind: str
+    description: str
+    threat: str
+    observed_on: date
+    members_targeted: int | None
+
+    @staticmethod
+    def resolve_customer(obj) -> int:
+        return obj.customer_id
+
+
+@router.get("/defence/customers/{customer_id}/attacks", response={200: list[AttackOut], **ERRORS}, summary="Attack log")
+@paginate(Page)
+def attack_list(request, customer_id: Id):
+    customer = customer_queries.customer_get(request.user, customer_id)
+    return queries.attacks_of(request.user, customer.pk)
+
+
+@router.post(
+    "/defence/customers/{customer_id}/attacks", response={201: AttackOut, **ERRORS}, summary="Log a competitor action"
+)
+def attack_create(request, customer_id: Id, data: AttackIn):
+    customer = customer_queries.customer_get(request.user, customer_id)
+    return Status(201, services.attack_record(actor=request.user, customer=customer, **data.model_dump()))
+
+
+class WinBackOut(Schema):
+    customer: int
+    customer_name: str
+    churned_on: date
+    last_products: str
+    last_revenue: Decimal
+    competitor: str
+    won_back_on: date | None
+
+    @staticmethod
+    def resolve_customer(obj) -> int:
+        return obj.customer_id
+
+    @staticmethod
+    def resolve_customer_name(obj) -> str:
+        return obj.customer.name
+
+
+class WinBackFilterIn(Schema):
+    won: str | None = Field(None, description="yes: won back; no (default): still to win back.")
+    competitor: str | None = None
+    grade: str | None = None
+    region: str | None = None
+
+
+@router.get("/defence/win-back", response={200: list[WinBackOut], 400: ErrorOut}, summary="Customers to win back")
+@paginate(Page)
+def winback_list(request, filters: Query[WinBackFilterIn]):
+    winback_filter, rows = queries.winbacks(request.user, filters.model_dump(exclude_none=True))
+    _raise_filter_errors(winback_filter)
+    return rows

@@ -1,0 +1,226 @@
+"""The defence pages: the threatened-customers board and its export, a customer's defence page, the attack log,
+defence plans and retention cases with countermeasures and outcomes, the win-back list and the reports. Thin:
+reads in queries.py, writes in services.py."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from jiketong.analytics.periods import parse_period
+from jiketong.analytics.queries import CappedPaginator
+from jiketong.core.audit import record_export
+from jiketong.core.forms import submit
+from jiketong.core.xlsx import Workbook
+from jiketong.customers import queries as customer_queries
+from jiketong.customers.services import require_edit
+
+from . import queries, services
+from .forms import AttackForm, CloseForm, CountermeasureForm, PlanForm
+from .models import PlanKind, PlanStatus
+
+PAGE_SIZE = 20
+EXPORT_CAP = 10_000
+PLAN_DUE_DAYS = 30
+
+
+def _partial_request(request: HttpRequest) -> bool:
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def _list_page(request, template: str, context: dict) -> HttpResponse:
+    if _partial_request(request):
+        return render(request, f"{template}#table", context)
+    return render(request, template, context)
+
+
+@require_GET
+def board(request: HttpRequest) -> HttpResponse:
+    board_filter, queryset = queries.board(request.user, request.GET)
+    page = CappedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    for threat in page.object_list:
+        threat.days_since_visit = (today - threat.last_visit).days if threat.last_visit else None
+    context = {"filter": board_filter, "page": page}
+    return _list_page(request, "defence/board.html", context)
+
+
+@require_GET
+def board_export(request: HttpRequest) -> HttpResponse:
+    """The filtered board as .xlsx (capped, logged)."""
+    _filter, queryset = queries.board(request.user, request.GET)
+    today = timezone.localdate()
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=_("Threatened customers")[:31])
+    sheet.append([_("Customer number"), _("Customer"), _("Grade"), _("Region"), _("Customer manager"),
+                  _("Competitor"), _("What they offer"), _("Their contract ends"), _("Our contract ends"),
+                  _("Monthly revenue at stake (yuan)"), _("Members at stake"), _("Threat level"),
+                  _("Days since our last visit"), _("Value at risk (yuan a year)"),
+                  _("Open defence plan")])  # fmt: skip
+    count = 0
+    for threat in queryset[:EXPORT_CAP].iterator(chunk_size=2000):
+        customer = threat.customer
+        sheet.append([
+            customer.number or "", customer.name, customer.grade, customer.org_unit.name, str(customer.owner or ""),
+            threat.get_competitor_display(), threat.offer, threat.their_contract_end, threat.our_contract_end,
+            threat.revenue, threat.members, threat.get_level_display(),
+            (today - threat.last_visit).days if threat.last_visit else "", threat.value_at_risk,
+            _("Yes") if threat.has_plan else _("No"),
+        ])  # fmt: skip
+        count += 1
+    params = request.GET.copy()
+    params.pop("page", None)
+    record_export(actor=request.user, what="defence.threat", count=count, filters=params.urlencode())
+    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = 'attachment; filename="defence-board.xlsx"'
+    workbook.save(response)
+    return response
+
+
+@require_GET
+def customer_page(request: HttpRequest, customer_pk: int) -> HttpResponse:
+    """One customer's defence: the board's facts, the rivals on record, the attack log and the plans."""
+    customer = customer_queries.customer_get(request.user, customer_pk)
+    context = {
+        "customer": customer,
+        "threat": queries.threat_of(request.user, customer.pk),
+        "presences": list(queries.presences_of(request.user, customer.pk)[:20]),
+        "attacks": list(queries.attacks_of(request.user, customer.pk)[:50]),
+        "plans": list(queries.plans_of(request.user, customer.pk)[:20]),
+        "can_edit": services.can_edit(request.user),
+        "today": timezone.localdate(),
+    }
+    context["open_defence"] = next(
+        (p for p in context["plans"] if p.kind == PlanKind.DEFENCE and p.status == PlanStatus.OPEN), None
+    )
+    return render(request, "defence/customer.html", context)
+
+
+def _form_page(request, *, title: str, customer, form, back: str) -> HttpResponse:
+    return render(request, "defence/form.html", {"title": title, "customer": customer, "form": form, "back": back})
+
+
+def attack_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
+    require_edit(request.user)
+    customer = customer_queries.customer_get(request.user, customer_pk)
+    form = AttackForm(request.POST or None, initial={"observed_on": timezone.localdate()})
+    back = reverse("defence:customer", args=[customer.pk])
+    if request.method == "POST":
+        ok, _attack = submit(
+            form, lambda: services.attack_record(actor=request.user, customer=customer, **form.service_data())
+        )
+        if ok:
+            messages.success(request, _("Competitor action recorded."))
+            return redirect(back)
+    return _form_page(request, title=_("Record a competitor action"), customer=customer, form=form, back=back)
+
+
+def plan_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
+    require_edit(request.user)
+    customer = customer_queries.customer_get(request.user, customer_pk)
+    threat = queries.threat_of(request.user, customer.pk)
+    initial = {
+        "due_on": timezone.localdate() + timedelta(days=PLAN_DUE_DAYS),
+        "competitor": threat.competitor if threat else "",
+        "owner": customer.owner_id,
+    }
+    form = PlanForm(request.POST or None, customer=customer, initial=initial)
+    back = reverse("defence:customer", args=[customer.pk])
+    if request.method == "POST":
+        ok, plan = submit(
+            form, lambda: services.plan_open(actor=request.user, customer=customer, **form.service_data())
+        )
+        if ok:
+            messages.success(request, _("Defence plan opened."))
+            return redirect("defence:plan", pk=plan.pk)
+    return _form_page(request, title=_("Open a defence plan"), customer=customer, form=form, back=back)
+
+
+@require_GET
+def plan_list(request: HttpRequest) -> HttpResponse:
+    plan_filter, queryset = queries.plans(request.user, request.GET)
+    page = CappedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return _list_page(request, "defence/plans.html", {"filter": plan_filter, "page": page})
+
+
+@require_GET
+def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = queries.plan_get(request.user, pk)
+    context = {
+        "plan": plan,
+        "customer": plan.customer,
+        "countermeasures": list(plan.countermeasures.select_related("owner")),
+        "can_edit": services.can_edit(request.user) and plan.status == PlanStatus.OPEN,
+        "form": CountermeasureForm(customer=plan.customer, initial={"due_on": timezone.localdate() + timedelta(7)}),
+    }
+    return render(request, "defence/plan.html", context)
+
+
+def countermeasure_create(request: HttpRequest, pk: int) -> HttpResponse:
+    require_edit(request.user)
+    plan = queries.plan_get(request.user, pk)
+    form = CountermeasureForm(
+        request.POST or None, customer=plan.customer, initial={"due_on": timezone.localdate() + timedelta(7)}
+    )
+    back = reverse("defence:plan", args=[plan.pk])
+    if request.method == "POST":
+        ok, _item = submit(
+            form, lambda: services.countermeasure_add(actor=request.user, plan=plan, **form.service_data())
+        )
+        if ok:
+            messages.success(request, _("Countermeasure added."))
+            return redirect(back)
+    return _form_page(request, title=_("Add a countermeasure"), customer=plan.customer, form=form, back=back)
+
+
+@require_POST
+def countermeasure_status(request: HttpRequest, countermeasure_pk: int) -> HttpResponse:
+    require_edit(request.user)
+    item = queries.countermeasure_get(request.user, countermeasure_pk)
+    try:
+        services.countermeasure_set_status(actor=request.user, countermeasure=item, status=request.POST.get("status"))
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+    return redirect("defence:plan", pk=item.plan_id)
+
+
+def plan_close(request: HttpRequest, pk: int) -> HttpResponse:
+    require_edit(request.user)
+    plan = queries.plan_get(request.user, pk)
+    back = reverse("defence:plan", args=[plan.pk])
+    if plan.status != PlanStatus.OPEN:
+        messages.info(request, _("This plan is already closed."))
+        return redirect(back)
+    form = CloseForm(request.POST or None, initial={"lost_to": plan.competitor})
+    if request.method == "POST":
+        ok, _plan = submit(form, lambda: services.plan_close(actor=request.user, plan=plan, **form.service_data()))
+        if ok:
+            messages.success(request, _("Plan closed: %(outcome)s.") % {"outcome": _plan.get_outcome_display()})
+            return redirect(back)
+    return _form_page(request, title=_("Close the plan with its outcome"), customer=plan.customer, form=form, back=back)
+
+
+@require_GET
+def winback_list(request: HttpRequest) -> HttpResponse:
+    winback_filter, queryset = queries.winbacks(request.user, request.GET)
+    page = CappedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return _list_page(request, "defence/winback.html", {"filter": winback_filter, "page": page})
+
+
+@require_GET
+def report(request: HttpRequest) -> HttpResponse:
+    try:
+        start = parse_period(request.GET["start"]) if request.GET.get("start") else None
+        end = parse_period(request.GET["end"]) if request.GET.get("end") else None
+    except ValueError:
+        messages.error(request, _("Months are written like 2026-05."))
+        start = end = None
+    start, end = queries.report_range(start, end)
+    return render(request, "defence/report.html", {"report": queries.report(request.user, start, end)})
