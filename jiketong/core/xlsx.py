@@ -146,7 +146,7 @@ def _cell(ref: str, value: Any) -> str:
     if isinstance(value, datetime):
         if timezone.is_aware(value):
             value = timezone.make_naive(value)
-        return f'<c r="{ref}" s="2"><v>{(value - EPOCH).total_seconds() / 86400:.6f}</v></c>'
+        return f'<c r="{ref}" s="2"><v>{(value - EPOCH).total_seconds() / 86400:.10f}</v></c>'
     if isinstance(value, date):
         return f'<c r="{ref}" s="1"><v>{(value - EPOCH.date()).days}</v></c>'
     return _text(ref, str(value))
