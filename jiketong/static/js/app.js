@@ -4,6 +4,8 @@
 //   <form data-confirm="…">                  asks before submitting
 //   <button data-print>                      prints the page
 //   <button data-remove-after-request>       removes itself once its HTMX request is done (the "查看" of a number)
+//   <a data-follows-query href="…?…">          takes the page's query string when an HTMX filter pushes a new URL
+//                                             (an export button outside the redrawn table exports what is shown)
 //   <form data-refilter hx-trigger="refilter">  a change of its own selects, dates or checkboxes refilters the list
 //                                             (the search box triggers on input; htmx filters need eval, so not those)
 (function () {
@@ -21,6 +23,13 @@
   });
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-print]")) window.print();
+  });
+  document.addEventListener("htmx:pushedIntoHistory", function () {
+    document.querySelectorAll("a[data-follows-query]").forEach(function (link) {
+      var url = new URL(link.href, window.location.href);
+      url.search = window.location.search;
+      link.href = url.toString();
+    });
   });
   document.addEventListener("htmx:afterRequest", function (event) {
     var element = event.detail && event.detail.elt;
