@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "jiketong.billing",
     "jiketong.analytics",
     "jiketong.churn",
+    "jiketong.campaigns",
     "jiketong.defence",
     "jiketong.webhooks",
     "jiketong.demo",

@@ -23,6 +23,7 @@ urlpatterns = [
     path("billing/", include("jiketong.billing.urls")),
     path("analytics/", include("jiketong.analytics.urls")),
     path("churn/", include("jiketong.churn.urls")),
+    path("campaigns/", include("jiketong.campaigns.urls")),
     path("defence/", include("jiketong.defence.urls")),
     path("webhooks/", include("jiketong.webhooks.urls")),
     path("admin/", admin.site.urls),

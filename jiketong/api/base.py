@@ -337,6 +337,7 @@ def build_api() -> NinjaAPI:
     api.add_router("", customers_router)
     api.add_router("", catalog_router)
     # The apps built on the archive; each owns its router and paths.
-    for app in ("sales", "deals", "work", "service", "billing", "analytics", "churn", "defence", "webhooks"):
+    apps = ("sales", "deals", "work", "service", "billing", "analytics", "churn", "defence", "campaigns", "webhooks")
+    for app in apps:
         api.add_router("", import_module(f"jiketong.{app}.api").router)
     return api
