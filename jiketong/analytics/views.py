@@ -3,6 +3,7 @@ writes in services)."""
 
 from datetime import date
 from importlib import import_module
+from types import SimpleNamespace
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,12 +11,10 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from jiketong.core.audit import record_export
-from jiketong.core.xlsx import Workbook
+from jiketong.core import exports
 from jiketong.org.models import Role, can
 
 from . import indicators, queries, segments, services
@@ -264,19 +263,24 @@ def drill(request: HttpRequest) -> HttpResponse:
     return render(request, "analytics/drill.html", {"calc": calc, "indicator": indicator, "page": page})
 
 
+def drill_table(user, params) -> exports.Table:
+    """An indicator's customers as plain values (core.exports: streamed, or in the background past a size)."""
+    _require(user, VIEW_ROLES)
+    _calc, indicator, customers = _drill(SimpleNamespace(user=user, GET=params))
+    customers = customers.order_by("name", "pk")
+    header = [_("Customer number"), _("Name"), _("Industry"), _("Org unit"), _("Grade"), _("Customer manager")]
+    values = exports.rows_of(customers, "number", "name", "industry__name", "org_unit__name", "grade", "owner__name")
+    rows = lambda: ([number or "", *rest[:-1], rest[-1] or ""] for number, *rest in values())  # noqa: E731
+    return exports.Table(what="analytics.drill", filename=f"drill-{indicator.code}", header=header, rows=rows,
+                         count=customers.count)  # fmt: skip
+
+
 @require_GET
 def drill_export(request: HttpRequest) -> HttpResponse:
-    _require(request.user, VIEW_ROLES)
     try:
-        _calc, indicator, customers = _drill(request)
+        return exports.respond(request, drill_table)
     except (ValidationError, ValueError):
         raise Http404 from None
-    header = [_("Customer number"), _("Name"), _("Industry"), _("Org unit"), _("Grade"), _("Customer manager")]
-    rows = (
-        [c.number or "", c.name, c.industry.name, c.org_unit.name, c.grade, c.owner.name if c.owner else ""]
-        for c in customers.order_by("name", "pk")[:EXPORT_CAP].iterator(chunk_size=2000)
-    )
-    return _xlsx(request, f"drill-{indicator.code}", header, rows, what="analytics.drill")
 
 
 # --- segments --------------------------------------------------------------------------------------------
@@ -318,19 +322,29 @@ def segment_list(request: HttpRequest) -> HttpResponse:
     return render(request, "analytics/segments.html", context)
 
 
+def segment_table(user, params) -> exports.Table:
+    """The month's segments of the user's scope (core.exports: streamed, or in the background past a size)."""
+    _require(user, VIEW_ROLES)
+    _calc, view, segment_rows = _segments(SimpleNamespace(user=user, GET=params))
+    header, data = _segment_data(view, lambda: segment_rows.iterator(chunk_size=exports.CHUNK_ROWS))
+    return exports.Table(what="analytics.segments", filename=f"segments-{view}", header=header, rows=data,
+                         count=segment_rows.count)  # fmt: skip
+
+
 @require_GET
 def segment_export(request: HttpRequest) -> HttpResponse:
-    _require(request.user, VIEW_ROLES)
     try:
-        _calc, view, rows = _segments(request)
+        return exports.respond(request, segment_table)
     except ValidationError as error:
         return _bad_request(request, error)
-    rows = rows[:EXPORT_CAP].iterator(chunk_size=2000)
+
+
+def _segment_data(view: str, rows):
     if view == "rfm":
         header = [_("Name"), _("Last billed"), _("Months billed"), _("Revenue (yuan)"), "R", "F", "M"]
-        data = (
+        data = lambda: (  # noqa: E731
             [c.customer.name, f"{c.last_billed:%Y-%m}", c.frequency, c.monetary, c.r_score, c.f_score, c.m_score]
-            for c in rows
+            for c in rows()
         )
     else:
         header = [
@@ -343,7 +357,7 @@ def segment_export(request: HttpRequest) -> HttpResponse:
             _("Tier"),
             _("Value class"),
         ]
-        data = (
+        data = lambda: (  # noqa: E731
             [
                 c.customer.name,
                 c.grade,
@@ -354,9 +368,9 @@ def segment_export(request: HttpRequest) -> HttpResponse:
                 str(segments.Tier.LABELS.get(c.tier, "")),
                 str(segments.ValueClass.LABELS.get(c.value_class, "")),
             ]
-            for c in rows
+            for c in rows()
         )
-    return _xlsx(request, f"segments-{view}", header, data, what="analytics.segments")
+    return header, data
 
 
 # --- grade proposals ---------------------------------------------------------------------------------------
@@ -417,17 +431,5 @@ def proposal_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- Excel -------------------------------------------------------------------------------------------------
 def _xlsx(request: HttpRequest, name: str, header: list, rows, *, what: str) -> HttpResponse:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=name[:31])
-    sheet.append([str(cell) for cell in header])
-    count = 0
-    for row in rows:
-        sheet.append([str(cell) if isinstance(cell, Promise) else cell for cell in row])
-        count += 1
-    params = request.GET.copy()
-    params.pop("page", None)
-    record_export(actor=request.user, what=what, count=count, filters=params.urlencode())
-    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
-    workbook.save(response)
-    return response
+    """A table already worked out in the request (an indicator table: one row per group), streamed and logged."""
+    return exports.respond_rows(request, what=what, filename=name, header=header, rows=rows)

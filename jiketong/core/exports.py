@@ -163,13 +163,14 @@ def content(table: Table, fmt: str, total: int) -> tuple[_Counted, Iterator[byte
 
 # --- the request ------------------------------------------------------------------------------------------------
 def respond(request: HttpRequest, builder: Callable[..., Table], *, fmt: str = "xlsx", api: bool = False,
-            params: QueryDict | None = None) -> HttpResponse:  # fmt: skip
-    """Stream the builder's table, or past EXPORT_INLINE_MAX_ROWS queue it for the worker and say so."""
-    params = _filters(request.GET if params is None else params)
+            inline: bool = False) -> HttpResponse:  # fmt: skip
+    """Stream the builder's table, or past EXPORT_INLINE_MAX_ROWS queue it for the worker and say so (unless
+    `inline`: rows already in memory)."""
+    params = _filters(request.GET)
     table = builder(request.user, params)
     filters = table.filters or params.urlencode()
     total = table.count()
-    if total > settings.EXPORT_INLINE_MAX_ROWS:
+    if total > settings.EXPORT_INLINE_MAX_ROWS and not inline:
         return _queue(request, builder, params, fmt=fmt, total=total, api=api)
     limit = cap()
     extra = {"capped_at": limit} if limit and total > limit else {}
@@ -179,6 +180,15 @@ def respond(request: HttpRequest, builder: Callable[..., Table], *, fmt: str = "
     response["Content-Disposition"] = f'attachment; filename="{table.filename}.{fmt}"'
     response.export = counted  # how far the stream has got (tests)
     return response
+
+
+def respond_rows(request: HttpRequest, *, what: str, filename: str, header: Sequence, rows: Iterable[Sequence],
+                 fmt: str = "xlsx") -> HttpResponse:  # fmt: skip
+    """A table already worked out in the request (an indicator table: one row per group, so never large),
+    streamed and logged like any export."""
+    rows = list(rows)
+    table = Table(what=what, filename=filename, header=header, rows=lambda: rows, count=lambda: len(rows))
+    return respond(request, lambda _user, _params: table, fmt=fmt, inline=True)
 
 
 def _queue(request, builder, params: QueryDict, *, fmt: str, total: int, api: bool) -> HttpResponse:

@@ -85,7 +85,7 @@ def test_exports_are_logged_and_scoped(world, client_as):
     client = client_as(world.carol)
     response = client.get("/analytics/drill.xlsx?code=in_service&period=2026-05")
     assert response.status_code == 200
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(response.getvalue())).active
     names = {row[1] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert names == {world.alice_customer.name, world.bob_customer.name}
     event = AuditEvent.objects.get(action=AuditAction.EXPORT, target_type="analytics.drill")
