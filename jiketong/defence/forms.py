@@ -15,7 +15,7 @@ CITY_DEPTH = 3  # owners are chosen among the staff of the customer's city (or p
 def owner_choices(customer) -> "forms.QuerySet[Staff]":
     """Active staff of the customer's city: a bounded list whatever the size of the province."""
     path = customer.org_unit.path[: CITY_DEPTH * OrgUnit.steplen]
-    return Staff.objects.filter(subtree(path, "org_unit__path"), is_active=True).order_by("name")
+    return Staff.objects.filter(subtree(path, "org_unit__path"), user__is_active=True).order_by("name")
 
 
 class AttackForm(BootstrapMixin, ServiceModelForm):

@@ -109,10 +109,20 @@ class Plan(ConstraintFieldsMixin, TimeStampedModel):
     outcome_note = models.TextField(_("how it ended"), blank=True)
     closed_on = models.DateField(_("closed on"), null=True, blank=True)
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("closed by"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("closed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     objects = ScopedQuerySet.as_manager()
@@ -208,7 +218,7 @@ class Attack(models.Model):
     members_targeted = models.PositiveIntegerField(_("members approached"), null=True, blank=True)
     observed_on = models.DateField(_("observed on"))
     observed_by = models.ForeignKey(
-        "org.Staff", verbose_name=_("observed by"), null=True, on_delete=models.SET_NULL, related_name="+"
+        "org.Staff", verbose_name=_("observed by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 

@@ -15,10 +15,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from jiketong.analytics.periods import parse_period
 from jiketong.analytics.queries import CappedPaginator
-from jiketong.core.audit import record_export
+from jiketong.core import exports
 from jiketong.core.forms import submit
-from jiketong.core.xlsx import Workbook
 from jiketong.customers import queries as customer_queries
+from jiketong.customers.models import Competitor, ThreatLevel
 from jiketong.customers.services import require_edit
 
 from . import queries, services
@@ -26,7 +26,6 @@ from .forms import AttackForm, CloseForm, CountermeasureForm, PlanForm
 from .models import PlanKind, PlanStatus
 
 PAGE_SIZE = 20
-EXPORT_CAP = 10_000
 PLAN_DUE_DAYS = 30
 
 
@@ -52,36 +51,39 @@ def board(request: HttpRequest) -> HttpResponse:
     return _list_page(request, "defence/board.html", context)
 
 
+def export_table(user, params) -> exports.Table:
+    """The filtered board as plain values (core.exports: streamed, in the background past a size, audited)."""
+    _filter, queryset = queries.board(user, params)
+    today = timezone.localdate()
+    levels = dict(ThreatLevel.choices)
+    competitors = dict(Competitor.choices)
+    values = exports.rows_of(
+        queryset, "customer__number", "customer__name", "customer__grade", "customer__org_unit__name",
+        "customer__owner__name", "competitor", "offer", "their_contract_end", "our_contract_end", "revenue",
+        "members", "level", "last_visit", "value_at_risk", "has_plan",
+    )  # fmt: skip
+
+    def rows():
+        yes, no = _("Yes"), _("No")
+        for row in values():
+            number, name, grade, unit, owner, competitor, offer, theirs, ours, revenue, members = row[:11]
+            level, visit, value, has_plan = row[11:]
+            yield [number or "", name, grade, unit, owner or "", str(competitors.get(competitor, competitor)), offer,
+                   theirs, ours, revenue, members, str(levels.get(level, level)),
+                   (today - visit).days if visit else "", value, yes if has_plan else no]  # fmt: skip
+
+    header = [_("Customer number"), _("Customer"), _("Grade"), _("Region"), _("Customer manager"),
+              _("Competitor"), _("What they offer"), _("Their contract ends"), _("Our contract ends"),
+              _("Monthly revenue at stake (yuan)"), _("Members at stake"), _("Threat level"),
+              _("Days since our last visit"), _("Value at risk (yuan a year)"), _("Open defence plan")]  # fmt: skip
+    return exports.Table(what="defence.threat", filename="defence-board", sheet=_("Threatened customers"),
+                         header=header, rows=rows, count=queryset.count)  # fmt: skip
+
+
 @require_GET
 def board_export(request: HttpRequest) -> HttpResponse:
-    """The filtered board as .xlsx (capped, logged)."""
-    _filter, queryset = queries.board(request.user, request.GET)
-    today = timezone.localdate()
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=_("Threatened customers")[:31])
-    sheet.append([_("Customer number"), _("Customer"), _("Grade"), _("Region"), _("Customer manager"),
-                  _("Competitor"), _("What they offer"), _("Their contract ends"), _("Our contract ends"),
-                  _("Monthly revenue at stake (yuan)"), _("Members at stake"), _("Threat level"),
-                  _("Days since our last visit"), _("Value at risk (yuan a year)"),
-                  _("Open defence plan")])  # fmt: skip
-    count = 0
-    for threat in queryset[:EXPORT_CAP].iterator(chunk_size=2000):
-        customer = threat.customer
-        sheet.append([
-            customer.number or "", customer.name, customer.grade, customer.org_unit.name, str(customer.owner or ""),
-            threat.get_competitor_display(), threat.offer, threat.their_contract_end, threat.our_contract_end,
-            threat.revenue, threat.members, threat.get_level_display(),
-            (today - threat.last_visit).days if threat.last_visit else "", threat.value_at_risk,
-            _("Yes") if threat.has_plan else _("No"),
-        ])  # fmt: skip
-        count += 1
-    params = request.GET.copy()
-    params.pop("page", None)
-    record_export(actor=request.user, what="defence.threat", count=count, filters=params.urlencode())
-    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = 'attachment; filename="defence-board.xlsx"'
-    workbook.save(response)
-    return response
+    """The filtered board as .xlsx, streamed (in the background past a size); logged."""
+    return exports.respond(request, export_table)
 
 
 @require_GET

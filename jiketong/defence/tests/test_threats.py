@@ -24,7 +24,9 @@ TODAY = date(2026, 11, 2)
 
 
 def alerts(staff) -> list[str]:
-    return list(Notification.objects.filter(recipient=staff.user, kind="defence_threat").values_list("title", flat=True))
+    return list(
+        Notification.objects.filter(recipient=staff.user, kind="defence_threat").values_list("title", flat=True)
+    )
 
 
 def record_high(cast, customer=None, competitor=Competitor.TELECOM, threat=ThreatLevel.HIGH):
@@ -184,6 +186,8 @@ def test_the_nightly_refresh_drops_customers_no_longer_threatened(cast):
 def test_threat_weights_are_configurable(cast, settings):
     settings.DEFENCE_THREAT_WEIGHTS = {"high": "0.8"}
     bill(cast.alice_customer, "1000")
-    CompetitorPresence.objects.create(customer=cast.alice_customer, competitor="china_telecom", products="x", threat="high")
+    CompetitorPresence.objects.create(
+        customer=cast.alice_customer, competitor="china_telecom", products="x", threat="high"
+    )
     services.threats_refresh(today=TODAY)
     assert Threat.objects.get().value_at_risk == Decimal("9600.00")  # 1,000 × 12 × 0.8
