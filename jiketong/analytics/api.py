@@ -7,11 +7,13 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from jiketong.api.base import ErrorOut, Id, Page, PatchSchema, bounded_decimal, referenced
+from jiketong.api.base import ErrorOut, Id, IfMatch, Page, PatchSchema, RowVersion, bounded_decimal, referenced
+from jiketong.core.concurrency import expected_from_if_match, with_etag
 
 from . import indicators, queries, services
 from .indicators import Calculation
@@ -105,6 +107,7 @@ class TargetOut(Schema):
     period_type: str
     period: date
     value: Decimal
+    row_version: RowVersion
 
 
 class TargetProgressOut(TargetOut):
@@ -155,23 +158,28 @@ def target_create(request, payload: TargetIn):
 
 
 @router.get("/analytics/targets/{target_id}", response={200: TargetProgressOut, **ERRORS}, summary="Get a target")
-def target_get(request, target_id: Id):
+def target_get(request, response: HttpResponse, target_id: Id):
     target = queries.target_get(request.user, target_id)
     row = queries.target_progress(request.user, [target])[0]
     target.actual, target.progress = row["actual"], row["progress"]
-    return target
+    return with_etag(response, target)
 
 
 @router.patch("/analytics/targets/{target_id}", response={200: TargetOut, **ERRORS}, summary="Change a target")
-def target_update(request, target_id: Id, payload: TargetPatch):
+def target_update(request, response: HttpResponse, target_id: Id, payload: TargetPatch, if_match: IfMatch = None):
+    """With `If-Match: W/"<row_version>"`, a target changed since you read it is refused (412)."""
     target = queries.target_get(request.user, target_id)
     data = _target_data(request.user, payload.model_dump(exclude_unset=True))
-    return services.target_save(actor=request.user, target=target, **data)
+    expected = expected_from_if_match(if_match)
+    return with_etag(
+        response, services.target_save(actor=request.user, target=target, expected_version=expected, **data)
+    )
 
 
 @router.delete("/analytics/targets/{target_id}", response={204: None, **ERRORS}, summary="Delete a target")
-def target_delete(request, target_id: Id):
-    services.target_delete(actor=request.user, target=queries.target_get(request.user, target_id))
+def target_delete(request, target_id: Id, if_match: IfMatch = None):
+    target = queries.target_get(request.user, target_id)
+    services.target_delete(actor=request.user, target=target, expected_version=expected_from_if_match(if_match))
     return Status(204, None)
 
 

@@ -21,6 +21,14 @@ class AnalyticsConfig(AppConfig):
             order=70,
         ),
         NavItem(
+            _("Targets"),
+            "analytics:target_list",
+            "bi-bullseye",
+            section="analytics",
+            roles=ANALYSIS,
+            order=71,
+        ),
+        NavItem(
             _("Grade proposals"),
             "analytics:proposal_list",
             "bi-arrow-down-up",

@@ -480,6 +480,12 @@ class Indicator:
     monthly: bool = True  # can be shown month by month (and given a target)
     year: str = "last"  # a year's actual: "sum" of the months (flows) or the "last" month (stocks, ratios)
     needs_product: bool = False
+    signed: bool = False  # can fall below zero (net adds, growth): only then may a target be negative
+
+    @property
+    def targetable(self) -> bool:
+        """Whether the indicator can be given a target: kept by month, and not per product."""
+        return self.monthly and not self.needs_product
 
     @property
     def additive(self) -> bool:
@@ -618,6 +624,7 @@ def new_customers(calc):
     ),
     _billed,
     year="sum",
+    signed=True,
 )
 def net_adds(calc):
     # A group billed the month before and not now (only churn) has a row too: without it the rows would not
@@ -662,6 +669,7 @@ def new_members(calc):
     gettext_lazy("Members joined minus members left in the month."),
     _billed,
     year="sum",
+    signed=True,
 )
 def net_member_adds(calc):
     return calc.each(lambda g, p: _row(calc, g, p, "joined_sum") - _row(calc, g, p, "left_sum"))
@@ -688,6 +696,7 @@ def revenue(calc):
     "percent",
     gettext_lazy("(Revenue of the month − revenue of the month before) ÷ revenue of the month before."),
     _billed,
+    signed=True,
 )
 def revenue_mom(calc):
     return calc.each(
@@ -702,6 +711,7 @@ def revenue_mom(calc):
     "percent",
     gettext_lazy("(Revenue of the month − revenue of the same month a year before) ÷ that revenue."),
     _billed,
+    signed=True,
 )
 def revenue_yoy(calc):
     return calc.each(

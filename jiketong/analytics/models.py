@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from jiketong.core.concurrency import VersionedModel
 from jiketong.core.models import TimeStampedModel
 from jiketong.core.money import MoneyField
 from jiketong.core.scope import ScopedQuerySet, record_scope
@@ -23,17 +24,27 @@ class TargetPeriod(models.TextChoices):
     YEAR = "year", _("Year")
 
 
+def indicator_choices() -> list[tuple[str, str]]:
+    """Every indicator by its name (the registry fills as the apps load), so a target's history and admin
+    show 收入, not `revenue`."""
+    from .indicators import REGISTRY
+
+    return [(code, item.name) for code, item in REGISTRY.items()]
+
+
 class TargetQuerySet(models.QuerySet):
     def visible_to(self, user):
         # A target belongs to an org unit, not a customer: whoever sees that subtree sees its targets.
         return self.filter(record_scope(user, org_unit="org_unit", owners=()))
 
 
-class Target(TimeStampedModel):
-    """What an org unit should reach on one indicator in a month or a year (progress = actual / target)."""
+class Target(TimeStampedModel, VersionedModel):
+    """What an org unit should reach on one indicator in a month or a year (progress = actual / target).
+    Set by analysts and admins in the browser, the API or an Excel file (services.target_save, targets_import);
+    `row_version` keeps two people editing one target from overwriting each other unseen."""
 
     org_unit = models.ForeignKey("org.OrgUnit", verbose_name=_("org unit"), on_delete=models.CASCADE, related_name="+")
-    indicator = models.CharField(_("indicator"), max_length=40)
+    indicator = models.CharField(_("indicator"), max_length=40, choices=indicator_choices)
     period_type = models.CharField(_("period type"), max_length=5, choices=TargetPeriod.choices)
     period = models.DateField(_("period"), help_text=_("The first day of the month, or 1 January for a year."))
     value = models.DecimalField(_("target value"), max_digits=18, decimal_places=2)

@@ -15,9 +15,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from jiketong.core import exports
+from jiketong.core.forms import apply_errors, submit
+from jiketong.core.xlsx import Workbook
 from jiketong.org.models import Role, can
 
 from . import indicators, queries, segments, services
+from .forms import TargetForm, TargetImportForm
 from .indicators import BY_CHOICES, SECTIONS, Calculation
 from .models import ProposalStatus, RunKind
 from .periods import parse_period
@@ -96,6 +99,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context["targets"] = queries.target_progress(
             request.user, queries.targets_visible(request.user).filter(period__lte=calc.period).order_by("-period")[:10]
         )
+        context["can_set_targets"] = can(request.user, services.TARGET_ROLES)
         context["pending_proposals"] = queries.proposals_visible(request.user).count()
         context["quadrant_chart"] = _quadrant_chart(request.user)
     context["face_labels"] = segments.Face.LABELS
@@ -371,6 +375,128 @@ def _segment_data(view: str, rows):
             for c in rows()
         )
     return header, data
+
+
+# --- targets ---------------------------------------------------------------------------------------------
+TARGET_PAGE_SIZE = 20  # each target's actual is worked out for the page: a few queries per row
+
+
+@require_GET
+def target_list(request: HttpRequest) -> HttpResponse:
+    """Targets of the user's subtree with their actual and progress, newest period first; analysts and admins
+    set, change, delete and load them here."""
+    targets = queries.targets_visible(request.user)
+    indicator = request.GET.get("indicator", "")
+    if indicator in indicators.REGISTRY:
+        targets = targets.filter(indicator=indicator)
+    year = request.GET.get("year", "").strip()
+    if year.isdigit() and len(year) == 4:
+        targets = targets.filter(period__year=int(year))
+    page = Paginator(targets.order_by("-period", "indicator", "org_unit__path"), TARGET_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "page": page,
+        "rows": queries.target_progress(request.user, page.object_list),
+        "can_set": can(request.user, services.TARGET_ROLES),
+        "indicators": services.targetable_indicators(),
+        "indicator": indicator,
+        "year": year,
+    }
+    return render(request, "analytics/targets.html", context)
+
+
+def target_create(request: HttpRequest) -> HttpResponse:
+    services.require_target_setter(request.user)
+    initial = {"org_unit": request.GET.get("org_unit"), "indicator": request.GET.get("indicator")}
+    form = TargetForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST":
+        ok, target = submit(form, lambda: services.target_save(actor=request.user, **form.service_data()))
+        if ok:
+            messages.success(request, _("Target saved."))
+            return redirect("analytics:target_list")
+    return render(request, "analytics/target_form.html", {"form": form})
+
+
+def target_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    services.require_target_setter(request.user)
+    target = queries.target_get(request.user, pk)
+    form = TargetForm(request.POST or None, instance=target, user=request.user)
+    if request.method == "POST":
+        ok, _saved = submit(
+            form, lambda: services.target_save(actor=request.user, target=target, **form.service_data())
+        )
+        if ok:
+            messages.success(request, _("Target saved."))
+            return redirect("analytics:target_list")
+    return render(request, "analytics/target_form.html", {"form": form, "target": target})
+
+
+@require_POST
+def target_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    services.target_delete(actor=request.user, target=queries.target_get(request.user, pk))
+    messages.success(request, _("Target deleted."))
+    return redirect("analytics:target_list")
+
+
+def target_import(request: HttpRequest) -> HttpResponse:
+    """Load targets from an Excel or CSV file: every row checked first, nothing written when any is bad."""
+    services.require_target_setter(request.user)
+    form = TargetImportForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.targets_import(actor=request.user, upload=form.cleaned_data["file"])
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            if result.ok:
+                messages.success(
+                    request,
+                    _("%(created)s targets set and %(updated)s changed from %(rows)s rows.")
+                    % {"created": result.created, "updated": result.updated, "rows": result.rows},
+                )
+                return redirect("analytics:target_list")
+    labels = {column.name: column.label for column in services.TARGET_COLUMNS}
+    errors = [
+        {"row": error["row"], "column": labels.get(name, name), "value": error["values"].get(name, ""), "message": m}
+        for error in (result.errors if result else [])
+        for name, messages_ in error["errors"].items()
+        for m in messages_
+    ]
+    context = {
+        "form": form,
+        "result": result,
+        "errors": errors,
+        "columns": services.TARGET_COLUMNS,
+        "indicators": services.targetable_indicators(),
+        "max_rows": services.TARGET_IMPORT_MAX_ROWS,
+    }
+    return render(request, "analytics/target_import.html", context)
+
+
+@require_GET
+def target_template(request: HttpRequest) -> HttpResponse:
+    """The target file template: the headings the import reads, two example rows, and the indicators and org
+    units the user may give (second and third sheets)."""
+    services.require_target_setter(request.user)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=_("Targets")[:31])
+    for row in services.target_template(request.user):
+        sheet.append(row)
+    sheet = workbook.create_sheet(title=_("Indicators")[:31])
+    sheet.append([_("Indicator"), _("Code"), _("Unit of measure"), _("Year target")])
+    for item in services.targetable_indicators():
+        year = _("sum of the months") if item.year == "sum" else _("the year's last billed month")
+        sheet.append([str(item.name), item.code, str(indicators.UNITS[item.unit]) or "—", year])
+    sheet = workbook.create_sheet(title=_("Org units")[:31])
+    sheet.append([services.TARGET_COLUMNS[0].label, _("Name")])
+    for code, name in queries.units_visible(request.user).order_by("path").values_list("code", "name")[:EXPORT_CAP]:
+        sheet.append([code, name])
+    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = 'attachment; filename="targets-template.xlsx"'
+    workbook.save(response)
+    return response
 
 
 # --- grade proposals ---------------------------------------------------------------------------------------
