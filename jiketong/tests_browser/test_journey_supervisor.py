@@ -1,6 +1,7 @@
 """A city supervisor's day in the browser (陈静, 广州市分公司): the quote waiting for her on the workbench,
 approved from the approvals queue; the breach board; the visit compliance of her managers; the targets on the
-business dashboard; a figure on the dashboard drilled down to the customers behind it (and equal to the API's)."""
+business dashboard and the targets page; a figure on the dashboard drilled down to the customers behind it (and
+equal to the API's)."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -97,7 +98,7 @@ def test_a_city_supervisors_day(morning, journey):
     me.shot("compliance")
 
     # The business dashboard for May 2026: the revenue KPI equals the API's total, the target shows its
-    # progress (the targets page is not in yet: the 目标 panel), and the figure drills down to its customers.
+    # progress in the 目标 panel, and the figure drills down to its customers.
     page.goto(f"{me.base}/analytics/?period={PERIOD:%Y-%m}")
     api_revenue = me.api(f"/analytics/indicators?code=revenue&period={PERIOD:%Y-%m}&by=org")
     kpi = page.locator("[data-testid=kpis] a[href*='code=revenue&']")
@@ -116,3 +117,11 @@ def test_a_city_supervisors_day(morning, journey):
     expect(drill).not_to_contain_text("深圳福田银行")  # another city: not hers
     expect(drill.locator("tbody tr")).to_have_count(2)
     me.shot("drill-down")
+
+    # The targets page (analysts and administrators set them; she follows their progress).
+    me.menu("/analytics/targets/")
+    row = page.locator("[data-testid=target-table] tbody tr", has_text="广州市分公司")
+    expect(row).to_contain_text("收入")
+    expect(row).to_contain_text("5,000")
+    expect(row).to_contain_text("70")
+    me.shot("targets")
