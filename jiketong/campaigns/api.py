@@ -135,19 +135,19 @@ def campaign_targets(request, campaign_id: Id, mine: bool = False):
 
 
 @router.post(
-    "/campaigns/{campaign_id}/targets/{target_id}/responses",
+    "/campaigns/{campaign_id}/targets/{campaign_target_id}/responses",
     response={201: TargetOut, **ERRORS},
     summary="Record a contact and the customer's response",
 )
-def target_respond(request, campaign_id: Id, target_id: Id, payload: ResponseIn):
+def target_respond(request, campaign_id: Id, campaign_target_id: Id, payload: ResponseIn):
     campaign: Campaign = queries.campaign_get(request.user, campaign_id)
-    target = queries.target_get(request.user, campaign, target_id)
+    target = queries.target_get(request.user, campaign, campaign_target_id)
     if payload.outcome not in TargetStatus.values:
         raise ValidationError({"outcome": ["Unknown outcome."]})
     products = list(Product.objects.filter(pk__in=payload.products, is_active=True))
     services.response_record(actor=request.user, target=target, outcome=payload.outcome, note=payload.note,
                              make_lead=payload.make_lead, products=products)  # fmt: skip
-    return 201, queries.target_get(request.user, campaign, target_id)
+    return 201, queries.target_get(request.user, campaign, campaign_target_id)
 
 
 @router.get("/crosssell/customers/{customer_id}", response={200: list[OfferOut], **ERRORS},

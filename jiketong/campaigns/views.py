@@ -108,9 +108,9 @@ def campaign_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def target_respond(request: HttpRequest, pk: int, target_pk: int) -> HttpResponse:
+def target_respond(request: HttpRequest, pk: int, campaign_target_pk: int) -> HttpResponse:
     campaign = queries.campaign_get(request.user, pk)
-    target = queries.target_get(request.user, campaign, target_pk)
+    target = queries.target_get(request.user, campaign, campaign_target_pk)
     form = ResponseForm(request.POST)
     error = ""
     if form.is_valid():
