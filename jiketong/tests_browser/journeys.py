@@ -101,8 +101,9 @@ def main_text(page: sync_api.Page) -> str:
 
 
 def number(text: str) -> str:
-    """A figure as written on screen, without thousands separators and the yuan sign: '¥12,300.00' → '12300.00'."""
-    return re.sub(r"[¥,\s]", "", text)
+    """A figure as written on screen, without the yuan sign, thousands separators and marks (the † of a total
+    that is not the sum of its rows): '¥12,300.00' → '12300.00', '83.3%†' → '83.3%'."""
+    return re.sub(r"[^\d.%-]", "", text)
 
 
 def billed_world(cast):

@@ -34,7 +34,9 @@ def same_figure(shown: str, stored) -> bool:
     if shown in ("—", ""):
         return stored in (None, "", "—")
     value = Decimal(number(shown).rstrip("%"))
-    stored = Decimal(str(stored))
+    if stored in (None, ""):
+        return False
+    stored = Decimal(number(str(stored)).rstrip("%"))
     if shown.endswith("%"):
         places = Decimal(1).scaleb(-(len(number(shown).rstrip("%").partition(".")[2])))
         return abs(stored * 100 - value) <= places or abs(stored - value) <= places
