@@ -63,7 +63,7 @@ if ! as_pg "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$PGPORT"; then
   as_pg "$PGBIN/pg_ctl" -D "$LOADPG/data" -l "$LOADPG/log" -w start -o "-p $PGPORT -k $LOADPG \
     -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
     -c shared_buffers=2GB -c work_mem=32MB -c effective_cache_size=12GB -c random_page_cost=1.1 \
-    -c maintenance_work_mem=512MB -c max_connections=200" >/dev/null
+    -c maintenance_work_mem=512MB -c max_connections=200 -c shared_preload_libraries=pg_stat_statements" >/dev/null
   as_pg "$PGBIN/psql" -h 127.0.0.1 -p "$PGPORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='jiketong'" \
     | grep -q 1 || as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U postgres jiketong
 fi
@@ -113,13 +113,28 @@ curl -fs "http://$BIND/healthz" >/dev/null || { echo "gunicorn did not answer /h
 ) >"$OUT/rss.csv" &
 pids+=("$!")
 
+# Which statements the run's time goes to (pg_stat_statements, loaded at the cluster's start above).
+psql_q() { as_pg "$PGBIN/psql" -h 127.0.0.1 -p "$PGPORT" -U postgres jiketong -qAt "$@"; }
+psql_q -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" -c "SELECT pg_stat_statements_reset()" >/dev/null 2>&1 \
+  || echo "pg_stat_statements is not loaded (a cluster started before run.sh had it): no statement figures" >&2
 {
   echo "load run $(date -u +%FT%TZ): $DEMO_GROUPS groups, gunicorn $WORKERS×$THREADS, $USERS users, $DURATION"
   echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$OUT/summary.txt"
+pg_pid=$(head -n 1 "$LOADPG/data/postmaster.pid" 2>/dev/null || true)
+snapshot() { "$PY" benchmarks/load/cpu.py snapshot gunicorn="$gunicorn_pid" postgres="$pg_pid" worker="$worker_pid" locust=$$; }
+snapshot >"$OUT/cpu-before.json"
+started=$(date +%s)
 "$LOCUST" -f benchmarks/load/locustfile.py --host "http://$BIND" --personas "$OUT/personas.json" --headless \
   -u "$USERS" -r "$SPAWN_RATE" -t "$DURATION" --stop-timeout 10 --csv "$OUT/locust" --csv-full-history \
   --html "$OUT/report.html" --only-summary --loglevel WARNING 2>&1 | tail -n 80 | tee -a "$OUT/summary.txt" || true
+snapshot >"$OUT/cpu-after.json"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/summary.txt"
+requests=$(awk -F, '$2 == "\"Aggregated\"" || $2 == "Aggregated" {print $3}' "$OUT/locust_stats.csv" | tail -n 1)
+"$PY" benchmarks/load/cpu.py report "$OUT/cpu-before.json" "$OUT/cpu-after.json" "${requests:-0}" \
+  "$(($(date +%s) - started))" | tee -a "$OUT/summary.txt"
+psql_q -F ' | ' -c "SELECT round(total_exec_time)::int AS total_ms, calls, round(mean_exec_time::numeric, 2) AS mean_ms,
+  left(regexp_replace(query, '\s+', ' ', 'g'), 220) FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 25" \
+  >"$OUT/top-statements.txt" 2>/dev/null || true
 echo "gunicorn log: $(grep -ciE 'error|exception|timeout' "$OUT/gunicorn.log" || true) lines naming an error or timeout" >>"$OUT/summary.txt"
 echo "results in $OUT"
