@@ -26,9 +26,8 @@ from .models import (
     PeerShare,
 )
 
-RESET_MODELS = [
-    CampaignResponse, CampaignAssignment, CampaignTarget, Campaign.products.through, Campaign, CrossSellOffer, PeerShare,
-]  # fmt: skip
+RESET_MODELS = [CampaignResponse, CampaignAssignment, CampaignTarget, Campaign.products.through, Campaign,
+                CrossSellOffer, PeerShare]  # fmt: skip
 OUTCOMES = [("contacted", False), ("interested", True), ("declined", False), ("contacted", False)]
 
 
@@ -39,7 +38,8 @@ def generate(builder) -> None:
     actor, today = supervisor.user, timezone.localdate()
     products = {p.code: p for p in Product.objects.filter(code__in=["CRBT", "SCHOOL"])}
     members = services.campaign_create(
-        actor=actor, name="异网成员策反", goal="把异网成员迁回本网，并开通集团彩铃", starts_on=today - timedelta(days=10),
+        actor=actor, name="异网成员策反", goal="把异网成员迁回本网，并开通集团彩铃",
+        starts_on=today - timedelta(days=10),
         ends_on=today + timedelta(days=50), budget=20000, audience=Audience.MEMBERS,
         criteria={"member_rule": MemberRule.OFF_NET}, products=[p for c, p in products.items() if c == "CRBT"],
     )  # fmt: skip
