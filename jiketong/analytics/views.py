@@ -458,10 +458,13 @@ def target_import(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("analytics:target_list")
     labels = {column.name: column.label for column in services.TARGET_COLUMNS}
+    order = list(labels)
     errors = [
         {"row": error["row"], "column": labels.get(name, name), "value": error["values"].get(name, ""), "message": m}
         for error in (result.errors if result else [])
-        for name, messages_ in error["errors"].items()
+        for name, messages_ in sorted(
+            error["errors"].items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order)
+        )
         for m in messages_
     ]
     context = {
@@ -470,7 +473,7 @@ def target_import(request: HttpRequest) -> HttpResponse:
         "errors": errors,
         "columns": services.TARGET_COLUMNS,
         "indicators": services.targetable_indicators(),
-        "max_rows": services.TARGET_IMPORT_MAX_ROWS,
+        "max_rows": f"{services.TARGET_IMPORT_MAX_ROWS:,}",
     }
     return render(request, "analytics/target_import.html", context)
 

@@ -17,6 +17,8 @@ def figure(value, unit: str) -> str:
         return f"{value}%"
     if isinstance(value, int):
         return f"{value:,}"
+    if isinstance(value, Decimal) and unit in ("count", "members") and value == value.to_integral_value():
+        return f"{int(value):,}"  # a target of 12 customers, kept with two places, reads as 12
     return str(value)
 
 

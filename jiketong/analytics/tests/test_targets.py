@@ -127,15 +127,14 @@ def test_an_analyst_outside_the_province_cannot_give_its_units_a_target(world, c
 def test_a_second_target_for_the_same_unit_indicator_and_period_is_refused_at_the_period(world, client_as):
     target(world)
     response = client_as(world.erin).post("/analytics/targets/new/", form_data(world))
-    assert response.context["form"].errors["period"] == [
-        "该组织单元在此指标和周期已有目标。"
-    ] or "period" in response.context["form"].errors
+    assert (
+        response.context["form"].errors["period"] == ["该组织单元在此指标和周期已有目标。"]
+        or "period" in response.context["form"].errors
+    )
     assert Target.objects.count() == 1
 
 
-def test_editing_a_target_someone_changed_meanwhile_is_refused_with_their_change_then_saves_knowingly(
-    world, client_as
-):
+def test_editing_a_target_someone_changed_meanwhile_is_refused_with_their_change_then_saves_knowingly(world, client_as):
     existing = target(world)
     client = client_as(world.erin)
     page = client.get(f"/analytics/targets/{existing.pk}/")
@@ -204,9 +203,7 @@ def test_the_dashboard_panel_links_to_the_targets_page_and_shows_progress(world,
 
 
 # --- loading from Excel ----------------------------------------------------------------------------------
-def test_a_file_with_chinese_headings_codes_and_labels_loads_targets_and_a_second_load_changes_them(
-    world, client_as
-):
+def test_a_file_with_chinese_headings_codes_and_labels_loads_targets_and_a_second_load_changes_them(world, client_as):
     client = client_as(world.erin)
     rows = [
         HEADINGS,
