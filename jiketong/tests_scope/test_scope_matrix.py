@@ -224,7 +224,8 @@ def text_of(response) -> str:
     if "spreadsheet" in response.get("Content-Type", ""):
         from openpyxl import load_workbook
 
-        book = load_workbook(io.BytesIO(response.content), read_only=True)
+        raw = b"".join(response.streaming_content) if getattr(response, "streaming", False) else response.content
+        book = load_workbook(io.BytesIO(raw), read_only=True)
         return " ".join(str(v) for sheet in book for row in sheet.iter_rows(values_only=True) for v in row)
     if getattr(response, "streaming", False):
         return b"".join(response.streaming_content).decode(errors="replace")
