@@ -1,6 +1,7 @@
 """CPU time used by process trees, for the cost of a request independent of how busy the machine is.
 
     python benchmarks/load/cpu.py snapshot gunicorn=PID postgres=PID worker=PID locust=PID > before.json
+    (each process counts once, in the first tree named that holds it: name the client's shell last)
     … the run …
     python benchmarks/load/cpu.py snapshot … > after.json
     python benchmarks/load/cpu.py report before.json after.json REQUESTS SECONDS
@@ -40,10 +41,13 @@ def children() -> dict[int, list[int]]:
     return tree
 
 
-def tree_seconds(root: int, tree: dict[int, list[int]]) -> float:
+def tree_seconds(root: int, tree: dict[int, list[int]], counted: set[int]) -> float:
     total, stack = 0.0, [root]
     while stack:
         pid = stack.pop()
+        if pid in counted:
+            continue  # a tree named before (gunicorn and the worker are children of the shell given as locust)
+        counted.add(pid)
         try:
             own, reaped = times(pid)
         except OSError:
@@ -57,7 +61,8 @@ def main() -> None:
     if sys.argv[1] == "snapshot":
         tree = children()
         roots = dict(arg.split("=", 1) for arg in sys.argv[2:])
-        print(json.dumps({name: tree_seconds(int(pid), tree) for name, pid in roots.items() if pid}))
+        counted: set[int] = set()
+        print(json.dumps({name: tree_seconds(int(pid), tree, counted) for name, pid in roots.items() if pid}))
     elif sys.argv[1] == "report":
         before, after = (json.loads(Path(p).read_text()) for p in sys.argv[2:4])
         requests, seconds = int(sys.argv[4]), float(sys.argv[5])
