@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The load run of docs/benchmarks.md ("Load: a province's working day"), end to end:
 #
-#   benchmarks/load/run.sh                      # 30 minutes, 150 users
+#   benchmarks/load/run.sh                      # 30 minutes, 50 users, gunicorn 2 workers × 4 threads
 #   DURATION=3m USERS=60 benchmarks/load/run.sh # a short tuning run
 #
 # 1. a persistent PostgreSQL 15 cluster under $LOADPG (default /tmp/loadpg, port $PGPORT 5444), made on first use
@@ -9,7 +9,7 @@
 #    left running at the end (stop it with: runuser -u postgres -- pg_ctl -D /tmp/loadpg/data stop);
 # 2. the demo at $DEMO_GROUPS groups (default 100000, seed 7) unless the database already holds it, then ANALYZE;
 # 3. benchmarks/load/setup.py (logins, samples, API tokens) and collectstatic;
-# 4. gunicorn ($WORKERS workers × $THREADS threads, persistent connections: CONN_MAX_AGE 60 from settings) and the
+# 4. gunicorn ($WORKERS workers × $THREADS threads (gthread), persistent connections: CONN_MAX_AGE 60 from settings) and the
 #    task worker, as docs/operations.md describes, with DEBUG=0;
 # 5. locust headless (benchmarks/load/locustfile.py) for $DURATION with $USERS users, spawned $SPAWN_RATE a second,
 #    while every 30 s the RSS of gunicorn's workers and the task worker goes to rss.csv;
@@ -37,9 +37,9 @@ PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n
 PGPORT=${PGPORT:-5444}
 LOADPG=${LOADPG:-/tmp/loadpg}
 DEMO_GROUPS=${DEMO_GROUPS:-100000}
-WORKERS=${WORKERS:-4}
-THREADS=${THREADS:-1}
-USERS=${USERS:-150}
+WORKERS=${WORKERS:-2}
+THREADS=${THREADS:-4}
+USERS=${USERS:-50}
 SPAWN_RATE=${SPAWN_RATE:-5}
 DURATION=${DURATION:-30m}
 BIND=${BIND:-127.0.0.1:8100}
