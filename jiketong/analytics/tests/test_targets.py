@@ -290,3 +290,38 @@ def test_the_template_names_the_headings_the_import_reads_and_loads_as_it_is(wor
     assert loaded.status_code == 302
     assert Target.objects.count() == 2
     assert client_as(world.carol).get("/analytics/targets/template.xlsx").status_code == 403
+
+
+# --- bounded queries -------------------------------------------------------------------------------------------
+def test_the_targets_page_costs_the_same_whatever_the_number_of_targets_and_customers(world, client_as):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from jiketong.analytics import jobs
+    from jiketong.analytics.views import TARGET_PAGE_SIZE
+
+    from .conftest import month
+
+    units = [world.org[code] for code in ("440100", "440106", "440104", "440300", "440304")]
+    codes = [item.code for item in services.targetable_indicators()][:8]
+
+    def add(n: int, offset: int) -> None:
+        for i in range(offset, offset + n):
+            target(world, org_unit=units[i % len(units)], indicator=codes[i // len(units) % len(codes)],
+                   period=P.replace(month=1 + i // (len(units) * len(codes))))  # fmt: skip
+
+    def count() -> int:
+        jobs.daily(P)
+        client = client_as(world.erin)
+        client.get("/analytics/targets/")
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/analytics/targets/").status_code == 200
+        return len(queries)
+
+    add(TARGET_PAGE_SIZE, 0)
+    full = count()
+    assert full <= TARGET_PAGE_SIZE * 6
+    add(TARGET_PAGE_SIZE, TARGET_PAGE_SIZE)
+    for _ in range(30):
+        month(testing.make_customer(org_unit=world.org["440106"], owner=world.alice), P, 100, members=11)
+    assert count() == full
