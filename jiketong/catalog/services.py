@@ -5,10 +5,12 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from jiketong.core.audit import record, record_changes, snapshot
 from jiketong.core.models import AuditAction
 from jiketong.core.money import yuan
+from jiketong.core.notes import stored
 from jiketong.customers.services import require_edit, require_scope
 from jiketong.org.models import Role, can
 
@@ -180,7 +182,7 @@ def subscriptions_remove_members(*, actor, customer_id: int, member_ids: list[in
             customer_id=customer_id,
             before=before,
             after={"members": before["members"] - len(members), "quantity": subscription.quantity},
-            note=_("%(n)d members left the group") % {"n": len(members)},
+            note=stored(gettext_noop("%(n)d members left the group"), n=len(members)),
         )
         changed.append((subscription, members))
     return changed

@@ -22,6 +22,7 @@ from jiketong.api.base import ErrorOut, Id, IfMatch, Page, PatchSchema, RowVersi
 from jiketong.core.audit import mask_audit_values
 from jiketong.core.concurrency import expected_from_if_match, with_etag
 from jiketong.core.models import AuditEvent
+from jiketong.core.notes import readable
 from jiketong.core.validators import mask_email, mask_mobile, mask_text, to_halfwidth
 from jiketong.org.models import OrgUnit, Staff
 
@@ -252,7 +253,7 @@ class HistoryOut(Schema):
 
     @staticmethod
     def resolve_note(obj: AuditEvent) -> str:
-        return mask_text(obj.note)
+        return mask_text(readable(obj.note))
 
     @staticmethod
     def resolve_before(obj: AuditEvent) -> dict | None:

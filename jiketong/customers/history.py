@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from jiketong.core.audit import mask_audit_values, personal_fields
 from jiketong.core.models import AuditEvent
+from jiketong.core.notes import readable
 from jiketong.core.validators import mask_text
 from jiketong.org.models import Role, Staff
 
@@ -351,7 +352,7 @@ def history_lines(user, events: list[AuditEvent]) -> list[HistoryLine]:
                 record_type=record_type_label(event.target_type, plural=event.action == "export"),
                 record=record,
                 actor=names.person(event.actor_id, event.actor.get_username() if event.actor_id else ""),
-                note="" if record.hidden else mask_text(event.note),
+                note="" if record.hidden else mask_text(readable(event.note)),
             )
         )
     return lines

@@ -35,7 +35,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_noop, pgettext
 
 from jiketong.core.audit import record, snapshot
 from jiketong.core.events import emit_many
@@ -63,6 +63,7 @@ from jiketong.core.imports import (
     write_rows,
 )
 from jiketong.core.models import AuditAction, AuditEvent
+from jiketong.core.notes import stored
 from jiketong.core.spreadsheets import (
     Column,
     Header,
@@ -1178,10 +1179,11 @@ def _write(
 
     write_rows(Customer, CUSTOMER_COLUMNS_WRITTEN, new_customers())
     result.created = len(created)
+    initial_grade = stored(gettext_noop("Initial grade"))
     write_rows(
         GradeChange,
         ["customer", "old_grade", "new_grade", "reason", "changed_by", "changed_at"],
-        [(r.pk, "", r.existing["grade"], _("Initial grade"), actor.pk, now) for r in created],
+        [(r.pk, "", r.existing["grade"], initial_grade, actor.pk, now) for r in created],
     )
     progress.tick(0.8)
     _update_customers(context, updated, result, audit, audit_customer, now)

@@ -4,8 +4,10 @@ its orders and its churn warnings, so nobody has to remember to change it by han
 from django.apps import apps
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from jiketong.core.models import Event
+from jiketong.core.notes import stored
 
 from .models import Contact, Customer, LifecycleStatus
 from .services import contact_create, customer_set_status
@@ -46,7 +48,9 @@ def churn_level_changed(event: Event) -> None:
             actor=event.actor,
             customer=customer,
             status=LifecycleStatus.AT_RISK,
-            reason=_("Churn warning: %(reasons)s") % {"reasons": reasons or event.payload.get("to_level", "")},
+            reason=stored(
+                gettext_noop("Churn warning: %(reasons)s"), reasons=reasons or event.payload.get("to_level", "")
+            ),
             only_from={LifecycleStatus.ACTIVE},
         )
     else:
@@ -54,7 +58,7 @@ def churn_level_changed(event: Event) -> None:
             actor=event.actor,
             customer=customer,
             status=LifecycleStatus.ACTIVE,
-            reason=_("Churn warning ended: the score fell back below the warning level"),
+            reason=stored(gettext_noop("Churn warning ended: the score fell back below the warning level")),
             only_from={LifecycleStatus.AT_RISK},
         )
 

@@ -13,11 +13,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from jiketong.core.audit import changed, record, record_changes, snapshot
 from jiketong.core.concurrency import check_version
 from jiketong.core.events import emit
 from jiketong.core.models import AuditAction
+from jiketong.core.notes import stored
 from jiketong.core.validators import fact_date_errors, merge_errors, normalize_mobile, normalize_uscc
 from jiketong.org.models import Role, Staff, can
 
@@ -202,7 +204,7 @@ def customer_create(*, actor, parent: Customer | None = None, grade_reason: str 
         old_grade="",
         new_grade=customer.grade,
         changed_by=actor,
-        reason=grade_reason or _("Initial grade"),
+        reason=grade_reason or stored(gettext_noop("Initial grade")),
     )
     return customer
 
@@ -428,7 +430,7 @@ def contact_reveal_mobile(*, actor, contact: Contact) -> str:
         action=AuditAction.REVEAL,
         target=contact,
         customer_id=contact.customer_id,
-        note=_("mobile of contact %(name)s") % {"name": contact.name},
+        note=stored(gettext_noop("mobile of contact %(name)s"), name=contact.name),
     )
     return contact.mobile
 
@@ -438,7 +440,11 @@ def member_reveal_phone(*, actor, member: Member) -> str:
     _require_reveal(actor)
     require_scope(actor, member.customer_id)
     record(
-        actor=actor, action=AuditAction.REVEAL, target=member, customer_id=member.customer_id, note=_("member number")
+        actor=actor,
+        action=AuditAction.REVEAL,
+        target=member,
+        customer_id=member.customer_id,
+        note=stored(gettext_noop("member number")),
     )
     return member.phone
 
@@ -545,7 +551,7 @@ def members_bulk_add(*, actor, customer: Customer, rows: list[dict], all_or_noth
             target=customer,
             customer_id=customer.pk,
             after={"members_added": [m.phone for m in new_members]},
-            note=_("%(n)d members added") % {"n": len(new_members)},
+            note=stored(gettext_noop("%(n)d members added"), n=len(new_members)),
         )
     return result
 
@@ -602,7 +608,7 @@ def members_bulk_remove(
             target=customer,
             customer_id=customer.pk,
             after={"members_removed": [m.phone for m in leaving], "left_on": left_on.isoformat()},
-            note=_("%(n)d members left") % {"n": len(leaving)},
+            note=stored(gettext_noop("%(n)d members left"), n=len(leaving)),
         )
         _emit_left(actor, customer.pk, [m.pk for m in leaving], left_on)
     return result
@@ -680,8 +686,11 @@ def members_leave_absent_from_snapshot(*, actor, period: date) -> int:
             target=members[0].customer,
             customer_id=customer_id,
             after={"members_removed": [m.phone for m in members], "left_on": period.isoformat()},
-            note=_("%(n)d members left (BOSS member snapshot %(period)s)")
-            % {"n": len(members), "period": f"{period:%Y-%m}"},
+            note=stored(
+                gettext_noop("%(n)d members left (BOSS member snapshot %(period)s)"),
+                n=len(members),
+                period=f"{period:%Y-%m}",
+            ),
         )
         _emit_left(actor, customer_id, [m.pk for m in members], period)
     return sum(len(members) for members in leaving.values())

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from jiketong.catalog.models import Product, Subscription, SubscriptionStatus
 from jiketong.catalog.services import price_and_discount, subscription_create, subscription_update
@@ -26,6 +27,7 @@ from jiketong.core.concurrency import check_version
 from jiketong.core.events import emit, emit_many
 from jiketong.core.models import AuditAction
 from jiketong.core.money import yuan
+from jiketong.core.notes import stored
 from jiketong.core.notify import notify
 from jiketong.core.validators import fact_date_errors, full_clean_with
 from jiketong.customers.models import Customer
@@ -336,7 +338,7 @@ def quote_submit(*, actor, quote: Quote) -> Quote:
             target=quote,
             customer_id=quote.customer_id,
             after={"status": quote.status, "level": quote.required_level},
-            note=_("automatic"),
+            note=stored(gettext_noop("automatic")),
         )
     return quote
 

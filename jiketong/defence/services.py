@@ -12,11 +12,13 @@ from django.db import transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from jiketong.billing.models import BillingFact, CustomerMonth
 from jiketong.core.audit import record, record_changes, snapshot
 from jiketong.core.events import emit
 from jiketong.core.models import AuditAction
+from jiketong.core.notes import stored
 from jiketong.customers.models import CompetitorPresence, Customer, LifecycleStatus, ThreatLevel
 from jiketong.customers.services import require_edit, require_scope
 from jiketong.deals.models import IN_FORCE, Contract
@@ -472,7 +474,7 @@ def retention_case_for_task(*, actor, task) -> Plan | None:
             target=plan,
             customer_id=task.customer_id,
             after=snapshot(plan, PLAN_FIELDS),
-            note=_("Opened from the retention task"),
+            note=stored(gettext_noop("Opened from the retention task")),
         )
     return plan
 

@@ -9,9 +9,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from jiketong.core.audit import record, record_changes, snapshot
 from jiketong.core.models import AuditAction
+from jiketong.core.notes import stored
 from jiketong.core.validators import normalize_mobile
 
 from .models import ApiToken, OrgUnit, Role, Staff, can
@@ -93,7 +95,7 @@ def staff_deactivate(*, actor, staff: Staff, left_on=None) -> Staff:
         customer_id=None,
         before={"is_active": True},
         after={"is_active": False, "left_on": staff.left_on.isoformat()},
-        note=_("%(n)d API tokens revoked") % {"n": revoked},
+        note=stored(gettext_noop("%(n)d API tokens revoked"), n=revoked),
     )
     return staff
 

@@ -4,9 +4,10 @@ order it led to is completed, so it leaves the forecast without anyone rememberi
 from datetime import date
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from jiketong.core.models import Event
+from jiketong.core.notes import stored
 
 from .services import opportunity_win_by_order
 
@@ -26,5 +27,5 @@ def order_completed(event: Event) -> None:
         actor=event.actor,
         opportunity_id=opportunity_id,
         closed_on=closed_on,
-        note=_("Won: order %(number)s completed") % {"number": number},
+        note=stored(gettext_noop("Won: order %(number)s completed"), number=number),
     )

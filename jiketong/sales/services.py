@@ -21,6 +21,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from jiketong.core.audit import changed, record, snapshot
 from jiketong.core.concurrency import bump, check_version
@@ -45,6 +46,7 @@ from jiketong.core.imports import (
 )
 from jiketong.core.models import AuditAction, AuditEvent
 from jiketong.core.money import yuan
+from jiketong.core.notes import stored
 from jiketong.core.notify import notify
 from jiketong.core.spreadsheets import (
     Column,
@@ -502,7 +504,7 @@ def lead_convert(
             grade=lead.grade_hint or Grade.D,
             status=LifecycleStatus.PROSPECT,
             source=lead.source,
-            grade_reason=_("Expected grade of the lead"),
+            grade_reason=stored(gettext_noop("Expected grade of the lead")),
         )
     opportunity = opportunity_create(
         actor=actor,

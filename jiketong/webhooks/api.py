@@ -10,6 +10,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from jiketong.api.base import ErrorOut, Id, Page
+from jiketong.core.notes import readable
 
 from . import queries, services
 from .models import Attempt, Delivery, Endpoint
@@ -41,6 +42,10 @@ class EndpointOut(Schema):
     @staticmethod
     def resolve_created_by(obj: Endpoint) -> int | None:
         return obj.created_by_id
+
+    @staticmethod
+    def resolve_disabled_reason(obj) -> str:
+        return readable(obj.disabled_reason)
 
 
 class EndpointWithSecretOut(EndpointOut):

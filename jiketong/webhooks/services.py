@@ -19,10 +19,12 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from jiketong.core.audit import record, record_changes, snapshot
 from jiketong.core.events import EVENTS
 from jiketong.core.models import AuditAction, Event
+from jiketong.core.notes import stored
 from jiketong.core.notify import notify
 from jiketong.org.models import Role, Staff, can
 
@@ -112,7 +114,9 @@ def endpoint_update(*, actor, endpoint: Endpoint, **fields) -> Endpoint:
     )
     endpoint.name, endpoint.url, endpoint.events = name, url, events
     if "active" in fields and fields["active"] is not None and bool(fields["active"]) != endpoint.active:
-        _set_active(endpoint, bool(fields["active"]), reason=_("Deactivated by %(name)s") % {"name": _who(actor)})
+        _set_active(
+            endpoint, bool(fields["active"]), reason=stored(gettext_noop("Deactivated by %(name)s"), name=_who(actor))
+        )
     endpoint.save()
     record_changes(actor=actor, target=endpoint, customer_id=None, before=before, after=snapshot(endpoint, AUDITED))
     return endpoint
@@ -144,7 +148,13 @@ def endpoint_activate(*, actor, endpoint: Endpoint) -> Endpoint:
 def endpoint_secret_reveal(*, actor, endpoint: Endpoint) -> str:
     """The signing secret, shown to an admin on request and logged as a reveal (never its value)."""
     require_admin(actor)
-    record(actor=actor, action=AuditAction.REVEAL, target=endpoint, customer_id=None, note=_("signing secret"))
+    record(
+        actor=actor,
+        action=AuditAction.REVEAL,
+        target=endpoint,
+        customer_id=None,
+        note=stored(gettext_noop("signing secret")),
+    )
     return endpoint.secret
 
 
@@ -154,7 +164,13 @@ def endpoint_rotate_secret(*, actor, endpoint: Endpoint) -> Endpoint:
     require_admin(actor)
     endpoint.secret = new_secret()
     endpoint.save(update_fields=["secret", "updated_at"])
-    record(actor=actor, action=AuditAction.UPDATE, target=endpoint, customer_id=None, note=_("signing secret replaced"))
+    record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        target=endpoint,
+        customer_id=None,
+        note=stored(gettext_noop("signing secret replaced")),
+    )
     return endpoint
 
 
@@ -175,10 +191,11 @@ def _disable_automatically(endpoint: Endpoint, *, now: datetime, last_error: str
     if not endpoint.active:
         return
     before = snapshot(endpoint, AUDITED)
-    reason = _("Disabled automatically: no successful delivery since %(since)s (%(count)s failed attempts).") % {
-        "since": timezone.localtime(endpoint.failing_since or now).strftime("%Y-%m-%d %H:%M"),
-        "count": endpoint.consecutive_failures,
-    }
+    reason = stored(
+        gettext_noop("Disabled automatically: no successful delivery since %(since)s (%(count)s failed attempts)."),
+        since=timezone.localtime(endpoint.failing_since or now).strftime("%Y-%m-%d %H:%M"),
+        count=endpoint.consecutive_failures,
+    )
     _set_active(endpoint, False, reason=reason)
     endpoint.disabled_at = now
     endpoint.save(update_fields=["active", "disabled_reason", "disabled_at", "updated_at"])

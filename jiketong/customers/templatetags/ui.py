@@ -7,6 +7,7 @@ from django import template
 from django.utils.translation import gettext as _
 
 from jiketong.core.money import format_yuan
+from jiketong.core.notes import readable
 from jiketong.core.validators import mask_email, mask_mobile
 from jiketong.org.models import Role, can
 
@@ -98,3 +99,7 @@ def querystring_page(context, param: str, value) -> str:
     query = context["request"].GET.copy()
     query[param] = value
     return "?" + query.urlencode()
+
+
+# Words a service stored as a message (core.notes), shown in the reader's language.
+register.filter("readable", readable)

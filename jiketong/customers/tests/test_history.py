@@ -179,3 +179,25 @@ def test_grade_history_shows_who_by_name(cast, client_as):
     grades = html[html.index('id="grades-section"') :]
     grades = grades[: grades.index("</section>")]
     assert "陈静" in grades and "carol" not in grades
+
+
+def test_words_a_service_writes_read_in_the_readers_language_not_the_writers(cast, client_as, settings):
+    # Written while English is active (this suite's default): as an English-UI user, an import or a job would.
+    added = services.members_bulk_add(
+        actor=cast.alice.user, customer=cast.alice_customer, all_or_nothing=True,
+        rows=[{"phone": "13800138001", "joined_on": date(2024, 1, 1)}],
+    )  # fmt: skip
+    assert added.ok, added.errors
+    new = testing.make_customer(org_unit=cast.org["440106"], owner=cast.alice, name="天河示例科技有限公司")
+    services.customer_update(actor=cast.carol.user, customer=new, grade="B1", grade_reason="收入增长")
+
+    chinese = client_as(cast.alice)
+    html = chinese.get(detail_url(cast.alice_customer)).content.decode()
+    assert "已添加 1 名成员" in html and "members added" not in html
+    grades = chinese.get(detail_url(new)).content.decode()
+    assert "初始定级" in grades and "Initial grade" not in grades
+    assert "收入增长" in grades  # what a person typed stays as typed
+
+    english = client_as(cast.alice)
+    english.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "1 members added" in english.get(detail_url(cast.alice_customer)).content.decode()
