@@ -201,12 +201,16 @@ class CappedPaginator(Paginator):
         self.cap = cap
 
     @cached_property
+    def _counted(self) -> int:
+        return self.object_list.order_by()[: self.cap + 1].count()
+
+    @cached_property
     def count(self) -> int:
-        return min(self.object_list.order_by()[: self.cap + 1].count(), self.cap)
+        return min(self._counted, self.cap)
 
     @cached_property
     def capped(self) -> bool:
-        return self.object_list.order_by()[self.cap : self.cap + 1].exists()
+        return self._counted > self.cap  # the same query as the count (it counts one past the cap)
 
 
 def drill_pages(calc: Calculation, indicator, key, customers, per_page: int) -> Paginator:

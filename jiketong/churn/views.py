@@ -3,12 +3,12 @@ writes in services.py."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from jiketong.analytics.queries import CappedPaginator
 from jiketong.core import exports
 from jiketong.customers import queries as customer_queries
 
@@ -26,7 +26,7 @@ def _partial_request(request: HttpRequest) -> bool:
 @require_GET
 def warning_list(request: HttpRequest) -> HttpResponse:
     warning_filter, queryset = queries.warnings(request.user, request.GET)
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"filter": warning_filter, "page": page}
     if _partial_request(request):
         return render(request, "churn/warnings.html#table", context)

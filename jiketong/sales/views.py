@@ -6,13 +6,13 @@ from datetime import date
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from jiketong.analytics.queries import CappedPaginator
 from jiketong.core.forms import apply_errors, submit
 from jiketong.customers import queries as customer_queries
 from jiketong.deals.queries import record_chain  # the chain reaches into quotes, contracts and orders
@@ -35,7 +35,7 @@ def _partial_request(request: HttpRequest) -> bool:
 @require_GET
 def lead_list(request: HttpRequest) -> HttpResponse:
     lead_filter, queryset = queries.lead_list(request.user, request.GET)
-    page = Paginator(queryset, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(queryset, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"filter": lead_filter, "page": page}
     if _partial_request(request):
         return render(request, "sales/lead_list.html#table", context)
@@ -200,7 +200,7 @@ def _error_rows(result) -> list[dict]:
 @require_GET
 def opportunity_list(request: HttpRequest) -> HttpResponse:
     opportunity_filter, queryset = queries.opportunity_list(request.user, request.GET)
-    page = Paginator(queryset, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(queryset, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"filter": opportunity_filter, "page": page}
     if _partial_request(request):
         return render(request, "sales/opportunity_list.html#table", context)

@@ -34,4 +34,8 @@ class WorkConfig(AppConfig):
     ]
     customer_panels = ["jiketong.work.panels.customer_panel"]
     # What managers' work does when other apps report something (jiketong.core.events).
-    reactions = {"competitor.contract_ending": ["jiketong.work.reactions.competitor_contract_ending"]}
+    reactions = {
+        "competitor.contract_ending": ["jiketong.work.reactions.competitor_contract_ending"],
+        # A customer leaving or returning to service changes what its manager owes (CoverageSummary, 0605).
+        "customer.lifecycle_changed": ["jiketong.work.reactions.coverage_of_customer"],
+    }

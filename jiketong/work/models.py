@@ -21,24 +21,44 @@ def local_midnight(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, datetime.min.time()))
 
 
-def work_scope(user, prefix: str = "") -> Q:
+def work_scope(user, prefix: str = "", model=None) -> Q:
     """Activities and tasks of a visible customer; one without a customer (a lead's call, a personal to-do)
     follows its owner: the owner themself and supervisors over the owner's unit. A manager always sees
     their own."""
-    from jiketong.org.models import staff_of
+    from jiketong.org.models import Role, staff_of
 
+    staff = staff_of(user)
+    roles = staff.role_codes if staff is not None and staff.is_active and not user.is_superuser else set()
+    if (
+        model is not None
+        and not prefix
+        and roles & Role.PORTFOLIO_ROLES
+        and not roles & (Role.SUBTREE_ROLES | {Role.ADMIN})
+    ):
+        return _portfolio_work(user, staff, model)
     with_customer = Q(**{f"{prefix}customer__isnull": False}) & customer_scope(user, f"{prefix}customer__")
     without = Q(**{f"{prefix}customer__isnull": True}) & record_scope(
         user, org_unit=f"{prefix}owner__org_unit", owners=(f"{prefix}owner",)
     )
-    staff = staff_of(user)
     own = Q(**{f"{prefix}owner": staff.pk}) if staff is not None and staff.is_active else Q(pk__in=[])
     return with_customer | without | own
 
 
+def _portfolio_work(user, staff, model) -> Q:
+    """The same rule for a customer manager (portfolio roles only): the work of the customers they own or back
+    up, and their own. Written as one IN over a UNION of the two index lookups (customer, owner) instead of a
+    join under OR, which reads every row of the table whatever the portfolio's size (decision 0605)."""
+    from jiketong.customers.models import Customer
+
+    portfolio = Customer.objects.filter(customer_scope(user)).values("pk")
+    of_customers = model.objects.filter(customer__in=portfolio).order_by().values("pk")
+    own = model.objects.filter(owner=staff.pk).order_by().values("pk")
+    return Q(pk__in=of_customers.union(own, all=True))
+
+
 class WorkQuerySet(models.QuerySet):
     def visible_to(self, user):
-        return self.filter(work_scope(user))
+        return self.filter(work_scope(user, model=self.model))
 
 
 class ActivityKind(models.TextChoices):
@@ -108,6 +128,8 @@ class Activity(TimeStampedModel):
             # Compliance: the latest follow-up of each open lead and opportunity.
             models.Index(fields=["lead", "-happened_at"], name="work_activity_lead"),
             models.Index(fields=["opportunity", "-happened_at"], name="work_activity_opportunity"),
+            # The activity list, newest first: its first page comes off the index at any scope (0605).
+            models.Index(fields=["-happened_at", "-id"], name="work_activity_recent"),
         ]
 
     def __str__(self) -> str:
@@ -307,3 +329,25 @@ class Handover(models.Model):
 
     def __str__(self) -> str:
         return f"{self.old_owner} → {self.new_owner}"
+
+
+class CoverageSummary(models.Model):
+    """Each manager's visit coverage as last computed (decision 0605): what the coverage page reads, a row per
+    manager instead of a visit count per customer in scope. Rebuilt each night (`jobs daily`) and, for the
+    manager concerned, after a visit is recorded, a handover or a lifecycle change; `queries.coverage` is the
+    definition both use."""
+
+    owner = models.OneToOneField(
+        "org.Staff", verbose_name=_("customer manager"), primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    owed = models.PositiveIntegerField(_("visits owed"), default=0)
+    done = models.PositiveIntegerField(_("visits done"), default=0)
+    as_of = models.DateField(_("as of"))
+    refreshed_at = models.DateTimeField(_("refreshed at"))
+
+    class Meta:
+        verbose_name = _("visit coverage summary")
+        verbose_name_plural = _("visit coverage summaries")
+
+    def __str__(self) -> str:
+        return f"{self.owner_id}: {self.done}/{self.owed} ({self.as_of})"

@@ -35,6 +35,7 @@ from .holidays import holidays_between
 from .models import (
     SERVED_STATUSES,
     Activity,
+    CoverageSummary,
     Handover,
     Task,
     TaskStatus,
@@ -157,6 +158,41 @@ def coverage(owners: QuerySet[Staff], today: date) -> list[Coverage]:
         .order_by("owner__name")
     )
     return [Coverage(row["owner"], row["owner__name"], row["owed"] or 0, row["done"] or 0) for row in rows]
+
+
+def coverage_kept(owners: QuerySet[Staff]):
+    """The coverage page's rows from the kept figures (CoverageSummary: one row per manager, decision 0605),
+    by manager name, as `Coverage` rows; None when they were never computed (then the page counts live)."""
+    if not CoverageSummary.objects.exists():
+        return None
+    rows = (
+        CoverageSummary.objects.filter(owner__in=owners.values("pk"))
+        .order_by("owner__name", "owner_id")
+        .values_list("owner_id", "owner__name", "owed", "done")
+    )
+    return KeptCoverage(rows)
+
+
+class KeptCoverage:
+    """A lazily sliced sequence of Coverage rows for the paginator: it counts and reads one page of managers."""
+
+    def __init__(self, rows):
+        self.rows = rows
+
+    def count(self) -> int:
+        return self.rows.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        picked = self.rows[index]
+        if isinstance(index, slice):
+            return [Coverage(*row) for row in picked]
+        return Coverage(*picked)
+
+    def as_of(self):
+        return CoverageSummary.objects.order_by("refreshed_at").values_list("refreshed_at", flat=True).first()
 
 
 def overseen_staff(user) -> QuerySet[Staff]:
@@ -341,26 +377,27 @@ def unread_count(user) -> int:
 
 # --- compliance (supervisors) -----------------------------------------------------------------------
 def stale_leads(user, now: datetime):
-    """Open leads the user sees with no follow-up activity in the last month."""
+    """Open leads the user sees with no follow-up activity in the last month, oldest first: the order of the
+    primary key, so a page reads its rows off the index and stops (never sorts every stale lead, 0605)."""
     recent = Activity.objects.filter(lead=OuterRef("pk"), happened_at__gte=now - timedelta(days=FOLLOW_UP_DAYS))
     return (
         Lead.objects.visible_to(user)
         .open()
         .filter(~Exists(recent))
         .select_related("owner", "org_unit", "customer")
-        .order_by("owner__name", "id")
+        .order_by("id")
     )
 
 
 def stale_opportunities(user, now: datetime):
-    """Open opportunities the user sees with no follow-up activity in the last month."""
+    """Open opportunities the user sees with no follow-up activity in the last month, oldest first (as leads)."""
     recent = Activity.objects.filter(opportunity=OuterRef("pk"), happened_at__gte=now - timedelta(days=FOLLOW_UP_DAYS))
     return (
         Opportunity.objects.visible_to(user)
         .open()
         .filter(~Exists(recent))
         .select_related("owner", "customer")
-        .order_by("owner__name", "id")
+        .order_by("id")
     )
 
 

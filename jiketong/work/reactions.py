@@ -33,3 +33,11 @@ def competitor_contract_ending(event: Event) -> None:
             customer_id=customer.pk,
             key=f"competitor-contract:{payload['presence']}:{payload['ends_on']}:{window}",
         )
+
+
+def coverage_of_customer(event: Event) -> None:
+    """The coverage row of the customer's manager again (idempotent: a recomputation from the visits)."""
+    from .services import coverage_refresh_later
+
+    owner_id = Customer.objects.filter(pk=event.customer_id).values_list("owner_id", flat=True).first()
+    coverage_refresh_later([owner_id])

@@ -32,6 +32,7 @@ from .models import (
     SERVED_STATUSES,
     Activity,
     ActivityKind,
+    CoverageSummary,
     Handover,
     Task,
     TaskKind,
@@ -145,6 +146,7 @@ def activity_create(
     )
     if kind == ActivityKind.VISIT and customer is not None:
         _close_visit_task(actor, customer, activity)
+        coverage_refresh_later([customer.owner_id])
     if next_step_on is not None:
         task_create(
             actor,
@@ -396,6 +398,7 @@ def handover(
     )
     if disable_account:
         staff_deactivate(actor=actor, staff=old_owner)
+    coverage_refresh_later([old_owner.pk, new_owner.pk])
     return result
 
 
@@ -514,3 +517,36 @@ def notification_read(actor, *, pk: int):
 
 def notifications_read_all(actor) -> int:
     return Notification.objects.filter(recipient=actor).unread().update(read_at=timezone.now())
+
+
+# --- visit coverage kept per manager (decision 0605) ------------------------------------------------------
+def coverage_refresh(today: date, owner_ids=None) -> int:
+    """Recompute the coverage rows (CoverageSummary) of these managers, or of everyone (the nightly rebuild),
+    with the page's own definition (`queries.coverage`): one aggregate over their customers, one DELETE, one
+    INSERT. Returns the rows written."""
+    from . import queries
+
+    owners = Staff.objects.all() if owner_ids is None else Staff.objects.filter(pk__in=[i for i in owner_ids if i])
+    now = timezone.now()
+    rows = [
+        CoverageSummary(owner_id=row.owner_id, owed=row.owed, done=row.done, as_of=today, refreshed_at=now)
+        for row in queries.coverage(owners, today)
+    ]
+    with transaction.atomic():
+        stale = CoverageSummary.objects.all() if owner_ids is None else CoverageSummary.objects.filter(owner__in=owners)
+        stale.delete()
+        CoverageSummary.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
+
+
+def coverage_refresh_later(owner_ids) -> None:
+    """After the current transaction commits: the coverage rows of these managers (a visit, a handover, a
+    customer's lifecycle change). Cheap: one manager's portfolio each. Nothing to do before the first rebuild."""
+    owner_ids = sorted({i for i in owner_ids if i})
+
+    def refresh() -> None:
+        if CoverageSummary.objects.exists():
+            coverage_refresh(timezone.localdate(), owner_ids)
+
+    if owner_ids:
+        transaction.on_commit(refresh)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
+from jiketong.analytics.queries import CappedPaginator
 from jiketong.core import exports
 from jiketong.core.forms import submit
 from jiketong.customers.queries import customer_get
@@ -37,6 +38,11 @@ def _page(request: HttpRequest, queryset):
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
+def _capped_page(request: HttpRequest, queryset, param: str = "page"):
+    """A page of a list that grows with the scope: counted up to CappedPaginator's cap (decision 0605)."""
+    return CappedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get(param))
+
+
 def _require_reports(user) -> None:
     if not can(user, REPORT_ROLES):
         raise PermissionDenied(_("Compliance reports and handovers are for supervisors."))
@@ -48,7 +54,7 @@ def activity_list(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "") if request.GET.get("kind") in ActivityKind.values else ""
     mine = request.GET.get("mine") == "1"
     customer_id = int(request.GET["customer"]) if request.GET.get("customer", "").isdigit() else None
-    page = _page(request, queries.activity_list(request.user, kind=kind, mine=mine, customer_id=customer_id))
+    page = _capped_page(request, queries.activity_list(request.user, kind=kind, mine=mine, customer_id=customer_id))
     context = {"page": page, "kinds": ActivityKind.choices, "kind": kind, "mine": mine}
     return render(request, "work/activity_list.html#table" if _partial(request) else "work/activity_list.html", context)
 
@@ -114,7 +120,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
     mine = request.GET.get("all") != "1"
     tasks = queries.task_list(request.user, status=status, kind=kind, due=due, mine=mine)
     context = {
-        "page": _page(request, tasks),
+        "page": _capped_page(request, tasks),
         "statuses": TaskStatus.choices,
         "kinds": TaskKind.choices,
         "status": status,
@@ -221,9 +227,12 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
 def coverage(request: HttpRequest) -> HttpResponse:
     _require_reports(request.user)
     today = timezone.localdate()
-    rows = queries.coverage(queries.overseen_staff(request.user), today)
+    owners = queries.overseen_staff(request.user)
+    kept = queries.coverage_kept(owners)
+    rows = queries.coverage(owners, today) if kept is None else kept
     page = Paginator(rows, PAGE_SIZE * 2).get_page(request.GET.get("page"))
-    return render(request, "work/coverage.html", {"page": page, "today": today})
+    as_of = kept.as_of() if kept is not None else None
+    return render(request, "work/coverage.html", {"page": page, "today": today, "as_of": as_of})
 
 
 @require_GET
@@ -231,10 +240,8 @@ def follow_ups(request: HttpRequest) -> HttpResponse:
     _require_reports(request.user)
     now = timezone.now()
     context = {
-        "leads": Paginator(queries.stale_leads(request.user, now), PAGE_SIZE).get_page(request.GET.get("leads_page")),
-        "opportunities": Paginator(queries.stale_opportunities(request.user, now), PAGE_SIZE).get_page(
-            request.GET.get("opportunities_page")
-        ),
+        "leads": _capped_page(request, queries.stale_leads(request.user, now), "leads_page"),
+        "opportunities": _capped_page(request, queries.stale_opportunities(request.user, now), "opportunities_page"),
         "days": queries.FOLLOW_UP_DAYS,
     }
     return render(request, "work/follow_ups.html", context)

@@ -1,0 +1,147 @@
+"""The pages after analytics (issue 12 item 1, decision 0605), in-process, with each page's slowest query.
+
+    DATABASE_URL=postgres://…/jiketong python benchmarks/pages_bench.py --only "compliance,activities"
+    DATABASE_URL=postgres://…/jiketong python benchmarks/pages_bench.py --explain   # EXPLAIN ANALYZE of the slowest
+
+Uses the page list of benchmarks/serve.py (every page and API call a user waits on) on an already loaded demo
+database (`python -m jiketong demo --groups N --seed 7`, then ANALYZE), as the demo's manager, the manager with
+the biggest portfolio, a city supervisor (广州), a province supervisor and an HQ analyst. One warm-up request
+(its queries counted and timed one by one), then `--repeat` requests: median and p95 in ms. Prints one line per
+page and persona and writes benchmarks/results/pages-<vendor>-<customers>-<label>.json.
+"""
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiketong.settings")
+os.environ.setdefault("DEBUG", "0")
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))]
+
+
+EXTRA_PAGES = {
+    "activities, page 200": ["/work/activities/?page=200"],
+    "opportunities, page 200": ["/sales/opportunities/?page=200"],
+    "churn warnings, page 200": ["/churn/warnings/?page=200"],
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--personas", default="")
+    parser.add_argument("--only", default="", help="comma-separated page names (substring match)")
+    parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE each page's slowest query")
+    parser.add_argument("--label", default="run")
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.db.models import Count, Q
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from serve import pages
+
+    from jiketong.analytics.indicators import latest_period
+    from jiketong.billing.models import BillingFact
+    from jiketong.customers.models import Customer
+    from jiketong.org.models import Role, Staff
+    from jiketong.org.services import token_issue
+
+    period = latest_period()
+    top = BillingFact.objects.filter(period=period).values("product__code").annotate(n=Count("pk")).order_by("-n")
+    product = top[0]["product__code"] if top else ""
+
+    def staff(**conditions) -> Staff | None:
+        return Staff.objects.filter(user__is_active=True, **conditions).select_related("user").order_by("pk").first()
+
+    biggest = (
+        Staff.objects.filter(user__is_active=True, roles=Role.CUSTOMER_MANAGER)
+        .annotate(n=Count("owned_customers", filter=Q(owned_customers__status__in=["active", "at_risk", "dormant"])))
+        .order_by("-n")
+        .select_related("user")
+        .first()
+    )
+    personas = {
+        "manager": staff(user__username="manager") or staff(roles=Role.CUSTOMER_MANAGER),
+        "manager, biggest portfolio": biggest,
+        "city supervisor": staff(user__username="supervisor") or staff(roles=Role.SUPERVISOR, org_unit__depth=3),
+        "province supervisor": staff(roles=Role.SUPERVISOR, org_unit__depth=2),
+        "HQ analyst": staff(roles=Role.ANALYST, org_unit__depth=1),
+    }
+    personas = {k: v for k, v in personas.items() if v is not None}
+    if args.personas:
+        personas = {k: v for k, v in personas.items() if any(w.strip() == k for w in args.personas.split(","))}
+    results: dict[str, dict] = {}
+    rng = random.Random(7)
+    for who, person in personas.items():
+        client = Client()
+        client.force_login(person.user)
+        bearer = {"HTTP_AUTHORIZATION": f"Bearer {token_issue(user=person.user, days=1)}"}
+        candidates = list(Customer.objects.visible_to(person.user).order_by("pk").values_list("pk", flat=True)[:5000])
+        ids = rng.sample(candidates, min(20, len(candidates)))
+        names = list(Customer.objects.filter(pk__in=ids).values_list("name", flat=True))
+        terms = [name[2:6] for name in names[:5]] + ["gzdt"]
+        catalogue = pages(f"{period:%Y-%m}", product, ids, terms) | EXTRA_PAGES
+        for name, urls in catalogue.items():
+            if args.only and not any(w.strip() in name for w in args.only.split(",")):
+                continue
+            extra = bearer if name.startswith("API") else {}
+            connection.force_debug_cursor = True
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(urls[0], HTTP_HOST="localhost", **extra)
+            if response.status_code in (403, 404):
+                continue
+            if response.status_code != 200:
+                raise SystemExit(f"{urls[0]} answered {response.status_code} for {who}")
+            captured = sorted(queries.captured_queries, key=lambda q: -float(q["time"]))
+            times = []
+            for i in range(args.repeat):
+                started = time.perf_counter()
+                client.get(urls[i % len(urls)], HTTP_HOST="localhost", **extra)
+                times.append((time.perf_counter() - started) * 1000)
+            slowest = captured[0] if captured else {"sql": "", "time": "0"}
+            entry = {
+                "queries": len(captured),
+                "median_ms": round(statistics.median(times), 1),
+                "p95_ms": round(percentile(times, 95), 1),
+                "slowest_ms": round(float(slowest["time"]) * 1000, 1),
+                "slowest_sql": slowest["sql"][:4000],
+            }
+            print(
+                f"{who:>27} {name:<34} {entry['queries']:3} q {entry['median_ms']:7.1f} / {entry['p95_ms']:7.1f} ms"
+                f"  slowest {entry['slowest_ms']:6.1f} ms",
+                flush=True,
+            )
+            if args.explain and captured and connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + slowest["sql"])
+                    entry["explain"] = "\n".join(row[0] for row in cursor.fetchall())
+                print("    " + slowest["sql"][:600])
+                print("    " + entry["explain"].replace("\n", "\n    ")[:6000])
+            results.setdefault(who, {})[name] = entry
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    customers = Customer.objects.count()
+    path = RESULTS / f"pages-{connection.vendor}-{customers}-{args.label}.json"
+    path.write_text(json.dumps({"customers": customers, "load": os.getloadavg(), "results": results},
+                               ensure_ascii=False, indent=1))  # fmt: skip
+    print(f"written to {path}")
+
+
+if __name__ == "__main__":
+    main()
