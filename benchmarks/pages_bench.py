@@ -42,7 +42,7 @@ EXTRA_PAGES = {
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=10)
-    parser.add_argument("--personas", default="")
+    parser.add_argument("--personas", default="", help="persona names separated by |")
     parser.add_argument("--only", default="", help="comma-separated page names (substring match)")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE each page's slowest query")
     parser.add_argument("--label", default="run")
@@ -86,7 +86,7 @@ def main() -> None:
     }
     personas = {k: v for k, v in personas.items() if v is not None}
     if args.personas:
-        personas = {k: v for k, v in personas.items() if any(w.strip() == k for w in args.personas.split(","))}
+        personas = {k: v for k, v in personas.items() if any(w.strip() == k for w in args.personas.split("|"))}
     results: dict[str, dict] = {}
     rng = random.Random(7)
     for who, person in personas.items():

@@ -380,15 +380,23 @@ def forecast_months(*, start: date | None = None, months: int = 3, today: date |
 
 
 def forecast(
-    user, *, start: date | None = None, months: int = 3, by: str = "owner", today: date | None = None
+    user,
+    *,
+    start: date | None = None,
+    months: int = 3,
+    by: str = "owner",
+    today: date | None = None,
+    owner: Staff | None = None,
 ) -> Forecast:
     """Weighted pipeline per month of forecast_months(start, months), by owner or by org unit
-    (the children of the user's own unit; what sits on the unit itself is its own row). See
+    (the children of the user's own unit; what sits on the unit itself is its own row), or only `owner`'s. See
     FORECAST_DEFINITION. Aggregated in the database in one GROUP BY; labels need one more query."""
     month_list = forecast_months(start=start, months=months, today=today)
     first = month_list[0]
     end = _add_months(first, months)
     queryset = Opportunity.objects.visible_to(user).open().filter(expected_close__gte=first, expected_close__lt=end)
+    if owner is not None:
+        queryset = queryset.filter(owner=owner)
     weighted = Sum(
         (F("amount_once") + F("amount_monthly")) * F("stage__probability"), output_field=AMOUNT, default=Value(0)
     )
@@ -443,6 +451,6 @@ def my_pipeline(user, *, today: date | None = None) -> dict:
     )
     mine = Opportunity.objects.visible_to(user).filter(owner=staff).select_related(*OPPORTUNITY_RELATED)
     columns = _board(mine, cards=5)
-    table = forecast(user, months=3, by="owner", today=today)
-    table.rows = [row for row in table.rows if row.key == staff.pk]
+    # Only the user's own opportunities are summed (a supervisor's own pipeline, not their whole subtree's).
+    table = forecast(user, months=3, by="owner", today=today, owner=staff)
     return {"leads": leads, "columns": columns, "forecast": table}
