@@ -100,7 +100,7 @@ class TargetPatch(PatchSchema):
     period: str | None = None
 
 
-class TargetOut(Schema):
+class IndicatorTargetOut(Schema):
     id: int
     org_unit: int = Field(..., alias="org_unit_id")
     indicator: str
@@ -110,7 +110,7 @@ class TargetOut(Schema):
     row_version: RowVersion
 
 
-class TargetProgressOut(TargetOut):
+class IndicatorTargetProgressOut(IndicatorTargetOut):
     actual: Decimal | int | None
     progress: Decimal | None
 
@@ -125,7 +125,7 @@ def _target_data(user, data: dict) -> dict:
     return data
 
 
-@router.get("/analytics/targets", response={200: list[TargetProgressOut], **ERRORS}, summary="List targets")
+@router.get("/analytics/targets", response={200: list[IndicatorTargetProgressOut], **ERRORS}, summary="List targets")
 @paginate(Page)
 def target_list(request):
     """Targets of org units in the caller's subtree, newest first, with the actual and progress %."""
@@ -151,13 +151,15 @@ class _Progress:
         return [row["target"] for row in rows]
 
 
-@router.post("/analytics/targets", response={201: TargetOut, **ERRORS}, summary="Create a target")
+@router.post("/analytics/targets", response={201: IndicatorTargetOut, **ERRORS}, summary="Create a target")
 def target_create(request, payload: TargetIn):
     target = services.target_save(actor=request.user, **_target_data(request.user, payload.model_dump()))
     return Status(201, target)
 
 
-@router.get("/analytics/targets/{target_id}", response={200: TargetProgressOut, **ERRORS}, summary="Get a target")
+@router.get(
+    "/analytics/targets/{target_id}", response={200: IndicatorTargetProgressOut, **ERRORS}, summary="Get a target"
+)
 def target_get(request, response: HttpResponse, target_id: Id):
     target = queries.target_get(request.user, target_id)
     row = queries.target_progress(request.user, [target])[0]
@@ -165,7 +167,7 @@ def target_get(request, response: HttpResponse, target_id: Id):
     return with_etag(response, target)
 
 
-@router.patch("/analytics/targets/{target_id}", response={200: TargetOut, **ERRORS}, summary="Change a target")
+@router.patch("/analytics/targets/{target_id}", response={200: IndicatorTargetOut, **ERRORS}, summary="Change a target")
 def target_update(request, response: HttpResponse, target_id: Id, payload: TargetPatch, if_match: IfMatch = None):
     """With `If-Match: W/"<row_version>"`, a target changed since you read it is refused (412)."""
     target = queries.target_get(request.user, target_id)
