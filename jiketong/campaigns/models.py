@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from jiketong.core.models import TimeStampedModel
+from jiketong.core.models import ConstraintFieldsMixin, TimeStampedModel
 from jiketong.core.money import MoneyField
 from jiketong.core.scope import ScopedQuerySet, customer_scope, record_scope
 
@@ -52,7 +52,7 @@ class CampaignQuerySet(models.QuerySet):
         return self.filter(record_scope(user, org_unit="org_unit", owners=("owner",)) | Q(Exists(targets)))
 
 
-class Campaign(TimeStampedModel):
+class Campaign(ConstraintFieldsMixin, TimeStampedModel):
     """A marketing campaign: a goal, products, a period, a budget, an owner and a target list drawn by a
     saved filter (`criteria`) over the owner's customers or their members."""
 
@@ -69,7 +69,7 @@ class Campaign(TimeStampedModel):
     criteria = models.JSONField(_("target filter"), default=dict, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT)
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
-    targets_count = models.PositiveIntegerField(_("targets"), default=0)
+    targets_count = models.PositiveIntegerField(pgettext_lazy("campaign", "targets"), default=0)
     members_count = models.PositiveBigIntegerField(_("members reached by the list"), default=0)
     message = models.TextField(_("message"), blank=True)
     launched_at = models.DateTimeField(_("launched at"), null=True, blank=True)
@@ -130,7 +130,12 @@ class CampaignTarget(models.Model):
         "sales.Lead", verbose_name=_("lead"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     order = models.ForeignKey(
-        "deals.Order", verbose_name=_("order"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "deals.Order",
+        verbose_name=pgettext_lazy("sales order", "order"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     revenue = MoneyField(_("monthly revenue gained (yuan)"), default=0)
     converted_at = models.DateTimeField(_("converted at"), null=True, blank=True)
@@ -194,7 +199,7 @@ class CampaignAssignment(models.Model):
     )
     manager = models.ForeignKey("org.Staff", verbose_name=_("customer manager"), on_delete=models.PROTECT,
                                 related_name="+")  # fmt: skip
-    targets = models.PositiveIntegerField(_("targets"), default=0)
+    targets = models.PositiveIntegerField(pgettext_lazy("campaign", "targets"), default=0)
     task = models.ForeignKey(
         "work.Task", verbose_name=_("task"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -241,7 +246,7 @@ class CrossSellOffer(models.Model):
     )
     product = models.ForeignKey("catalog.Product", verbose_name=_("product"), on_delete=models.CASCADE,
                                 related_name="+")  # fmt: skip
-    rank = models.PositiveSmallIntegerField(_("rank"))
+    rank = models.PositiveSmallIntegerField(pgettext_lazy("position in a list", "rank"))
     industry = models.ForeignKey("customers.Industry", verbose_name=_("industry"), on_delete=models.CASCADE,
                                  related_name="+")  # fmt: skip
     size_band = models.CharField(_("size band"), max_length=4)

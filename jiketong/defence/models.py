@@ -212,7 +212,7 @@ class Attack(models.Model):
         "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="attacks"
     )
     competitor = models.CharField(_("competitor"), max_length=16, choices=Competitor.choices)
-    kind = models.CharField(_("action"), max_length=10, choices=AttackKind.choices)
+    kind = models.CharField(pgettext_lazy("competitor action", "action"), max_length=10, choices=AttackKind.choices)
     description = models.CharField(_("what they did or offer"), max_length=200)
     threat = models.CharField(_("threat level"), max_length=8, choices=ThreatLevel.choices, default=ThreatLevel.MEDIUM)
     members_targeted = models.PositiveIntegerField(_("members approached"), null=True, blank=True)
