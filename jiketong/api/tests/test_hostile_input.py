@@ -56,7 +56,8 @@ def test_an_offset_out_of_range_is_a_field_error_on_every_list(cast, api_as, off
     assert len(paths) > 20
     for path in paths:
         response = client.api_get(concrete(path, cast.alice_customer.pk), offset=offset)
-        assert list(error_shape(response, 422)) == ["offset"], path
+        # A list with a required filter (the whitespace list's product) reports that too: all errors at once.
+        assert "offset" in error_shape(response, 422), path
 
 
 def test_a_large_offset_within_range_is_an_empty_page(cast, api_as):
