@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from treebeard.mp_tree import MP_Node
 
+from jiketong.core.concurrency import VersionedModel
 from jiketong.core.models import TimeStampedModel
 from jiketong.core.trees import subtree
 
@@ -117,8 +118,10 @@ class StaffQuerySet(models.QuerySet):
         return self.filter(subtree(province_path, "org_unit__path"))
 
 
-class Staff(TimeStampedModel):
-    """A person who works in the system: their org unit, rank and roles. Shares its id with the user."""
+class Staff(VersionedModel, TimeStampedModel):
+    """A person who works in the system: their org unit, rank and roles. Shares its id with the user.
+
+    Versioned (core.concurrency): two administrators editing one colleague must not overwrite each other."""
 
     PERSONAL_FIELDS = ("mobile",)  # masked wherever shown outside the record (core.validators.mask_personal)
 

@@ -1,5 +1,9 @@
-"""Reads of the org tree shared by the apps: who supervises whom."""
+"""Reads of the org tree shared by the apps (who supervises whom) and the staff administration's reads."""
 
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from .filters import StaffFilter
 from .models import OrgUnit, Role, Staff
 
 
@@ -33,3 +37,22 @@ def supervisors_for(org_unit_paths: set[str]) -> dict[str, list[int]]:
 def nearest_supervisors(org_unit: OrgUnit) -> list[int]:
     """The user ids of the active supervisors nearest up the tree from one unit (its own unit first)."""
     return supervisors_for({org_unit.path})[org_unit.path]
+
+
+# --- staff administration (用户管理) ---------------------------------------------------------------------
+def staff_visible(user) -> QuerySet[Staff]:
+    """The colleagues the user may see, with what a list row shows (login, unit, roles) in a bounded number
+    of queries."""
+    return Staff.objects.visible_to(user).select_related("user", "org_unit").prefetch_related("roles")
+
+
+def staff_list(user, params=None) -> tuple[StaffFilter, QuerySet[Staff]]:
+    """The filtered, scoped staff list, by name. Returns the filter (for its form and errors) and the rows."""
+    queryset = staff_visible(user).order_by("name", "user_id")
+    staff_filter = StaffFilter(params or None, queryset=queryset)
+    return staff_filter, staff_filter.qs
+
+
+def staff_get(user, pk: int) -> Staff:
+    """One colleague the user may see, or 404 (the same answer as one who does not exist)."""
+    return get_object_or_404(staff_visible(user), pk=pk)

@@ -1,0 +1,123 @@
+"""用户管理: the system administrator keeps staff accounts here (list, open, change, disable, enable, set a
+password). Thin: reads in queries.py, every write through services.py, as the API does."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from jiketong.core.forms import submit
+
+from . import queries, services
+from .forms import PasswordForm, StaffCreateForm, StaffEditForm
+
+PAGE_SIZE = 25
+
+
+def _partial(request: HttpRequest) -> bool:
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def _shown_once(request: HttpRequest, staff, password: str) -> HttpResponse:
+    """A generated password, on this one answer only: never stored in clear, never cached by the browser."""
+    response = render(request, "org/password_shown.html", {"record": staff, "password": password})
+    add_never_cache_headers(response)
+    return response
+
+
+@require_GET
+def staff_list(request: HttpRequest) -> HttpResponse:
+    services.require_admin(request.user)
+    staff_filter, rows = queries.staff_list(request.user, request.GET)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"filter": staff_filter, "page": page}
+    if _partial(request):
+        return render(request, "org/staff_list.html#table", context)
+    return render(request, "org/staff_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def staff_create(request: HttpRequest) -> HttpResponse:
+    services.require_admin(request.user)
+    form = StaffCreateForm(request.POST or None)
+    if request.method == "POST":
+        ok, staff = submit(form, lambda: services.staff_create(actor=request.user, **form.service_data()))
+        if ok:
+            if form.cleaned_data["generated"]:
+                return _shown_once(request, staff, form.cleaned_data["password"])
+            messages.success(request, _("Account %(username)s opened.") % {"username": staff.user.username})
+            return redirect("org:staff_edit", staff.pk)
+    return render(request, "org/staff_form.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    services.require_admin(request.user)
+    staff = queries.staff_get(request.user, pk)
+    form = StaffEditForm(request.POST or None, instance=staff)
+    if request.method == "POST":
+        ok, _result = submit(
+            form,
+            lambda: services.staff_update(actor=request.user, staff=staff, **form.service_data(only_changed=True)),
+        )
+        if ok:
+            messages.success(request, _("Changes to %(name)s saved.") % {"name": staff.name})
+            return redirect("org:staff_edit", staff.pk)
+    return render(request, "org/staff_form.html", {"form": form, "record": staff})
+
+
+def _account_step(request: HttpRequest, pk: int, action, done: str) -> HttpResponse:
+    services.require_admin(request.user)
+    staff = queries.staff_get(request.user, pk)
+    try:
+        action(staff)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, done % {"name": staff.name})
+    return redirect("org:staff_edit", staff.pk)
+
+
+@require_POST
+def staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    return _account_step(
+        request,
+        pk,
+        lambda staff: services.staff_deactivate(actor=request.user, staff=staff),
+        _("%(name)s's account is disabled: their sessions and API tokens no longer work."),
+    )
+
+
+@require_POST
+def staff_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    return _account_step(
+        request,
+        pk,
+        lambda staff: services.staff_reactivate(actor=request.user, staff=staff),
+        _("%(name)s's account is active again."),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def staff_password(request: HttpRequest, pk: int) -> HttpResponse:
+    services.require_admin(request.user)
+    staff = queries.staff_get(request.user, pk)
+    form = PasswordForm(request.POST or None)
+    if request.method == "POST":
+        ok, _result = submit(
+            form,
+            lambda: services.staff_set_password(
+                actor=request.user, staff=staff, password=form.cleaned_data.get("password") or ""
+            ),
+        )
+        if ok:
+            if form.cleaned_data["generated"]:
+                return _shown_once(request, staff, form.cleaned_data["password"])
+            messages.success(request, _("%(name)s's password is set.") % {"name": staff.name})
+            return redirect("org:staff_edit", staff.pk)
+    return render(request, "org/password_form.html", {"form": form, "record": staff})
