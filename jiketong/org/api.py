@@ -1,19 +1,31 @@
 """REST endpoints for the org tree and staff accounts (`/api/v1/org-units`, `/api/v1/staff`)."""
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from jiketong.api.base import ErrorOut, Id, Page, PatchSchema, referenced, with_parent_pk
+from jiketong.api.base import ErrorOut, Id, IfMatch, Page, PatchSchema, referenced, with_parent_pk
+from jiketong.core.concurrency import expected_from_if_match, with_etag
 from jiketong.core.trees import subtree
 
+from . import queries
 from .models import OrgUnit, Staff
-from .services import require_admin, staff_create, staff_deactivate, staff_update
+from .services import (
+    require_admin,
+    staff_create,
+    staff_deactivate,
+    staff_reactivate,
+    staff_set_password,
+    staff_update,
+)
 
 router = Router(tags=["org"])
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+VERSIONED_ERRORS = {**ERRORS, 412: ErrorOut}
 
 
 # --- org units -----------------------------------------------------------------------------------
@@ -85,10 +97,16 @@ class StaffOut(Schema):
 
 
 class StaffFilter(Schema):
+    """The staff list's filters; the same filter set as the 用户管理 page (org.filters.StaffFilter)."""
+
     search: str | None = Field(None, description="Part of the name or username.")
     org_unit: Id | None = Field(None, description="Staff of this org unit and the units under it.")
-    role: str | None = None
+    role: str | None = Field(None, description="A role code, e.g. supervisor.")
     is_active: bool | None = None
+
+
+class PasswordIn(Schema):
+    password: str = Field(..., description="Checked against the password rules; stored as an argon2 hash only.")
 
 
 class StaffIn(Schema):
@@ -110,7 +128,7 @@ class StaffPatch(PatchSchema):
 
 
 def _staff(user) -> QuerySet[Staff]:
-    return Staff.objects.visible_to(user).select_related("user").prefetch_related("roles")
+    return queries.staff_visible(user)
 
 
 def _org_unit(unit_id: Id) -> OrgUnit:
@@ -120,24 +138,20 @@ def _org_unit(unit_id: Id) -> OrgUnit:
 @router.get("/staff", response=list[StaffOut], summary="List staff")
 @paginate(Page)
 def staff_list(request, filters: Query[StaffFilter]):
-    """Colleagues in the caller's province (HQ and admins: everyone)."""
-    staff = _staff(request.user).order_by("name", "user_id")
-    if filters.search:
-        text = filters.search.strip()
-        staff = staff.filter(Q(name__icontains=text) | Q(user__username__icontains=text))
-    if filters.org_unit is not None:
-        unit = OrgUnit.objects.filter(pk=filters.org_unit).only("path").first()
-        staff = staff.filter(subtree(unit.path, "org_unit__path")) if unit else staff.none()
-    if filters.role:
-        staff = staff.filter(roles__code=filters.role)
-    if filters.is_active is not None:
-        staff = staff.filter(user__is_active=filters.is_active)
+    """Colleagues in the caller's province (HQ and admins: everyone). Invalid filter values answer 400."""
+    params = filters.model_dump(exclude_none=True)
+    if "is_active" in params:
+        params["is_active"] = "true" if params["is_active"] else "false"
+    staff_filter, staff = queries.staff_list(request.user, params)
+    if staff_filter.errors:
+        raise ValidationError({name: list(messages) for name, messages in staff_filter.errors.items()})
     return staff
 
 
 @router.get("/staff/{staff_id}", response={200: StaffOut, **ERRORS}, summary="Get a staff member")
-def staff_get(request, staff_id: Id):
-    return get_object_or_404(_staff(request.user), pk=staff_id)
+def staff_get(request, response: HttpResponse, staff_id: Id):
+    """Its ETag names its version: send it back as If-Match on a PATCH."""
+    return with_etag(response, get_object_or_404(_staff(request.user), pk=staff_id))
 
 
 @router.post("/staff", response={201: StaffOut, **ERRORS}, summary="Create a staff account (admins)")
@@ -150,20 +164,44 @@ def staff_post(request, payload: StaffIn):
     return Status(201, get_object_or_404(_staff(request.user), pk=staff.pk))
 
 
-@router.patch("/staff/{staff_id}", response={200: StaffOut, **ERRORS}, summary="Change a staff member (admins)")
-def staff_patch(request, staff_id: Id, payload: StaffPatch):
+@router.patch(
+    "/staff/{staff_id}", response={200: StaffOut, **VERSIONED_ERRORS}, summary="Change a staff member (admins)"
+)
+def staff_patch(request, response: HttpResponse, staff_id: Id, payload: StaffPatch, if_match: IfMatch = None):
     staff = get_object_or_404(_staff(request.user), pk=staff_id)
     data = payload.dict(exclude_unset=True)
     if "org_unit" in data:
         data["org_unit"] = _org_unit(data["org_unit"])
-    staff_update(actor=request.user, staff=staff, **data)
-    return get_object_or_404(_staff(request.user), pk=staff_id)
+    staff_update(actor=request.user, staff=staff, expected_version=expected_from_if_match(if_match), **data)
+    return with_etag(response, get_object_or_404(_staff(request.user), pk=staff_id))
 
 
 @router.post("/staff/{staff_id}/deactivate", response={200: StaffOut, **ERRORS}, summary="Disable an account (admins)")
 def staff_deactivate_post(request, staff_id: Id):
     """The account's sessions and API tokens stop working at once; the record and its history stay."""
-    staff = get_object_or_404(_staff(request.user), pk=staff_id)
+    staff = get_object_or_404(_staff(request.user), pk=staff_id)  # out of scope: 404 before any 403
     require_admin(request.user)
     staff_deactivate(actor=request.user, staff=staff)
     return get_object_or_404(_staff(request.user), pk=staff_id)
+
+
+@router.post(
+    "/staff/{staff_id}/reactivate", response={200: StaffOut, **ERRORS}, summary="Enable an account again (admins)"
+)
+def staff_reactivate_post(request, staff_id: Id):
+    """The login works again with the password it had; API tokens revoked when it was disabled stay revoked."""
+    staff = get_object_or_404(_staff(request.user), pk=staff_id)  # out of scope: 404 before any 403
+    require_admin(request.user)
+    staff_reactivate(actor=request.user, staff=staff)
+    return get_object_or_404(_staff(request.user), pk=staff_id)
+
+
+@router.post(
+    "/staff/{staff_id}/password", response={204: None, **ERRORS}, summary="Set a staff member's password (admins)"
+)
+def staff_password_post(request, staff_id: Id, payload: PasswordIn):
+    """The colleague's open sessions end. The audit trail records that it was set, never the password."""
+    staff = get_object_or_404(_staff(request.user), pk=staff_id)  # out of scope: 404 before any 403
+    require_admin(request.user)
+    staff_set_password(actor=request.user, staff=staff, password=payload.password)
+    return Status(204, None)
