@@ -1,7 +1,9 @@
 """Scope-matrix hooks: the event outbox page is administrators' operations, not customer data.
 
 Its routes answer 403 to anyone without the admin role (none of the matrix's personas has it), so the handling
-ids in the paths are declared readable-by-id: there is no customer behind them to hide."""
+ids in the paths are declared readable-by-id: there is no customer behind them to hide. A finished export's
+download token belongs to the one user who asked for it (anybody else gets 404: core/tests/test_exports.py), so
+the matrix probes it with a token nobody holds."""
 
 from jiketong.core.models import Event, EventHandling
 
@@ -12,4 +14,4 @@ def populate(world, customers) -> None:
 
 
 KINDS: dict = {}
-UNSCOPED = {"event": lambda: EventHandling.objects.order_by("pk").first().pk}
+UNSCOPED = {"event": lambda: EventHandling.objects.order_by("pk").first().pk, "token": lambda: "0" * 32}
