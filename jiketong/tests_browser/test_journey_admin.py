@@ -1,7 +1,6 @@
 """The system administrator's day in the browser (吴刚, 系统管理员, 广东省公司): the product catalog (as the API
 lists it), the business calendar and SLA policies the ticket deadlines count on, and the staff accounts in 系统管理
-(Django admin). Staff accounts are kept by the superuser for now: the 系统管理员 role carries no model
-permissions in Django admin (the strict xfail below says so until it does)."""
+(Django admin, the superuser's) and 用户管理, where the 系统管理员 keeps staff accounts through the services."""
 
 from decimal import Decimal
 
@@ -88,9 +87,83 @@ def test_a_system_administrators_day(office, journey):
 
 
 @pytest.mark.browser
-@pytest.mark.xfail(strict=True, reason="the 系统管理员 role has no Django admin permissions: staff admin answers 403")
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_system_administrator_keeps_staff_accounts_in_administration(office, journey):
+    """用户管理, as 吴刚 (the 系统管理员 role, no superuser): find 李晓红, open an account for a new colleague
+    with a generated password, change her unit and roles, disable and enable 王强, all in the audit log."""
     me = journey("admin")
+    page = me.page
     me.log_in("frank", "吴刚")
-    me.go("/admin/org/staff/")
+    expect(page.locator("#sidebar a[href='/admin/']")).to_have_count(0)  # Django admin is the superuser's
+    me.menu("/org/staff/")
+    expect(page.locator("main h1")).to_have_text(zh(gettext_lazy("User management")))
+
+    # Find 李晓红: her unit and role, her mobile masked.
+    page.fill("#id_search", "李晓红")
+    rows = page.locator("[data-testid=staff-table] tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("天河区分公司")
+    expect(rows.first).to_contain_text("客户经理")
+    me.shot("staff-accounts")
+
+    # A new colleague: the form's errors all at once, then the account with a password shown once.
+    page.click("[data-testid=staff-new]")
+    page.fill("#id_username", "alice")
+    page.fill("#id_mobile", "12345")
+    page.click("[data-testid=save]")
+    for field in ("username", "name", "roles", "mobile", "password1"):
+        expect(page.locator(f"[data-field-error={field}]")).to_have_count(1)
+    me.shot("new-account-errors")
+    page.fill("#id_username", "xiaoming")
+    page.fill("#id_name", "刘小明")
+    page.select_option("#id_org_unit", label="\u3000\u3000\u3000天河区分公司")
+    page.check("[data-testid=roles] input[value=customer_manager]")
+    page.fill("#id_mobile", "13912345678")
+    page.check("#id_generate")
+    page.click("[data-testid=save]")
+    password = page.locator("[data-testid=generated-password]").inner_text().strip()
+    assert len(password) >= 12
+    me.shot("password-shown-once")
+    page.get_by_role("link", name=zh(gettext_lazy("Done"))).click()
+    expect(page.locator("#id_name")).to_have_value("刘小明")
+    staff = User.objects.get(username="xiaoming").staff
+    assert staff.org_unit.code == "440106" and staff.role_codes == {Role.CUSTOMER_MANAGER}
+
+    # She moves to 越秀区 and also supervises: changed on her page.
+    page.select_option("#id_org_unit", label="\u3000\u3000\u3000越秀区分公司")
+    page.check("[data-testid=roles] input[value=supervisor]")
+    page.click("[data-testid=save]")
+    expect(page.locator(".alert-success")).to_be_visible()
+    staff.refresh_from_db()
+    assert staff.org_unit.code == "440104"
+    assert set(staff.roles.values_list("code", flat=True)) == {Role.CUSTOMER_MANAGER, Role.SUPERVISOR}
+
+    # 王强 leaves: disabled (asked first), his work offered for handover; then back again.
+    me.menu("/org/staff/")
+    page.fill("#id_search", "王强")
+    expect(page.locator("[data-testid=staff-table] tbody tr")).to_have_count(1)
+    page.locator("[data-testid=staff-table] tbody tr a").first.click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("[data-testid=deactivate]")
+    expect(page.locator("[data-testid=account-status]")).to_contain_text("已离职")
+    expect(page.locator("[data-testid=handover-offer] a[href='/work/handovers/new/']")).to_have_count(1)
+    me.shot("account-disabled")
+    assert not User.objects.get(username="bob").is_active
+    page.click("[data-testid=reactivate]")
+    expect(page.locator("[data-testid=account-status]")).to_contain_text("在职")
+    assert User.objects.get(username="bob").is_active
+
+    # The audit log says who did all this.
+    me.menu("/audit/")
+    expect(page.locator("main")).to_contain_text("刘小明")
+    expect(page.locator("main")).to_contain_text("王强")
+    assert password not in page.locator("main").inner_text()
+    me.log_out()
+
+    # The new colleague logs in with the password she was given.
+    page.goto(f"{me.base}/accounts/login/")
+    page.fill("input[name=username]", "xiaoming")
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{me.base}/")
+    expect(page.locator("[data-testid=whoami]")).to_contain_text("刘小明")
