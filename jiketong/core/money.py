@@ -32,4 +32,5 @@ class MoneyField(models.DecimalField):
 def format_yuan(value: Decimal | None) -> str:
     if value is None:
         return ""
-    return _("¥%(amount)s") % {"amount": f"{value:,.2f}"}
+    sign = "-" if round(value, 2) < 0 else ""  # -¥900.00, not ¥-900.00 (and never -¥0.00)
+    return sign + _("¥%(amount)s") % {"amount": f"{abs(value):,.2f}"}
