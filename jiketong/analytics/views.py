@@ -192,6 +192,23 @@ def _section_codes(request: HttpRequest) -> tuple[str, list[str]]:
     return section, codes
 
 
+def _table_chart(table) -> dict:
+    """The indicator table as a chart: one value axis per unit (customers, yuan, %…), the first unit's series as
+    bars on the left, the others as lines on their own right-hand axes, so a rate never shares an amount's scale."""
+    units = list(dict.fromkeys(item.unit for item in table.indicators))
+    axes = [
+        {"type": "value", "name": str(indicators.UNITS.get(unit, "")), "unit": unit}
+        | ({"position": "right", "offset": 60 * (index - 1)} if index else {})
+        for index, unit in enumerate(units)
+    ]
+    series = []
+    for i, item in enumerate(table.indicators):
+        axis = units.index(item.unit)
+        line = {"name": str(item.name), "data": [queries.json_number(row["values"][i]) for row in table.rows]}
+        series.append(line | ({"axis": axis, "type": "line"} if axis else {}))
+    return {"labels": [str(row["label"]) for row in table.rows], "axes": axes, "series": series}
+
+
 @require_GET
 def indicator_table(request: HttpRequest) -> HttpResponse:
     _require(request.user, VIEW_ROLES)
@@ -201,13 +218,7 @@ def indicator_table(request: HttpRequest) -> HttpResponse:
         table = queries.indicator_table(calc, codes)
     except ValidationError as error:
         return _bad_request(request, error)
-    chart = {
-        "labels": [str(row["label"]) for row in table.rows],
-        "series": [
-            {"name": str(item.name), "data": [queries.json_number(row["values"][i]) for row in table.rows]}
-            for i, item in enumerate(table.indicators)
-        ],
-    }
+    chart = _table_chart(table)
     context = {
         "calc": calc,
         "table": table,

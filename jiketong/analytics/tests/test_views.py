@@ -297,3 +297,14 @@ def test_analytics_pages_issue_the_same_few_queries_however_many_customers(world
         customer = testing.make_customer(org_unit=world.org["440106"], owner=world.alice)
         month(customer, P, 100, members=11)
     assert counts() == small
+
+
+def test_the_indicator_chart_gives_each_unit_its_own_axis(world, client_as):
+    """A rate (%) and an amount (yuan) on one axis draws 1200% as a bar of 1,200: each unit gets its axis."""
+    response = client_as(world.carol).get("/analytics/indicators/", {"section": "revenue", "period": P})
+    chart = response.context["chart"]
+    units = [indicator.unit for indicator in response.context["table"].indicators]
+    assert len(set(units)) > 1, units  # the section mixes units, so the rule is exercised
+    assert len(chart["axes"]) == len(set(units))
+    for series, unit in zip(chart["series"], units, strict=True):
+        assert chart["axes"][series.get("axis", 0)]["unit"] == unit

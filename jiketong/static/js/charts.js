@@ -17,7 +17,7 @@ document.addEventListener("DOMContentLoaded", function () {
     var option = {
       tooltip: {trigger: "axis"},
       legend: {type: "scroll"},
-      grid: {left: 60, right: 60, bottom: 30, top: 40},
+      grid: {left: 60, right: 60 * Math.max(1, (spec.axes || []).length - 1), bottom: 30, top: 40},
       xAxis: {type: "category", data: spec.labels},
       yAxis: spec.axes || [{type: "value"}],
       series: spec.series.map(function (s) {
