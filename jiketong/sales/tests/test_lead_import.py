@@ -246,3 +246,11 @@ def test_the_api_hands_a_large_file_to_the_worker_and_follows_it(cast, api_as, s
     report = client.get(data["error_report"])
     assert report.status_code == 200 and "This field cannot be blank." in b"".join(report.streaming_content).decode()
     assert api_as(cast.bob).get(f"{API}/lead-imports/{data['id']}").status_code == 404
+
+
+def test_the_import_page_lists_the_large_imports_once_in_its_body_not_its_title(cast, client_as):
+    LeadImportRun.objects.create(created_by=cast.carol.user, file_name="普查.xlsx", file_path="/nonexistent")
+    html = client_as(cast.carol).get("/sales/leads/import/").content.decode()
+    title = html[html.index("<title>") : html.index("</title>")]
+    assert "普查.xlsx" not in title and "<" not in title.removeprefix("<title>")
+    assert html.count('data-testid="import-runs"') == 1
