@@ -128,3 +128,14 @@ def test_a_managers_activities_and_tasks_are_the_rows_the_join_finds(visited):
         assert set(Activity.objects.visible_to(user)) == set(Activity.objects.filter(joined))
         assert set(Task.objects.visible_to(user)) == set(Task.objects.filter(joined))
     assert Activity.objects.visible_to(c.bob.user).filter(customer=c.c1).exists()
+
+
+def test_a_customer_leaving_service_takes_its_visits_off_its_managers_row(visited, django_capture_on_commit_callbacks):
+    """Bob's B1 customer churns (离网): it owes no visit any more, so Bob owes 3 and has 1 done (the C visit)."""
+    from jiketong.customers.services import customer_set_status
+
+    services.coverage_refresh(TODAY)
+    with django_capture_on_commit_callbacks(execute=True):
+        customer_set_status(actor=visited.frank.user, customer=visited.bob_customer, status="churned", reason="离网")
+    assert _kept()[visited.bob.pk] == (3, 1)
+    assert _kept() == _live(visited.frank.user)
