@@ -34,6 +34,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -105,6 +106,7 @@ class Http:
         self.connection: http.client.HTTPConnection | None = None
 
     def get(self, url: str) -> tuple[int, float]:
+        url = quote(url, safe="/?&=%:,+")  # search terms in Chinese: the request line is ASCII
         for attempt in range(2):
             if self.connection is None:
                 self.connection = http.client.HTTPConnection(self.host, self.port, timeout=120)
