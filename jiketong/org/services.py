@@ -86,7 +86,7 @@ def staff_deactivate(*, actor, staff: Staff, left_on=None) -> Staff:
     if staff.user_id == actor.pk:
         # Disabling yourself also revokes the token or session doing it, and may leave no admin at all.
         raise ValidationError(_("You cannot disable your own account: ask another administrator to do it."))
-    staff = Staff.objects.select_for_update().select_related("user", "org_unit").get(pk=staff.pk)
+    given, staff = staff, Staff.objects.select_for_update().select_related("user", "org_unit").get(pk=staff.pk)
     user = staff.user
     if not user.is_active:
         return staff
@@ -96,6 +96,7 @@ def staff_deactivate(*, actor, staff: Staff, left_on=None) -> Staff:
     staff.save(update_fields=["left_on", "updated_at"])
     revoked = ApiToken.objects.filter(user=user).delete()[0]
     sessions_end(user)
+    _sync(given, staff)
     record(
         actor=actor,
         action=AuditAction.DEACTIVATE,
@@ -141,7 +142,7 @@ def staff_reactivate(*, actor, staff: Staff) -> Staff:
     """Open a disabled account again (a leaver who came back, an account closed by mistake): the login works
     again with the password it had; API tokens revoked on leaving stay revoked. Audited."""
     require_admin(actor)
-    staff = Staff.objects.select_for_update().select_related("user", "org_unit").get(pk=staff.pk)
+    given, staff = staff, Staff.objects.select_for_update().select_related("user", "org_unit").get(pk=staff.pk)
     user = staff.user
     if user.is_active:
         raise ValidationError(_("This account is already active."))
@@ -159,7 +160,15 @@ def staff_reactivate(*, actor, staff: Staff) -> Staff:
         after={"is_active": True, "left_on": None},
         note=stored(gettext_noop("Account enabled again")),
     )
+    _sync(given, staff)
     return staff
+
+
+def _sync(given: Staff, staff: Staff) -> None:
+    """The caller's instance shows the account as it now is (callers go on using the object they passed)."""
+    if given is not staff:
+        given.left_on, given.row_version = staff.left_on, staff.row_version
+        given.user.is_active = staff.user.is_active
 
 
 @transaction.atomic
