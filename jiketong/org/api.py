@@ -25,7 +25,6 @@ from .services import (
 
 router = Router(tags=["org"])
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-VERSIONED_ERRORS = {**ERRORS, 412: ErrorOut}
 
 
 # --- org units -----------------------------------------------------------------------------------
@@ -164,9 +163,7 @@ def staff_post(request, payload: StaffIn):
     return Status(201, get_object_or_404(_staff(request.user), pk=staff.pk))
 
 
-@router.patch(
-    "/staff/{staff_id}", response={200: StaffOut, **VERSIONED_ERRORS}, summary="Change a staff member (admins)"
-)
+@router.patch("/staff/{staff_id}", response={200: StaffOut, **ERRORS}, summary="Change a staff member (admins)")
 def staff_patch(request, response: HttpResponse, staff_id: Id, payload: StaffPatch, if_match: IfMatch = None):
     staff = get_object_or_404(_staff(request.user), pk=staff_id)
     data = payload.dict(exclude_unset=True)

@@ -124,7 +124,7 @@ def test_the_system_administrator_keeps_staff_accounts_in_administration(office,
     password = page.locator("[data-testid=generated-password]").inner_text().strip()
     assert len(password) >= 12
     me.shot("password-shown-once")
-    page.get_by_role("link", name=zh(gettext_lazy("Done"))).click()
+    page.get_by_role("link", name=zh(gettext_lazy("Back to the account"))).click()
     expect(page.locator("#id_name")).to_have_value("刘小明")
     staff = User.objects.get(username="xiaoming").staff
     assert staff.org_unit.code == "440106" and staff.role_codes == {Role.CUSTOMER_MANAGER}
