@@ -216,9 +216,7 @@ def test_an_edit_error_is_at_its_field(cast):
     assert set(errors) == {"roles", "mobile"}
 
 
-def test_a_colleague_out_of_scope_is_not_found(cast):
-    other = testing.make_staff("olga", cast.org["440000"], [Role.ADMIN], name="欧阳")
-    Staff.objects.filter(pk=other.pk).update()  # an admin sees everyone; a non-admin is refused before scope
+def test_a_colleague_who_does_not_exist_is_not_found(cast):
     assert zh_client(cast.frank).get("/org/staff/999999/").status_code == 404
 
 
@@ -240,7 +238,7 @@ def test_disabling_ends_sessions_revokes_tokens_and_offers_a_handover(cast):
 
 def test_an_administrator_cannot_disable_themself_from_the_page(cast):
     response = zh_client(cast.frank).post(f"/org/staff/{cast.frank.pk}/deactivate/", follow=True)
-    assert "您不能停用自己的账号" in response.content.decode() or "cannot" not in response.content.decode()
+    assert "不能停用自己的账号" in response.content.decode()
     assert Staff.objects.get(pk=cast.frank.pk).is_active
 
 
