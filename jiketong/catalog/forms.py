@@ -1,4 +1,4 @@
-"""Subscription forms. Parsing only; price/discount rules and validation live in catalog.services."""
+"""Catalog forms (products, subscriptions). Parsing only; the rules and validation live in catalog.services."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from jiketong.core.forms import DATE_WIDGET, BootstrapMixin, ServiceModelForm
 
 from . import queries
-from .models import Subscription
+from .models import Product, Subscription
 
 
 class SubscriptionForm(BootstrapMixin, ServiceModelForm):
@@ -44,3 +44,28 @@ class SubscriptionForm(BootstrapMixin, ServiceModelForm):
             for name in ("contracted_price", "discount_pct"):
                 data[name] = data.get(name)
         return data
+
+
+class ProductForm(BootstrapMixin, ServiceModelForm):
+    """A catalog product as the system administrator types it. Whether it is on sale has its own buttons
+    (停售 / 恢复在售); the rules (a code not taken, prices not negative, a cost rate 0–1) are the service's."""
+
+    class Meta:
+        model = Product
+        fields = [
+            "code",
+            "name",
+            "category",
+            "billing_unit",
+            "stickiness",
+            "standard_price",
+            "one_time_fee",
+            "cost_rate",
+            "is_basic_service",
+            "description",
+        ]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._style()

@@ -15,6 +15,10 @@ def products_on_sale() -> QuerySet[Product]:
     return products().filter(is_active=True)
 
 
+def product_get(pk: int) -> Product:
+    return get_object_or_404(Product, pk=pk)
+
+
 def subscriptions_of(user, customer_pk: int) -> QuerySet[Subscription]:
     return (
         Subscription.objects.visible_to(user)

@@ -126,25 +126,48 @@ def subscription_update(*, actor, subscription: Subscription, **fields) -> Subsc
     return subscription
 
 
-def _require_admin(actor) -> None:
+def require_admin(actor) -> None:
+    """The catalog is the system administrator's to keep (DOMAIN §2)."""
     if not can(actor, {Role.ADMIN}):
         raise PermissionDenied(_("Only a system administrator can change the catalog."))
 
 
 @transaction.atomic
 def product_save(*, actor, product: Product | None = None, **fields) -> Product:
-    """Create or change a catalog product (admins only); price changes are audited."""
-    _require_admin(actor)
-    product = product or Product()
+    """Create or change a catalog product (admins only): the one write path of the 产品目录 pages, the API and
+    Django admin. Every field error comes at once (full_clean, so a taken code is one of them); the audit
+    event keeps the fields that changed, before and after."""
+    require_admin(actor)
+    unknown = set(fields) - set(PRODUCT_FIELDS)
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be changed here.")] for name in sorted(unknown)})
+    if product is not None and product.pk:
+        product = Product.objects.select_for_update().get(pk=product.pk)
+    else:
+        product = Product()
     before = snapshot(product, PRODUCT_FIELDS) if product.pk else {}
+    if isinstance(fields.get("code"), str):
+        fields["code"] = fields["code"].strip()
     for name, value in fields.items():
         setattr(product, name, value)
     product.full_clean()
     product.save()
+    product.refresh_from_db()  # what the database keeps (200 → 200.00), for the audit and the caller
     record_changes(
         actor=actor, target=product, customer_id=None, before=before, after=snapshot(product, PRODUCT_FIELDS)
     )
     return product
+
+
+def product_retire(*, actor, product: Product) -> Product:
+    """停售: the product is no longer offered for new subscriptions; the ones customers have stay as they are.
+    Taking it off sale again changes nothing (and audits nothing)."""
+    return product_save(actor=actor, product=product, is_active=False)
+
+
+def product_reinstate(*, actor, product: Product) -> Product:
+    """Back on sale (恢复在售)."""
+    return product_save(actor=actor, product=product, is_active=True)
 
 
 @transaction.atomic

@@ -6,6 +6,10 @@ app_name = "catalog"
 
 urlpatterns = [
     path("", views.product_list, name="products"),
+    path("products/new/", views.product_create, name="product_create"),
+    path("products/<int:pk>/", views.product_edit, name="product_edit"),
+    path("products/<int:pk>/retire/", views.product_retire, name="product_retire"),
+    path("products/<int:pk>/reinstate/", views.product_reinstate, name="product_reinstate"),
     path("customers/<int:customer_pk>/subscriptions/new/", views.subscription_create, name="subscription_create"),
     path("subscriptions/<int:pk>/edit/", views.subscription_edit, name="subscription_edit"),
 ]

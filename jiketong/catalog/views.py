@@ -5,19 +5,68 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from jiketong.core.forms import submit
 from jiketong.customers import queries as customer_queries
 from jiketong.customers.services import require_edit
+from jiketong.org.models import Role, can
 
 from . import queries, services
-from .forms import SubscriptionForm
+from .forms import ProductForm, SubscriptionForm
 
 
 @require_GET
 def product_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "catalog/product_list.html", {"products": queries.products()})
+    context = {"products": queries.products(), "can_edit": can(request.user, {Role.ADMIN})}
+    return render(request, "catalog/product_list.html", context)
+
+
+# --- the system administrator keeps the catalog --------------------------------------------------
+@require_http_methods(["GET", "POST"])
+def product_create(request: HttpRequest) -> HttpResponse:
+    services.require_admin(request.user)
+    form = ProductForm(request.POST or None)
+    if request.method == "POST":
+        ok, product = submit(form, lambda: services.product_save(actor=request.user, **form.service_data()))
+        if ok:
+            messages.success(request, _("Product %(name)s added to the catalog.") % {"name": product.name})
+            return redirect("catalog:product_edit", product.pk)
+    return render(request, "catalog/product_form.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    services.require_admin(request.user)
+    product = queries.product_get(pk)
+    form = ProductForm(request.POST or None, instance=product)
+    if request.method == "POST":
+        ok, _result = submit(
+            form,
+            lambda: services.product_save(actor=request.user, product=product, **form.service_data(only_changed=True)),
+        )
+        if ok:
+            messages.success(request, _("Changes to %(name)s saved.") % {"name": product.name})
+            return redirect("catalog:product_edit", product.pk)
+    return render(request, "catalog/product_form.html", {"form": form, "record": queries.product_get(pk)})
+
+
+@require_POST
+def product_retire(request: HttpRequest, pk: int) -> HttpResponse:
+    services.require_admin(request.user)
+    product = services.product_retire(actor=request.user, product=queries.product_get(pk))
+    messages.success(
+        request, _("%(name)s is off sale: no new subscriptions; existing ones stay.") % {"name": product.name}
+    )
+    return redirect("catalog:product_edit", product.pk)
+
+
+@require_POST
+def product_reinstate(request: HttpRequest, pk: int) -> HttpResponse:
+    services.require_admin(request.user)
+    product = services.product_reinstate(actor=request.user, product=queries.product_get(pk))
+    messages.success(request, _("%(name)s is on sale again.") % {"name": product.name})
+    return redirect("catalog:product_edit", product.pk)
 
 
 def _back(customer_pk: int) -> str:

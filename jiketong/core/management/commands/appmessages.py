@@ -5,7 +5,7 @@ Django's makemessages would file every string under `jiketong/` into the project
 so it runs here from the app's directory with LOCALE_PATHS emptied.
 
 `appmessages project` does the project catalogue (jiketong/locale): the archive's apps without a catalogue of
-their own (core, org, customers, catalog, api, demo) and the templates in jiketong/templates/. It runs from the
+their own (core, customers, api, demo) and the templates in jiketong/templates/. It runs from the
 repository root and leaves out every app that has its own catalogue, so their strings are not swept in.
 """
 
