@@ -33,6 +33,7 @@ class FastArgon2Hasher(Argon2PasswordHasher):
     memory_cost = 64
     parallelism = 1
 
+
 PASSWORD = "Jkt-test-2026!"
 _counter = itertools.count(1)
 

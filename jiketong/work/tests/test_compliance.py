@@ -84,7 +84,9 @@ def test_reports_are_for_supervisors_and_exports_are_logged(pipeline, client_as)
     assert "久未跟进线索" in page and "近期跟进线索" not in page and "浙江线索" not in page
     response = client.get("/work/compliance/follow-ups.xlsx")
     cells = [
-        cell for row in load_workbook(io.BytesIO(response.getvalue())).active.iter_rows(values_only=True) for cell in row
+        cell
+        for row in load_workbook(io.BytesIO(response.getvalue())).active.iter_rows(values_only=True)
+        for cell in row
     ]
     assert "久未跟进商机" in cells and "近期商机" not in cells
     event = AuditEvent.objects.get(action="export", target_type="work.follow_ups")
