@@ -1,4 +1,6 @@
-"""Admins edit the business calendar, its holiday and make-up days, and the SLA policies here.
+"""The superuser's view of the business calendar and the SLA policies. System administrators keep the holiday and
+make-up days and the SLA policies on the calendar page (/service/calendar/), through service.services and audited;
+the working hours and the weekend are still set here.
 
 Deadlines already computed keep their values: a change applies to tickets received (or reopened) after it."""
 

@@ -76,3 +76,42 @@ class SurveyForm(BootstrapMixin, forms.Form):
     def answers(self) -> dict[str, tuple[int, int]]:
         data = self.cleaned_data
         return {value: (data[f"{value}_importance"], data[f"{value}_satisfaction"]) for value in Dimension.values}
+
+
+class CalendarDayForm(BootstrapMixin, forms.Form):
+    """A holiday or a 调休 make-up working day, as the system administrator adds it on the calendar page."""
+
+    HOLIDAY, WORKDAY = "holiday", "workday"
+
+    date = forms.DateField(label=_("date"), required=False, widget=DATE_WIDGET)
+    kind = forms.ChoiceField(
+        label=_("kind of day"),
+        required=False,
+        choices=[("", "---------"), (HOLIDAY, _("Holiday (day off)")), (WORKDAY, _("Make-up working day (调休)"))],
+    )
+    name = forms.CharField(label=_("name"), required=False, max_length=40)
+    error_fields = {"is_workday": "kind"}  # the service's key → this form's field
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].widget.attrs["placeholder"] = _("e.g. 国庆节")
+        self._style()
+
+    def service_data(self) -> dict:
+        kind = self.cleaned_data.get("kind")
+        return {
+            "date": self.cleaned_data.get("date"),
+            "is_workday": {self.HOLIDAY: False, self.WORKDAY: True}.get(kind),
+            "name": self.cleaned_data.get("name") or "",
+        }
+
+
+class SlaPolicyForm(BootstrapMixin, forms.Form):
+    """The working minutes of one SLA policy (its ticket type and grade are what it is: not changed here)."""
+
+    response_minutes = forms.IntegerField(label=_("minutes to first response"), required=False)
+    resolution_minutes = forms.IntegerField(label=_("minutes to resolution"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._style()

@@ -5,6 +5,7 @@ First-question responsibility (首问负责制): whoever receives a ticket owns 
 colleague accepts. A supervisor's handover of a leaving manager is the one other way ownership moves.
 """
 
+import datetime as dt
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -26,8 +27,10 @@ from . import queries
 from .calendar import add_working_time
 from .models import (
     OPEN_STATUSES,
+    CalendarDay,
     Dimension,
     EventKind,
+    SlaPolicy,
     Survey,
     SurveyAnswer,
     Ticket,
@@ -558,3 +561,98 @@ def survey_create(
         after={"period": period, "answers": {d: list(s) for d, s in sorted(answers.items())}},
     )
     return survey
+
+
+# --- the business calendar and the SLA policies (the system administrator's) ------------------------
+# Deadlines are counted on the calendar as it is when a ticket is received or reopened (queries.business_calendar
+# reads it each time, nothing is cached): a change applies to tickets from then on; deadlines already set stay.
+CALENDAR_DAY_FIELDS = ["date", "is_workday", "name"]
+SLA_FIELDS = ["response_minutes", "resolution_minutes"]
+# 90 working days of 8 hours: no SLA is longer, and a typo of one zero too many is caught.
+SLA_MAX_MINUTES = 43200
+
+
+def require_admin(actor) -> None:
+    """The business calendar and the SLA policies are the system administrator's to keep (DOMAIN §2)."""
+    if not can(actor, {Role.ADMIN}):
+        raise PermissionDenied(_("Only a system administrator can change the business calendar and SLA policies."))
+
+
+@transaction.atomic
+def calendar_day_add(*, actor, date: dt.date | None, is_workday: bool | None, name: str = "") -> CalendarDay:
+    """A public holiday (is_workday false) or a 调休 make-up working day (true) on one date. One entry per
+    date; a make-up working day must fall on a day the week has off (else it changes nothing)."""
+    require_admin(actor)
+    name = (name or "").strip()
+    errors: dict[str, list[str]] = {}
+    if date is None:
+        errors["date"] = [_("Choose the date.")]
+    if is_workday is None:
+        errors["is_workday"] = [_("Choose whether it is a holiday or a make-up working day.")]
+    if len(name) > 40:
+        errors["name"] = [_("At most 40 characters.")]
+    if date is not None:
+        existing = CalendarDay.objects.filter(date=date).first()
+        if existing is not None:
+            errors["date"] = [
+                _("This date is already in the calendar (%(name)s): remove that entry first.")
+                % {"name": existing.name or (_("working day") if existing.is_workday else _("day off"))}
+            ]
+        elif is_workday and date.isoweekday() not in queries.business_calendar().weekend:
+            errors["date"] = [
+                _("%(date)s is a working day already: a make-up working day falls on the weekend.")
+                % {"date": date.isoformat()}
+            ]
+    if errors:
+        raise ValidationError(errors)
+    day = CalendarDay(date=date, is_workday=bool(is_workday), name=name)
+    day.full_clean()
+    day.save()
+    record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        target=day,
+        customer_id=None,
+        after=snapshot(day, CALENDAR_DAY_FIELDS),
+    )
+    return day
+
+
+@transaction.atomic
+def calendar_day_remove(*, actor, day: CalendarDay) -> None:
+    """The date goes back to the weekly rule (a weekday works, the weekend is off). Removing it twice is one removal."""
+    require_admin(actor)
+    current = CalendarDay.objects.select_for_update().filter(pk=day.pk).first()
+    if current is None:
+        return
+    before = snapshot(current, CALENDAR_DAY_FIELDS)
+    pk = current.pk
+    current.delete()
+    current.pk = pk  # the audit row names the day removed
+    record(actor=actor, action=AuditAction.DELETE, target=current, customer_id=None, before=before)
+
+
+@transaction.atomic
+def sla_policy_update(
+    *, actor, policy: SlaPolicy, response_minutes: int | None, resolution_minutes: int | None
+) -> SlaPolicy:
+    """Working minutes allowed to the first response and to resolution: each 1–43,200, the response no later
+    than the resolution."""
+    require_admin(actor)
+    policy = SlaPolicy.objects.select_for_update().get(pk=policy.pk)
+    before = snapshot(policy, SLA_FIELDS)
+    errors: dict[str, list[str]] = {}
+    for field, value in (("response_minutes", response_minutes), ("resolution_minutes", resolution_minutes)):
+        if value is None:
+            errors[field] = [_("Give the working minutes.")]
+        elif not 1 <= value <= SLA_MAX_MINUTES:
+            errors[field] = [_("Between 1 and %(max)s working minutes.") % {"max": f"{SLA_MAX_MINUTES:,}"}]
+    if not errors and response_minutes > resolution_minutes:
+        errors["response_minutes"] = [_("The first response cannot be due later than the resolution.")]
+    if errors:
+        raise ValidationError(errors)
+    policy.response_minutes, policy.resolution_minutes = response_minutes, resolution_minutes
+    policy.full_clean()
+    policy.save(update_fields=SLA_FIELDS)
+    record_changes(actor=actor, target=policy, customer_id=None, before=before, after=snapshot(policy, SLA_FIELDS))
+    return policy

@@ -19,4 +19,7 @@ urlpatterns = [
     path("customers/<int:customer_pk>/surveys/new/", views.survey_create, name="survey_create"),
     path("satisfaction/quadrant/", views.quadrant, name="quadrant"),
     path("calendar/", views.calendar, name="calendar"),
+    path("calendar/days/new/", views.calendar_day_add, name="calendar_day_add"),
+    path("calendar/days/<int:pk>/remove/", views.calendar_day_remove, name="calendar_day_remove"),
+    path("calendar/sla/<int:pk>/", views.sla_policy_edit, name="sla_policy_edit"),
 ]

@@ -5,11 +5,11 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from jiketong.core.forms import submit
 from jiketong.customers import queries as customer_queries
@@ -18,7 +18,18 @@ from jiketong.org.models import Role, can, staff_of
 
 from . import queries, services
 from .charts import quadrant_chart
-from .forms import NoteForm, RateForm, ReasonForm, ResolveForm, SurveyForm, TicketForm, TransferForm
+from .forms import (
+    CalendarDayForm,
+    NoteForm,
+    RateForm,
+    ReasonForm,
+    ResolveForm,
+    SlaPolicyForm,
+    SurveyForm,
+    TicketForm,
+    TransferForm,
+)
+from .models import CalendarDay, SlaPolicy
 
 PAGE_SIZE = 20
 
@@ -109,15 +120,15 @@ ACTIONS = {
         NoteForm,
         services.ticket_respond,
         lambda d: {"note": d["note"]},
-        _lazy("Ticket taken in hand."),
+        gettext_lazy("Ticket taken in hand."),
     ),
-    "resolve": (ResolveForm, services.ticket_resolve, lambda d: d, _lazy("Ticket resolved.")),
-    "close": (NoteForm, services.ticket_close, lambda d: {"note": d["note"]}, _lazy("Ticket closed.")),
-    "reopen": (ReasonForm, services.ticket_reopen, lambda d: d, _lazy("Ticket reopened.")),
-    "transfer": (TransferForm, services.transfer_request, lambda d: d, _lazy("Transfer requested.")),
-    "accept": (None, services.transfer_accept, lambda d: {}, _lazy("You now own this ticket.")),
-    "decline": (ReasonForm, services.transfer_decline, lambda d: d, _lazy("Transfer declined.")),
-    "rate": (RateForm, services.ticket_rate, lambda d: d, _lazy("Rating recorded.")),
+    "resolve": (ResolveForm, services.ticket_resolve, lambda d: d, gettext_lazy("Ticket resolved.")),
+    "close": (NoteForm, services.ticket_close, lambda d: {"note": d["note"]}, gettext_lazy("Ticket closed.")),
+    "reopen": (ReasonForm, services.ticket_reopen, lambda d: d, gettext_lazy("Ticket reopened.")),
+    "transfer": (TransferForm, services.transfer_request, lambda d: d, gettext_lazy("Transfer requested.")),
+    "accept": (None, services.transfer_accept, lambda d: {}, gettext_lazy("You now own this ticket.")),
+    "decline": (ReasonForm, services.transfer_decline, lambda d: d, gettext_lazy("Transfer declined.")),
+    "rate": (RateForm, services.ticket_rate, lambda d: d, gettext_lazy("Rating recorded.")),
 }
 
 
@@ -203,8 +214,62 @@ def quadrant(request: HttpRequest) -> HttpResponse:
     return render(request, "service/quadrant.html", context)
 
 
+def _calendar_page(request: HttpRequest, day_form: CalendarDayForm | None = None, status: int = 200) -> HttpResponse:
+    is_admin = can(request.user, {Role.ADMIN})
+    context = {**queries.calendar_overview(timezone.localdate()), "is_admin": is_admin}
+    if is_admin:
+        context["day_form"] = day_form or CalendarDayForm()
+    return render(request, "service/calendar.html", context, status=status)
+
+
 @require_GET
 def calendar(request: HttpRequest) -> HttpResponse:
-    """The working hours, the holiday and make-up days ahead, and the SLA policies (edited in the admin)."""
-    context = {**queries.calendar_overview(timezone.localdate()), "is_admin": can(request.user, {Role.ADMIN})}
-    return render(request, "service/calendar.html", context)
+    """The working hours, the holiday and make-up days ahead, and the SLA policies; administrators edit the
+    days and the policies here (service.services)."""
+    return _calendar_page(request)
+
+
+@require_POST
+def calendar_day_add(request: HttpRequest) -> HttpResponse:
+    services.require_admin(request.user)
+    form = CalendarDayForm(request.POST)
+    ok, day = submit(form, lambda: services.calendar_day_add(actor=request.user, **form.service_data()))
+    if not ok:
+        return _calendar_page(request, form)
+    messages.success(
+        request,
+        _("%(date)s %(name)s added: tickets received from now on count their deadlines with it.")
+        % {"date": day.date.isoformat(), "name": day.name},
+    )
+    return redirect("service:calendar")
+
+
+@require_POST
+def calendar_day_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    services.require_admin(request.user)
+    day = get_object_or_404(CalendarDay, pk=pk)
+    services.calendar_day_remove(actor=request.user, day=day)
+    messages.success(request, _("%(date)s removed from the calendar.") % {"date": day.date.isoformat()})
+    return redirect("service:calendar")
+
+
+@require_http_methods(["GET", "POST"])
+def sla_policy_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    services.require_admin(request.user)
+    policy = get_object_or_404(SlaPolicy, pk=pk)
+    initial = {"response_minutes": policy.response_minutes, "resolution_minutes": policy.resolution_minutes}
+    form = SlaPolicyForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        ok, _result = submit(
+            form,
+            lambda: services.sla_policy_update(
+                actor=request.user,
+                policy=policy,
+                response_minutes=form.cleaned_data.get("response_minutes"),
+                resolution_minutes=form.cleaned_data.get("resolution_minutes"),
+            ),
+        )
+        if ok:
+            messages.success(request, _("SLA policy %(policy)s saved.") % {"policy": policy})
+            return redirect("service:calendar")
+    return render(request, "service/sla_form.html", {"form": form, "policy": policy})
