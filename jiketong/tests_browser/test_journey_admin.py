@@ -1,6 +1,7 @@
 """The system administrator's day in the browser (吴刚, 系统管理员, 广东省公司): the product catalog (as the API
-lists it), the business calendar and SLA policies the ticket deadlines count on, and the staff accounts in 系统管理
-(Django admin, the superuser's) and 用户管理, where the 系统管理员 keeps staff accounts through the services."""
+lists it), a price changed there, the business calendar and SLA policies the ticket deadlines count on, a holiday
+added there, and the staff accounts in 系统管理 (Django admin, the superuser's) and 用户管理, where the 系统管理员
+keeps staff accounts through the services."""
 
 from decimal import Decimal
 
@@ -10,6 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from jiketong import testing
 from jiketong.catalog.models import BillingUnit, Product, ProductCategory
+from jiketong.core.models import AuditEvent
 from jiketong.org.models import Role
 from jiketong.service.models import CalendarDay
 from jiketong.tests_browser.journeys import expect, number, zh
@@ -60,14 +62,34 @@ def test_a_system_administrators_day(office, journey):
     expect(table.locator("tbody tr", has_text="VNET")).to_contain_text(zh(BillingUnit.PER_MEMBER.label))
     me.shot("catalog")
 
-    # The business calendar: working hours, the SLA policies and the holidays ahead, with the way to edit them.
+    # V网 gets cheaper: a typo first (a negative price, the name cleared), both refused at once, then saved.
+    table.locator("tbody tr", has_text="VNET").get_by_role("link", name="VNET").click()
+    page.fill("#id_standard_price", "-8")
+    page.fill("#id_name", "")
+    page.click("[data-testid=save]")
+    for field in ("standard_price", "name"):
+        expect(page.locator(f"[data-field-error={field}]")).to_have_count(1)
+    page.fill("#id_name", "集团V网")
+    page.fill("#id_standard_price", "8.00")
+    page.click("[data-testid=save]")
+    expect(page.locator(".alert-success")).to_be_visible()
+    me.shot("product-edited")
+    assert Product.objects.get(code="VNET").standard_price == Decimal("8.00")
+    assert AuditEvent.objects.filter(target_type="catalog.product", after__standard_price="8.00").exists()
+
+    # The business calendar: working hours, the SLA policies and the holidays ahead; a company holiday added.
     me.go("/service/calendar/")
     expect(page.locator("main h1")).to_have_text(zh(gettext_lazy("Business calendar and SLA")))
     expect(page.locator("main")).to_contain_text("投诉")
-    days = page.locator("[data-testid=calendar-days] tr")
-    if CalendarDay.objects.exists():
-        expect(days.first).to_be_visible()
-    expect(page.locator("main a[href='/admin/service/']")).to_have_count(1)
+    expect(page.locator("main a[href^='/admin/']")).to_have_count(0)  # kept here, not in Django admin
+    expect(page.locator("[data-testid=sla-edit]").first).to_be_visible()
+    page.fill("#id_date", "2030-06-12")  # a Wednesday no arrangement names yet
+    page.select_option("#id_kind", "holiday")
+    page.fill("#id_name", "公司年会")
+    page.click("[data-testid=calendar-day-add]")
+    expect(page.locator(".alert-success")).to_be_visible()
+    expect(page.locator("[data-testid=calendar-days] tr", has_text="公司年会")).to_contain_text("2030-06-12")
+    assert not CalendarDay.objects.get(name="公司年会").is_workday
     me.shot("calendar")
     me.log_out()
 

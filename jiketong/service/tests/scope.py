@@ -5,7 +5,7 @@ from datetime import date
 
 from django.utils import timezone
 
-from jiketong.service.models import Survey, SurveyAnswer, Ticket
+from jiketong.service.models import CalendarDay, SlaPolicy, Survey, SurveyAnswer, Ticket
 
 
 def populate(world, customers) -> None:
@@ -31,4 +31,10 @@ def populate(world, customers) -> None:
 KINDS = {
     "ticket": lambda customer: Ticket.objects.filter(customer=customer).first().pk,
     "survey": lambda customer: Survey.objects.filter(customer=customer).first().pk,
+}
+
+# The business calendar and the SLA policies are the instance's, not a customer's (the seeded rows).
+UNSCOPED = {
+    "day": lambda: CalendarDay.objects.order_by("pk").first().pk,
+    "sla": lambda: SlaPolicy.objects.order_by("pk").first().pk,
 }
