@@ -134,7 +134,7 @@ def _org_unit(unit_id: Id) -> OrgUnit:
     return referenced(OrgUnit.objects.all(), unit_id, "org_unit", _("There is no org unit with this id."))
 
 
-@router.get("/staff", response=list[StaffOut], summary="List staff")
+@router.get("/staff", response={200: list[StaffOut], 400: ErrorOut}, summary="List staff")
 @paginate(Page)
 def staff_list(request, filters: Query[StaffFilter]):
     """Colleagues in the caller's province (HQ and admins: everyone). Invalid filter values answer 400."""
