@@ -5,11 +5,11 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from jiketong.api.base import ErrorOut, Id, Page
+from jiketong.api.base import ErrorOut, Id, Page, referenced
 from jiketong.catalog.models import Product
 from jiketong.customers import queries as customer_queries
 from jiketong.customers.services import require_edit
@@ -158,13 +158,11 @@ class PlanIn(Schema):
     goal: str = ""
 
 
-def _staff(pk: int | None) -> Staff | None:
+def _staff(user, pk: int | None) -> Staff | None:
+    """The owner a body names, among the colleagues the caller may pick (a 400 on `owner` otherwise)."""
     if pk is None:
         return None
-    staff = Staff.objects.filter(pk=pk).first()
-    if staff is None:
-        raise ValidationError({"owner": ["No such person."]})
-    return staff
+    return referenced(Staff.objects.visible_to(user), pk, "owner", _("No such person."))
 
 
 @router.post("/defence/customers/{customer_id}/plans", response={201: PlanOut, **ERRORS}, summary="Open a defence plan")
@@ -173,7 +171,7 @@ def plan_open(request, customer_id: Id, data: PlanIn):
     require_edit(request.user)
     plan = services.plan_open(
         actor=request.user, customer=customer, competitor=data.competitor, due_on=data.due_on,
-        owner=_staff(data.owner), goal=data.goal,
+        owner=_staff(request.user, data.owner), goal=data.goal,
     )  # fmt: skip
     return Status(201, plan)
 
@@ -192,7 +190,9 @@ class CloseIn(Schema):
 )
 def plan_close(request, plan_id: Id, data: CloseIn):
     plan = queries.plan_get(request.user, plan_id)
-    product = get_object_or_404(Product, code=data.lost_product) if data.lost_product else None
+    product = Product.objects.filter(code=data.lost_product).first() if data.lost_product else None
+    if data.lost_product and product is None:
+        raise ValidationError({"lost_product": [_("No product has this code.")]})
     fields = data.model_dump(exclude={"lost_product"})
     plan = services.plan_close(actor=request.user, plan=plan, lost_product=product, **fields)
     return Plan.objects.select_related("lost_product").get(pk=plan.pk)

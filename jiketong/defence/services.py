@@ -238,11 +238,13 @@ def attack_record(
 
 
 # --- plans and retention cases ---------------------------------------------------------------------
-def _owner_errors(owner: Staff | None) -> list[str]:
+def _owner_errors(owner: Staff | None, customer_id: int) -> list[str]:
     if owner is None:
         return [_("Choose who owns it.")]
     if not owner.is_active:
         return [_("This person has left; choose someone active.")]
+    if not Customer.objects.visible_to(owner.user).filter(pk=customer_id).exists():
+        return [_("This person cannot see the customer; choose someone who looks after it.")]
     return []
 
 
@@ -284,7 +286,7 @@ def plan_open(
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     errors = {}
-    if owner_errors := _owner_errors(owner):
+    if owner_errors := _owner_errors(owner, customer.pk):
         errors["owner"] = owner_errors
     if kind == PlanKind.DEFENCE and not competitor:
         errors["competitor"] = [_("Name the competitor this plan defends against.")]
@@ -323,7 +325,7 @@ def countermeasure_add(
         plan=plan, kind=kind, description=" ".join((description or "").split()), owner=owner, due_on=due_on
     )
     errors = {}
-    if owner_errors := _owner_errors(owner):
+    if owner_errors := _owner_errors(owner, plan.customer_id):
         errors["owner"] = owner_errors
     try:
         item.full_clean(exclude=["plan", *errors])

@@ -119,6 +119,23 @@ def test_a_defence_plan_names_the_competitor(cast):
     assert "competitor" in error.value.message_dict
 
 
+def test_a_plan_and_its_steps_are_owned_by_someone_who_sees_the_customer(cast):
+    # dave supervises 浙江: he cannot see a 广州 customer, so he cannot own its plan or one of its steps.
+    with pytest.raises(ValidationError) as error:
+        services.plan_open(
+            actor=cast.alice.user, customer=cast.alice_customer, competitor="china_unicom", due_on=date.today(),
+            owner=cast.dave,
+        )  # fmt: skip
+    assert list(error.value.message_dict) == ["owner"]
+    plan = open_defence(cast)
+    with pytest.raises(ValidationError) as error:
+        services.countermeasure_add(
+            actor=cast.alice.user, plan=plan, kind="price", description="降价", due_on=date.today(), owner=cast.dave
+        )
+    assert list(error.value.message_dict) == ["owner"]
+    assert not Countermeasure.objects.filter(plan=plan).exists()
+
+
 def test_an_analyst_cannot_open_a_plan(cast):
     from django.core.exceptions import PermissionDenied
 
