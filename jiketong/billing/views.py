@@ -8,6 +8,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from jiketong.core.htmx import is_partial
 from jiketong.customers import queries as customer_queries
 from jiketong.customers.forms import apply_errors
 
@@ -17,10 +18,6 @@ from .forms import ImportForm
 RUNS_PAGE_SIZE = 25
 POINTS_PAGE_SIZE = 24
 
-
-def _partial(request: HttpRequest) -> bool:
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 @require_GET
@@ -47,7 +44,7 @@ def import_new(request: HttpRequest) -> HttpResponse:
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The run's progress; while it runs, the status card polls itself every second (HTMX)."""
     run = queries.import_run_get(request.user, pk)
-    template = "billing/import_detail.html#status" if _partial(request) else "billing/import_detail.html"
+    template = "billing/import_detail.html#status" if is_partial(request) else "billing/import_detail.html"
     return render(request, template, {"run": run, "may_decide": services.may_decide(request.user, run)})
 
 

@@ -14,6 +14,7 @@ from jiketong.analytics.queries import CappedPaginator
 from jiketong.catalog.models import Product
 from jiketong.core import exports
 from jiketong.core.forms import submit
+from jiketong.core.htmx import is_partial
 from jiketong.org.models import OrgUnit, can
 
 from . import crosssell, queries, services, targeting
@@ -22,10 +23,6 @@ from .models import Audience, CampaignStatus, TargetStatus
 
 PAGE_SIZE = 20
 
-
-def _partial(request: HttpRequest) -> bool:
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 @require_GET
@@ -55,7 +52,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 @require_GET
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = queries.campaign_get(request.user, pk)
-    if _partial(request) and request.GET.get("progress"):
+    if is_partial(request) and request.GET.get("progress"):
         return render(request, "campaigns/detail.html#progress", {"campaign": campaign})
     mine = request.GET.get("mine") == "1"
     status = request.GET.get("status", "")
@@ -73,7 +70,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "response_form": ResponseForm(),
         "can_plan": can(request.user, services.PLAN_ROLES),
     }
-    if _partial(request):
+    if is_partial(request):
         return render(request, "campaigns/detail.html#targets", context)
     return render(request, "campaigns/detail.html", context)
 

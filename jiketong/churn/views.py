@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from jiketong.analytics.queries import CappedPaginator
 from jiketong.core import exports
+from jiketong.core.htmx import is_partial
 from jiketong.customers import queries as customer_queries
 
 from . import queries, rules, services
@@ -18,17 +19,13 @@ from .models import ChurnScore
 PAGE_SIZE = 20
 
 
-def _partial_request(request: HttpRequest) -> bool:
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
-
 
 @require_GET
 def warning_list(request: HttpRequest) -> HttpResponse:
     warning_filter, queryset = queries.warnings(request.user, request.GET)
     page = CappedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"filter": warning_filter, "page": page}
-    if _partial_request(request):
+    if is_partial(request):
         return render(request, "churn/warnings.html#table", context)
     return render(request, "churn/warnings.html", context)
 
@@ -65,11 +62,11 @@ def retention_task(request: HttpRequest, customer_pk: int) -> HttpResponse:
         task, created = services.retention_task_create(actor=request.user, customer=customer)
     except ValidationError as exc:
         error = "; ".join(exc.messages)
-        if _partial_request(request):
+        if is_partial(request):
             return render(request, "churn/_task_button.html", {"error": error, "customer": customer}, status=400)
         messages.error(request, error)
         return redirect("churn:warnings")
-    if _partial_request(request):
+    if is_partial(request):
         return render(request, "churn/_task_button.html", {"task": task, "created": created, "customer": customer})
     if created:
         messages.success(request, _("Retention task created for %(owner)s.") % {"owner": task.owner.name})

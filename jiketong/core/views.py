@@ -18,6 +18,7 @@ from jiketong.deals import queries as deal_queries
 from jiketong.org.models import Role, can, staff_of
 
 from . import exports
+from .htmx import is_partial
 from .models import AuditAction, AuditEvent
 from .scope import EVERYTHING, customer_scope
 
@@ -98,7 +99,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     form, events = _audit_events(request)
     page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"form": form, "page": page, "lines": history_lines(request.user, list(page.object_list))}
-    if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
+    if is_partial(request):
         return render(request, "core/audit_list.html#table", context)
     return render(request, "core/audit_list.html", context)
 

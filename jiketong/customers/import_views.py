@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from jiketong.core.htmx import is_partial
 from jiketong.core.imports import RunMode
 
 from . import imports
@@ -36,11 +37,6 @@ class ArchiveImportForm(BootstrapMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._style()
-
-
-def _partial(request: HttpRequest) -> bool:
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 def archive_import(request: HttpRequest) -> HttpResponse:
@@ -71,7 +67,7 @@ def archive_import_run(request: HttpRequest, archive_run_pk: int) -> HttpRespons
     """A run's progress and outcome; while it runs, the status card polls itself every second (HTMX)."""
     imports.require_import(request.user)
     run = imports.import_run_get(request.user, archive_run_pk)
-    template = "customers/import_run.html#status" if _partial(request) else "customers/import_run.html"
+    template = "customers/import_run.html#status" if is_partial(request) else "customers/import_run.html"
     errors = _first_problems(run) if run.is_done else []
     return render(request, template, {"run": run, "errors": errors, "errors_shown": max(len(errors) - 1, 0)})
 

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from jiketong.catalog import queries as catalog_queries
 from jiketong.core import exports
 from jiketong.core.forms import submit
+from jiketong.core.htmx import is_partial
 from jiketong.core.registry import customer_panels
 from jiketong.core.validators import mask_mobile
 
@@ -46,11 +47,6 @@ SUBSCRIPTIONS_PAGE_SIZE = 20
 SIDE_LIST_LIMIT = 50
 
 
-def _partial_request(request: HttpRequest) -> bool:
-    """An HTMX request for a fragment (not a boosted navigation, not a history restore)."""
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
-
 
 # --- list and export --------------------------------------------------------------------------------
 @require_GET
@@ -58,7 +54,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     customer_filter, queryset = queries.customer_list(request.user, request.GET)
     page = Paginator(queryset, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"filter": customer_filter, "page": page}
-    if _partial_request(request):
+    if is_partial(request):
         return render(request, "customers/list.html#table", context)
     return render(request, "customers/list.html", context)
 
@@ -155,7 +151,7 @@ SECTIONS = {
 @require_GET
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     customer = queries.customer_get(request.user, pk)
-    target = request.htmx.target if _partial_request(request) else None
+    target = request.htmx.target if is_partial(request) else None
     if target in SECTIONS:
         name, build = SECTIONS[target]
         return render(request, f"customers/detail.html#{name}", {"customer": customer, **build(request, customer)})

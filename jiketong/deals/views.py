@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from jiketong.core import exports
 from jiketong.core.forms import submit
+from jiketong.core.htmx import is_partial
 from jiketong.customers import queries as customer_queries
 from jiketong.customers.services import require_edit
 
@@ -38,10 +39,6 @@ from .printing import rmb_upper
 
 PAGE_SIZE = 20
 
-
-def _partial_request(request: HttpRequest) -> bool:
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 def _posted(request: HttpRequest):
@@ -70,7 +67,7 @@ def _list_page(request: HttpRequest, kind: str, queryset_for: Callable, template
     queryset = queryset_for(form)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"form": form, "page": page, **(extra or {})}
-    if _partial_request(request):
+    if is_partial(request):
         return render(request, f"{template}#table", context)
     return render(request, template, context)
 
@@ -139,7 +136,7 @@ def quote_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _lines_response(request: HttpRequest, quote, line_form=None) -> HttpResponse:
-    if _partial_request(request):
+    if is_partial(request):
         return render(request, "deals/quote_detail.html#lines", _quote_context(request, quote, line_form))
     if line_form is not None and line_form.errors:
         for message in [m for errors in line_form.errors.values() for m in errors]:

@@ -17,6 +17,7 @@ from jiketong.analytics.periods import parse_period
 from jiketong.analytics.queries import CappedPaginator
 from jiketong.core import exports
 from jiketong.core.forms import submit
+from jiketong.core.htmx import is_partial
 from jiketong.customers import queries as customer_queries
 from jiketong.customers.models import Competitor, ThreatLevel
 from jiketong.customers.services import require_edit
@@ -29,13 +30,9 @@ PAGE_SIZE = 20
 PLAN_DUE_DAYS = 30
 
 
-def _partial_request(request: HttpRequest) -> bool:
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
-
 
 def _list_page(request, template: str, context: dict) -> HttpResponse:
-    if _partial_request(request):
+    if is_partial(request):
         return render(request, f"{template}#table", context)
     return render(request, template, context)
 

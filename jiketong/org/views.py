@@ -11,16 +11,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from jiketong.core.forms import submit
+from jiketong.core.htmx import is_partial
 
 from . import queries, services
 from .forms import PasswordForm, StaffCreateForm, StaffEditForm
 
 PAGE_SIZE = 25
 
-
-def _partial(request: HttpRequest) -> bool:
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 def _shown_once(request: HttpRequest, staff, password: str) -> HttpResponse:
@@ -36,7 +33,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     staff_filter, rows = queries.staff_list(request.user, request.GET)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"filter": staff_filter, "page": page}
-    if _partial(request):
+    if is_partial(request):
         return render(request, "org/staff_list.html#table", context)
     return render(request, "org/staff_list.html", context)
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from jiketong.analytics.queries import CappedPaginator
 from jiketong.core.forms import apply_errors, submit
+from jiketong.core.htmx import is_partial
 from jiketong.customers import queries as customer_queries
 from jiketong.deals.queries import record_chain  # the chain reaches into quotes, contracts and orders
 from jiketong.org.models import Role, can
@@ -26,10 +27,6 @@ LIST_PAGE_SIZE = 20
 HISTORY_LIMIT = 100
 
 
-def _partial_request(request: HttpRequest) -> bool:
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
-
 
 # --- leads -----------------------------------------------------------------------------------------
 @require_GET
@@ -37,7 +34,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     lead_filter, queryset = queries.lead_list(request.user, request.GET)
     page = CappedPaginator(queryset, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"filter": lead_filter, "page": page}
-    if _partial_request(request):
+    if is_partial(request):
         return render(request, "sales/lead_list.html#table", context)
     return render(request, "sales/lead_list.html", context)
 
@@ -172,7 +169,7 @@ def lead_import(request: HttpRequest) -> HttpResponse:
 def lead_import_run(request: HttpRequest, lead_run_pk: int) -> HttpResponse:
     """A large import's progress; while it runs, the status card polls itself every second (HTMX)."""
     run = queries.lead_import_run_get(request.user, lead_run_pk)
-    template = "sales/lead_import_run.html#status" if _partial_request(request) else "sales/lead_import_run.html"
+    template = "sales/lead_import_run.html#status" if is_partial(request) else "sales/lead_import_run.html"
     return render(request, template, {"run": run})
 
 
@@ -202,7 +199,7 @@ def opportunity_list(request: HttpRequest) -> HttpResponse:
     opportunity_filter, queryset = queries.opportunity_list(request.user, request.GET)
     page = CappedPaginator(queryset, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"filter": opportunity_filter, "page": page}
-    if _partial_request(request):
+    if is_partial(request):
         return render(request, "sales/opportunity_list.html#table", context)
     return render(request, "sales/opportunity_list.html", context)
 
@@ -288,7 +285,7 @@ def _board_page(request: HttpRequest, params: QueryDict, card_errors: dict | Non
         "board_query": params.urlencode(),
         "cards_per_stage": queries.BOARD_CARDS,
     }
-    if _partial_request(request):
+    if is_partial(request):
         return render(request, "sales/board.html#board", context)
     return render(request, "sales/board.html", context)
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from jiketong.core.forms import submit
+from jiketong.core.htmx import is_partial
 from jiketong.customers import queries as customer_queries
 from jiketong.customers.services import require_edit
 from jiketong.org.models import Role, can, staff_of
@@ -34,10 +35,6 @@ from .models import CalendarDay, SlaPolicy
 PAGE_SIZE = 20
 
 
-def _partial_request(request: HttpRequest) -> bool:
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
-
 
 # --- tickets --------------------------------------------------------------------------------------
 @require_GET
@@ -45,7 +42,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     ticket_filter, queryset = queries.ticket_list(request.user, request.GET)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"filter": ticket_filter, "page": page}
-    if _partial_request(request):
+    if is_partial(request):
         return render(request, "service/ticket_list.html#table", context)
     return render(request, "service/ticket_list.html", context)
 
@@ -162,7 +159,7 @@ def breach_board(request: HttpRequest) -> HttpResponse:
     queryset = queries.breach_board(request.user, now, queries.business_calendar())
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"page": page, "now": now, "horizon": queries.BREACH_HORIZON_MINUTES}
-    if _partial_request(request):
+    if is_partial(request):
         return render(request, "service/breach_board.html#table", context)
     return render(request, "service/breach_board.html", context)
 
@@ -173,7 +170,7 @@ def survey_list(request: HttpRequest) -> HttpResponse:
     survey_filter, queryset = queries.survey_list(request.user, request.GET)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"filter": survey_filter, "page": page}
-    if _partial_request(request):
+    if is_partial(request):
         return render(request, "service/survey_list.html#table", context)
     return render(request, "service/survey_list.html", context)
 

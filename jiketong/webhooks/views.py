@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from jiketong.core.forms import submit
+from jiketong.core.htmx import is_partial
 from jiketong.org.models import Role, can
 
 from . import queries, sender, services
@@ -24,10 +25,6 @@ def _require_admin(request: HttpRequest) -> None:
     if not can(request.user, {Role.ADMIN}):
         raise PermissionDenied
 
-
-def _partial_request(request: HttpRequest) -> bool:
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 def _detail_url(endpoint: Endpoint, *, show_secret: bool = False) -> str:
@@ -87,7 +84,7 @@ def endpoint_detail(request: HttpRequest, endpoint_pk: int) -> HttpResponse:
     }
     if context["show_secret"]:
         context["secret"] = services.endpoint_secret_reveal(actor=request.user, endpoint=endpoint)
-    if _partial_request(request):
+    if is_partial(request):
         target = "secret" if request.GET.get("secret") == "show" else "log"
         return render(request, f"webhooks/endpoint_detail.html#{target}", context)
     return render(request, "webhooks/endpoint_detail.html", context)

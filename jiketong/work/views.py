@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from jiketong.analytics.queries import CappedPaginator
 from jiketong.core import exports
 from jiketong.core.forms import submit
+from jiketong.core.htmx import is_partial
 from jiketong.customers.queries import customer_get
 from jiketong.org.models import Role, can, staff_of
 
@@ -27,11 +28,6 @@ from .panels import panel_context
 
 PAGE_SIZE = 25
 REPORT_ROLES = {Role.SUPERVISOR, Role.ADMIN}
-
-
-def _partial(request: HttpRequest) -> bool:
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 def _page(request: HttpRequest, queryset):
@@ -56,7 +52,8 @@ def activity_list(request: HttpRequest) -> HttpResponse:
     customer_id = int(request.GET["customer"]) if request.GET.get("customer", "").isdigit() else None
     page = _capped_page(request, queries.activity_list(request.user, kind=kind, mine=mine, customer_id=customer_id))
     context = {"page": page, "kinds": ActivityKind.choices, "kind": kind, "mine": mine}
-    return render(request, "work/activity_list.html#table" if _partial(request) else "work/activity_list.html", context)
+    template = "work/activity_list.html#table" if is_partial(request) else "work/activity_list.html"
+    return render(request, template, context)
 
 
 @require_GET
@@ -79,11 +76,11 @@ def activity_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
             form, lambda: services.activity_create(request.user, customer=customer, **form.cleaned_data)
         )
         if ok:
-            if _partial(request):
+            if is_partial(request):
                 return render(request, "work/_customer_panel.html", {"panel": panel_context(request, customer)})
             messages.success(request, _("Activity recorded: %(subject)s") % {"subject": activity.subject})
             return redirect("customers:detail", pk=customer.pk)
-    if _partial(request):
+    if is_partial(request):
         context = panel_context(request, customer) | {"form": form}
         return render(request, "work/_customer_panel.html", {"panel": context})
     return render(request, "work/activity_form.html", {"form": form, "customer": customer})
@@ -129,7 +126,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
         "mine": mine,
         "today": timezone.localdate(),
     }
-    return render(request, "work/task_list.html#table" if _partial(request) else "work/task_list.html", context)
+    return render(request, "work/task_list.html#table" if is_partial(request) else "work/task_list.html", context)
 
 
 @require_GET
@@ -193,7 +190,7 @@ def agenda(request: HttpRequest) -> HttpResponse:
         "manager": manager,
         "today": timezone.localdate(),
     }
-    return render(request, "work/agenda.html#days" if _partial(request) else "work/agenda.html", context)
+    return render(request, "work/agenda.html#days" if is_partial(request) else "work/agenda.html", context)
 
 
 # --- notifications ----------------------------------------------------------------------------------
@@ -202,7 +199,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     unread = request.GET.get("unread") == "1"
     page = _page(request, queries.notifications_of(request.user, unread=unread))
     context = {"page": page, "unread": unread, "unread_count": queries.unread_count(request.user)}
-    template = "work/notification_list.html#inbox" if _partial(request) else "work/notification_list.html"
+    template = "work/notification_list.html#inbox" if is_partial(request) else "work/notification_list.html"
     return render(request, template, context)
 
 
