@@ -324,6 +324,8 @@ class Contact(TimeStampedModel, VersionedModel):
         _("closeness (1–5)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
     notes = models.TextField(_("notes"), blank=True)
+    # The person left the customer (离职): kept for the history, greyed on the map, never a known decision maker.
+    left_on = models.DateField(_("left the customer on"), null=True, blank=True)
 
     objects = ScopedQuerySet.as_manager()
 
@@ -331,6 +333,8 @@ class Contact(TimeStampedModel, VersionedModel):
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         ordering = ["-is_key_person", "name"]
+        # The nightly risk alerts look for key persons who left recently (churn detector).
+        indexes = [models.Index(fields=["left_on"], name="customers_contact_left_on")]
 
     def __str__(self) -> str:
         return self.name

@@ -415,6 +415,30 @@ def contact_delete(*, actor, contact: Contact, expected_version: int | None = No
     contact.delete()
 
 
+@transaction.atomic
+def contact_mark_left(*, actor, contact: Contact, left_on: date | None, expected_version: int | None = None) -> Contact:
+    """The person left the customer (离职) on `left_on`; None undoes a mistaken mark. Audited; the contact
+    stays for the history but no longer counts as a known decision maker. `expected_version`: see customer_update."""
+    require_edit(actor)
+    require_scope(actor, contact.customer_id)
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    check_version(contact, expected_version)
+    errors = fact_date_errors({"left_on": left_on})
+    if errors:
+        raise ValidationError(errors)
+    before = snapshot(contact, ["left_on"])
+    contact.left_on = left_on
+    contact.save(update_fields=["left_on", "updated_at"])
+    record_changes(
+        actor=actor,
+        target=contact,
+        customer_id=contact.customer_id,
+        before=before,
+        after=snapshot(contact, ["left_on"]),
+    )
+    return contact
+
+
 def _require_reveal(actor) -> None:
     if not can(actor, Role.REVEAL_ROLES):
         raise PermissionDenied(_("Your role may not see personal data unmasked."))

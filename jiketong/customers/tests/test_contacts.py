@@ -12,6 +12,7 @@ from jiketong.customers.models import Contact
 from jiketong.customers.services import (
     contact_create,
     contact_delete,
+    contact_mark_left,
     contact_reveal_mobile,
     contact_update,
 )
@@ -136,3 +137,24 @@ def test_viewing_roles_cannot_change_contacts(contact, cast):
         contact_update(actor=cast.grace.user, contact=contact, title="x")
     with pytest.raises(PermissionDenied):
         contact_delete(actor=cast.erin.user, contact=contact)
+
+
+def test_marking_a_contact_left_keeps_the_day_and_audits_it(contact, cast):
+    contact_mark_left(actor=cast.alice.user, contact=contact, left_on=date(2026, 3, 31))
+    assert Contact.objects.get(pk=contact.pk).left_on == date(2026, 3, 31)
+    event = audit(contact, AuditAction.UPDATE).get()
+    assert (event.before, event.after) == ({"left_on": None}, {"left_on": "2026-03-31"})
+
+
+def test_a_contact_cannot_leave_on_a_day_still_to_come(contact, cast):
+    with pytest.raises(ValidationError) as info:
+        contact_mark_left(actor=cast.alice.user, contact=contact, left_on=date(2999, 1, 1))
+    assert list(info.value.message_dict) == ["left_on"]
+    assert Contact.objects.get(pk=contact.pk).left_on is None
+
+
+def test_only_a_manager_who_sees_the_customer_marks_its_contact_left(contact, cast):
+    with pytest.raises((PermissionDenied, Http404)):
+        contact_mark_left(actor=cast.bob.user, contact=contact, left_on=date(2026, 3, 31))
+    with pytest.raises(PermissionDenied):
+        contact_mark_left(actor=cast.erin.user, contact=contact, left_on=date(2026, 3, 31))
