@@ -3,10 +3,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from jiketong.core.concurrency import VersionedForm
 from jiketong.core.forms import DATE_WIDGET, BootstrapMixin, ServiceModelForm
 
 from . import queries
-from .models import Product, Subscription
+from .models import Product, SolutionPackage, Subscription
 
 
 class SubscriptionForm(BootstrapMixin, ServiceModelForm):
@@ -69,3 +70,45 @@ class ProductForm(BootstrapMixin, ServiceModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._style()
+
+
+class PackageForm(VersionedForm, BootstrapMixin, ServiceModelForm):
+    """A solution package's header as the administrator types it; its products come in `PackageItemFormSet`.
+    Whether it is on sale has its own buttons (停售 / 恢复在售), as for products."""
+
+    # The service names the product list `items`; the page shows its errors above the form.
+    error_fields = {"items": "__all__"}
+
+    class Meta:
+        model = SolutionPackage
+        fields = ["code", "name", "industry", "price", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._style()
+
+
+class PackageItemForm(BootstrapMixin, forms.Form):
+    product = forms.ModelChoiceField(label=_("product"), queryset=queries.products(), required=False)
+    quantity = forms.IntegerField(label=_("quantity"), min_value=1, max_value=1_000_000, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._style()
+
+
+def package_item_formset(data=None, package: SolutionPackage | None = None, rows: int = 6):
+    """The package's items, then empty rows up to `rows` (at least two free ones) for products to add."""
+    initial = [{"product": item.product, "quantity": item.quantity} for item in package.items.all()] if package else []
+    formset = forms.formset_factory(PackageItemForm, extra=max(2, rows - len(initial)), max_num=30, absolute_max=30)
+    return formset(data, initial=initial, prefix="items")
+
+
+def items_of(formset) -> list[tuple]:
+    """(product, quantity) of the rows that name a product (a missing quantity counts as 1)."""
+    return [
+        (row.cleaned_data["product"], row.cleaned_data.get("quantity") or 1)
+        for row in formset.forms
+        if getattr(row, "cleaned_data", None) and row.cleaned_data.get("product")
+    ]

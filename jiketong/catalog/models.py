@@ -8,6 +8,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from jiketong.core.concurrency import VersionedModel
 from jiketong.core.models import ConstraintFieldsMixin, TimeStampedModel
 from jiketong.core.money import MoneyField
 from jiketong.core.scope import ScopedQuerySet
@@ -163,3 +164,99 @@ class Subscription(ConstraintFieldsMixin, TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.product} @ {self.customer_id}"
+
+
+class SolutionPackage(TimeStampedModel, VersionedModel):
+    """An industry solution package (行业解决方案 / 集团信息化套餐): catalog products in set quantities for
+    one industry, sold at one monthly package price. The discount it gives is the package price against the
+    sum of its products' list prices; quoting it goes through the quotes' discount approval (decision 0206)."""
+
+    code = models.CharField(_("package code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=60)
+    industry = models.ForeignKey(
+        "customers.Industry", verbose_name=_("industry"), on_delete=models.PROTECT, related_name="+"
+    )
+    price = MoneyField(_("package monthly price (yuan)"), validators=[MinValueValidator(0)])
+    description = models.TextField(_("description"), blank=True)
+    is_active = models.BooleanField(_("on sale"), default=True)
+
+    class Meta:
+        verbose_name = _("solution package")
+        verbose_name_plural = _("solution packages")
+        ordering = ["industry__sort_order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def list_total(self) -> Decimal:
+        """The sum of its products' list prices today (standard monthly price × quantity); prefetch the items
+        with their products (catalog.queries.packages) to read it without a query per package."""
+        return sum((item.product.standard_price * item.quantity for item in self.items.all()), Decimal("0.00"))
+
+    @property
+    def discount_pct(self) -> Decimal:
+        """How far the package price is below the list total, in percent (two places)."""
+        total = self.list_total
+        if not total:
+            return Decimal("0.00")
+        return ((1 - self.price / total) * 100).quantize(Decimal("0.01"))
+
+
+class PackageItem(models.Model):
+    """One product of a solution package, with how many of it the package holds."""
+
+    package = models.ForeignKey(
+        SolutionPackage, verbose_name=_("solution package"), on_delete=models.CASCADE, related_name="items"
+    )
+    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField(_("quantity"), default=1, validators=[MinValueValidator(1)])
+
+    class Meta:
+        verbose_name = _("package item")
+        verbose_name_plural = _("package items")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["package", "product"],
+                name="catalog_packageitem_once",
+                violation_error_message=_("A product appears only once in a package."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} × {self.quantity}"
+
+
+CENT = Decimal("0.01")
+
+
+def split_package_price(price: Decimal, items: list[tuple[Decimal, int]]) -> list[Decimal] | None:
+    """The package price spread over its items, as a unit price for each (list unit price, quantity), in
+    proportion to list prices and exact to the cent: Σ unit × quantity == price. Each unit price is at most
+    its list price. None when the price is above the list total, or cannot be split to the cent (every
+    quantity above one and a remainder none of them divides)."""
+    lists = [int((unit * 100).to_integral_value()) for unit, _quantity in items]
+    quantities = [quantity for _unit, quantity in items]
+    total = sum(u * q for u, q in zip(lists, quantities, strict=True))
+    target = int((Decimal(price) * 100).to_integral_value())
+    if target > total or target < 0:
+        return None
+    if total == 0:
+        return [Decimal(0).quantize(CENT) for _item in items]
+    units = [u * target // total for u in lists]
+    left = target - sum(u * q for u, q in zip(units, quantities, strict=True))
+    # The cents left over go a cent per unit at a time, round after round, to each line whose quantity
+    # still fits (largest quantities first), so no single line carries them all; quantity-one lines take
+    # what is left at the end. Fewer rounds than the sum of the quantities.
+    order = sorted(range(len(units)), key=lambda i: -quantities[i])
+    while left > 0:
+        moved = False
+        for i in order:
+            if quantities[i] <= left and units[i] < lists[i]:
+                units[i] += 1
+                left -= quantities[i]
+                moved = True
+        if not moved:
+            return None
+    return [(Decimal(u) / 100).quantize(CENT) for u in units]

@@ -8,13 +8,23 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from jiketong.core.audit import record, record_changes, snapshot
+from jiketong.core.concurrency import check_version
 from jiketong.core.models import AuditAction
 from jiketong.core.money import yuan
 from jiketong.core.notes import stored
+from jiketong.core.validators import full_clean_with
 from jiketong.customers.services import require_edit, require_scope
 from jiketong.org.models import Role, can
 
-from .models import BillingUnit, Product, Subscription, SubscriptionStatus
+from .models import (
+    BillingUnit,
+    PackageItem,
+    Product,
+    SolutionPackage,
+    Subscription,
+    SubscriptionStatus,
+    split_package_price,
+)
 
 SUBSCRIPTION_FIELDS = ["product", "contracted_price", "discount_pct", "quantity", "start_on", "end_on", "status"]
 PRODUCT_FIELDS = [
@@ -168,6 +178,119 @@ def product_retire(*, actor, product: Product) -> Product:
 def product_reinstate(*, actor, product: Product) -> Product:
     """Back on sale (恢复在售)."""
     return product_save(actor=actor, product=product, is_active=True)
+
+
+# --- solution packages (行业解决方案) ---------------------------------------------------------------
+PACKAGE_FIELDS = ["code", "name", "industry", "price", "description", "is_active"]
+
+
+def _items_snapshot(items: list[tuple[Product, int]]) -> list[list[int]]:
+    """Items as the audit keeps them: [[product id, quantity], …] by product id."""
+    return sorted([product.pk, quantity] for product, quantity in items)
+
+
+def list_total(items: list[tuple[Product, int]]) -> Decimal:
+    """The sum of the items' list prices (standard monthly price × quantity)."""
+    return yuan(sum((product.standard_price * quantity for product, quantity in items), Decimal(0)))
+
+
+def package_split(package: SolutionPackage) -> list[tuple[Product, int, Decimal]]:
+    """The package's items with the unit price each takes of the package price today (catalog.models.
+    split_package_price). A ValidationError on `price` when today's list prices no longer allow it."""
+    items = [(item.product, item.quantity) for item in package.items.select_related("product").order_by("id")]
+    units = split_package_price(package.price, [(product.standard_price, quantity) for product, quantity in items])
+    if units is None:
+        raise ValidationError({"price": [_package_price_error(package.price, list_total(items))]})
+    return [(product, quantity, unit) for (product, quantity), unit in zip(items, units, strict=True)]
+
+
+def _package_price_error(price: Decimal, total: Decimal) -> str:
+    if price > total:
+        return _("The package price (%(price)s) is above the sum of its products' list prices (%(total)s).") % {
+            "price": price,
+            "total": total,
+        }
+    return _(
+        "The package price cannot be spread over its products to the cent: give one product the quantity 1 or "
+        "round the price."
+    )
+
+
+def _item_errors(items: list[tuple[Product, int]], *, adding: list[int]) -> list[str]:
+    errors = []
+    if not items:
+        errors.append(_("A package holds at least one product."))
+    products = [product.pk for product, _quantity in items]
+    if len(set(products)) != len(products):
+        errors.append(_("A product appears only once in a package."))
+    if any(int(quantity) < 1 for _product, quantity in items):
+        errors.append(_("Each quantity is at least 1."))
+    off_sale = [product.name for product, _quantity in items if not product.is_active and product.pk in adding]
+    if off_sale:
+        errors.append(_("Off sale, so not for a new package item: %(names)s.") % {"names": "、".join(off_sale)})
+    return errors
+
+
+@transaction.atomic
+def package_save(
+    *,
+    actor,
+    package: SolutionPackage | None = None,
+    items: list[tuple[Product, int]] | None = None,
+    expected_version: int | None = None,
+    **fields,
+) -> SolutionPackage:
+    """Create or change a solution package (admins only): its header and, when `items` is given, its products
+    and quantities (the whole list replaces the old one). Every error comes at once, by field (`items` for
+    the product list); the price must not be above the items' list prices and must split over them to the
+    cent. Versioned: with `expected_version`, a package changed since it was read is refused (StaleEdit).
+    The audit keeps what changed, items included, before and after."""
+    require_admin(actor)
+    unknown = set(fields) - set(PACKAGE_FIELDS)
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be changed here.")] for name in sorted(unknown)})
+    if package is not None and package.pk:
+        package = SolutionPackage.objects.select_for_update().get(pk=package.pk)
+        check_version(package, expected_version)
+        old_items = [(item.product, item.quantity) for item in package.items.select_related("product")]
+    else:
+        package, old_items = SolutionPackage(), []
+    before = snapshot(package, PACKAGE_FIELDS) | {"items": _items_snapshot(old_items)} if package.pk else {}
+    if isinstance(fields.get("code"), str):
+        fields["code"] = fields["code"].strip()
+    for name, value in fields.items():
+        setattr(package, name, value)
+    new_items = old_items if items is None else [(product, int(quantity)) for product, quantity in items]
+    errors: dict[str, list[str]] = {}
+    held = {product.pk for product, _quantity in old_items}
+    if item_errors := _item_errors(new_items, adding=[p.pk for p, _q in new_items if p.pk not in held]):
+        errors["items"] = item_errors
+    price = package.price
+    if not errors and isinstance(price, Decimal | int) and price >= 0:
+        prices = [(product.standard_price, quantity) for product, quantity in new_items]
+        if split_package_price(yuan(price), prices) is None:
+            errors["price"] = [_package_price_error(yuan(price), list_total(new_items))]
+    full_clean_with(package, errors)
+    package.save()
+    if items is not None:
+        package.items.all().delete()
+        PackageItem.objects.bulk_create(
+            PackageItem(package=package, product=product, quantity=quantity) for product, quantity in new_items
+        )
+    package.refresh_from_db()
+    after = snapshot(package, PACKAGE_FIELDS) | {"items": _items_snapshot(new_items)}
+    record_changes(actor=actor, target=package, customer_id=None, before=before, after=after)
+    return package
+
+
+def package_retire(*, actor, package: SolutionPackage) -> SolutionPackage:
+    """停售: no longer offered on new quotes; quotes that hold it keep their lines."""
+    return package_save(actor=actor, package=package, is_active=False)
+
+
+def package_reinstate(*, actor, package: SolutionPackage) -> SolutionPackage:
+    """Back on sale (恢复在售)."""
+    return package_save(actor=actor, package=package, is_active=True)
 
 
 @transaction.atomic

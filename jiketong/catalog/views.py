@@ -13,7 +13,7 @@ from jiketong.customers.services import require_edit
 from jiketong.org.models import Role, can
 
 from . import queries, services
-from .forms import ProductForm, SubscriptionForm
+from .forms import PackageForm, ProductForm, SubscriptionForm, items_of, package_item_formset
 
 
 @require_GET
@@ -108,3 +108,61 @@ def subscription_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "customers/simple_form.html",
         {"form": form, "customer": subscription.customer, "title": _("Edit subscription")},
     )
+
+
+# --- solution packages (行业解决方案) ---------------------------------------------------------------
+@require_GET
+def package_list(request: HttpRequest) -> HttpResponse:
+    context = {"packages": queries.packages(), "can_edit": can(request.user, {Role.ADMIN})}
+    return render(request, "catalog/package_list.html", context)
+
+
+def _package_page(request: HttpRequest, package, *, save) -> HttpResponse:
+    services.require_admin(request.user)
+    form = PackageForm(request.POST or None, instance=package)
+    items = package_item_formset(request.POST or None, package)
+    if request.method == "POST":
+        ok, saved = submit(form, lambda: save(form, items_of(items) if items.is_valid() else None), also=[items])
+        if ok:
+            messages.success(request, _("Package %(name)s saved.") % {"name": saved.name})
+            return redirect("catalog:package_edit", saved.pk)
+    record = queries.package_get(package.pk) if package else None
+    return render(request, "catalog/package_form.html", {"form": form, "items": items, "record": record})
+
+
+@require_http_methods(["GET", "POST"])
+def package_create(request: HttpRequest) -> HttpResponse:
+    return _package_page(
+        request,
+        None,
+        save=lambda form, items: services.package_save(actor=request.user, items=items or [], **form.service_data()),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def package_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    services.require_admin(request.user)
+    package = queries.package_get(pk)
+    return _package_page(
+        request,
+        package,
+        save=lambda form, items: services.package_save(
+            actor=request.user, package=package, items=items, **form.service_data()
+        ),
+    )
+
+
+@require_POST
+def package_retire(request: HttpRequest, pk: int) -> HttpResponse:
+    services.require_admin(request.user)
+    package = services.package_retire(actor=request.user, package=queries.package_get(pk))
+    messages.success(request, _("%(name)s is off sale: no new quotes; quotes that hold it stay.") % {"name": package.name})
+    return redirect("catalog:package_edit", package.pk)
+
+
+@require_POST
+def package_reinstate(request: HttpRequest, pk: int) -> HttpResponse:
+    services.require_admin(request.user)
+    package = services.package_reinstate(actor=request.user, package=queries.package_get(pk))
+    messages.success(request, _("%(name)s is on sale again.") % {"name": package.name})
+    return redirect("catalog:package_edit", package.pk)
