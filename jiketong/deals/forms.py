@@ -50,6 +50,22 @@ class QuoteLineForm(StyledForm):
     )
 
 
+class QuotePackageForm(StyledForm):
+    """A solution package to put on a quote: packages on sale, the customer's industry first."""
+
+    package = forms.ModelChoiceField(label=_("solution package"), queryset=catalog_queries.packages_on_sale())
+
+    def __init__(self, *args, industry: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["package"]
+        field.label_from_instance = lambda p: f"{p.industry.name} · {p.name}（{p.price:.2f}）"
+        if industry:
+            from django.db.models import Case, IntegerField, Value, When
+
+            first = Case(When(industry_id=industry, then=Value(0)), default=Value(1), output_field=IntegerField())
+            field.queryset = field.queryset.order_by(first, "industry__sort_order", "code")
+
+
 class CommentForm(StyledForm):
     comment = forms.CharField(label=_("comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 

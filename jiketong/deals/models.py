@@ -198,6 +198,15 @@ class QuoteLine(models.Model):
     standard_price = MoneyField(_("standard monthly price (yuan)"))
     offered_price = MoneyField(_("offered monthly price (yuan)"), validators=[MinValueValidator(0)])
     discount_pct = models.DecimalField(_("discount (%)"), default=0, **PERCENT)
+    package = models.ForeignKey(
+        "catalog.SolutionPackage",
+        verbose_name=_("solution package"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The package this line came from: its lines share the package price and are approved as one."),
+    )
 
     objects = QuoteLineQuerySet.as_manager()
 

@@ -55,7 +55,7 @@ def quote_line_get(user, pk: int) -> QuoteLine:
 
 
 def quote_lines(quote: Quote):
-    return quote.lines.select_related("product").order_by("id")
+    return quote.lines.select_related("product", "package").order_by("id")
 
 
 def quote_approvals(quote: Quote):

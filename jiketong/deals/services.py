@@ -20,8 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from jiketong.catalog.models import Product, Subscription, SubscriptionStatus
-from jiketong.catalog.services import price_and_discount, subscription_create, subscription_update
+from jiketong.catalog.models import Product, ProductCategory, SolutionPackage, Subscription, SubscriptionStatus
+from jiketong.catalog.services import package_split, price_and_discount, subscription_create, subscription_update
 from jiketong.core.audit import record, record_changes, snapshot
 from jiketong.core.concurrency import check_version
 from jiketong.core.events import emit, emit_many
@@ -251,6 +251,8 @@ def quote_line_save(
     _require_draft(quote)
     if line is not None and line.quote_id != quote.pk:
         raise ValidationError({"__all__": [_("This line belongs to another quote.")]})
+    if line is not None and line.package_id:
+        _refuse_package_line()
     if line is None and not product.is_active:
         raise ValidationError({"product": [_("This product is no longer on sale.")]})
     price, discount = _line_prices(product, offered_price, discount_pct)
@@ -269,18 +271,110 @@ def quote_line_delete(*, actor, line: QuoteLine) -> None:
     require_scope(actor, line.quote.customer_id)
     quote = _locked_quote(line.quote)
     _require_draft(quote)
+    if line.package_id:
+        _refuse_package_line()
     line.delete()
     _recompute(quote)
 
 
+def _refuse_package_line() -> None:
+    raise ValidationError(
+        {"__all__": [_("This line comes from a solution package at the package price: remove the package instead.")]}
+    )
+
+
+@transaction.atomic
+def quote_package_add(*, actor, quote: Quote, package: SolutionPackage) -> list[QuoteLine]:
+    """Put a solution package on a draft quote: one line per product of the package, at today's list prices,
+    the package price spread over them (catalog.services.package_split, exact to the cent). The lines are
+    approved as one: `required_level` compares their sum with the package price (decision 0206)."""
+    require_edit(actor)
+    require_scope(actor, quote.customer_id)
+    quote = _locked_quote(quote)
+    _require_draft(quote)
+    if not package.is_active:
+        raise ValidationError({"package": [_("This package is no longer on sale.")]})
+    if quote.lines.filter(package=package).exists():
+        raise ValidationError({"package": [_("This package is already on the quote.")]})
+    split = package_split(package)
+    off_sale = [product.name for product, _quantity, _unit in split if not product.is_active]
+    if off_sale:
+        raise ValidationError(
+            {"package": [_("Products of this package are off sale: %(names)s.") % {"names": "、".join(off_sale)}]}
+        )
+    lines = []
+    for product, quantity, unit in split:
+        price, discount = _line_prices(product, unit, None)
+        line = QuoteLine(
+            quote=quote,
+            product=product,
+            quantity=quantity,
+            standard_price=product.standard_price,
+            offered_price=price,
+            discount_pct=discount,
+            package=package,
+        )
+        line.full_clean(exclude=["quote", "product", "package"])
+        lines.append(line)
+    QuoteLine.objects.bulk_create(lines)
+    _recompute(quote)
+    record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        target=quote,
+        customer_id=quote.customer_id,
+        after={"package": package.code, "package_price": str(package.price), "lines": len(lines)},
+        note=stored(gettext_noop("solution package %(code)s added"), code=package.code),
+    )
+    return lines
+
+
+@transaction.atomic
+def quote_package_remove(*, actor, quote: Quote, package: SolutionPackage) -> None:
+    """Take a package's lines off a draft quote (all of them: the package price holds only together)."""
+    require_edit(actor)
+    require_scope(actor, quote.customer_id)
+    quote = _locked_quote(quote)
+    _require_draft(quote)
+    removed, _by_model = quote.lines.filter(package=package).delete()
+    if not removed:
+        raise ValidationError({"package": [_("This package is not on the quote.")]})
+    _recompute(quote)
+    record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        target=quote,
+        customer_id=quote.customer_id,
+        before={"package": package.code},
+        note=stored(gettext_noop("solution package %(code)s removed"), code=package.code),
+    )
+
+
+def priced_items(quote: Quote) -> list[tuple[str, Decimal, Decimal]]:
+    """What the approval rule prices, as (product category, standard, offered): each line on its own, and
+    the lines of a solution package together (their list prices summed against the package price) as one
+    item of the 行业解决方案 category (decision 0206)."""
+    items: list[tuple[str, Decimal, Decimal]] = []
+    packages: dict[int, list[Decimal]] = {}
+    for line in quote.lines.select_related("product"):
+        if line.package_id:
+            sums = packages.setdefault(line.package_id, [Decimal(0), Decimal(0)])
+            sums[0] += line.standard_amount
+            sums[1] += line.amount
+        else:
+            items.append((line.product.category, line.standard_price, line.offered_price))
+    items += [(ProductCategory.SOLUTION, standard, offered) for standard, offered in packages.values()]
+    return items
+
+
 def required_level(quote: Quote) -> str:
-    """The highest level any line needs: each line's exact discount (its prices, not the rounded
-    percentage) against its category's policy."""
+    """The highest level any priced item needs (`priced_items`): its exact discount (its prices, not the
+    rounded percentage) against its category's policy. The one discount rule of every quote."""
     rules = policies()
     needed = ApprovalLevel.MANAGER
-    for line in quote.lines.select_related("product"):
-        policy = rules.get(line.product.category, rules[""])
-        level = policy.level_for_price(line.standard_price, line.offered_price)
+    for category, standard, offered in priced_items(quote):
+        policy = rules.get(category, rules[""])
+        level = policy.level_for_price(standard, offered)
         if LEVEL_RANK[level] > LEVEL_RANK[needed]:
             needed = level
     return needed
@@ -435,6 +529,7 @@ def quote_new_version(*, actor, quote: Quote) -> Quote:
             standard_price=line.standard_price,
             offered_price=line.offered_price,
             discount_pct=line.discount_pct,
+            package_id=line.package_id,
         )
         for line in lines
     )

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from jiketong.catalog import queries as catalog_queries
 from jiketong.core import exports
 from jiketong.core.forms import submit
 from jiketong.core.htmx import is_partial
@@ -31,6 +32,7 @@ from .forms import (
     OrderStateForm,
     QuoteForm,
     QuoteLineForm,
+    QuotePackageForm,
     ReasonForm,
     RenewForm,
 )
@@ -114,11 +116,12 @@ def quote_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "deals/form.html", {"form": form, "customer": quote.customer, "title": _("Edit quote")})
 
 
-def _quote_context(request: HttpRequest, quote, line_form=None) -> dict:
+def _quote_context(request: HttpRequest, quote, line_form=None, package_form=None) -> dict:
     return {
         "quote": quote,
         "lines": list(queries.quote_lines(quote)),
         "line_form": line_form or QuoteLineForm(),
+        "package_form": package_form or QuotePackageForm(industry=quote.customer.industry_id),
         "can_approve": services.can_approve(request.user, quote),
     }
 
@@ -159,6 +162,38 @@ def _save_line(request: HttpRequest, quote, line=None) -> HttpResponse:
 def quote_line_add(request: HttpRequest, pk: int) -> HttpResponse:
     require_edit(request.user)
     return _save_line(request, queries.quote_get(request.user, pk))
+
+
+@require_POST
+def quote_package_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """Put a solution package on the quote (its lines at the package price); the lines partial comes back."""
+    require_edit(request.user)
+    quote = queries.quote_get(request.user, pk)
+    form = QuotePackageForm(request.POST, industry=quote.customer.industry_id)
+    ok, _result = submit(
+        form, lambda: services.quote_package_add(actor=request.user, quote=quote, package=form.cleaned_data["package"])
+    )
+    quote.refresh_from_db()
+    if is_partial(request):
+        context = _quote_context(request, quote, package_form=None if ok else form)
+        return render(request, "deals/quote_detail.html#lines", context)
+    if not ok:
+        for message in [m for errors in form.errors.values() for m in errors]:
+            messages.error(request, message)
+    return redirect("deals:quote_detail", pk=quote.pk)
+
+
+@require_POST
+def quote_package_remove(request: HttpRequest, pk: int, package_pk: int) -> HttpResponse:
+    require_edit(request.user)
+    quote = queries.quote_get(request.user, pk)
+    package = catalog_queries.package_get(package_pk)
+    try:
+        services.quote_package_remove(actor=request.user, quote=quote, package=package)
+    except ValidationError as exc:
+        _errors_as_message(request, exc)
+    quote.refresh_from_db()
+    return _lines_response(request, quote)
 
 
 @require_POST
