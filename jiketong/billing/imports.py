@@ -32,6 +32,7 @@ from jiketong.customers.models import Customer
 from .models import BillingFact, ImportKind, MemberSnapshot
 
 BATCH = 20_000
+MAX_DAYS = 3650
 MAX_REVENUE = Decimal("9999999999.99")
 CENT = Decimal("0.01")
 YES = {"是", "y", "yes", "true", "1", "按时", "已缴", "本网", "t"}
@@ -72,6 +73,7 @@ FACT_COLUMNS = (
     Column("revenue", ("收入", "收入金额", "金额", "revenue", "amount")),
     Column("billed_members", ("计费成员数", "计费成员", "billed_members"), required=False),
     Column("paid_on_time", ("是否按时缴费", "按时缴费", "paid_on_time", "paid"), required=False),
+    Column("days_to_pay", ("回款天数", "缴费天数", "days_to_pay", "days"), required=False),
 )
 MEMBER_COLUMNS = (
     PERIOD_COLUMN,
@@ -254,6 +256,26 @@ class Checker:
         return int(number)
 
     @staticmethod
+    def days(value: str) -> int | None:
+        """回款天数: empty (BOSS did not say) or a whole number of days, 0–3,650."""
+        if value.isdigit() and len(value) <= 4:
+            number = int(value)
+        else:
+            value = value.strip()
+            if not value:
+                return None
+            try:
+                number = Decimal(value)
+            except InvalidOperation:
+                number = Decimal(-1)
+            if not number.is_finite() or number != number.to_integral_value():
+                number = Decimal(-1)
+            number = int(number)
+        if not 0 <= number <= MAX_DAYS:
+            raise RowError(_("Days to pay must be a whole number from 0 to 3650: “%(value)s”.") % {"value": value})
+        return number
+
+    @staticmethod
     def yes_no(value: str, column: str) -> bool:
         value = value.strip().lower()
         if not value or value in YES:
@@ -311,7 +333,7 @@ class Kind:
 
 
 def _fact_row(check: Checker, cells: tuple[str, ...]) -> tuple:
-    period, number, code, revenue, billed, paid = cells
+    period, number, code, revenue, billed, paid, days = cells
     return (
         check.period(period),
         check.required(number, "customer_number"),
@@ -319,6 +341,7 @@ def _fact_row(check: Checker, cells: tuple[str, ...]) -> tuple:
         check.money(check.required(revenue, "revenue")),
         check.count(billed),
         check.yes_no(paid, "paid_on_time"),
+        check.days(days) if days else None,
     )
 
 
@@ -343,6 +366,7 @@ KINDS = {
             ("revenue", "numeric(14,2)"),
             ("billed_members", "integer"),
             ("paid_on_time", "boolean"),
+            ("days_to_pay", "integer"),
         ),
         key=("period", "customer_id", "product_id"),
         model=BillingFact,

@@ -1,4 +1,5 @@
-"""Scheduled work (`python -m jiketong jobs frequent`): close import runs whose worker died.
+"""Scheduled work: every night (`jobs daily`) the credit grades; every few minutes (`jobs frequent`) close
+import runs whose worker died.
 
 A running import touches its `heartbeat_at` every batch of rows and between its stages (services._beat).
 A worker killed mid-import stops doing so: once its heartbeat is older than
@@ -17,13 +18,14 @@ taken for a dead worker. A worker that was only frozen finds its run closed at i
 
 import logging
 import math
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db import OperationalError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from .credit import refresh_credit_grades
 from .models import ImportRun, ImportStatus, heartbeat_timeout
 from .services import _audit
 
@@ -46,6 +48,11 @@ def interrupted_message() -> str:
         "Nothing was loaded; the data already there is unchanged. Upload the file again.",
         minutes,
     ) % {"minutes": minutes}
+
+
+def daily(today: date) -> str:
+    """Every customer's credit grade from the billed months loaded so far (billing.credit)."""
+    return f"billing: {refresh_credit_grades()} customers credit-graded"
 
 
 def frequent(now: datetime) -> str:

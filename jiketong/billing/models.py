@@ -13,9 +13,11 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from jiketong.core.concurrency import VersionedModel
 from jiketong.core.money import MoneyField
 from jiketong.core.scope import ScopedQuerySet
 
@@ -50,6 +52,8 @@ class BillingFact(models.Model):
     revenue = MoneyField(_("revenue (yuan)"), default=0, validators=[MinValueValidator(0)])
     billed_members = models.PositiveIntegerField(_("billed members"), default=0)
     paid_on_time = models.BooleanField(_("paid on time"), default=True, help_text=_("Unticked means arrears."))
+    # 回款天数: optional in the BOSS extract; empty when BOSS did not say.
+    days_to_pay = models.PositiveSmallIntegerField(_("days to pay"), null=True, blank=True)
 
     objects = ScopedQuerySet.as_manager()
 
@@ -106,6 +110,7 @@ class CustomerMonth(models.Model):
       products, e.g. V网 and 彩铃, so a sum would count them twice);
     - members / on_net_members: from the month's snapshots when there are any, else billed_members
       (all on net: BOSS bills only our own numbers);
+    - days_to_pay: the largest days to pay of the month's bill lines (empty when BOSS gave none);
     - joined / left: numbers new / gone against the previous month's snapshots when both months have
       them, else the rise / fall of `members` against the previous month's row.
 
@@ -132,6 +137,8 @@ class CustomerMonth(models.Model):
     members = models.PositiveIntegerField(_("members"), default=0)
     on_net_members = models.PositiveIntegerField(_("members on our network"), default=0)
     arrears = models.BooleanField(_("arrears"), default=False)
+    # The slowest bill line's days to pay (回款天数); empty when no line of the month carried one.
+    days_to_pay = models.PositiveSmallIntegerField(_("days to pay"), null=True, blank=True)
     joined = models.PositiveIntegerField(_("members joined"), default=0)
     left = models.PositiveIntegerField(_("members left"), default=0)
     is_new = models.BooleanField(_("new this month"), default=False)
@@ -299,6 +306,8 @@ class PointsLedger(models.Model):
     balance = models.PositiveIntegerField(_("balance"), default=0)
     cumulative_spend = MoneyField(_("cumulative spend (yuan)"), default=0)
     tier = models.CharField(_("club tier"), max_length=8, choices=ClubTier.choices, default=ClubTier.REGULAR)
+    # Points spent on redemptions recorded against this month's balance (billing.redemption).
+    redeemed = models.PositiveIntegerField(_("points redeemed"), default=0)
 
     objects = ScopedQuerySet.as_manager()
 
@@ -310,3 +319,239 @@ class PointsLedger(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period:%Y-%m} {self.customer_id}: {self.balance}"
+
+
+# --- credit grade (信用等级) -----------------------------------------------------------------------
+class CreditLevel(models.TextChoices):
+    """Best first. The grade is the best level whose three thresholds a customer meets; else C."""
+
+    AAA = "AAA", _("AAA · excellent credit")
+    AA = "AA", _("AA · very good credit")
+    A = "A", _("A · good credit")
+    B = "B", _("B · fair credit")
+    C = "C", _("C · poor credit")
+
+
+CREDIT_LEVELS_WITH_RULES = ("aaa", "aa", "a", "b")  # C is what is left
+
+
+def _threshold(level: str, what, default: int):
+    return models.PositiveSmallIntegerField(format_lazy("{}: {}", level, what), default=default)
+
+
+def _days(level: str, default: int):
+    return _threshold(level, _("average days to pay at most"), default)
+
+
+def _arrears(level: str, default: int):
+    return _threshold(level, _("months in arrears in the window at most"), default)
+
+
+def _consecutive(level: str, default: int):
+    return _threshold(level, _("current consecutive months in arrears at most"), default)
+
+
+class CreditRule(models.Model):
+    """The thresholds of the credit grade (docs/loyalty-points.md, decision 0508). The newest row is in force;
+    without one the defaults apply. A rule is never edited: a change is a new row (admin, audited)."""
+
+    window_months = models.PositiveSmallIntegerField(
+        _("months looked at"), default=12, validators=[MinValueValidator(1)]
+    )
+    aaa_max_days = _days("AAA", 30)
+    aaa_max_arrears = _arrears("AAA", 0)
+    aaa_max_consecutive = _consecutive("AAA", 0)
+    aa_max_days = _days("AA", 45)
+    aa_max_arrears = _arrears("AA", 1)
+    aa_max_consecutive = _consecutive("AA", 0)
+    a_max_days = _days("A", 60)
+    a_max_arrears = _arrears("A", 2)
+    a_max_consecutive = _consecutive("A", 1)
+    b_max_days = _days("B", 90)
+    b_max_arrears = _arrears("B", 4)
+    b_max_consecutive = _consecutive("B", 2)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("credit rule")
+        verbose_name_plural = _("credit rules")
+
+    def __str__(self) -> str:
+        return f"{self.window_months}: {self.aaa_max_days}/{self.aa_max_days}/{self.a_max_days}/{self.b_max_days}"
+
+    @classmethod
+    def current(cls) -> "CreditRule":
+        return cls.objects.order_by("-created_at", "-id").first() or cls()
+
+    def clean(self) -> None:
+        """Each level at most as lenient as the one below it, so a better grade is always harder to reach."""
+        from django.core.exceptions import ValidationError
+
+        errors = {}
+        for better, worse in zip(CREDIT_LEVELS_WITH_RULES, CREDIT_LEVELS_WITH_RULES[1:], strict=False):
+            for what in ("days", "arrears", "consecutive"):
+                name = f"{better}_max_{what}"
+                if getattr(self, name) > getattr(self, f"{worse}_max_{what}"):
+                    errors[name] = [_("A better grade cannot allow more than the grade below it.")]
+        if errors:
+            raise ValidationError(errors)
+
+
+class CreditGrade(models.Model):
+    """A customer's credit grade as the nightly job last computed it (billing.credit), with the figures it
+    was decided on. One row per customer billed in the window; replaced whole every night."""
+
+    customer = models.OneToOneField(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="credit_grade",
+        primary_key=True,
+    )
+    grade = models.CharField(_("credit grade"), max_length=3, choices=CreditLevel.choices)
+    as_of = models.DateField(_("as of (billing month)"))
+    months = models.PositiveSmallIntegerField(_("billed months in the window"), default=0)
+    avg_days_to_pay = models.DecimalField(
+        _("average days to pay"), max_digits=6, decimal_places=1, null=True, blank=True
+    )
+    arrears_months = models.PositiveSmallIntegerField(_("months in arrears"), default=0)
+    consecutive_arrears = models.PositiveSmallIntegerField(_("consecutive months in arrears"), default=0)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("credit grade")
+        verbose_name_plural = _("credit grades")
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.grade}"
+
+
+# --- redemption (积分兑换) ------------------------------------------------------------------------
+class RedemptionKind(models.TextChoices):
+    AMOUNT = "amount", _("Amount off per block of points")
+    RATIO = "ratio", _("Share of the bill off per block of points")
+
+
+class RedemptionRule(models.Model):
+    """How points turn into next month's benefit (decision 0509). The newest row is in force; without one the
+    defaults apply: every 100 points take 10.00 yuan off next month's bill, at most 500.00 yuan a month."""
+
+    kind = models.CharField(_("benefit kind"), max_length=6, choices=RedemptionKind.choices,
+                            default=RedemptionKind.AMOUNT)  # fmt: skip
+    points_per_block = models.PositiveIntegerField(
+        _("points per block"), default=100, validators=[MinValueValidator(1)]
+    )
+    yuan_per_block = MoneyField(_("yuan off per block"), default=10, validators=[MinValueValidator(0)])
+    percent_per_block = models.DecimalField(
+        _("percent of the bill off per block"), max_digits=5, decimal_places=2, default=1,
+        validators=[MinValueValidator(0)],
+    )  # fmt: skip
+    cap_per_month = MoneyField(_("at most per month (yuan)"), default=500, validators=[MinValueValidator(0)])
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("redemption rule")
+        verbose_name_plural = _("redemption rules")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.points_per_block}"
+
+    @classmethod
+    def current(cls) -> "RedemptionRule":
+        return cls.objects.order_by("-created_at", "-id").first() or cls()
+
+
+class Redemption(models.Model):
+    """Points a customer turned into a benefit on a later bill: what BOSS applies (the month's export)."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="redemptions"
+    )
+    points = models.PositiveIntegerField(_("points"))
+    benefit = MoneyField(_("benefit (yuan)"))
+    kind = models.CharField(_("benefit kind"), max_length=6, choices=RedemptionKind.choices)
+    from_period = models.DateField(_("points of the month"))  # the ledger month whose balance paid
+    applied_period = models.DateField(_("applied to the bill of"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("redemption")
+        verbose_name_plural = _("redemptions")
+        indexes = [
+            models.Index(fields=["applied_period", "customer"], name="billing_redemption_month"),
+            models.Index(fields=["customer", "from_period"], name="billing_redemption_customer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.points} → {self.benefit}"
+
+
+# --- club benefits (俱乐部权益) -------------------------------------------------------------------
+TIER_RANK = {tier: rank for rank, tier in enumerate(ClubTier.values)}
+
+
+class BenefitKind(models.TextChoices):
+    REPAIR = "repair", _("On-site repair")
+    EVENT = "event", _("Club event")
+    DISCOUNT = "discount", _("New-business discount")
+    GREETING = "greeting", _("Holiday greeting")
+    OTHER = "other", pgettext_lazy("benefit kind", "Other")
+
+
+class ClubBenefit(VersionedModel):
+    """A benefit of the club catalogue: from which tier a customer may use it, and how often a year."""
+
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=10, choices=BenefitKind.choices, default=BenefitKind.OTHER)
+    min_tier = models.CharField(_("from tier"), max_length=8, choices=ClubTier.choices, default=ClubTier.REGULAR)
+    description = models.TextField(_("description"), blank=True)
+    yearly_limit = models.PositiveSmallIntegerField(
+        _("uses per customer a year"), null=True, blank=True, help_text=_("Empty: no limit.")
+    )
+    active = models.BooleanField(_("offered"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("club benefit")
+        verbose_name_plural = _("club benefits")
+        ordering = ["min_tier", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def open_to(self, tier: str) -> bool:
+        return TIER_RANK.get(tier, 0) >= TIER_RANK[self.min_tier]
+
+
+class BenefitUse(models.Model):
+    """One use of a club benefit by a customer: who recorded it, when, what."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="benefit_uses"
+    )
+    benefit = models.ForeignKey(ClubBenefit, verbose_name=_("benefit"), on_delete=models.PROTECT, related_name="uses")
+    used_on = models.DateField(_("used on"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("benefit use")
+        verbose_name_plural = _("benefit uses")
+        indexes = [models.Index(fields=["customer", "benefit", "used_on"], name="billing_benefit_use_year")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.benefit_id} {self.used_on}"

@@ -5,13 +5,17 @@ Each month a customer has billing: tenure points (`points_per_month`) + spend po
 also resets the balance to 0 when the rule says so. The balance carries over from the customer's latest
 earlier month; the club tier follows cumulative spend. Recomputing from a period onwards is idempotent:
 each month reads only the month before it.
+
+Points redeemed (billing.redemption) are spent from the balance of the month they were recorded against
+(`from_period`, the customer's latest ledger month at the time): a rebuild subtracts them again, so
+recomputing history keeps every redemption. The balance never goes below 0.
 """
 
 from datetime import date
 
 from django.db import connection
 
-from .models import ClubTier, CustomerMonth, PointsLedger, PointsRule
+from .models import ClubTier, CustomerMonth, PointsLedger, PointsRule, Redemption
 
 
 def refresh_points(since: date, rule: PointsRule | None = None) -> int:
@@ -48,24 +52,30 @@ def _params(rule: PointsRule, period: date) -> dict:
 def _month_sql() -> str:
     quote = connection.ops.quote_name
     ledger, months = quote(PointsLedger._meta.db_table), quote(CustomerMonth._meta.db_table)
+    redemptions = quote(Redemption._meta.db_table)
     # SQLite's CAST truncates (= rounds down for amounts ≥ 0); PostgreSQL's rounds, so floor first.
     spend = "CAST(FLOOR(cm.revenue / CAST(%(yuan_per_point)s AS numeric)) AS integer)"
     if connection.vendor == "sqlite":
         spend = "CAST(cm.revenue / CAST(%(yuan_per_point)s AS numeric) AS integer)"
     return f"""
         INSERT INTO {ledger} (period, customer_id, tenure_points, spend_points, arrears, earned, balance,
-                              cumulative_spend, tier)
+                              cumulative_spend, tier, redeemed)
         SELECT x.period, x.customer_id, x.tenure, x.spend, x.arrears, x.earned,
-               CASE WHEN x.arrears AND %(forfeit_balance)s THEN 0 ELSE x.previous_balance + x.earned END,
+               CASE WHEN x.arrears AND %(forfeit_balance)s THEN 0
+                    WHEN x.previous_balance + x.earned > x.redeemed THEN x.previous_balance + x.earned - x.redeemed
+                    ELSE 0 END,
                x.cumulative,
                CASE WHEN x.cumulative >= CAST(%(diamond)s AS numeric) THEN %(diamond_tier)s
                     WHEN x.cumulative >= CAST(%(gold)s AS numeric) THEN %(gold_tier)s
                     WHEN x.cumulative >= CAST(%(silver)s AS numeric) THEN %(silver_tier)s
-                    ELSE %(regular_tier)s END
+                    ELSE %(regular_tier)s END,
+               x.redeemed
         FROM (SELECT cm.period, cm.customer_id, cm.arrears, %(per_month)s AS tenure, {spend} AS spend,
                      CASE WHEN cm.arrears AND %(forfeit_accrual)s THEN 0 ELSE %(per_month)s + {spend} END AS earned,
                      COALESCE(prev.balance, 0) AS previous_balance,
-                     COALESCE(prev.cumulative_spend, 0) + cm.revenue AS cumulative
+                     COALESCE(prev.cumulative_spend, 0) + cm.revenue AS cumulative,
+                     COALESCE((SELECT SUM(r.points) FROM {redemptions} r
+                               WHERE r.customer_id = cm.customer_id AND r.from_period = %(period)s), 0) AS redeemed
               FROM {months} cm
               LEFT JOIN {ledger} prev ON prev.customer_id = cm.customer_id
                    AND prev.period = (SELECT MAX(l.period) FROM {ledger} l

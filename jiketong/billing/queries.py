@@ -9,7 +9,15 @@ from django.utils.translation import gettext as _
 
 from jiketong.org.models import can
 
-from .models import CustomerMonth, ImportRun, PointsLedger
+from .models import (
+    BenefitUse,
+    ClubBenefit,
+    CreditGrade,
+    CustomerMonth,
+    ImportRun,
+    PointsLedger,
+    Redemption,
+)
 from .services import IMPORT_ROLES, require_import
 
 STATEMENT_MONTHS = 24
@@ -48,3 +56,55 @@ def points_summary(user, customer_id: int) -> PointsLedger | None:
 def recent_months(user, customer_id: int, months: int = 12) -> list[CustomerMonth]:
     """The customer's latest billed months, newest first: one query."""
     return list(CustomerMonth.objects.visible_to(user).filter(customer_id=customer_id).order_by("-period")[:months])
+
+
+# --- credit grade ----------------------------------------------------------------------------------
+def credit_grades(customer_ids) -> dict[int, CreditGrade]:
+    """For other apps (group roll-ups, churn features): customer id → its CreditGrade (grade, as_of, figures),
+    for the ids that have one. One query. Not scoped: pass the ids the caller already read in scope (a roll-up
+    may count units it must not name; a grade is a figure, not a name)."""
+    return {grade.customer_id: grade for grade in CreditGrade.objects.filter(customer_id__in=list(customer_ids))}
+
+
+def credit_grade_of(user, customer_id: int) -> CreditGrade | None:
+    return CreditGrade.objects.visible_to(user).filter(customer_id=customer_id).first()
+
+
+# --- redemptions and benefits ---------------------------------------------------------------------
+def redemptions_of(user, customer_id: int) -> QuerySet[Redemption]:
+    """A customer's redemptions, newest first."""
+    return (
+        Redemption.objects.visible_to(user)
+        .filter(customer_id=customer_id)
+        .select_related("created_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def redemptions_to_apply(user, period) -> QuerySet[Redemption]:
+    """The month's redemptions BOSS takes off the bills of `period`, in the caller's scope (the export)."""
+    return (
+        Redemption.objects.visible_to(user)
+        .filter(applied_period=period)
+        .select_related("customer", "created_by")
+        .order_by("customer__number", "id")
+    )
+
+
+def benefits(*, offered_only: bool = False) -> QuerySet[ClubBenefit]:
+    """The club's benefit catalogue (not customer data: everyone may read it)."""
+    queryset = ClubBenefit.objects.all()
+    return queryset.filter(active=True) if offered_only else queryset
+
+
+def benefit_get(pk: int) -> ClubBenefit:
+    return get_object_or_404(ClubBenefit, pk=pk)
+
+
+def benefit_uses_of(user, customer_id: int) -> QuerySet[BenefitUse]:
+    return (
+        BenefitUse.objects.visible_to(user)
+        .filter(customer_id=customer_id)
+        .select_related("benefit", "recorded_by")
+        .order_by("-used_on", "-id")
+    )

@@ -57,6 +57,7 @@ def _bill_sql() -> str:
                       SUM(CASE WHEN {in_use} THEN 1 ELSE 0 END) AS products,
                       MAX(f.billed_members) AS billed,
                       SUM(CASE WHEN f.paid_on_time THEN 0 ELSE 1 END) > 0 AS arrears,
+                      MAX(f.days_to_pay) AS days_to_pay,
                       SUM(CASE WHEN p.stickiness <> %(not_sticky)s THEN f.revenue ELSE 0 END) AS sticky,
                       SUM(CASE WHEN p.is_basic_service AND {in_use} THEN 1 ELSE 0 END) AS basic_used,
                       SUM(CASE WHEN p.is_basic_service AND f.revenue > 0 THEN 1 ELSE 0 END) AS basic_paid
@@ -89,10 +90,10 @@ def refresh_month(period: date) -> None:
         cursor.execute(
             f"""
             INSERT INTO {n["cm"]} (period, customer_id, revenue, products, billed_members, members,
-                                   on_net_members, arrears, joined, {n["left"]},
+                                   on_net_members, arrears, days_to_pay, joined, {n["left"]},
                                    is_new, is_mobile_group, is_integrated, sticky_revenue)
             SELECT %(period)s, f.customer_id, f.revenue, f.products, f.billed, {members},
-                   {on_net}, f.arrears,
+                   {on_net}, f.arrears, f.days_to_pay,
                    CASE WHEN prev.customer_id IS NULL THEN CASE WHEN %(has_previous)s THEN {members} ELSE 0 END
                         WHEN {members} > prev.members THEN {members} - prev.members ELSE 0 END,
                    CASE WHEN prev.members > {members} THEN prev.members - {members} ELSE 0 END,
