@@ -60,7 +60,10 @@ def competitor_contracts_daily(today: date) -> int:
 
 
 def daily(today: date) -> str:
-    return f"customers: {competitor_contracts_daily(today)} competitor contract endings told"
+    from .keypersons import refresh
+
+    told = competitor_contracts_daily(today)
+    return f"customers: {told} competitor contract endings told, {refresh(today)} key-person gaps kept"
 
 
 def frequent(now) -> str:

@@ -326,6 +326,15 @@ class Contact(TimeStampedModel, VersionedModel):
     notes = models.TextField(_("notes"), blank=True)
     # The person left the customer (离职): kept for the history, greyed on the map, never a known decision maker.
     left_on = models.DateField(_("left the customer on"), null=True, blank=True)
+    # 高层对高层: who on our side keeps the relationship with this person (someone who can see the customer).
+    counterpart = models.ForeignKey(
+        "org.Staff",
+        verbose_name=_("our counterpart"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="counterpart_contacts",
+    )
 
     objects = ScopedQuerySet.as_manager()
 
@@ -338,6 +347,87 @@ class Contact(TimeStampedModel, VersionedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RelationKind(models.TextChoices):
+    REPORTS_TO = "reports_to", pgettext_lazy("key persons", "reports to")  # 汇报给
+    INFLUENCES = "influences", pgettext_lazy("key persons", "influences")  # 影响
+
+
+class ContactRelation(ConstraintFieldsMixin, TimeStampedModel):
+    """How two key persons of one customer relate on the key-person map: `from_contact` reports to, or
+    influences, `to_contact`. Both belong to `customer` (kept on the row for the scope and the map's one
+    query); reports-to links never form a cycle (customers.services.contact_relation_add)."""
+
+    CONSTRAINT_FIELDS = {"customers_contactrelation_not_self": "to_contact"}
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contact_relations"
+    )
+    from_contact = models.ForeignKey(
+        Contact, verbose_name=_("person"), on_delete=models.CASCADE, related_name="relations_out"
+    )
+    to_contact = models.ForeignKey(
+        Contact, verbose_name=_("related person"), on_delete=models.CASCADE, related_name="relations_in"
+    )
+    kind = models.CharField(_("relation"), max_length=12, choices=RelationKind.choices)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("key-person relation")
+        verbose_name_plural = _("key-person relations")
+        ordering = ["kind", "id"]
+        indexes = [models.Index(fields=["customer", "kind"], name="customers_contactrel_customer")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["from_contact", "to_contact", "kind"],
+                name="customers_contactrelation_unique",
+                violation_error_message=_("This relation is already recorded."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_contact=F("to_contact")),
+                name="customers_contactrelation_not_self",
+                violation_error_message=_("A person cannot be related to themselves."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_contact} → {self.to_contact} ({self.get_kind_display()})"
+
+
+class GapKind(models.TextChoices):
+    NO_DECIDER = "no_decider", _("No known decision maker")
+    UNMET_DECIDER = "unmet_decider", _("Decision maker not met in 90 days")
+
+
+class KeyPersonGap(models.Model):
+    """A kept fact (decision 0020): a customer without a known decision maker, or a decision maker of a
+    customer nobody met in the last 90 days, as of `computed_on`. Rebuilt every night (customers.keypersons,
+    set-based) and for one customer when its contacts change, so a supervisor's list reads these rows only."""
+
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey(
+        Contact, verbose_name=_("contact"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=14, choices=GapKind.choices)
+    grade = models.CharField(_("grade"), max_length=2, choices=Grade.choices)  # copied: the list's order
+    last_met_at = models.DateTimeField(_("last met"), null=True, blank=True)
+    computed_on = models.DateField(_("computed on"))
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("key-person gap")
+        verbose_name_plural = _("key-person gaps")
+        # The supervisor's list, biggest customers first: a page reads its rows off this index.
+        indexes = [
+            models.Index(fields=["kind", "grade", "customer"], name="customers_kpgap_list"),
+            models.Index(fields=["customer"], name="customers_kpgap_customer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.get_kind_display()}"
 
 
 class ContactDateQuerySet(ScopedQuerySet):

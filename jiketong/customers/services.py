@@ -23,17 +23,20 @@ from jiketong.core.notes import stored
 from jiketong.core.validators import fact_date_errors, merge_errors, normalize_mobile, normalize_uscc
 from jiketong.org.models import Role, Staff, can
 
+from . import keypersons
 from .models import (
     Affiliation,
     CompetitorPresence,
     Contact,
     ContactDate,
+    ContactRelation,
     Customer,
     Grade,
     GradeChange,
     Member,
     Network,
     PaidBy,
+    RelationKind,
 )
 from .search import build_search_text
 
@@ -360,6 +363,7 @@ def contact_create(*, actor, customer: Customer, dates: list[tuple[str, date]] =
         customer_id=customer.pk,
         after=snapshot(contact, CONTACT_FIELDS),
     )
+    keypersons.refresh_customer(customer.pk)
     return contact
 
 
@@ -394,6 +398,8 @@ def contact_update(
     )
     if dates is not None:
         contact_set_dates(actor=actor, contact=contact, dates=dates)
+    if {"decision_role"} & set(fields):
+        keypersons.refresh_customer(contact.customer_id)
     return contact
 
 
@@ -413,6 +419,7 @@ def contact_delete(*, actor, contact: Contact, expected_version: int | None = No
         before=snapshot(contact, CONTACT_FIELDS),
     )
     contact.delete()
+    keypersons.refresh_customer(contact.customer_id)
 
 
 @transaction.atomic
@@ -436,7 +443,127 @@ def contact_mark_left(*, actor, contact: Contact, left_on: date | None, expected
         before=before,
         after=snapshot(contact, ["left_on"]),
     )
+    keypersons.refresh_customer(contact.customer_id)
     return contact
+
+
+def _counterpart_errors(counterpart: Staff | None, customer_id: int) -> list[str]:
+    if counterpart is None:
+        return []
+    if not counterpart.is_active:
+        return [_("This person has left; choose someone active.")]
+    if not Customer.objects.visible_to(counterpart.user).filter(pk=customer_id).exists():
+        return [_("This person cannot see the customer; choose someone who looks after it.")]
+    return []
+
+
+@transaction.atomic
+def contact_set_counterpart(
+    *, actor, contact: Contact, counterpart: Staff | None, expected_version: int | None = None
+) -> Contact:
+    """高层对高层: who on our side keeps the relationship with this person; None clears it. The counterpart
+    must be an active colleague who can see the customer. Audited."""
+    require_edit(actor)
+    require_scope(actor, contact.customer_id)
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    check_version(contact, expected_version)
+    if errors := _counterpart_errors(counterpart, contact.customer_id):
+        raise ValidationError({"counterpart": errors})
+    before = snapshot(contact, ["counterpart"])
+    contact.counterpart = counterpart
+    contact.save(update_fields=["counterpart", "updated_at"])
+    record_changes(
+        actor=actor,
+        target=contact,
+        customer_id=contact.customer_id,
+        before=before,
+        after=snapshot(contact, ["counterpart"]),
+    )
+    return contact
+
+
+RELATION_FIELDS = ["from_contact", "to_contact", "kind"]
+
+
+def _reports_to_path(customer_id: int, start: int, goal: int) -> bool:
+    """Does `start` reach `goal` by following reports-to links of this customer (one query, walked here)?"""
+    bosses: dict[int, list[int]] = {}
+    for low, high in ContactRelation.objects.filter(customer_id=customer_id, kind=RelationKind.REPORTS_TO).values_list(
+        "from_contact_id", "to_contact_id"
+    ):
+        bosses.setdefault(low, []).append(high)
+    seen, todo = set(), [start]
+    while todo:
+        person = todo.pop()
+        if person == goal:
+            return True
+        if person not in seen:
+            seen.add(person)
+            todo.extend(bosses.get(person, ()))
+    return False
+
+
+@transaction.atomic
+def contact_relation_add(*, actor, from_contact: Contact, to_contact: Contact, kind: str) -> ContactRelation:
+    """Record on the key-person map that `from_contact` reports to, or influences, `to_contact`. Both must be
+    current contacts of one customer the actor may change; no self-link, no duplicate, and reports-to never
+    closes a cycle (A → B → A). The customer's row is locked so two such links cannot cross. Audited."""
+    require_edit(actor)
+    require_scope(actor, from_contact.customer_id)
+    customer = Customer.objects.select_for_update().get(pk=from_contact.customer_id)
+    relation = ContactRelation(customer=customer, from_contact=from_contact, to_contact=to_contact, kind=kind)
+    errors: dict[str, list[str]] = {}
+    if to_contact.customer_id != from_contact.customer_id:
+        errors["to_contact"] = [_("Both persons must be contacts of the same customer.")]
+    else:
+        for name, person in (("from_contact", from_contact), ("to_contact", to_contact)):
+            if person.left_on is not None:
+                errors[name] = [_("%(name)s has left the customer.") % {"name": person.name}]
+    if (
+        not errors
+        and kind == RelationKind.REPORTS_TO
+        and from_contact.pk != to_contact.pk
+        and _reports_to_path(customer.pk, to_contact.pk, from_contact.pk)
+    ):
+        errors["to_contact"] = [
+            _("%(boss)s already reports to %(name)s, directly or through others: this would make a circle.")
+            % {"boss": to_contact.name, "name": from_contact.name}
+        ]
+    if (
+        not errors
+        and ContactRelation.objects.filter(from_contact=from_contact, to_contact=to_contact, kind=kind).exists()
+    ):
+        errors["to_contact"] = [_("This relation is already recorded.")]
+    try:
+        relation.full_clean(exclude=list(errors), validate_unique=False)
+    except ValidationError as exc:
+        errors = merge_errors(errors, exc)
+    if errors:
+        raise ValidationError(errors)
+    relation.save()
+    record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        target=relation,
+        customer_id=customer.pk,
+        after=snapshot(relation, RELATION_FIELDS),
+    )
+    return relation
+
+
+@transaction.atomic
+def contact_relation_remove(*, actor, relation: ContactRelation) -> None:
+    """Take a link off the key-person map. Audited with the link as it was."""
+    require_edit(actor)
+    require_scope(actor, relation.customer_id)
+    record(
+        actor=actor,
+        action=AuditAction.DELETE,
+        target=relation,
+        customer_id=relation.customer_id,
+        before=snapshot(relation, RELATION_FIELDS),
+    )
+    relation.delete()
 
 
 def _require_reveal(actor) -> None:
