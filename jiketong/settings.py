@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "jiketong.churn",
     "jiketong.campaigns",
     "jiketong.defence",
+    "jiketong.assessment",
     "jiketong.webhooks",
     "jiketong.demo",
 ]

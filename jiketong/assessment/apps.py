@@ -1,0 +1,31 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+from jiketong.core.registry import NavItem
+
+
+class AssessmentConfig(AppConfig):
+    name = "jiketong.assessment"
+    verbose_name = _("Manager assessment")
+    nav = [
+        NavItem(
+            _("My scorecard"),
+            "assessment:mine",
+            "bi-clipboard-data",
+            section="assessment",
+            roles=frozenset({"customer_manager", "inside_sales"}),
+            order=66,
+        ),
+        NavItem(
+            _("Scorecards"),
+            "assessment:unit",
+            "bi-trophy",
+            section="assessment",
+            roles=frozenset({"supervisor", "analyst", "admin", "auditor"}),
+            order=67,
+            match=("/assessment/",),
+        ),
+    ]
+
+    def ready(self) -> None:
+        from . import indicators  # noqa: F401 - registers the loyalty and satisfaction indicators with analytics
