@@ -1,7 +1,8 @@
-"""REST endpoints of churn early warning: the warning list, one customer's score, the retention task.
+"""REST endpoints of churn early warning: the warning list, one customer's score, the retention task, the risk
+alerts (list, acknowledge, resolve, retention task).
 Thin: reads through queries (scoped; out of scope answers 404), the write through services."""
 
-from datetime import date
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -9,10 +10,11 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from jiketong.api.base import ErrorOut, Id, Page
+from jiketong.core.notes import readable
 from jiketong.customers import queries as customer_queries
 
 from . import queries, rules, services
-from .models import ChurnScore
+from .models import ChurnScore, RiskAlert
 
 router = Router(tags=["churn"])
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
@@ -86,5 +88,101 @@ def customer_score(request, customer_id: Id):
 def retention_task(request, customer_id: Id):
     customer = customer_queries.customer_get(request.user, customer_id)
     task, created = services.retention_task_create(actor=request.user, customer=customer)
+    out = {"id": task.pk, "owner": task.owner_id, "title": task.title, "due_on": task.due_on, "created": created}
+    return Status(201 if created else 200, out)
+
+
+# --- risk alerts (风险提醒) ---------------------------------------------------------------------------
+class AlertOut(Schema):
+    id: int
+    kind: str
+    kind_label: str
+    customer: int
+    customer_name: str
+    occurred_on: date
+    raised_on: date
+    reason: str = Field(..., description="The reason in the caller's language, with its values.")
+    status: str
+    owner: int | None = Field(None, description="The customer manager it was routed to (staff id).")
+    supervisor: int | None = Field(None, description="The nearest supervisor it was routed to (staff id).")
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    resolution: str
+    task: int | None = Field(None, description="The retention task opened from the alert.")
+
+    @staticmethod
+    def resolve_kind_label(obj: RiskAlert) -> str:
+        return str(obj.get_kind_display())
+
+    @staticmethod
+    def resolve_customer(obj: RiskAlert) -> int:
+        return obj.customer_id
+
+    @staticmethod
+    def resolve_customer_name(obj: RiskAlert) -> str:
+        return obj.customer.name
+
+    @staticmethod
+    def resolve_reason(obj: RiskAlert) -> str:
+        return readable(obj.reason)
+
+    @staticmethod
+    def resolve_owner(obj: RiskAlert) -> int | None:
+        return obj.owner_id
+
+    @staticmethod
+    def resolve_supervisor(obj: RiskAlert) -> int | None:
+        return obj.supervisor_id
+
+    @staticmethod
+    def resolve_task(obj: RiskAlert) -> int | None:
+        return obj.task_id
+
+
+class AlertFilterIn(Schema):
+    kind: str | None = None
+    status: str | None = None
+    region: str | None = Field(None, description="Org unit code: its whole subtree.")
+    customer: int | None = None
+
+
+class ResolveIn(Schema):
+    note: str = Field(..., description="What was done about it (at most 500 characters).")
+
+
+@router.get("/churn/alerts", response={200: list[AlertOut], 400: ErrorOut}, summary="Risk alerts (the risk inbox)")
+@paginate(Page)
+def alert_list(request, filters: Query[AlertFilterIn]):
+    """The caller's risk alerts, newest first: a manager's portfolio, a supervisor's subtree."""
+    alert_filter, rows = queries.alerts(request.user, filters.model_dump(exclude_none=True))
+    if alert_filter.errors:
+        raise ValidationError({name: list(messages) for name, messages in alert_filter.errors.items()})
+    return rows
+
+
+@router.post("/churn/alerts/{alert_id}/acknowledge", response={200: AlertOut, **ERRORS},
+             summary="Acknowledge a risk alert")  # fmt: skip
+def alert_acknowledge(request, alert_id: Id):
+    alert = queries.alert_get(request.user, alert_id)
+    services.alert_acknowledge(actor=request.user, alert=alert)
+    return queries.alert_get(request.user, alert_id)
+
+
+@router.post("/churn/alerts/{alert_id}/resolve", response={200: AlertOut, **ERRORS},
+             summary="Resolve a risk alert with a note")  # fmt: skip
+def alert_resolve(request, alert_id: Id, body: ResolveIn):
+    alert = queries.alert_get(request.user, alert_id)
+    services.alert_resolve(actor=request.user, alert=alert, note=body.note)
+    return queries.alert_get(request.user, alert_id)
+
+
+@router.post(
+    "/churn/alerts/{alert_id}/retention-task",
+    response={200: RetentionTaskOut, 201: RetentionTaskOut, **ERRORS},
+    summary="Open the retention task (and its retention case) from a risk alert (idempotent)",
+)
+def alert_retention(request, alert_id: Id):
+    alert = queries.alert_get(request.user, alert_id)
+    task, created = services.alert_retention_open(actor=request.user, alert=alert)
     out = {"id": task.pk, "owner": task.owner_id, "title": task.title, "due_on": task.due_on, "created": created}
     return Status(201 if created else 200, out)

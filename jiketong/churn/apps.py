@@ -15,8 +15,20 @@ class ChurnConfig(AppConfig):
             section="churn",
             roles=frozenset({"customer_manager", "inside_sales", "supervisor", "analyst", "admin"}),
             order=60,
-        )
+        ),
+        NavItem(
+            _("Risk alerts"),
+            "churn:alerts",
+            "bi-bell",
+            section="churn",
+            roles=frozenset({"customer_manager", "inside_sales", "supervisor", "analyst", "admin"}),
+            order=61,
+        ),
     ]
     customer_panels = ["jiketong.churn.panels.customer_panel"]
     # What the churn app does when a warning starts or ends (jiketong.core.events).
-    reactions = {"churn.level_changed": ["jiketong.churn.reactions.notify_level_changed"]}
+    # A risk alert raised by the nightly detector is told to the same people, once per alert.
+    reactions = {
+        "churn.level_changed": ["jiketong.churn.reactions.notify_level_changed"],
+        "churn.alert_raised": ["jiketong.churn.reactions.notify_alert_raised"],
+    }

@@ -1,4 +1,4 @@
-"""Nightly churn scoring (run by `python -m jiketong jobs daily`)."""
+"""Nightly churn scoring and the risk-alert detector (run by `python -m jiketong jobs daily`)."""
 
 from datetime import date
 
@@ -6,4 +6,5 @@ from . import services
 
 
 def daily(today: date) -> str:
-    return f"{services.score_all(today)} customers scored"
+    scored = services.score_all(today)
+    return f"{scored} customers scored; {services.alerts_raise(today)} risk alerts raised"

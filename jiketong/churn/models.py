@@ -1,7 +1,9 @@
 """Churn early warning (DOMAIN §10 流失预警): the nightly score per customer and the models behind it."""
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jiketong.core.scope import ScopedQuerySet, customer_scope
 
@@ -107,3 +109,92 @@ class ChurnScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.score}"
+
+
+class AlertKind(models.TextChoices):
+    """The sudden events the nightly detector looks for (DOMAIN §12: alerts, not just score changes)."""
+
+    MEMBERS_DOWN = "members_down", _("Members down sharply")
+    REVENUE_DOWN = "revenue_down", _("Revenue down sharply")
+    ARREARS_BEGAN = "arrears_began", _("Arrears began")
+    KEY_PERSON_LEFT = "key_person_left", _("Key person left")
+    COMPLAINT_SURGE = "complaint_surge", _("Complaint surge")
+    COMPETITOR_THREAT = "competitor_threat", _("High competitor threat")
+
+
+class AlertStatus(models.TextChoices):
+    OPEN = "open", pgettext_lazy("risk alert", "Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    RESOLVED = "resolved", _("Resolved")
+
+
+class RiskAlert(models.Model):
+    """One sudden event at a customer found by the nightly detector (风险提醒, decision 0705): raised once per
+    (kind, customer, key) — the key is the billing month, the source row (a contact, a competitor record) or the
+    month of a complaint surge — with its reason as a stored message and its values (core.notes), routed to the
+    customer's manager and nearest supervisor, then acknowledged and resolved by people."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=AlertKind.choices)
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="risk_alerts"
+    )
+    key = models.CharField(_("what it is about"), max_length=40)
+    occurred_on = models.DateField(_("happened on"))
+    raised_on = models.DateField(_("raised on"))
+    reason = models.CharField(_("reason"), max_length=500)
+    owner = models.ForeignKey(
+        "org.Staff",
+        verbose_name=_("customer manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    supervisor = models.ForeignKey(
+        "org.Staff", verbose_name=_("supervisor"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(_("status"), max_length=12, choices=AlertStatus.choices, default=AlertStatus.OPEN)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("acknowledged by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    resolution = models.CharField(_("resolution note"), max_length=500, blank=True)
+    # The retention task opened from the alert (churn's one-click flow; defence carries it on as a case).
+    task = models.ForeignKey(
+        "work.Task", verbose_name=_("retention task"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("risk alert")
+        verbose_name_plural = _("risk alerts")
+        ordering = ["-raised_on", "-id"]
+        indexes = [
+            # The inbox: newest first, optionally one status (then one kind).
+            models.Index(fields=["-raised_on", "-id"], name="churn_alert_recent"),
+            models.Index(fields=["status", "-raised_on", "-id"], name="churn_alert_status_recent"),
+            # A customer's alerts (the 360 page) and the complaint surge's "none in the last 30 days".
+            models.Index(fields=["customer", "kind", "-raised_on"], name="churn_alert_customer"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "customer", "key"], name="churn_riskalert_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.customer_id}"

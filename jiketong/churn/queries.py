@@ -1,11 +1,12 @@
 """Every read of churn scores, scoped to the user."""
 
 from django.db.models import Exists, F, OuterRef, QuerySet
+from django.shortcuts import get_object_or_404
 
 from jiketong.work.models import Task, TaskKind, TaskStatus
 
-from .filters import WarningFilter
-from .models import ChurnScore
+from .filters import AlertFilter, WarningFilter
+from .models import ChurnScore, RiskAlert
 
 
 def warnings(user, params=None) -> tuple[WarningFilter, QuerySet[ChurnScore]]:
@@ -36,3 +37,22 @@ def score_of(user, customer_id: int) -> ChurnScore | None:
 
 def open_retention_tasks() -> QuerySet[Task]:
     return Task.objects.filter(kind=TaskKind.RETENTION, status=TaskStatus.OPEN)
+
+
+def alerts(user, params=None) -> tuple[AlertFilter, QuerySet[RiskAlert]]:
+    """The risk inbox (风险提醒): a manager's portfolio's alerts, a supervisor's subtree's, newest first (one page
+    off the (raised on) index, its customer, unit, manager and task joined)."""
+    queryset = (
+        RiskAlert.objects.visible_to(user)
+        .select_related("customer", "customer__org_unit", "owner", "supervisor", "task")
+        .order_by("-raised_on", "-id")
+    )
+    alert_filter = AlertFilter(params or None, queryset=queryset, user=user)
+    return alert_filter, alert_filter.qs
+
+
+def alert_get(user, pk: int) -> RiskAlert:
+    """One alert the user may see, or 404 (the same answer as one that does not exist)."""
+    return get_object_or_404(
+        RiskAlert.objects.visible_to(user).select_related("customer", "customer__org_unit", "owner", "task"), pk=pk
+    )

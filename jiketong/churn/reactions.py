@@ -37,3 +37,29 @@ def notify_level_changed(event: Event) -> None:
             customer_id=customer.pk,
             key=f"churn-level:{event.pk}",
         )
+
+
+def notify_alert_raised(event: Event) -> None:
+    """A risk alert in the inbox of the customer's manager (the one the alert was routed to) and the supervisors
+    nearest up the tree, linking to the risk inbox; keyed by the alert, so it is told once. A high competitor
+    threat is told by the defence app when it is recorded (decision 0705): not a second time here."""
+    from .models import AlertKind, RiskAlert
+
+    alert = (
+        RiskAlert.objects.select_related("customer__org_unit", "owner").filter(pk=event.payload.get("alert")).first()
+    )
+    if alert is None or alert.kind == AlertKind.COMPETITOR_THREAT:
+        return
+    customer = alert.customer
+    owner = alert.owner.user_id if alert.owner else None
+    with translation.override(settings.LANGUAGE_CODE):
+        notify(
+            [owner, *nearest_supervisors(customer.org_unit)],
+            kind="risk_alert",
+            title=_("Risk alert: %(customer)s — %(kind)s")
+            % {"customer": customer.name, "kind": alert.get_kind_display()},
+            body=event.payload.get("reason", ""),
+            url=reverse("churn:alerts") + f"?customer={customer.pk}",
+            customer_id=customer.pk,
+            key=f"risk-alert:{alert.pk}",
+        )

@@ -9,14 +9,19 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from jiketong.core.audit import record, snapshot
 from jiketong.core.bulk import Writer
 from jiketong.core.events import emit, emit_many
+from jiketong.core.models import AuditAction
+from jiketong.core.notes import readable, stored
+from jiketong.customers.services import require_edit
 from jiketong.work.models import TaskKind, TaskPriority
 from jiketong.work.services import task_create
 
-from . import features, model, queries, rules
-from .models import ChurnModel, ChurnScore, RiskLevel, Scorer
+from . import alerts, features, model, queries, rules
+from .models import AlertStatus, ChurnModel, ChurnScore, RiskAlert, RiskLevel, Scorer
 
 RETENTION_DUE_DAYS = 7
 SCORE_FIELDS = ["customer", "scored_on", "score", "risk", "reasons", "flags", "model_version"]
@@ -129,9 +134,10 @@ def _write(rows: list[tuple]) -> None:
     Writer().write(ChurnScore, SCORE_FIELDS, rows)
 
 
-def retention_task_create(*, actor, customer):
-    """One click: a retention task for the customer's manager, with the latest reasons in its note. A
-    customer that already has an open retention task keeps that one (returned, `created` False)."""
+def retention_task_create(*, actor, customer, because: str = ""):
+    """One click: a retention task for the customer's manager, with the latest reasons in its note (after
+    `because`, e.g. a risk alert's reason in words). A customer that already has an open retention task keeps
+    that one (returned, `created` False)."""
     with transaction.atomic():
         # Lock the customer row so two clicks at once cannot both find no open task.
         type(customer).objects.select_for_update().filter(pk=customer.pk).first()
@@ -142,7 +148,8 @@ def retention_task_create(*, actor, customer):
         owner = customer.owner or customer.backup_owner
         if owner is None:
             raise ValidationError({"owner": [_("This customer has no customer manager to give the task to.")]})
-        note = "\n".join(rules.describe(reason) for reason in (score.reasons if score else []))
+        note = "\n".join([*([because] if because else []),
+                          *(rules.describe(reason) for reason in (score.reasons if score else []))])  # fmt: skip
         task = task_create(
             actor,
             owner=owner,
@@ -157,3 +164,160 @@ def retention_task_create(*, actor, customer):
         emit("churn.retention_opened", customer_id=customer.pk, actor=actor, task=task.pk, owner=owner.pk,
              risk=score.risk if score else "", score=score.score if score else None)  # fmt: skip
         return task, True
+
+
+# --- risk alerts (风险提醒, decision 0705) -----------------------------------------------------------
+ALERT_CHUNK = 2000  # alerts per INSERT, IN list and emit_many
+
+
+def alerts_raise(today: date) -> int:
+    """The nightly detector: every hit of `alerts.detect` not raised before becomes one `RiskAlert`, routed to
+    the customer's manager (the backup manager when there is none) and the nearest supervisor, with one
+    `churn.alert_raised` each (whose reaction notifies them), all in one transaction. Running it again the same
+    night raises nothing. Returns the number raised."""
+    current = today.replace(day=1)
+    earlier = [m for m in model.billed_months() if m < current]  # the month the scores read too
+    hits = alerts.detect(today, earlier[-1] if earlier else None)
+    with transaction.atomic():
+        new = _not_raised(hits)
+        routes = _routes({hit.customer_id for hit in new})
+        created: list[RiskAlert] = []
+        for start in range(0, len(new), ALERT_CHUNK):
+            rows = [
+                RiskAlert(
+                    kind=hit.kind,
+                    customer_id=hit.customer_id,
+                    key=hit.key,
+                    occurred_on=hit.occurred_on,
+                    raised_on=today,
+                    reason=hit.reason,
+                    owner_id=routes[hit.customer_id][0],
+                    supervisor_id=routes[hit.customer_id][1],
+                )  # fmt: skip
+                for hit in new[start : start + ALERT_CHUNK]
+            ]
+            created += RiskAlert.objects.bulk_create(rows)
+        with translation.override(settings.LANGUAGE_CODE):
+            items = [
+                (alert.customer_id, {"alert": alert.pk, "kind": alert.kind, "reason": readable(alert.reason)})
+                for alert in created
+            ]
+        for start in range(0, len(items), ALERT_CHUNK):
+            emit_many("churn.alert_raised", items[start : start + ALERT_CHUNK])
+    return len(created)
+
+
+def _not_raised(hits: list[alerts.Hit]) -> list[alerts.Hit]:
+    """The hits whose (kind, customer, key) has no alert yet (and each once, should a query repeat one)."""
+    seen: set[tuple[str, int, str]] = set()
+    by_kind: dict[str, set[str]] = {}
+    for hit in hits:
+        by_kind.setdefault(hit.kind, set()).add(hit.key)
+    for kind, keys in by_kind.items():
+        keys = sorted(keys)
+        for start in range(0, len(keys), ALERT_CHUNK):
+            seen |= {
+                (kind, customer_id, key)
+                for customer_id, key in RiskAlert.objects.filter(
+                    kind=kind, key__in=keys[start : start + ALERT_CHUNK]
+                ).values_list("customer_id", "key")
+            }
+    new = []
+    for hit in hits:
+        once = (hit.kind, hit.customer_id, hit.key)
+        if once not in seen:
+            seen.add(once)
+            new.append(hit)
+    return new
+
+
+def _routes(customer_ids: set[int]) -> dict[int, tuple[int | None, int | None]]:
+    """Customer id → (manager's staff id, nearest supervisor's staff id): a few queries for all of them."""
+    from jiketong.customers.models import Customer
+    from jiketong.org.models import Staff
+    from jiketong.org.queries import supervisors_for
+
+    ids = sorted(customer_ids)
+    customers = []
+    for start in range(0, len(ids), ALERT_CHUNK):
+        customers += Customer.objects.filter(pk__in=ids[start : start + ALERT_CHUNK]).values_list(
+            "pk", "owner_id", "backup_owner_id", "org_unit__path"
+        )
+    supervisors = supervisors_for({path for *_ids, path in customers})
+    first_users = {users[0] for users in supervisors.values() if users}
+    staff_of_user = dict(Staff.objects.filter(user_id__in=first_users).values_list("user_id", "pk"))
+    routes = {}
+    for pk, owner_id, backup_id, path in customers:
+        users = supervisors.get(path) or []
+        routes[pk] = (owner_id or backup_id, staff_of_user.get(users[0]) if users else None)
+    return routes
+
+
+def _alert_for_update(alert: RiskAlert) -> RiskAlert:
+    return RiskAlert.objects.select_for_update().select_related("customer").get(pk=alert.pk)
+
+
+ALERT_FIELDS = ["status", "acknowledged_at", "resolved_at", "resolution", "task"]
+
+
+@transaction.atomic
+def alert_acknowledge(*, actor, alert: RiskAlert) -> RiskAlert:
+    """The manager or supervisor has seen it and is on it (open → acknowledged); audited. Acknowledging again
+    changes nothing; a resolved alert stays resolved."""
+    require_edit(actor)
+    alert = _alert_for_update(alert)
+    if alert.status != AlertStatus.OPEN:
+        return alert
+    before = snapshot(alert, ALERT_FIELDS)
+    alert.status = AlertStatus.ACKNOWLEDGED
+    alert.acknowledged_at = timezone.now()
+    alert.acknowledged_by = actor
+    alert.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
+    record(actor=actor, action=AuditAction.STATUS, target=alert, customer_id=alert.customer_id, before=before,
+           after=snapshot(alert, ALERT_FIELDS))  # fmt: skip
+    return alert
+
+
+@transaction.atomic
+def alert_resolve(*, actor, alert: RiskAlert, note: str) -> RiskAlert:
+    """Done with it (open or acknowledged → resolved), with a note of what was done; audited."""
+    require_edit(actor)
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": [_("Say what was done about the alert.")]})
+    if len(note) > 500:
+        raise ValidationError({"note": [_("At most 500 characters.")]})
+    alert = _alert_for_update(alert)
+    if alert.status == AlertStatus.RESOLVED:
+        raise ValidationError({"status": [_("This alert is already resolved.")]})
+    before = snapshot(alert, ALERT_FIELDS)
+    now = timezone.now()
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at, alert.acknowledged_by = now, actor
+    alert.status = AlertStatus.RESOLVED
+    alert.resolved_at, alert.resolved_by, alert.resolution = now, actor, note
+    alert.save(update_fields=["status", "acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by",
+                              "resolution"])  # fmt: skip
+    record(actor=actor, action=AuditAction.STATUS, target=alert, customer_id=alert.customer_id, before=before,
+           after=snapshot(alert, ALERT_FIELDS))  # fmt: skip
+    return alert
+
+
+def alert_retention_open(*, actor, alert: RiskAlert):
+    """One click on an alert: churn's retention task (the defence app opens its retention case from it, as for a
+    warning), with the alert's reason first in its note; the alert is acknowledged and points to the task.
+    Returns (task, created) as `retention_task_create`."""
+    require_edit(actor)
+    with transaction.atomic():
+        alert = _alert_for_update(alert)
+        task, created = retention_task_create(actor=actor, customer=alert.customer, because=readable(alert.reason))
+        if alert.task_id != task.pk:
+            before = snapshot(alert, ALERT_FIELDS)
+            alert.task = task
+            alert.save(update_fields=["task"])
+            record(actor=actor, action=AuditAction.UPDATE, target=alert, customer_id=alert.customer_id,
+                   before=before, after=snapshot(alert, ALERT_FIELDS),
+                   note=stored(gettext_noop("Retention task opened from the alert")))  # fmt: skip
+        if alert.status == AlertStatus.OPEN:
+            alert_acknowledge(actor=actor, alert=alert)
+    return task, created

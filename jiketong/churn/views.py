@@ -19,7 +19,6 @@ from .models import ChurnScore
 PAGE_SIZE = 20
 
 
-
 @require_GET
 def warning_list(request: HttpRequest) -> HttpResponse:
     warning_filter, queryset = queries.warnings(request.user, request.GET)
@@ -73,3 +72,58 @@ def retention_task(request: HttpRequest, customer_pk: int) -> HttpResponse:
     else:
         messages.info(request, _("This customer already has an open retention task."))
     return redirect("churn:warnings")
+
+
+# --- the risk inbox (风险提醒) ---------------------------------------------------------------------------
+@require_GET
+def alert_list(request: HttpRequest) -> HttpResponse:
+    alert_filter, queryset = queries.alerts(request.user, request.GET)
+    page = CappedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"filter": alert_filter, "page": page}
+    if is_partial(request):
+        return render(request, "churn/alerts.html#table", context)
+    return render(request, "churn/alerts.html", context)
+
+
+def _alert_answer(request, alert, *, error: str = "", done: str = "") -> HttpResponse:
+    """The alert's row again for HTMX (with the error, 400), else back to the inbox with a message."""
+    if is_partial(request):
+        alert = queries.alert_get(request.user, alert.pk)
+        return render(request, "churn/_alert_row.html", {"a": alert, "error": error}, status=400 if error else 200)
+    if error:
+        messages.error(request, error)
+    elif done:
+        messages.success(request, done)
+    return redirect("churn:alerts")
+
+
+@require_POST
+def alert_acknowledge(request: HttpRequest, alert_pk: int) -> HttpResponse:
+    alert = queries.alert_get(request.user, alert_pk)
+    services.alert_acknowledge(actor=request.user, alert=alert)
+    return _alert_answer(request, alert, done=_("Alert acknowledged."))
+
+
+@require_POST
+def alert_resolve(request: HttpRequest, alert_pk: int) -> HttpResponse:
+    alert = queries.alert_get(request.user, alert_pk)
+    try:
+        services.alert_resolve(actor=request.user, alert=alert, note=request.POST.get("note", ""))
+    except ValidationError as exc:
+        return _alert_answer(request, alert, error="; ".join(exc.messages))
+    return _alert_answer(request, alert, done=_("Alert resolved."))
+
+
+@require_POST
+def alert_retention(request: HttpRequest, alert_pk: int) -> HttpResponse:
+    """One click on an alert: the retention task (and its defence case), as from a warning."""
+    alert = queries.alert_get(request.user, alert_pk)
+    try:
+        task, created = services.alert_retention_open(actor=request.user, alert=alert)
+    except ValidationError as exc:
+        return _alert_answer(request, alert, error="; ".join(exc.messages))
+    if created:
+        done = _("Retention task created for %(owner)s.") % {"owner": task.owner.name}
+    else:
+        done = _("This customer already has an open retention task.")
+    return _alert_answer(request, alert, done=done)

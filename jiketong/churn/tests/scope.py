@@ -1,8 +1,9 @@
-"""Scope-matrix hooks: a churn score for each customer of the world."""
+"""Scope-matrix hooks: a churn score and a risk alert for each customer of the world."""
 
 from datetime import date
 
-from jiketong.churn.models import ChurnScore
+from jiketong.churn.models import ChurnScore, RiskAlert
+from jiketong.core.notes import stored
 
 
 def populate(world, customers) -> None:
@@ -13,6 +14,14 @@ def populate(world, customers) -> None:
         )
         for customer in customers.values()
     )  # fmt: skip
+    RiskAlert.objects.bulk_create(
+        RiskAlert(
+            kind="key_person_left", customer=customer, key=f"contact:{customer.pk}", occurred_on=date(2026, 6, 1),
+            raised_on=date(2026, 6, 2), owner=customer.owner,
+            reason=stored("Key person %(name)s left on %(date)s", name=customer.name, date="2026-06-01"),
+        )
+        for customer in customers.values()
+    )  # fmt: skip
 
 
-KINDS: dict = {}  # the only id in churn's routes is a customer's (known to the matrix)
+KINDS = {"alert": lambda customer: RiskAlert.objects.filter(customer=customer).first().pk}
