@@ -84,6 +84,7 @@ EVENTS: dict[str, tuple[str, tuple[str, ...]]] = {
         _("A retention task was opened from a churn warning"),
         ("customer", "task", "owner", "risk", "score"),
     ),
+    "churn.alert_raised": (_("The nightly job raised a risk alert"), ("customer", "alert", "kind", "reason")),
 }
 
 INLINE_LIMIT = 200  # more reactions than this from one emit run in the task worker, not in the emitting process
