@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "jiketong.defence",
     "jiketong.assessment",
     "jiketong.webhooks",
+    "jiketong.federation",
     "jiketong.demo",
 ]
 
@@ -288,6 +289,23 @@ WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", 5)
 WEBHOOKS_DISABLE_AFTER_HOURS = env_int("WEBHOOKS_DISABLE_AFTER_HOURS", 24)
 WEBHOOKS_DISABLE_AFTER_FAILURES = env_int("WEBHOOKS_DISABLE_AFTER_FAILURES", 0)
 WEBHOOKS_KEEP_DAYS = env_int("WEBHOOKS_KEEP_DAYS", 30)  # delivered messages are forgotten after this many days
+
+# --- two-level system (decision 1101, docs/federation.md) -----------------------------------------
+# `single` (the default) is one instance holding everything, as before; `province` runs one province's system
+# and sends its national groups and indicators to HQ; `hq` receives them and sends national directives back.
+JIKETONG_INSTANCE = env_str("JIKETONG_INSTANCE", "single").strip().lower()
+if JIKETONG_INSTANCE not in {"single", "province", "hq"}:
+    raise ImproperlyConfigured(f"JIKETONG_INSTANCE must be single, province or hq, got {JIKETONG_INSTANCE!r}.")
+JIKETONG_PROVINCE = env_str("JIKETONG_PROVINCE", "")  # the province's GB/T 2260 code, e.g. 440000
+if JIKETONG_INSTANCE == "province" and not (len(JIKETONG_PROVINCE) == 6 and JIKETONG_PROVINCE.endswith("0000")):
+    raise ImproperlyConfigured("A province instance needs JIKETONG_PROVINCE, its 6-digit code (e.g. 440000).")
+FEDERATION_HQ_URL = env_str("FEDERATION_HQ_URL", "").rstrip("/")  # e.g. https://hq.example/ (province only)
+FEDERATION_HQ_TOKEN = env_str("FEDERATION_HQ_TOKEN", "")  # this province's token, from `federation province-add`
+if JIKETONG_INSTANCE == "province" and PRODUCTION and not (FEDERATION_HQ_URL and FEDERATION_HQ_TOKEN):
+    raise ImproperlyConfigured("A province instance in production needs FEDERATION_HQ_URL and FEDERATION_HQ_TOKEN.")
+FEDERATION_BATCH_ROWS = env_int("FEDERATION_BATCH_ROWS", 500)  # rows per POST to HQ
+FEDERATION_TIMEOUT_SECONDS = env_int("FEDERATION_TIMEOUT_SECONDS", 30)
+FEDERATION_RETRY_SECONDS = env_int("FEDERATION_RETRY_SECONDS", 30)  # first pause after a failure; doubles to 1 h
 
 LOGGING = {
     "version": 1,

@@ -26,6 +26,7 @@ urlpatterns = [
     path("campaigns/", include("jiketong.campaigns.urls")),
     path("defence/", include("jiketong.defence.urls")),
     path("webhooks/", include("jiketong.webhooks.urls")),
+    path("federation/", include("jiketong.federation.urls")),
     path("org/", include("jiketong.org.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
