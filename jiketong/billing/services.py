@@ -9,26 +9,43 @@ import logging
 import uuid
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, F, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from jiketong.core import events
-from jiketong.core.audit import record, snapshot
+from jiketong.core.audit import record, record_changes, snapshot
+from jiketong.core.concurrency import check_version
 from jiketong.core.events import emit
 from jiketong.core.models import AuditAction
+from jiketong.core.money import ZERO, yuan
 from jiketong.org.models import Role, can
 
 from . import imports
-from .models import ImportKind, ImportMode, ImportRun, ImportStatus, PointsRule
+from .models import (
+    BenefitUse,
+    ClubBenefit,
+    CreditRule,
+    CustomerMonth,
+    ImportKind,
+    ImportMode,
+    ImportRun,
+    ImportStatus,
+    PointsLedger,
+    PointsRule,
+    Redemption,
+    RedemptionKind,
+    RedemptionRule,
+)
 from .points import refresh_points
-from .rollup import refresh_months
+from .rollup import month_after, refresh_months
 
 logger = logging.getLogger(__name__)
 IMPORT_ROLES = frozenset({Role.ANALYST, Role.ADMIN})
@@ -432,3 +449,183 @@ def points_rule_create(*, actor, **values) -> PointsRule:
         record(actor=actor, action=AuditAction.CREATE, target=rule, customer_id=None,
                after=snapshot(rule, POINTS_RULE_FIELDS))  # fmt: skip
     return rule
+
+
+# --- credit and redemption rules -------------------------------------------------------------------
+CREDIT_RULE_FIELDS = ["window_months"] + [
+    f"{level}_max_{what}" for level in ("aaa", "aa", "a", "b") for what in ("days", "arrears", "consecutive")
+]
+REDEMPTION_RULE_FIELDS = ["kind", "points_per_block", "yuan_per_block", "percent_per_block", "cap_per_month"]
+
+
+def _rule_create(actor, model, fields: list[str], values: dict):
+    if not can(actor, {Role.ADMIN}):
+        raise PermissionDenied(_("Only administrators may change the rules of points and credit."))
+    rule = model(**{name: values[name] for name in fields if name in values})
+    rule.full_clean()
+    with transaction.atomic():
+        rule.save()
+        record(actor=actor, action=AuditAction.CREATE, target=rule, customer_id=None, after=snapshot(rule, fields))
+    return rule
+
+
+def credit_rule_create(*, actor, **values) -> CreditRule:
+    """A new credit rule, in force from the next nightly grading; the old rows stay as history."""
+    return _rule_create(actor, CreditRule, CREDIT_RULE_FIELDS, values)
+
+
+def redemption_rule_create(*, actor, **values) -> RedemptionRule:
+    """A new redemption rule, in force for redemptions recorded from now on (recorded ones keep their value)."""
+    return _rule_create(actor, RedemptionRule, REDEMPTION_RULE_FIELDS, values)
+
+
+# --- redemption (积分兑换) -----------------------------------------------------------------------
+REDEEM_ROLES = frozenset({Role.CUSTOMER_MANAGER, Role.INSIDE_SALES, Role.SUPERVISOR, Role.ADMIN})
+REDEMPTION_FIELDS = ["customer", "points", "benefit", "kind", "from_period", "applied_period"]
+
+
+def require_redeem(actor) -> None:
+    if not can(actor, REDEEM_ROLES):
+        raise PermissionDenied(_("Only customer managers, supervisors and administrators record redemptions."))
+
+
+def redemption_value(rule: RedemptionRule, points: int, bill: Decimal) -> Decimal:
+    """What `points` buy under `rule` (whole blocks only): per block, `yuan_per_block` off, or
+    `percent_per_block` % of `bill` (the latest month's bill), rounded half-up to the cent."""
+    blocks = points // rule.points_per_block
+    if rule.kind == RedemptionKind.RATIO:
+        return yuan(bill * rule.percent_per_block * blocks / 100)
+    return yuan(rule.yuan_per_block * blocks)
+
+
+@transaction.atomic
+def redemption_create(*, actor, customer, points: int, today: date | None = None) -> Redemption:
+    """Turn `points` of the customer's balance into a benefit on the next bill (docs/loyalty-points.md).
+
+    Refused, at `points`: a customer in arrears in its latest billed month; fewer points than one block or not
+    whole blocks; more than the balance; a benefit above what is left of the month's cap. The points come off
+    the balance of the customer's latest ledger month (row locked, so two redemptions cannot spend the same
+    points); the benefit applies to the bill of the month after it (this month at the earliest)."""
+    require_redeem(actor)
+    today = today or timezone.localdate()
+    rule = RedemptionRule.current()
+    ledger = PointsLedger.objects.select_for_update().filter(customer=customer).order_by("-period").first()
+    month = CustomerMonth.objects.filter(customer=customer).order_by("-period").first()
+    if ledger is None or month is None:
+        raise ValidationError({"points": [_("This customer has no points yet: points come with billing data.")]})
+    if month.arrears or ledger.arrears:
+        raise ValidationError({"points": [
+            _("The customer is in arrears for %(period)s: points can be redeemed once the bill is paid.")
+            % {"period": f"{month.period:%Y-%m}"}
+        ]})  # fmt: skip
+    block = rule.points_per_block
+    points = int(points)
+    if points < block or points % block:
+        raise ValidationError({"points": [
+            _("Redeem whole blocks of %(block)s points (%(block)s, %(two)s, …).") % {"block": block, "two": 2 * block}
+        ]})  # fmt: skip
+    if points > ledger.balance:
+        raise ValidationError({"points": [
+            _("Only %(balance)s points to redeem.") % {"balance": ledger.balance}
+        ]})  # fmt: skip
+    benefit = redemption_value(rule, points, month.revenue)
+    if benefit <= ZERO:
+        raise ValidationError({"points": [_("These points buy nothing: the latest bill is 0.00 yuan.")]})
+    applied = max(month_after(ledger.period), today.replace(day=1))
+    already = Redemption.objects.filter(customer=customer, applied_period=applied).aggregate(s=Sum("benefit"))["s"]
+    already = already or ZERO
+    if already + benefit > rule.cap_per_month:
+        raise ValidationError({"points": [
+            _("At most %(cap)s yuan a month comes off the bill: %(already)s yuan already for %(period)s, "
+              "%(left)s yuan left; these points are worth %(benefit)s yuan.") % {
+                "cap": rule.cap_per_month, "already": yuan(already), "period": f"{applied:%Y-%m}",
+                "left": yuan(rule.cap_per_month - already), "benefit": benefit,
+            }
+        ]})  # fmt: skip
+    redemption = Redemption.objects.create(
+        customer=customer, points=points, benefit=benefit, kind=rule.kind, from_period=ledger.period,
+        applied_period=applied, created_by=actor,
+    )  # fmt: skip
+    PointsLedger.objects.filter(pk=ledger.pk).update(redeemed=F("redeemed") + points, balance=F("balance") - points)
+    record(actor=actor, action=AuditAction.CREATE, target=redemption, customer_id=customer.pk,
+           after=snapshot(redemption, REDEMPTION_FIELDS))  # fmt: skip
+    return redemption
+
+
+# --- club benefits (俱乐部权益) --------------------------------------------------------------------
+BENEFIT_FIELDS = ["name", "kind", "min_tier", "description", "yearly_limit", "active"]
+
+
+def require_admin(actor) -> None:
+    if not can(actor, {Role.ADMIN}):
+        raise PermissionDenied(_("Only administrators may change the club's benefits."))
+
+
+@transaction.atomic
+def benefit_save(*, actor, benefit: ClubBenefit | None = None, expected_version: int | None = None,
+                 **fields) -> ClubBenefit:  # fmt: skip
+    """Create or change a benefit of the club catalogue (admins). Every field error at once; versioned (a benefit
+    changed since it was read is refused with StaleEdit); audited with what changed."""
+    require_admin(actor)
+    unknown = set(fields) - set(BENEFIT_FIELDS)
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be changed here.")] for name in sorted(unknown)})
+    if benefit is not None and benefit.pk:
+        benefit = ClubBenefit.objects.select_for_update().get(pk=benefit.pk)
+        check_version(benefit, expected_version)
+    else:
+        benefit = ClubBenefit()
+    before = snapshot(benefit, BENEFIT_FIELDS) if benefit.pk else {}
+    if isinstance(fields.get("name"), str):
+        fields["name"] = fields["name"].strip()
+    for name, value in fields.items():
+        setattr(benefit, name, value)
+    benefit.full_clean()
+    benefit.save()
+    record_changes(actor=actor, target=benefit, customer_id=None, before=before,
+                   after=snapshot(benefit, BENEFIT_FIELDS))  # fmt: skip
+    return benefit
+
+
+def customer_tier(customer) -> str:
+    """The club tier of the customer's latest ledger month (普通 without one)."""
+    from .models import ClubTier
+
+    return (
+        PointsLedger.objects.filter(customer=customer).order_by("-period").values_list("tier", flat=True).first()
+        or ClubTier.REGULAR
+    )
+
+
+@transaction.atomic
+def benefit_use_record(*, actor, customer, benefit: ClubBenefit, used_on: date, note: str = "") -> BenefitUse:
+    """Record that the customer used a benefit (who, when, what). Refused: a benefit no longer offered, one above
+    the customer's tier, a date in the future, or a use beyond the benefit's limit for that calendar year (the
+    customer's row is locked, so two people recording at once cannot both pass the limit)."""
+    require_redeem(actor)
+    from jiketong.customers.models import Customer
+
+    Customer.objects.select_for_update().filter(pk=customer.pk).first()
+    errors: dict[str, list[str]] = {}
+    tier = customer_tier(customer)
+    if not benefit.active:
+        errors["benefit"] = [_("This benefit is no longer offered.")]
+    elif not benefit.open_to(tier):
+        errors["benefit"] = [_("This benefit is for %(tier)s members and above.") % {
+            "tier": benefit.get_min_tier_display()}]  # fmt: skip
+    if used_on > timezone.localdate():
+        errors["used_on"] = [_("A benefit cannot be used in the future.")]
+    elif benefit.yearly_limit is not None and "benefit" not in errors:
+        used = BenefitUse.objects.filter(customer=customer, benefit=benefit, used_on__year=used_on.year).count()
+        if used >= benefit.yearly_limit:
+            errors["benefit"] = [
+                _("Already used %(used)s times in %(year)s: the limit is %(limit)s a year.")
+                % {"used": used, "year": used_on.year, "limit": benefit.yearly_limit}
+            ]
+    if errors:
+        raise ValidationError(errors)
+    use = BenefitUse.objects.create(customer=customer, benefit=benefit, used_on=used_on, note=note.strip()[:200],
+                                    recorded_by=actor)  # fmt: skip
+    record(actor=actor, action=AuditAction.CREATE, target=use, customer_id=customer.pk,
+           after=snapshot(use, ["benefit", "used_on", "note"]))  # fmt: skip
+    return use
