@@ -337,7 +337,19 @@ def build_api() -> NinjaAPI:
     api.add_router("", customers_router)
     api.add_router("", catalog_router)
     # The apps built on the archive; each owns its router and paths.
-    apps = ("sales", "deals", "work", "service", "billing", "analytics", "churn", "defence", "campaigns", "webhooks")
+    apps = (
+        "sales",
+        "deals",
+        "work",
+        "service",
+        "billing",
+        "analytics",
+        "churn",
+        "defence",
+        "campaigns",
+        "webhooks",
+        "federation",
+    )
     for app in apps:
         api.add_router("", import_module(f"jiketong.{app}.api").router)
     return api
