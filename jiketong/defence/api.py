@@ -268,3 +268,84 @@ def winback_list(request, filters: Query[WinBackFilterIn]):
     winback_filter, rows = queries.winbacks(request.user, filters.model_dump(exclude_none=True))
     _raise_filter_errors(winback_filter)
     return rows
+
+
+# --- one group, one risk ---------------------------------------------------------------------------------
+class GroupRiskOut(Schema):
+    id: int
+    kind: str = Field(..., description="group (a head and all its units) or affiliated (an affiliated set).")
+    head: int | None = Field(None, description="The head's customer id; null when the head is outside your scope.")
+    title: str = Field(..., description="The head's name, or words saying it is outside your scope.")
+    units: int = Field(..., description="Every unit of the set, in your scope or not.")
+    units_hidden: int = Field(..., description="Units outside your scope: counted in the totals, never named.")
+    revenue: Decimal = Field(..., description="The newest billed month's revenue of all units (yuan).")
+    revenue_change_pct: Decimal | None = Field(None, description="Against 3 months before, per cent.")
+    trend: list[tuple[str, Decimal]] = Field(..., description="[month, revenue] of the last 12 months.")
+    members: int
+    arrears_units: int
+    arrears_revenue: Decimal
+    open_complaints: int
+    contracts_expiring: int = Field(..., description="Our contracts in force ending within 90 days.")
+    next_contract_end: date | None
+    churn_max: int | None = Field(None, description="The highest churn score of the units.")
+    churn_units: int = Field(..., description="Units with a churn warning (high risk).")
+    competitor_units: int
+    competitor_high_units: int
+    risks: list[str] = Field(..., description="revenue, arrears, churn, competitor, complaints, contracts.")
+    chain: list[str] = Field(..., description="The chained warnings (连锁联动) in words, for you.")
+    value_at_risk: Decimal = Field(..., description="A year of the at-risk units' revenue plus the decline (yuan).")
+
+    @staticmethod
+    def resolve_head(obj) -> int | None:
+        return obj.head_id if obj.head_visible else None
+
+    @staticmethod
+    def resolve_trend(obj) -> list:
+        return [(month, Decimal(value)) for month, value in obj.trend]
+
+    @staticmethod
+    def resolve_risks(obj) -> list[str]:
+        names = ("revenue", "arrears", "churn", "competitor", "complaints", "contracts")
+        return [name for name in names if getattr(obj, f"risk_{name}")]
+
+    @staticmethod
+    def resolve_chain(obj) -> list[str]:
+        return [str(line) for line in obj.lines]
+
+
+class GroupRiskFilterIn(Schema):
+    kind: str | None = Field(None, description="group or affiliated.")
+    risk: str | None = Field(None, description="revenue, arrears, churn, competitor, complaints, contracts or chain.")
+    region: str | None = Field(None, description="Org unit code: sets with a unit in its subtree.")
+    industry: str | None = Field(None, description="Industry code of the head.")
+    grade: str | None = Field(None, description="Grade letter of the head.")
+
+
+@router.get("/defence/groups", response={200: list[GroupRiskOut], 400: ErrorOut}, summary="Group risk")
+@paginate(Page)
+def group_list(request, filters: Query[GroupRiskFilterIn]):
+    """Groups and affiliated sets of which you see a unit, highest value at risk first; totals over every unit."""
+    group_filter, rows = queries.group_risks(request.user, filters.model_dump(exclude_none=True))
+    _raise_filter_errors(group_filter)
+    return _Decorated(request.user, rows)
+
+
+class _Decorated:
+    """A queryset whose sliced page gets its chained warnings put into words for the caller (one query)."""
+
+    def __init__(self, user, queryset):
+        self.user, self.queryset = user, queryset
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, item):
+        return queries.decorate(self.user, list(self.queryset[item]))
+
+
+@router.get("/defence/groups/{group_id}", response={200: GroupRiskOut, **ERRORS}, summary="One group's risk")
+def group_detail(request, group_id: Id):
+    return queries.decorate(request.user, [queries.group_risk_get(request.user, group_id)])[0]

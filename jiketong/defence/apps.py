@@ -18,7 +18,7 @@ class DefenceConfig(AppConfig):
             match=("/defence/",),
         )
     ]
-    customer_panels = ["jiketong.defence.panels.customer_panel"]
+    customer_panels = ["jiketong.defence.panels.customer_panel", "jiketong.defence.panels.group_panel"]
     # A rival recorded (the archive's presence or our attack log) or a rival's contract ending puts the customer
     # on the board and, for a high threat, tells its manager and supervisor; a lifecycle change to or from
     # 离网 keeps the win-back list; the one-click retention task opens its case (jiketong.core.events).
@@ -27,7 +27,17 @@ class DefenceConfig(AppConfig):
         "competitor.contract_ending": ["jiketong.defence.reactions.contract_ending"],
         "customer.lifecycle_changed": ["jiketong.defence.reactions.lifecycle_changed"],
         "churn.retention_opened": ["jiketong.defence.reactions.retention_opened"],
+        # One group, one risk (decision 0802): a unit's warning starting or ending re-rolls its group and
+        # affiliated set at once; a billing import re-rolls every set in the background (declared in ready()).
+        "churn.level_changed": ["jiketong.defence.reactions.churn_level_changed"],
     }
 
     def ready(self) -> None:
+        from jiketong.core.events import Reaction  # its module defines models: importable once apps are loaded
+
         from . import indicators  # noqa: F401 - registers the defence indicators with analytics
+
+        self.reactions = {
+            **self.reactions,
+            "billing.period_replaced": [Reaction("jiketong.defence.reactions.billing_period_replaced", background=True)],
+        }

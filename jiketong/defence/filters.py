@@ -10,10 +10,10 @@ from django.utils.translation import gettext_lazy as _
 from jiketong.core.filters import BoundedModelChoiceFilter
 from jiketong.core.trees import subtree
 from jiketong.core.widgets import PlainSelect
-from jiketong.customers.models import Competitor, Grade, ThreatLevel
+from jiketong.customers.models import Competitor, Grade, Industry, ThreatLevel
 from jiketong.org.models import OrgUnit, Role, staff_of
 
-from .models import Outcome, Plan, PlanKind, PlanStatus, Threat, WinBack
+from .models import GroupRisk, GroupRiskUnit, Outcome, Plan, PlanKind, PlanStatus, RiskSetKind, Threat, WinBack
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 GRADE_LETTERS = [("A", "A"), ("B", "B"), ("C", "C"), ("D", "D")]
@@ -106,3 +106,51 @@ class WinBackFilter(_RegionMixin, django_filters.FilterSet):
 
     def filter_grade(self, queryset, name, value):
         return queryset.filter(customer__grade__in=[g for g in Grade.values if g.startswith(value)])
+
+
+RISK_KINDS = [
+    ("revenue", _("Revenue decline")),
+    ("arrears", _("Arrears")),
+    ("churn", _("Churn risk")),
+    ("competitor", _("Competitor")),
+    ("complaints", _("Complaints")),
+    ("contracts", _("Contracts expiring")),
+    ("chain", _("Chained warning (连锁联动)")),
+]
+
+
+class GroupRiskFilter(_RegionMixin, django_filters.FilterSet):
+    """The group risk view's filters: a region holds a set when one of its units is in it; industry and grade
+    are the head's; a risk kind keeps the sets showing it."""
+
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=RiskSetKind.choices)
+    risk = django_filters.ChoiceFilter(label=_("Risk"), choices=RISK_KINDS, method="filter_risk")
+    region = _region()
+    industry = BoundedModelChoiceFilter(
+        label=_("Industry"), queryset=Industry.objects.all(), method="filter_industry", to_field_name="code",
+        widget=PlainSelect,
+    )  # fmt: skip
+    grade = django_filters.ChoiceFilter(label=_("Grade"), choices=GRADE_LETTERS, method="filter_grade")
+
+    class Meta:
+        model = GroupRisk
+        fields = ["kind", "risk", "region", "industry", "grade"]
+
+    def __init__(self, data=None, *args, user=None, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self._limit_regions(user)
+
+    def filter_region(self, queryset, name, unit: OrgUnit):
+        units = GroupRiskUnit.objects.filter(
+            customer__org_unit__in=OrgUnit.objects.filter(subtree(unit.path)).values("pk")
+        )
+        return queryset.filter(pk__in=units.values("risk_id"))
+
+    def filter_risk(self, queryset, name, value):
+        return queryset.filter(**{f"risk_{value}": True})
+
+    def filter_industry(self, queryset, name, industry):
+        return queryset.filter(head__industry=industry)
+
+    def filter_grade(self, queryset, name, value):
+        return queryset.filter(head__grade__in=[g for g in Grade.values if g.startswith(value)])

@@ -3,10 +3,14 @@ visits and contract ends move every day) and the churned customers not yet on th
 
 from datetime import date
 
-from . import services
+from . import grouprisk, services
 
 
 def daily(today: date) -> str:
     threats = services.threats_refresh(today=today)
     listed = services.winbacks_sync(today)
-    return f"defence: {threats} threatened customers on the board, {listed} churned customers listed for win-back"
+    sets = grouprisk.refresh(today=today)
+    return (
+        f"defence: {threats} threatened customers on the board, {listed} churned customers listed for win-back, "
+        f"{sets} groups and affiliated sets rolled up"
+    )

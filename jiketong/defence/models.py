@@ -9,7 +9,7 @@ from django.utils.translation import pgettext_lazy
 
 from jiketong.core.models import ConstraintFieldsMixin, TimeStampedModel
 from jiketong.core.money import MoneyField
-from jiketong.core.scope import ScopedQuerySet
+from jiketong.core.scope import EVERYTHING, ScopedQuerySet, customer_scope
 from jiketong.customers.models import Competitor, ThreatLevel
 
 
@@ -264,3 +264,105 @@ class WinBack(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.churned_on}"
+
+
+class RiskSetKind(models.TextChoices):
+    GROUP = "group", _("Group and its units")
+    AFFILIATED = "affiliated", _("Affiliated set")
+
+
+class ChainCode(models.TextChoices):
+    """What on one unit flags the head and the siblings (连锁联动)."""
+
+    CHURN = "churn", _("Churn warning")
+    THREAT = "threat", _("High competitor threat")
+    ARREARS = "arrears", _("Arrears")
+
+
+class GroupRiskQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The sets of which the user sees at least one unit: the totals count every unit, the pages name only
+        the units the user sees (docs/defence.md, "One group, one risk")."""
+        scope = customer_scope(user, "customer__")
+        if scope == EVERYTHING:
+            return self.all()
+        return self.filter(pk__in=GroupRiskUnit.objects.filter(scope).values("risk_id"))
+
+
+class GroupRisk(models.Model):
+    """One group (a head and all its units, in any province) or one affiliated set (关联关系) seen as one risk:
+    its facts summed over every unit, kept by `grouprisk.refresh` at night and for the sets an event concerns,
+    so the group risk view reads a page of these rows (decision 0802). `chain` holds codes and unit ids only
+    ([{"code": "churn", "unit": 12}]): units are named when shown, and only to readers who see them."""
+
+    kind = models.CharField(_("kind"), max_length=10, choices=RiskSetKind.choices)
+    head = models.ForeignKey(
+        "customers.Customer", verbose_name=_("group head"), on_delete=models.CASCADE, related_name="+"
+    )
+    units = models.PositiveIntegerField(_("units"), default=0)
+    revenue = MoneyField(_("monthly revenue (yuan)"), default=0)
+    revenue_before = MoneyField(_("monthly revenue 3 months before (yuan)"), default=0)
+    revenue_change_pct = models.DecimalField(
+        _("revenue change over 3 months (%)"), max_digits=7, decimal_places=1, null=True, blank=True
+    )
+    trend = models.JSONField(_("revenue of the last 12 months"), default=list)  # [["2026-10", "1234.00"], ...]
+    members = models.PositiveIntegerField(_("members"), default=0)
+    members_before = models.PositiveIntegerField(_("members 3 months before"), default=0)
+    arrears_units = models.PositiveIntegerField(_("units in arrears"), default=0)
+    arrears_revenue = MoneyField(_("monthly revenue of the units in arrears (yuan)"), default=0)
+    open_complaints = models.PositiveIntegerField(_("open complaints"), default=0)
+    contracts_expiring = models.PositiveIntegerField(_("contracts expiring within 90 days"), default=0)
+    next_contract_end = models.DateField(_("next contract end"), null=True, blank=True)
+    churn_max = models.PositiveSmallIntegerField(_("highest churn score"), null=True, blank=True)
+    churn_units = models.PositiveIntegerField(_("units with a churn warning"), default=0)
+    churn_revenue = MoneyField(_("monthly revenue of the warned units (yuan)"), default=0)
+    competitor_units = models.PositiveIntegerField(_("units with a competitor"), default=0)
+    competitor_high_units = models.PositiveIntegerField(_("units under a high threat"), default=0)
+    chain = models.JSONField(_("chained warnings"), default=list)
+    risk_chain = models.BooleanField(_("chained warning (连锁联动)"), default=False)
+    value_at_risk = MoneyField(_("value at risk (yuan a year)"), default=0)
+    risk_revenue = models.BooleanField(_("revenue decline"), default=False)
+    risk_arrears = models.BooleanField(_("arrears"), default=False)
+    risk_churn = models.BooleanField(_("churn risk"), default=False)
+    risk_competitor = models.BooleanField(_("competitor"), default=False)
+    risk_complaints = models.BooleanField(_("complaints"), default=False)
+    risk_contracts = models.BooleanField(_("contracts expiring"), default=False)
+    refreshed_at = models.DateTimeField(_("refreshed at"), auto_now=True)
+
+    objects = GroupRiskQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("group risk")
+        verbose_name_plural = _("group risks")
+        indexes = [models.Index(fields=["-value_at_risk", "id"], name="defence_grouprisk_rank")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "head"],
+                name="defence_grouprisk_one_per_head",
+                violation_error_message=_("This set is already rolled up."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.head_id}"
+
+
+class GroupRiskUnit(models.Model):
+    """A unit of a rolled-up set: how a customer's 360 page finds its group and affiliated set, and how the view
+    is scoped (through the unit's customer, never a copy of its org unit)."""
+
+    risk = models.ForeignKey(GroupRisk, verbose_name=_("group risk"), on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="+"
+    )
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("unit of a group risk")
+        verbose_name_plural = _("units of group risks")
+        indexes = [models.Index(fields=["customer"], name="defence_grouprisk_unit_cust")]
+        constraints = [models.UniqueConstraint(fields=["risk", "customer"], name="defence_grouprisk_unit_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.risk_id}: {self.customer_id}"

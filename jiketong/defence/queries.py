@@ -1,20 +1,37 @@
 """Every read of the defence app, scoped to the user (`visible_to`): the board, plans, the attack log, the
 win-back list and the reports."""
 
+from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Substr, TruncMonth
+from django.db.models.functions import Coalesce, Substr, TruncMonth
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from jiketong.analytics.periods import add_months, month_start
-from jiketong.customers.models import Competitor, CompetitorPresence, Industry
+from jiketong.billing.models import CustomerMonth
+from jiketong.customers.models import Competitor, CompetitorPresence, Customer, Industry
 from jiketong.org.models import OrgUnit, staff_of
 from jiketong.work.models import Activity
 
-from .filters import BoardFilter, PlanFilter, WinBackFilter
-from .models import Attack, Countermeasure, Outcome, Plan, PlanKind, PlanStatus, Threat, WinBack
+from .filters import BoardFilter, GroupRiskFilter, PlanFilter, WinBackFilter
+from .models import (
+    Attack,
+    ChainCode,
+    Countermeasure,
+    GroupRisk,
+    GroupRiskUnit,
+    Outcome,
+    Plan,
+    PlanKind,
+    PlanStatus,
+    RiskSetKind,
+    Threat,
+    WinBack,
+)
 
 
 def _open_defence_plan() -> Exists:
@@ -186,3 +203,139 @@ def _rate(part: int, whole: int) -> Decimal | None:
     if not whole:
         return None
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"))
+
+
+# --- one group, one risk (decision 0802) ----------------------------------------------------------------
+GROUP_LINES = {
+    (RiskSetKind.GROUP, ChainCode.CHURN): gettext_lazy("Group unit %(unit)s has a churn warning"),
+    (RiskSetKind.GROUP, ChainCode.THREAT): gettext_lazy("Group unit %(unit)s is under a high competitor threat"),
+    (RiskSetKind.GROUP, ChainCode.ARREARS): gettext_lazy("Group unit %(unit)s is in arrears"),
+    (RiskSetKind.AFFILIATED, ChainCode.CHURN): gettext_lazy("Affiliated company %(unit)s has a churn warning"),
+    (RiskSetKind.AFFILIATED, ChainCode.THREAT): gettext_lazy("Affiliated company %(unit)s is under a high competitor threat"),
+    (RiskSetKind.AFFILIATED, ChainCode.ARREARS): gettext_lazy("Affiliated company %(unit)s is in arrears"),
+}
+HIDDEN_LINES = {
+    (RiskSetKind.GROUP, ChainCode.CHURN): ngettext_lazy(
+        "%(count)d group unit outside your scope has a churn warning",
+        "%(count)d group units outside your scope have a churn warning",
+        "count",
+    ),
+    (RiskSetKind.GROUP, ChainCode.THREAT): ngettext_lazy(
+        "%(count)d group unit outside your scope is under a high competitor threat",
+        "%(count)d group units outside your scope are under a high competitor threat",
+        "count",
+    ),
+    (RiskSetKind.GROUP, ChainCode.ARREARS): ngettext_lazy(
+        "%(count)d group unit outside your scope is in arrears",
+        "%(count)d group units outside your scope are in arrears",
+        "count",
+    ),
+    (RiskSetKind.AFFILIATED, ChainCode.CHURN): ngettext_lazy(
+        "%(count)d affiliated company outside your scope has a churn warning",
+        "%(count)d affiliated companies outside your scope have a churn warning",
+        "count",
+    ),
+    (RiskSetKind.AFFILIATED, ChainCode.THREAT): ngettext_lazy(
+        "%(count)d affiliated company outside your scope is under a high competitor threat",
+        "%(count)d affiliated companies outside your scope are under a high competitor threat",
+        "count",
+    ),
+    (RiskSetKind.AFFILIATED, ChainCode.ARREARS): ngettext_lazy(
+        "%(count)d affiliated company outside your scope is in arrears",
+        "%(count)d affiliated companies outside your scope are in arrears",
+        "count",
+    ),
+}
+
+
+def _hidden_line(kind: str, code: str, count: int) -> str:
+    return HIDDEN_LINES[(kind, code)] % {"count": count}
+
+
+def _visible_units(user) -> QuerySet[GroupRiskUnit]:
+    return GroupRiskUnit.objects.visible_to(user)
+
+
+def _group_queryset(user) -> QuerySet[GroupRisk]:
+    """The user's sets with what the user may read of them: whether the head is in scope (else it is never
+    named) and how many of the units the user sees (the rest are counted, never named)."""
+    seen = (
+        _visible_units(user)
+        .filter(risk_id=OuterRef("pk"))
+        .order_by()
+        .values("risk_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    head_visible = Exists(Customer.objects.visible_to(user).filter(pk=OuterRef("head_id")))
+    return (
+        GroupRisk.objects.visible_to(user)
+        .select_related("head", "head__org_unit")
+        .annotate(head_visible=head_visible, units_seen=Coalesce(Subquery(seen), 0))
+    )
+
+
+def group_risks(user, params=None) -> tuple[GroupRiskFilter, QuerySet[GroupRisk]]:
+    """The group risk view: the sets of which the user sees a unit, highest value at risk first (kept rows read
+    off the (value at risk) index, like the board)."""
+    queryset = _group_queryset(user).order_by("-value_at_risk", "id")
+    group_filter = GroupRiskFilter(params or None, queryset=queryset, user=user)
+    return group_filter, group_filter.qs
+
+
+def group_risk_get(user, pk: int) -> GroupRisk:
+    return get_object_or_404(_group_queryset(user), pk=pk)
+
+
+def group_risks_of(user, customer_id: int) -> list[GroupRisk]:
+    """The group and the affiliated set a customer the user sees belongs to (its 360 page's panel)."""
+    sets = GroupRiskUnit.objects.filter(customer_id=customer_id).values("risk_id")
+    return list(_group_queryset(user).filter(pk__in=sets).order_by("kind", "id"))
+
+
+def decorate(user, rows: list[GroupRisk], *, viewer_unit: int | None = None) -> list[GroupRisk]:
+    """Put each set's chained warnings into words for this reader (one query for the whole page): units the
+    reader sees are named, the others counted per reason; `viewer_unit`'s own warnings are left out (its 360
+    page shows them). Sets `lines`, `units_hidden` and `title` (the head's name, or words saying it is out of
+    scope)."""
+    ids = {entry["unit"] for row in rows for entry in row.chain}
+    names = dict(Customer.objects.visible_to(user).filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+    for row in rows:
+        lines, hidden = [], defaultdict(int)
+        for entry in row.chain:
+            unit, code = entry["unit"], entry["code"]
+            if unit == viewer_unit:
+                continue
+            if unit in names:
+                lines.append(GROUP_LINES[(row.kind, code)] % {"unit": names[unit]})
+            else:
+                hidden[code] += 1
+        lines += [_hidden_line(row.kind, code, count) for code, count in hidden.items()]
+        row.lines = lines
+        row.units_hidden = max(row.units - row.units_seen, 0)
+        row.title = row.head.name if row.head_visible else _("Group head outside your scope")
+        row.trend_values = [Decimal(value) for _month, value in row.trend]
+    return rows
+
+
+def group_units(user, risk: GroupRisk, limit: int = 50) -> list[Customer]:
+    """The units of a set the user sees (at most `limit`), head first, with their newest month's revenue."""
+    from .services import latest_month
+
+    units = list(
+        Customer.objects.visible_to(user)
+        .filter(pk__in=GroupRiskUnit.objects.filter(risk=risk).values("customer_id"))
+        .select_related("org_unit", "owner")
+        .order_by("path")[:limit]
+    )
+    period = latest_month()
+    revenue = {}
+    if period is not None and units:
+        revenue = dict(
+            CustomerMonth.objects.filter(customer_id__in=[u.pk for u in units], period=period).values_list(
+                "customer_id", "revenue"
+            )
+        )
+    for unit in units:
+        unit.latest_revenue = revenue.get(unit.pk)
+    return units

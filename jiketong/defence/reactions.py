@@ -13,7 +13,7 @@ from jiketong.core.notify import notify
 from jiketong.customers.models import Competitor, Customer, LifecycleStatus, ThreatLevel
 from jiketong.org.queries import nearest_supervisors
 
-from . import services
+from . import grouprisk, services
 
 
 def threat_recorded(event: Event) -> None:
@@ -23,6 +23,7 @@ def threat_recorded(event: Event) -> None:
     if event.customer_id is None:
         return
     services.threats_refresh([event.customer_id])
+    grouprisk.refresh([event.customer_id])
     payload = event.payload
     if payload.get("threat") != ThreatLevel.HIGH or payload.get("from_threat") == ThreatLevel.HIGH:
         return
@@ -61,6 +62,19 @@ def lifecycle_changed(event: Event) -> None:
     elif payload.get("from_status") == LifecycleStatus.CHURNED:
         services.winback_won(event.customer_id, day)
     services.threats_refresh([event.customer_id])
+    grouprisk.refresh([event.customer_id])
+
+
+def churn_level_changed(event: Event) -> None:
+    """A unit's churn warning started or ended: its group and affiliated set are rolled up again, so the head
+    and the siblings show the chained warning (连锁联动) now rather than after the night."""
+    if event.customer_id is not None:
+        grouprisk.refresh([event.customer_id])
+
+
+def billing_period_replaced(event: Event) -> None:
+    """New or corrected billing months move every set's revenue, members and arrears: all roll up again."""
+    grouprisk.refresh()
 
 
 def retention_opened(event: Event) -> None:

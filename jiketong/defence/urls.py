@@ -17,4 +17,7 @@ urlpatterns = [
     path("countermeasures/<int:countermeasure_pk>/status/", views.countermeasure_status, name="countermeasure_status"),
     path("win-back/", views.winback_list, name="winback"),
     path("reports/", views.report, name="report"),
+    path("groups/", views.group_list, name="groups"),
+    path("groups/export.xlsx", views.group_export, name="group_export"),
+    path("groups/<int:group_pk>/", views.group_detail, name="group"),
 ]

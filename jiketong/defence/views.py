@@ -24,11 +24,10 @@ from jiketong.customers.services import require_edit
 
 from . import queries, services
 from .forms import AttackForm, CloseForm, CountermeasureForm, PlanForm
-from .models import PlanKind, PlanStatus
+from .models import PlanKind, PlanStatus, RiskSetKind
 
 PAGE_SIZE = 20
 PLAN_DUE_DAYS = 30
-
 
 
 def _list_page(request, template: str, context: dict) -> HttpResponse:
@@ -223,3 +222,56 @@ def report(request: HttpRequest) -> HttpResponse:
         start = end = None
     start, end = queries.report_range(start, end)
     return render(request, "defence/report.html", {"report": queries.report(request.user, start, end)})
+
+
+# --- one group, one risk --------------------------------------------------------------------------------
+@require_GET
+def group_list(request: HttpRequest) -> HttpResponse:
+    """The group risk view: groups and affiliated sets with several kinds of risk at once, by value at risk."""
+    group_filter, queryset = queries.group_risks(request.user, request.GET)
+    page = CappedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    queries.decorate(request.user, list(page.object_list))
+    return _list_page(request, "defence/groups.html", {"filter": group_filter, "page": page})
+
+
+@require_GET
+def group_detail(request: HttpRequest, group_pk: int) -> HttpResponse:
+    """One group or affiliated set: its totals over every unit, its trend, its chained warnings and the units
+    the reader sees (the others counted)."""
+    risk = queries.group_risk_get(request.user, group_pk)
+    queries.decorate(request.user, [risk])
+    context = {"risk": risk, "units": queries.group_units(request.user, risk)}
+    return render(request, "defence/group.html", context)
+
+
+def group_export_table(user, params) -> exports.Table:
+    """The filtered group risk view as plain values: a head out of the reader's scope is not named."""
+    _filter, queryset = queries.group_risks(user, params)
+    kinds = dict(RiskSetKind.choices)
+    values = exports.rows_of(
+        queryset, "kind", "head_visible", "head__name", "units", "units_seen", "revenue", "revenue_change_pct",
+        "members", "arrears_units", "open_complaints", "contracts_expiring", "churn_max", "churn_units",
+        "competitor_units", "competitor_high_units", "risk_chain", "value_at_risk",
+    )  # fmt: skip
+
+    def rows():
+        hidden_head, yes, no = _("Group head outside your scope"), _("Yes"), _("No")
+        for row in values():
+            kind, visible, name, units, seen = row[:5]
+            rest = list(row[5:])
+            rest[-2] = yes if rest[-2] else no
+            yield [str(kinds.get(kind, kind)), name if visible else hidden_head, units, units - seen, *rest]
+
+    header = [_("Kind"), _("Group"), _("Units"), _("Units outside your scope"), _("Monthly revenue (yuan)"),
+              _("Revenue change over 3 months (%)"), _("Members"), _("Units in arrears"), _("Open complaints"),
+              _("Contracts expiring within 90 days"), _("Highest churn score"), _("Units with a churn warning"),
+              _("Units with a competitor"), _("Units under a high threat"), _("Chained warning (连锁联动)"),
+              _("Value at risk (yuan a year)")]  # fmt: skip
+    return exports.Table(what="defence.group_risk", filename="group-risk", sheet=_("Group risk"), header=header,
+                         rows=rows, count=queryset.count)  # fmt: skip
+
+
+@require_GET
+def group_export(request: HttpRequest) -> HttpResponse:
+    """The filtered group risk view as .xlsx (in the background past a size); logged."""
+    return exports.respond(request, group_export_table)

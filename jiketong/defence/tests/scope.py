@@ -1,9 +1,12 @@
 """Scope-matrix hooks (jiketong/tests_scope): a board row, a defence plan with a countermeasure, an attack and a
-win-back row for each customer of the world."""
+win-back row for each customer of the world; the world's group (Alice's customer with its Zhejiang unit) and
+affiliated set (all six, each affiliated with the next) rolled up, and a one-unit set for each customer outside
+that group, so the group id of a customer is visible exactly where the customer is."""
 
 from datetime import date
 
-from jiketong.defence.models import Attack, Countermeasure, Plan, Threat, WinBack
+from jiketong.defence import grouprisk
+from jiketong.defence.models import Attack, Countermeasure, GroupRisk, GroupRiskUnit, Plan, RiskSetKind, Threat, WinBack
 
 
 def populate(world, customers) -> None:
@@ -22,9 +25,19 @@ def populate(world, customers) -> None:
             observed_on=date(2026, 10, 1),
         )  # fmt: skip
         WinBack.objects.create(customer=customer, churned_on=date(2026, 9, 1), last_products=f"V网{customer.name}")
+    grouprisk.refresh()
+    for customer in customers.values():
+        if not GroupRiskUnit.objects.filter(customer=customer, risk__kind=RiskSetKind.GROUP).exists():
+            risk = GroupRisk.objects.create(kind=RiskSetKind.GROUP, head=customer, units=1)
+            GroupRiskUnit.objects.create(risk=risk, customer=customer)
+
+
+def _group_of(customer) -> int:
+    return GroupRiskUnit.objects.filter(customer=customer, risk__kind=RiskSetKind.GROUP).first().risk_id
 
 
 KINDS = {
+    "group": _group_of,
     "plan": lambda customer: Plan.objects.filter(customer=customer).first().pk,
     "countermeasure": lambda customer: Countermeasure.objects.filter(plan__customer=customer).first().pk,
 }
