@@ -43,49 +43,99 @@ def _ratio(part, whole) -> Decimal | None:
 
 COMPONENTS = [
     Component(
-        "visits", _("Visits against the standard"), "percent", 15, Decimal("1.00"),
-        _("Visits done ÷ visits owed by the customers in service the manager owns, each customer owing its "
-          "grade's visits in the standard's period that contains the month's end (A monthly, B quarterly, C "
-          "twice a year, D yearly by default), visits counted from the period's start to the month's end; a visit "
-          "beyond what a customer owes does not make up for another customer (as 拜访达标 on the coverage page)."),
+        "visits",
+        _("Visits against the standard"),
+        "percent",
+        15,
+        Decimal("1.00"),
+        _(
+            "Visits done ÷ visits owed by the customers in service the manager owns, each customer owing its "
+            "grade's visits in the standard's period that contains the month's end (A monthly, B quarterly, C "
+            "twice a year, D yearly by default), visits counted from the period's start to the month's end; a visit "
+            "beyond what a customer owes does not make up for another customer (as 拜访达标 on the coverage page)."
+        ),
     ),
     Component(
-        "follow_up", _("Monthly follow-up compliance"), "percent", 10, Decimal("1.00"),
-        _("Leads and opportunities the manager owns that were open at the month's end with at least one "
-          "activity in the month ÷ those open at the month's end (DOMAIN §6: one follow-up a month each)."),
+        "follow_up",
+        _("Monthly follow-up compliance"),
+        "percent",
+        10,
+        Decimal("1.00"),
+        _(
+            "Leads and opportunities the manager owns that were open at the month's end with at least one "
+            "activity in the month ÷ those open at the month's end (DOMAIN §6: one follow-up a month each)."
+        ),
     ),
     Component(
-        "login", _("Login compliance"), "percent", 5, Decimal("0.90"),
-        _("Days of the month with a login ÷ working days of the month (the service calendar: weekends, "
-          "holidays and 调休 make-up days), at most 100%."),
+        "login",
+        _("Login compliance"),
+        "percent",
+        5,
+        Decimal("0.90"),
+        _(
+            "Days of the month with a login ÷ working days of the month (the service calendar: weekends, "
+            "holidays and 调休 make-up days), at most 100%."
+        ),
     ),
     Component(
-        "won_count", _("Opportunities won"), "count", 10, Decimal("2"),
+        "won_count",
+        _("Opportunities won"),
+        "count",
+        10,
+        Decimal("2"),
         _("Opportunities the manager owns that were won (赢单) with a close date in the month."),
     ),
     Component(
-        "won_value", _("Value won"), "yuan", 15, Decimal("50000"),
+        "won_value",
+        _("Value won"),
+        "yuan",
+        15,
+        Decimal("50000"),
         _("One-time amount + 12 × monthly amount of the opportunities won in the month (a first year's value)."),
     ),
     Component(
-        "revenue_growth", _("Portfolio revenue growth"), "percent", 15, Decimal("1.01"),
-        _("Revenue billed in the month to the customers the manager owns ÷ their revenue the month before "
-          "(100% is flat; the target 101% asks for 1% growth)."),
+        "revenue_growth",
+        _("Portfolio revenue growth"),
+        "percent",
+        15,
+        Decimal("1.01"),
+        _(
+            "Revenue billed in the month to the customers the manager owns ÷ their revenue the month before "
+            "(100% is flat; the target 101% asks for 1% growth)."
+        ),
     ),
     Component(
-        "retention", _("Portfolio retention (1 − churn)"), "percent", 10, Decimal("0.98"),
-        _("Owned customers billed the month before and still billed in the month ÷ owned customers billed the "
-          "month before, i.e. 1 − the portfolio's churn rate."),
+        "retention",
+        _("Portfolio retention (1 − churn)"),
+        "percent",
+        10,
+        Decimal("0.98"),
+        _(
+            "Owned customers billed the month before and still billed in the month ÷ owned customers billed the "
+            "month before, i.e. 1 − the portfolio's churn rate."
+        ),
     ),
     Component(
-        "satisfaction", _("Satisfaction"), "percent", 10, Decimal("0.85"),
-        _("Satisfied answers (a ticket rated 4 or 5, a survey dimension scored 4 or 5) ÷ all ticket ratings and "
-          "survey answers of the owned customers in the month."),
+        "satisfaction",
+        _("Satisfaction"),
+        "percent",
+        10,
+        Decimal("0.85"),
+        _(
+            "Satisfied answers (a ticket rated 4 or 5, a survey dimension scored 4 or 5) ÷ all ticket ratings and "
+            "survey answers of the owned customers in the month."
+        ),
     ),
     Component(
-        "archive", _("Archive completeness"), "percent", 10, Decimal("0.90"),
-        _("Of three checks per customer in service the manager owns (a key person on record, a USCC, members on "
-          "record), the share passed."),
+        "archive",
+        _("Archive completeness"),
+        "percent",
+        10,
+        Decimal("0.90"),
+        _(
+            "Of three checks per customer in service the manager owns (a key person on record, a USCC, members on "
+            "record), the share passed."
+        ),
     ),
 ]
 BY_CODE = {c.code: c for c in COMPONENTS}
@@ -127,9 +177,11 @@ def scorecard(figures, terms: dict, cap: Decimal, managers: int = 1) -> tuple[De
         actual = component.actual(figures, managers)
         value = score(actual, target, cap)
         scoring[component.code] = {
-            "weight": weight, "target": str(target),
-            "actual": None if actual is None else str(actual), "score": None if value is None else str(value),
-        }  # fmt: skip
+            "weight": weight,
+            "target": str(target),
+            "actual": None if actual is None else str(actual),
+            "score": None if value is None else str(value),
+        }
         if value is not None and weight:
             weighted += weight * value
             weights += weight

@@ -47,10 +47,24 @@ CHUNK = 500
 SATISFIED = 4  # a rating or a survey score of 4 or 5 (of 5) is a satisfied answer
 BIG = DecimalField(max_digits=20, decimal_places=2)
 FIGURES = [
-    "customers", "visits_done", "visits_owed", "follow_ups_done", "follow_ups_due", "login_days", "working_days",
-    "won_count", "won_value", "revenue", "revenue_before", "served_before", "churned", "satisfied", "rated",
-    "archive_done", "archive_checks",
-]  # fmt: skip
+    "customers",
+    "visits_done",
+    "visits_owed",
+    "follow_ups_done",
+    "follow_ups_due",
+    "login_days",
+    "working_days",
+    "won_count",
+    "won_value",
+    "revenue",
+    "revenue_before",
+    "served_before",
+    "churned",
+    "satisfied",
+    "rated",
+    "archive_done",
+    "archive_checks",
+]
 
 
 @dataclass
@@ -113,11 +127,16 @@ def managers() -> list[Staff]:
 def _visits_until(end: datetime):
     visits = (
         Activity.objects.filter(
-            customer=OuterRef("pk"), kind=ActivityKind.VISIT, happened_at__gte=OuterRef("period_start"),
+            customer=OuterRef("pk"),
+            kind=ActivityKind.VISIT,
+            happened_at__gte=OuterRef("period_start"),
             happened_at__lt=end,
         )
-        .order_by().values("customer").annotate(n=Count("pk")).values("n")
-    )  # fmt: skip
+        .order_by()
+        .values("customer")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return Coalesce(Subquery(visits), 0)
 
 
@@ -128,8 +147,9 @@ def _portfolio_figures(ids: list[int], period: date, rows: dict[int, Row]) -> No
     standards = list(VisitStandard.objects.all())
     period_start = Case(
         *[When(grade=s.grade, then=Value(local_midnight(s.period(last_day)[0]))) for s in standards],
-        default=Value(start), output_field=DateTimeField(),
-    )  # fmt: skip
+        default=Value(start),
+        output_field=DateTimeField(),
+    )
     owes = Case(*[When(grade=s.grade, then=Value(s.visits)) for s in standards], default=0, output_field=IntegerField())
     key_person = Exists(Contact.objects.filter(customer=OuterRef("pk"), is_key_person=True, left_on__isnull=True))
     members = Exists(Member.objects.filter(customer=OuterRef("pk"), left_on__isnull=True))
@@ -144,10 +164,12 @@ def _portfolio_figures(ids: list[int], period: date, rows: dict[int, Row]) -> No
         .order_by()
         .values("owner")
         .annotate(
-            n=Count("pk"), owed=Sum("owes"), done=Sum(Least("visits", "owes")),
+            n=Count("pk"),
+            owed=Sum("owes"),
+            done=Sum(Least("visits", "owes")),
             checks=Sum(F("has_kp") + F("has_members") + F("has_uscc")),
         )
-    )  # fmt: skip
+    )
     for row in found:
         figures = rows[row["owner"]]
         figures.customers = row["n"]
@@ -166,9 +188,11 @@ def _follow_ups(ids: list[int], period: date, rows: dict[int, Row]) -> None:
     lead_followed = Exists(Activity.objects.filter(lead=OuterRef("pk"), happened_at__gte=start, happened_at__lt=end))
     leads = (
         Lead.objects.filter(lead_open, owner__in=ids, created_at__lt=end)
-        .annotate(followed=lead_followed).order_by().values("owner")
+        .annotate(followed=lead_followed)
+        .order_by()
+        .values("owner")
         .annotate(due=Count("pk"), done=Count("pk", filter=Q(followed=True)))
-    )  # fmt: skip
+    )
     last_day = add_months(period, 1) - timedelta(days=1)
     opp_open = Q(stage__is_won=False, stage__is_lost=False) | Q(closed_on__gt=last_day)
     opp_followed = Exists(
@@ -176,9 +200,11 @@ def _follow_ups(ids: list[int], period: date, rows: dict[int, Row]) -> None:
     )
     opportunities = (
         Opportunity.objects.filter(opp_open, owner__in=ids, created_at__lt=end)
-        .annotate(followed=opp_followed).order_by().values("owner")
+        .annotate(followed=opp_followed)
+        .order_by()
+        .values("owner")
         .annotate(due=Count("pk"), done=Count("pk", filter=Q(followed=True)))
-    )  # fmt: skip
+    )
     for row in [*leads, *opportunities]:
         figures = rows[row["owner"]]
         figures.follow_ups_due += row["due"]
@@ -188,10 +214,13 @@ def _follow_ups(ids: list[int], period: date, rows: dict[int, Row]) -> None:
 def _wins(ids: list[int], period: date, rows: dict[int, Row]) -> None:
     value = Sum(F("amount_once") + F("amount_monthly") * 12, output_field=BIG)
     won = (
-        Opportunity.objects.filter(owner__in=ids, stage__is_won=True, closed_on__gte=period,
-                                   closed_on__lt=add_months(period, 1))
-        .order_by().values("owner").annotate(n=Count("pk"), value=value)
-    )  # fmt: skip
+        Opportunity.objects.filter(
+            owner__in=ids, stage__is_won=True, closed_on__gte=period, closed_on__lt=add_months(period, 1)
+        )
+        .order_by()
+        .values("owner")
+        .annotate(n=Count("pk"), value=value)
+    )
     for row in won:
         rows[row["owner"]].won_count = row["n"]
         rows[row["owner"]].won_value = row["value"] or Decimal(0)
@@ -206,8 +235,10 @@ def _logins(staff: list[Staff], period: date, rows: dict[int, Row], days: int) -
     found = (
         AccessLog.objects.filter(username__in=list(by_name), attempt_time__gte=start, attempt_time__lt=end)
         .annotate(day=TruncDate("attempt_time", tzinfo=ZoneInfo("Asia/Shanghai")))
-        .order_by().values("username").annotate(n=Count("day", distinct=True))
-    )  # fmt: skip
+        .order_by()
+        .values("username")
+        .annotate(n=Count("day", distinct=True))
+    )
     for person in staff:
         rows[person.pk].working_days = days
     for row in found:
@@ -221,13 +252,16 @@ def _billing(ids: list[int], period: date, rows: dict[int, Row]) -> None:
     now, then = Q(period=period), Q(period=before)
     found = (
         CustomerMonth.objects.filter(customer__owner__in=ids, period__in=[period, before])
-        .order_by().values("customer__owner")
+        .order_by()
+        .values("customer__owner")
         .annotate(
-            r_now=Sum("revenue", filter=now, output_field=BIG), r_before=Sum("revenue", filter=then, output_field=BIG),
-            billed=Count("pk", filter=now), billed_before=Count("pk", filter=then),
+            r_now=Sum("revenue", filter=now, output_field=BIG),
+            r_before=Sum("revenue", filter=then, output_field=BIG),
+            billed=Count("pk", filter=now),
+            billed_before=Count("pk", filter=then),
             new=Count("pk", filter=now & Q(is_new=True)),
         )
-    )  # fmt: skip
+    )
     for row in found:
         figures = rows[row["customer__owner"]]
         figures.revenue, figures.revenue_before = row["r_now"] or Decimal(0), row["r_before"] or Decimal(0)
@@ -239,17 +273,20 @@ def _satisfaction(ids: list[int], period: date, rows: dict[int, Row]) -> None:
     start, end = month_bounds(period)
     tickets = (
         Ticket.objects.filter(customer__owner__in=ids, rating__isnull=False, rated_at__gte=start, rated_at__lt=end)
-        .order_by().values("customer__owner")
+        .order_by()
+        .values("customer__owner")
         .annotate(n=Count("pk"), ok=Count("pk", filter=Q(rating__gte=SATISFIED)))
-    )  # fmt: skip
+    )
     answers = (
         SurveyAnswer.objects.filter(
-            survey__customer__owner__in=ids, survey__surveyed_on__gte=period,
+            survey__customer__owner__in=ids,
+            survey__surveyed_on__gte=period,
             survey__surveyed_on__lt=add_months(period, 1),
         )
-        .order_by().values("survey__customer__owner")
+        .order_by()
+        .values("survey__customer__owner")
         .annotate(n=Count("pk"), ok=Count("pk", filter=Q(satisfaction__gte=SATISFIED)))
-    )  # fmt: skip
+    )
     for row in tickets:
         rows[row["customer__owner"]].rated += row["n"]
         rows[row["customer__owner"]].satisfied += row["ok"]
@@ -335,10 +372,17 @@ def month_compute(period: date) -> AssessmentMonth:
         weights, cap, settings_id = terms.for_staff(person)
         total, scoring = scorecard(figures, weights, cap)
         scoring["settings"] = settings_id
-        scores.append(ManagerScore(
-            period=period, staff=person, org_unit_id=person.org_unit_id, total=total, terms=scoring,
-            computed_at=now, **{name: getattr(figures, name) for name in FIGURES},
-        ))  # fmt: skip
+        scores.append(
+            ManagerScore(
+                period=period,
+                staff=person,
+                org_unit_id=person.org_unit_id,
+                total=total,
+                terms=scoring,
+                computed_at=now,
+                **{name: getattr(figures, name) for name in FIGURES},
+            )
+        )
     _ranks(scores)
     units = _unit_rows(staff, rows, period, terms, now)
     with transaction.atomic():
@@ -367,9 +411,15 @@ def _unit_rows(staff: list[Staff], rows: dict[int, Row], period: date, terms: Te
         weights, cap, settings_id = terms.for_unit_path(path)
         total, scoring = scorecard(figures, weights, cap, managers=counts[path])
         scoring["settings"] = settings_id
-        units.append(UnitScore(
-            period=period, org_unit_id=ids[path], managers=counts[path], total=total, terms=scoring,
-            computed_at=now, **{name: getattr(figures, name) for name in FIGURES},
-        ))  # fmt: skip
+        units.append(
+            UnitScore(
+                period=period,
+                org_unit_id=ids[path],
+                managers=counts[path],
+                total=total,
+                terms=scoring,
+                computed_at=now,
+                **{name: getattr(figures, name) for name in FIGURES},
+            )
+        )
     return units
-

@@ -29,18 +29,25 @@ def _satisfaction(calc: Calculation) -> dict[tuple, dict]:
     if cached is None:
         end = add_months(calc.period, 1)
         tickets = Ticket.objects.filter(
-            calc.scope("customer__"), rating__isnull=False,
-            rated_at__gte=_midnight(calc.start), rated_at__lt=_midnight(end),
-        )  # fmt: skip
+            calc.scope("customer__"),
+            rating__isnull=False,
+            rated_at__gte=_midnight(calc.start),
+            rated_at__lt=_midnight(end),
+        )
         month = TruncMonth("rated_at", output_field=DateField(), tzinfo=LOCAL)
-        cached = calc._grouped(tickets, "customer__", month, n=Count("pk"), ok=Count("pk", filter=Q(rating__gte=SATISFIED)))
+        cached = calc._grouped(
+            tickets, "customer__", month, n=Count("pk"), ok=Count("pk", filter=Q(rating__gte=SATISFIED))
+        )
         answers = SurveyAnswer.objects.filter(
             calc.scope("survey__customer__"), survey__surveyed_on__gte=calc.start, survey__surveyed_on__lt=end
         )
         surveyed = calc._grouped(
-            answers, "survey__customer__", TruncMonth("survey__surveyed_on", output_field=DateField()),
-            n=Count("pk"), ok=Count("pk", filter=Q(satisfaction__gte=SATISFIED)),
-        )  # fmt: skip
+            answers,
+            "survey__customer__",
+            TruncMonth("survey__surveyed_on", output_field=DateField()),
+            n=Count("pk"),
+            ok=Count("pk", filter=Q(satisfaction__gte=SATISFIED)),
+        )
         for key, row in surveyed.items():
             mine = cached.setdefault(key, {"n": 0, "ok": 0})
             mine["n"] += row["n"]
@@ -60,12 +67,16 @@ def _loyalty(calc: Calculation) -> dict[tuple, dict]:
     if cached is None:
         facts = LoyaltyFact.objects.filter(calc.scope("customer__"), period__in=calc.months)
         cached = calc._grouped(
-            facts, "customer__", F("period"),
-            in_service=Count("pk", filter=Q(in_service=True)), loyal=Count("pk", filter=Q(loyal=True)),
-            revenue_sum=Sum("revenue", output_field=BIG), loyal_revenue=Sum("revenue", filter=Q(loyal=True),
-                                                                              output_field=BIG),
-            value_base=Count("pk", filter=Q(value_base=True)), value_retained=Count("pk", filter=Q(value_retained=True)),
-        )  # fmt: skip
+            facts,
+            "customer__",
+            F("period"),
+            in_service=Count("pk", filter=Q(in_service=True)),
+            loyal=Count("pk", filter=Q(loyal=True)),
+            revenue_sum=Sum("revenue", output_field=BIG),
+            loyal_revenue=Sum("revenue", filter=Q(loyal=True), output_field=BIG),
+            value_base=Count("pk", filter=Q(value_base=True)),
+            value_retained=Count("pk", filter=Q(value_retained=True)),
+        )
         calc._assessment_loyalty = cached
     return cached
 
@@ -79,10 +90,13 @@ def _fact(condition: Q):
 
 def _rated(calc, period):
     start, end = _midnight(period), _midnight(add_months(period, 1))
-    rated = Ticket.objects.filter(customer_id=OuterRef("pk"), rating__isnull=False, rated_at__gte=start,
-                                  rated_at__lt=end)  # fmt: skip
+    rated = Ticket.objects.filter(
+        customer_id=OuterRef("pk"), rating__isnull=False, rated_at__gte=start, rated_at__lt=end
+    )
     answered = SurveyAnswer.objects.filter(
-        survey__customer_id=OuterRef("pk"), survey__surveyed_on__gte=period, survey__surveyed_on__lt=add_months(period, 1)
+        survey__customer_id=OuterRef("pk"),
+        survey__surveyed_on__gte=period,
+        survey__surveyed_on__lt=add_months(period, 1),
     )
     return Q(Exists(rated)) | Q(Exists(answered))
 

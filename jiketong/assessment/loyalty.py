@@ -55,10 +55,17 @@ def refresh(period: date) -> int:
         tenure = since is not None and since <= tenure_since
         adopted = row["before"] > 0 and (row["p_now"] or 0) > (row["p_before"] or 0)
         loyal = in_service and row["months"] >= REPEAT_MONTHS and (tenure or adopted)
-        facts.append(LoyaltyFact(
-            period=period, customer_id=row["customer_id"], in_service=in_service, revenue=row["r_now"] or 0,
-            loyal=loyal, value_base=value_base, value_retained=value_base and in_service,
-        ))  # fmt: skip
+        facts.append(
+            LoyaltyFact(
+                period=period,
+                customer_id=row["customer_id"],
+                in_service=in_service,
+                revenue=row["r_now"] or 0,
+                loyal=loyal,
+                value_base=value_base,
+                value_retained=value_base and in_service,
+            )
+        )
     with transaction.atomic():
         LoyaltyFact.objects.filter(period=period).delete()
         LoyaltyFact.objects.bulk_create(facts, batch_size=BATCH)

@@ -26,15 +26,19 @@ class MonthStatus(models.TextChoices):
 class AssessmentMonth(models.Model):
     """One assessment month: when its figures were last computed and whether it is closed (frozen)."""
 
-    period = models.DateField(_("month"), primary_key=True)
+    period = models.DateField(_("month"), unique=True)
     status = models.CharField(_("status"), max_length=8, choices=MonthStatus.choices, default=MonthStatus.OPEN)
     computed_at = models.DateTimeField(_("computed at"), null=True, blank=True)
     managers = models.PositiveIntegerField(_("managers"), default=0)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("closed by"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("closed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
 
     class Meta:
         verbose_name = _("assessment month")
@@ -61,9 +65,13 @@ class ScoreSettings(ConstraintFieldsMixin, models.Model):
         "org.OrgUnit", verbose_name=_("org unit"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     staff = models.ForeignKey(
-        "org.Staff", verbose_name=_("customer manager"), null=True, blank=True, on_delete=models.CASCADE,
+        "org.Staff",
+        verbose_name=_("customer manager"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="+",
-    )  # fmt: skip
+    )
     valid_from = models.DateField(_("valid from (month)"))
     version = models.PositiveIntegerField(_("version"))
     terms = models.JSONField(_("weights and targets"), default=dict)
@@ -130,7 +138,9 @@ class ManagerScore(Figures):
     """A manager's scorecard for a month: the figures, the weights and targets used, the total and the rank in
     the manager's unit. `org_unit` is the manager's unit when computed (a later move does not rewrite history)."""
 
-    staff = models.ForeignKey("org.Staff", verbose_name=_("customer manager"), on_delete=models.CASCADE, related_name="+")
+    staff = models.ForeignKey(
+        "org.Staff", verbose_name=_("customer manager"), on_delete=models.CASCADE, related_name="+"
+    )
     org_unit = models.ForeignKey("org.OrgUnit", verbose_name=_("org unit"), on_delete=models.PROTECT, related_name="+")
     rank_in_unit = models.PositiveIntegerField(_("rank in the unit"), null=True, blank=True)
 
@@ -171,7 +181,7 @@ class RankGrades(models.Model):
     """Which customer grades a rank (职级) may own (DOMAIN §2, §12). A rank without a row keeps the default of
     `rules.DEFAULT_GRADES`; staff without a rank are not limited."""
 
-    rank = models.CharField(_("rank"), max_length=30, choices=Rank.choices, primary_key=True)
+    rank = models.CharField(_("rank"), max_length=30, choices=Rank.choices, unique=True)
     grades = models.CharField(_("grades it may own"), max_length=40, help_text=_("Grades separated by commas."))
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("changed by"), null=True, on_delete=models.SET_NULL, related_name="+"

@@ -50,9 +50,11 @@ def owner_errors(person, grades, *, field: str = "owner") -> dict[str, list[str]
     if not refused:
         return {}
     message = _("%(name)s (%(rank)s) may not own grade %(grades)s customers; the rank may own %(allowed)s.") % {
-        "name": person.name, "rank": person.get_rank_display(), "grades": "、".join(refused),
+        "name": person.name,
+        "rank": person.get_rank_display(),
+        "grades": "、".join(refused),
         "allowed": "、".join(allowed) or "—",
-    }  # fmt: skip
+    }
     return {field: [message]}
 
 

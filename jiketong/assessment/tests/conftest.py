@@ -27,13 +27,15 @@ def at(day: date, hour: int = 10) -> datetime:
 
 
 def visit(customer, owner, day: date, kind: str = "visit", **links) -> Activity:
-    return Activity.objects.create(kind=kind, subject="拜访", happened_at=at(day), customer=customer, owner=owner,
-                                   **links)  # fmt: skip
+    return Activity.objects.create(
+        kind=kind, subject="拜访", happened_at=at(day), customer=customer, owner=owner, **links
+    )
 
 
 def bill(customer, period: date, revenue: str, *, is_new: bool = False, products: int = 1) -> CustomerMonth:
-    return CustomerMonth.objects.create(customer=customer, period=period, revenue=Decimal(revenue), is_new=is_new,
-                                        products=products)  # fmt: skip
+    return CustomerMonth.objects.create(
+        customer=customer, period=period, revenue=Decimal(revenue), is_new=is_new, products=products
+    )
 
 
 def backdate(obj, when: datetime) -> None:
@@ -42,8 +44,13 @@ def backdate(obj, when: datetime) -> None:
 
 def logins(staff, days: list[date]) -> None:
     for day in days:
-        log = AccessLog.objects.create(username=staff.user.username, ip_address="10.0.0.1", user_agent="t",
-                                       http_accept="*/*", path_info="/accounts/login/")  # fmt: skip
+        log = AccessLog.objects.create(
+            username=staff.user.username,
+            ip_address="10.0.0.1",
+            user_agent="t",
+            http_accept="*/*",
+            path_info="/accounts/login/",
+        )
         AccessLog.objects.filter(pk=log.pk).update(attempt_time=at(day, 9))
         AccessLog.objects.filter(pk=log.pk).update(attempt_time=at(day, 9))
 
@@ -51,9 +58,19 @@ def logins(staff, days: list[date]) -> None:
 def ticket(customer, owner, rating: int, rated: date, n: int) -> Ticket:
     opened = at(rated - timedelta(days=2))
     return Ticket.objects.create(
-        number=f"T{n:06d}", type="inquiry", customer=customer, owner=owner, received_by=owner, title="咨询",
-        opened_at=opened, response_due=opened, resolve_due=opened, status="closed", rating=rating, rated_at=at(rated),
-    )  # fmt: skip
+        number=f"T{n:06d}",
+        type="inquiry",
+        customer=customer,
+        owner=owner,
+        received_by=owner,
+        title="咨询",
+        opened_at=opened,
+        response_due=opened,
+        resolve_due=opened,
+        status="closed",
+        rating=rating,
+        rated_at=at(rated),
+    )
 
 
 @pytest.fixture
@@ -77,14 +94,21 @@ def november(cast):
     backdate(lead, at(date(2026, 10, 1)))
     visit(None, a, date(2026, 11, 12), kind="call", lead=lead)
     first = Stage.objects.filter(is_won=False, is_lost=False).order_by("order").first()
-    open_opportunity = Opportunity.objects.create(customer=c1, name="专线扩容", owner=a, stage=first,
-                                                  expected_close=date(2026, 12, 31))  # fmt: skip
+    open_opportunity = Opportunity.objects.create(
+        customer=c1, name="专线扩容", owner=a, stage=first, expected_close=date(2026, 12, 31)
+    )
     backdate(open_opportunity, at(date(2026, 9, 1)))
     # Won: one opportunity closed in November, ¥10,000 once + ¥2,000 a month = ¥34,000 in its first year.
     won = Opportunity.objects.create(
-        customer=c2, name="校讯通", owner=a, stage=Stage.objects.get(is_won=True), expected_close=date(2026, 11, 10),
-        closed_on=date(2026, 11, 10), amount_once=Decimal("10000"), amount_monthly=Decimal("2000"),
-    )  # fmt: skip
+        customer=c2,
+        name="校讯通",
+        owner=a,
+        stage=Stage.objects.get(is_won=True),
+        expected_close=date(2026, 11, 10),
+        closed_on=date(2026, 11, 10),
+        amount_once=Decimal("10000"),
+        amount_monthly=Decimal("2000"),
+    )
     backdate(won, at(date(2026, 8, 1)))
     # Logins on 18 distinct days (twice on the 2nd); November 2026 has 21 working days.
     days = [date(2026, 11, d) for d in (2, 3, 4, 5, 6, 9, 10, 11, 12, 13, 16, 17, 18, 19, 20, 23, 24, 25)]
