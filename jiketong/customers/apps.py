@@ -16,7 +16,15 @@ class CustomersConfig(AppConfig):
             section="customers-import",
             roles=frozenset({"supervisor", "admin"}),
             order=15,
-        )  # fmt: skip
+        ),  # fmt: skip
+        NavItem(
+            _("Key-person gaps"),
+            "customers:key_person_gaps",
+            "bi-person-exclamation",
+            section="customers-keypersons",
+            roles=frozenset({"supervisor", "admin"}),
+            order=16,
+        ),
     ]
     # What the archive does when other apps report something (jiketong.core.events).
     reactions = {

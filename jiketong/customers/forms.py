@@ -35,6 +35,7 @@ from .models import (
     Member,
     Network,
     PaidBy,
+    RelationKind,
 )
 from .services import ASSIGN_ROLES, CONTACT_FIELDS, CUSTOMER_FIELDS
 
@@ -160,6 +161,50 @@ def dates_from(formset) -> list[tuple[str, date]]:
         for f in formset.forms
         if f.cleaned_data.get("label") and f.cleaned_data.get("date")
     ]
+
+
+class RelationForm(BootstrapMixin, forms.Form):
+    """A link on the key-person map: who reports to, or influences, whom (among the customer's current contacts)."""
+
+    from_contact = forms.ModelChoiceField(label=_("person"), queryset=Contact.objects.none())
+    kind = forms.ChoiceField(label=_("relation"), choices=RelationKind.choices)
+    to_contact = forms.ModelChoiceField(label=_("related person"), queryset=Contact.objects.none())
+
+    def __init__(self, *args, user, customer: Customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = queries.contacts_of(user, customer.pk).filter(left_on__isnull=True)
+        self.fields["from_contact"].queryset = current
+        self.fields["to_contact"].queryset = current
+        self._style()
+
+
+class CounterpartForm(BootstrapMixin, forms.Form):
+    """高层对高层: the colleague who keeps the relationship with this person (empty: nobody yet)."""
+
+    counterpart = forms.ModelChoiceField(
+        label=_("our counterpart"),
+        queryset=Staff.objects.none(),
+        required=False,
+        help_text=_("A colleague who can see this customer: its manager, backup or a supervisor above it."),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["counterpart"].queryset = (
+            Staff.objects.visible_to(user).active().select_related("org_unit").order_by("org_unit__path", "name")
+        )
+        self.fields["counterpart"].label_from_instance = lambda s: f"{s.name}（{s.org_unit.name}）"
+        self._style()
+
+
+class LeftForm(BootstrapMixin, forms.Form):
+    """The day a contact left the customer (离职); empty undoes a mistaken mark."""
+
+    left_on = forms.DateField(label=_("left the customer on"), required=False, widget=DATE_WIDGET)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._style()
 
 
 class MemberForm(BootstrapMixin, ServiceModelForm):

@@ -71,6 +71,7 @@ ON_CUSTOMER_PAGE = {
     "customers.customer",
     "customers.contact",
     "customers.contactdate",
+    "customers.contactrelation",
     "customers.member",
     "customers.affiliation",
     "customers.competitorpresence",

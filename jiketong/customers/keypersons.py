@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import DateField, DateTimeField, Exists, IntegerField, Max, OuterRef, Q, Subquery, Value
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .models import Contact, Customer, DecisionRole, GapKind, KeyPersonGap, LifecycleStatus
 
@@ -100,3 +101,43 @@ def refresh(today: date, *, customer_id: int | None = None) -> int:
 def refresh_customer(customer_id: int) -> None:
     """After a contact of this customer changed: its gaps as of today, in the writing transaction."""
     refresh(timezone.localdate(), customer_id=customer_id)
+
+
+def map_data(keymap) -> dict:
+    """What the 360 page's chart (static/js/keyperson-map.js) and the API read: persons by name, title and role,
+    whether they left, our counterpart and when they were last met. No mobile, e-mail, birthday or other
+    personal data: the map is looked at over shoulders and leaves the page in the API."""
+    nodes = [
+        {
+            "id": str(contact.pk),
+            "name": contact.name,
+            "title": contact.title,
+            "role": contact.get_decision_role_display() if contact.decision_role else "",
+            "decider": contact.decision_role == DecisionRole.DECIDER,
+            "key_person": contact.is_key_person,
+            "left": contact.left_on is not None,
+            "counterpart": contact.counterpart.name if contact.counterpart_id else "",
+            "last_met": timezone.localdate(contact.last_met).isoformat() if contact.last_met else "",
+            "unmet": contact.unmet,
+        }
+        for contact in keymap.contacts
+    ]
+    links = [
+        {
+            "source": str(relation.from_contact_id),
+            "target": str(relation.to_contact_id),
+            "kind": relation.kind,
+            "label": relation.get_kind_display(),
+        }
+        for relation in keymap.relations
+    ]
+    labels = {
+        "counterpart": str(_("our counterpart")),
+        "last_met": str(_("last met")),
+        "never_met": str(_("never met")),
+        "left": str(_("has left the customer")),
+        "decider": str(DecisionRole.DECIDER.label),
+        "others": str(_("other contacts")),
+        "unmet": str(_("not met in %(days)s days") % {"days": unmet_days()}),
+    }
+    return {"nodes": nodes, "links": links, "labels": labels, "more": keymap.more}

@@ -1,16 +1,32 @@
 """Every read of customers and what they own, scoped to the user. Views and the API call these."""
 
 from dataclasses import dataclass
+from datetime import date, datetime
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from jiketong.core.models import AuditEvent
 from jiketong.core.trees import subtree
 from jiketong.org.models import OrgUnit
 
+from . import keypersons
 from .filters import CustomerFilter
-from .models import Affiliation, CompetitorPresence, Contact, Customer, GradeChange, Member, Network, PaidBy
+from .models import (
+    Affiliation,
+    CompetitorPresence,
+    Contact,
+    ContactRelation,
+    Customer,
+    DecisionRole,
+    GapKind,
+    GradeChange,
+    KeyPersonGap,
+    Member,
+    Network,
+    PaidBy,
+)
 
 LIST_RELATED = ["industry", "org_unit", "owner", "backup_owner"]
 
@@ -105,7 +121,93 @@ def members_of(user, customer_pk: int, *, current_only: bool = False) -> QuerySe
 
 
 def contacts_of(user, customer_pk: int) -> QuerySet[Contact]:
-    return Contact.objects.visible_to(user).filter(customer_id=customer_pk).prefetch_related("dates")
+    """A customer's contacts, those who left last (greyed)."""
+    return (
+        Contact.objects.visible_to(user)
+        .filter(customer_id=customer_pk)
+        .select_related("counterpart")
+        .prefetch_related("dates")
+        .order_by(F("left_on").asc(nulls_first=True), "-is_key_person", "name", "id")
+    )
+
+
+# --- the key-person map (decision 0020) ---------------------------------------------------------------
+MAP_LIMIT = 100  # persons drawn on one map; a customer with more shows its deciders and key persons first
+MAP_RELATIONS_LIMIT = 400
+
+
+@dataclass
+class KeyPersonMap:
+    contacts: list[Contact]  # each with `last_met` (datetime or None) and `unmet` (a current decider not met)
+    relations: list[ContactRelation]
+    more: bool  # more contacts than the map draws
+    since: datetime  # meetings count from here on
+
+    @property
+    def has_decider(self) -> bool:
+        return any(c.decision_role == DecisionRole.DECIDER and c.left_on is None for c in self.contacts)
+
+    @property
+    def unmet(self) -> list[Contact]:
+        return [c for c in self.contacts if c.unmet]
+
+
+def key_person_map(user, customer: Customer, today: date | None = None) -> KeyPersonMap:
+    """The 360 page's map, live: current decision makers first, then key persons, those who left last; when
+    each was last met (keypersons.last_met); the relations among the persons drawn. Two queries."""
+    since = keypersons.unmet_since(today or timezone.localdate())
+    rank = Case(
+        When(keypersons.known_decider(), then=Value(0)),
+        When(left_on__isnull=True, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    rows = list(
+        Contact.objects.visible_to(user)
+        .filter(customer_id=customer.pk)
+        .select_related("counterpart")
+        .annotate(last_met=keypersons.last_met(), map_rank=rank)
+        .order_by("map_rank", "-is_key_person", "name", "id")[: MAP_LIMIT + 1]
+    )
+    contacts = rows[:MAP_LIMIT]
+    for contact in contacts:
+        contact.unmet = contact.map_rank == 0 and (contact.last_met is None or contact.last_met < since)
+    ids = [c.pk for c in contacts]
+    relations = list(
+        ContactRelation.objects.visible_to(user)
+        .filter(customer_id=customer.pk, from_contact_id__in=ids, to_contact_id__in=ids)
+        .order_by("kind", "id")[:MAP_RELATIONS_LIMIT]
+    )
+    by_id = {c.pk: c for c in contacts}
+    for relation in relations:  # named on the page without a query each
+        relation.from_contact, relation.to_contact = by_id[relation.from_contact_id], by_id[relation.to_contact_id]
+    return KeyPersonMap(contacts=contacts, relations=relations, more=len(rows) > MAP_LIMIT, since=since)
+
+
+def relations_of(user, customer_pk: int) -> QuerySet[ContactRelation]:
+    return (
+        ContactRelation.objects.visible_to(user)
+        .filter(customer_id=customer_pk)
+        .select_related("from_contact", "to_contact")
+        .order_by("kind", "id")
+    )
+
+
+def relation_get(user, pk: int) -> ContactRelation:
+    return get_object_or_404(ContactRelation.objects.visible_to(user).select_related("customer"), pk=pk)
+
+
+def key_person_gaps(user, kind: str) -> QuerySet[KeyPersonGap]:
+    """The kept gaps of one kind in the user's scope, biggest customers first (off the (kind, grade,
+    customer) index: a page reads its rows and stops)."""
+    if kind not in GapKind.values:
+        kind = GapKind.NO_DECIDER
+    return (
+        KeyPersonGap.objects.visible_to(user)
+        .filter(kind=kind)
+        .select_related("customer__owner", "customer__org_unit", "contact__counterpart")
+        .order_by("grade", "customer_id", "id")
+    )
 
 
 def grade_history(user, customer_pk: int) -> QuerySet[GradeChange]:

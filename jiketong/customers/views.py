@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from jiketong.analytics.queries import CappedPaginator
 from jiketong.catalog import queries as catalog_queries
 from jiketong.core import exports
 from jiketong.core.forms import submit
@@ -24,20 +25,23 @@ from jiketong.core.htmx import is_partial
 from jiketong.core.registry import customer_panels
 from jiketong.core.validators import mask_mobile
 
-from . import queries, services
+from . import keypersons, queries, services
 from .forms import (
     AffiliationForm,
     CompetitorForm,
     ContactDateFormSet,
     ContactForm,
+    CounterpartForm,
     CustomerForm,
+    LeftForm,
     MemberForm,
     MembersBulkAddForm,
     MembersBulkRemoveForm,
+    RelationForm,
     dates_from,
 )
 from .history import history_lines
-from .models import Customer
+from .models import Customer, GapKind
 
 LIST_PAGE_SIZE = 20
 MEMBERS_PAGE_SIZE = 20
@@ -45,7 +49,7 @@ CONTACTS_PAGE_SIZE = 10
 HISTORY_PAGE_SIZE = 20
 SUBSCRIPTIONS_PAGE_SIZE = 20
 SIDE_LIST_LIMIT = 50
-
+GAPS_PAGE_SIZE = 25
 
 
 # --- list and export --------------------------------------------------------------------------------
@@ -164,6 +168,8 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "grade_changes": list(queries.grade_history(request.user, customer.pk)[:SIDE_LIST_LIMIT]),
         "panels": customer_panels(request, customer),
     }
+    keymap = queries.key_person_map(request.user, customer)
+    context.update(keymap=keymap, keymap_data=keypersons.map_data(keymap))
     for _name, build in SECTIONS.values():
         context.update(build(request, customer))
     return render(request, "customers/detail.html", context)
@@ -244,7 +250,14 @@ def contact_edit(request: HttpRequest, contact_pk: int) -> HttpResponse:
     return render(
         request,
         "customers/contact_form.html",
-        {"form": form, "dates": dates, "customer": customer, "contact": contact, "title": _("Edit contact")},
+        {
+            "form": form,
+            "dates": dates,
+            "customer": customer,
+            "contact": contact,
+            "title": _("Edit contact"),
+            "left_form": LeftForm(initial={"left_on": contact.left_on}),
+        },
     )
 
 
@@ -265,6 +278,93 @@ def contact_reveal(request: HttpRequest, contact_pk: int) -> HttpResponse:
     contact = queries.contact_get(request.user, contact_pk)
     mobile = services.contact_reveal_mobile(actor=request.user, contact=contact)
     return _revealed(mobile)
+
+
+def contact_left(request: HttpRequest, contact_pk: int) -> HttpResponse:
+    """Mark that the person left the customer (离职), or undo it with an empty date."""
+    services.require_edit(request.user)
+    contact = queries.contact_get(request.user, contact_pk)
+    customer = contact.customer
+    form = LeftForm(request.POST or None, initial={"left_on": contact.left_on})
+    if request.method == "POST":
+        ok, _result = submit(
+            form,
+            lambda: services.contact_mark_left(
+                actor=request.user, contact=contact, left_on=form.cleaned_data.get("left_on")
+            ),
+        )
+        if ok:
+            if form.cleaned_data.get("left_on"):
+                messages.success(request, _("%(name)s is marked as having left.") % {"name": contact.name})
+            else:
+                messages.success(request, _("%(name)s is a current contact again.") % {"name": contact.name})
+            return redirect(f"{customer_url(customer)}#contacts-section")
+    return _simple_form_page(
+        request, title=_("%(name)s left the customer") % {"name": contact.name}, customer=customer, form=form
+    )
+
+
+def contact_counterpart(request: HttpRequest, contact_pk: int) -> HttpResponse:
+    """高层对高层: choose who on our side keeps the relationship with this person."""
+    services.require_edit(request.user)
+    contact = queries.contact_get(request.user, contact_pk)
+    customer = contact.customer
+    form = CounterpartForm(request.POST or None, user=request.user, initial={"counterpart": contact.counterpart_id})
+    if request.method == "POST":
+        ok, _result = submit(
+            form,
+            lambda: services.contact_set_counterpart(
+                actor=request.user, contact=contact, counterpart=form.cleaned_data.get("counterpart")
+            ),
+        )
+        if ok:
+            messages.success(request, _("Counterpart saved."))
+            return redirect(f"{customer_url(customer)}#keymap-section")
+    return _simple_form_page(
+        request, title=_("Our counterpart for %(name)s") % {"name": contact.name}, customer=customer, form=form
+    )
+
+
+def relation_create(request: HttpRequest, pk: int) -> HttpResponse:
+    services.require_edit(request.user)
+    customer = queries.customer_get(request.user, pk)
+    form = RelationForm(request.POST or None, user=request.user, customer=customer)
+    if request.method == "POST":
+        ok, _result = submit(
+            form,
+            lambda: services.contact_relation_add(
+                actor=request.user,
+                from_contact=form.cleaned_data["from_contact"],
+                to_contact=form.cleaned_data["to_contact"],
+                kind=form.cleaned_data["kind"],
+            ),
+        )
+        if ok:
+            messages.success(request, _("Relation recorded."))
+            return redirect(f"{customer_url(customer)}#keymap-section")
+    return _simple_form_page(request, title=_("Add a key-person relation"), customer=customer, form=form)
+
+
+@require_POST
+def relation_delete(request: HttpRequest, relation_pk: int) -> HttpResponse:
+    relation = queries.relation_get(request.user, relation_pk)
+    services.contact_relation_remove(actor=request.user, relation=relation)
+    messages.success(request, _("Relation removed."))
+    return redirect(f"{customer_url(relation.customer)}#keymap-section")
+
+
+@require_GET
+def key_person_gaps(request: HttpRequest) -> HttpResponse:
+    """A supervisor's subtree: customers without a known decision maker, or decision makers nobody met in
+    90 days, from the kept facts (decision 0020), biggest grades first, counted up to a cap."""
+    kind = request.GET.get("kind") if request.GET.get("kind") in GapKind.values else GapKind.NO_DECIDER
+    page = CappedPaginator(queries.key_person_gaps(request.user, kind), GAPS_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    context = {"page": page, "kind": kind, "kinds": GapKind.choices, "days": keypersons.unmet_days()}
+    if is_partial(request):
+        return render(request, "customers/keyperson_gaps.html#table", context)
+    return render(request, "customers/keyperson_gaps.html", context)
 
 
 def _revealed(number: str) -> HttpResponse:
