@@ -71,6 +71,7 @@ def alert_runs(today, runs: int) -> None:
     from django.db import transaction
 
     from jiketong.churn import alerts, model, services
+    from jiketong.churn.models import RiskAlert
 
     current = today.replace(day=1)
     earlier = [m for m in model.billed_months() if m < current]
@@ -81,6 +82,8 @@ def alert_runs(today, runs: int) -> None:
         hits = alerts.detect(today, period)
         detected = time.perf_counter()
         with transaction.atomic():
+            RiskAlert.objects.all().delete()  # as on the first night (rolled back below)
+            detected = time.perf_counter()
             raised = services.alerts_raise(today)
             done = time.perf_counter()
             transaction.set_rollback(True)
@@ -88,7 +91,7 @@ def alert_runs(today, runs: int) -> None:
         raise_times.append(done - detected)
         kinds = {}
         for hit in hits:
-            kinds[hit.kind] = kinds.get(hit.kind, 0) + 1
+            kinds[str(hit.kind.value)] = kinds.get(str(hit.kind.value), 0) + 1
         print(f"alerts run {run}: {len(hits):,} hits {kinds} in {detected - started:.2f} s; "
               f"raising {raised:,} (rolled back) {done - detected:.2f} s")  # fmt: skip
     first = services.alerts_raise(today)
