@@ -39,5 +39,7 @@ class DefenceConfig(AppConfig):
 
         self.reactions = {
             **self.reactions,
-            "billing.period_replaced": [Reaction("jiketong.defence.reactions.billing_period_replaced", background=True)],
+            "billing.period_replaced": [
+                Reaction("jiketong.defence.reactions.billing_period_replaced", background=True)
+            ],
         }

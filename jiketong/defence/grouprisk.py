@@ -113,8 +113,8 @@ def _sets_of(customer_ids: Iterable[int]) -> dict[tuple[str, int], list[int]]:
             Customer.objects.filter(subtree(path)).order_by("path").values_list("pk", flat=True)
         )
     affiliated = GroupRiskUnit.objects.filter(customer_id__in=ids, risk__kind=RiskSetKind.AFFILIATED).values("risk_id")
-    for risk_id, head, customer_id in GroupRiskUnit.objects.filter(risk_id__in=affiliated).values_list(
-        "risk_id", "risk__head_id", "customer_id"
+    for head, customer_id in GroupRiskUnit.objects.filter(risk_id__in=affiliated).values_list(
+        "risk__head_id", "customer_id"
     ):
         sets.setdefault((RiskSetKind.AFFILIATED, head), []).append(customer_id)
     return sets
@@ -307,7 +307,8 @@ def refresh(customer_ids: Iterable[int] | None = None, *, today: date | None = N
     for batch in _batches(affiliated):
         written += _write(batch, today, period)
     kept |= set(affiliated)
-    stale = [pk for pk, kind, head in GroupRisk.objects.values_list("pk", "kind", "head_id") if (kind, head) not in kept]
+    rows = GroupRisk.objects.values_list("pk", "kind", "head_id")
+    stale = [pk for pk, kind, head in rows.iterator(chunk_size=10_000) if (kind, head) not in kept]
     for start in range(0, len(stale), UNITS_PER_CHUNK):
         GroupRisk.objects.filter(pk__in=stale[start : start + UNITS_PER_CHUNK]).delete()
     return written

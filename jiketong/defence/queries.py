@@ -211,7 +211,9 @@ GROUP_LINES = {
     (RiskSetKind.GROUP, ChainCode.THREAT): gettext_lazy("Group unit %(unit)s is under a high competitor threat"),
     (RiskSetKind.GROUP, ChainCode.ARREARS): gettext_lazy("Group unit %(unit)s is in arrears"),
     (RiskSetKind.AFFILIATED, ChainCode.CHURN): gettext_lazy("Affiliated company %(unit)s has a churn warning"),
-    (RiskSetKind.AFFILIATED, ChainCode.THREAT): gettext_lazy("Affiliated company %(unit)s is under a high competitor threat"),
+    (RiskSetKind.AFFILIATED, ChainCode.THREAT): gettext_lazy(
+        "Affiliated company %(unit)s is under a high competitor threat"
+    ),
     (RiskSetKind.AFFILIATED, ChainCode.ARREARS): gettext_lazy("Affiliated company %(unit)s is in arrears"),
 }
 HIDDEN_LINES = {

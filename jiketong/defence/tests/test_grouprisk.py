@@ -15,9 +15,9 @@ from jiketong.billing.models import CustomerMonth
 from jiketong.churn.models import ChurnScore
 from jiketong.core.events import emit
 from jiketong.customers.models import Affiliation, CompetitorPresence
+from jiketong.deals.models import Contract
 from jiketong.defence import grouprisk, queries
 from jiketong.defence.models import GroupRisk, GroupRiskUnit, RiskSetKind
-from jiketong.deals.models import Contract
 
 GROUPS = reverse("defence:groups")
 OCT, JUL = date(2026, 10, 1), date(2026, 7, 1)
@@ -55,7 +55,9 @@ def group(cast):
     under a high threat and has an open complaint; the Hangzhou unit keeps 300 and has a churn warning; the head's
     contract ends within 90 days."""
     head = cast.alice_customer
-    cast.gz_unit = testing.make_customer(org_unit=cast.org["440106"], owner=cast.bob, parent=head, name="广州地铁运营分公司")
+    cast.gz_unit = testing.make_customer(
+        org_unit=cast.org["440106"], owner=cast.bob, parent=head, name="广州地铁运营分公司"
+    )
     cast.hz_unit = testing.make_customer(org_unit=cast.org["330106"], parent=head, name="广州地铁杭州设计分院")
     for customer, oct_revenue, jul_revenue, members in (
         (head, "1000", "1000", 40),
@@ -164,14 +166,16 @@ def test_an_affiliated_set_is_one_risk(cast):
     grouprisk.refresh(today=TODAY)
     risk = GroupRisk.objects.get(kind=RiskSetKind.AFFILIATED)
     assert (risk.units, risk.revenue, risk.arrears_units) == (2, Decimal("900.00"), 1)
-    [seen] = queries.decorate(cast.ivan.user, queries.group_risks_of(cast.ivan.user, cast.shenzhen_customer.pk),
-                              viewer_unit=cast.shenzhen_customer.pk)  # fmt: skip
     with translation.override("zh-hans"):
-        assert [str(line) for line in seen.lines] == ["1 个关联企业（不在您的范围内）出现欠费"]
-    assert seen.title == str(queries.decorate(cast.ivan.user, [risk])[0].title)
-    [named] = queries.decorate(cast.frank.user, [risk], viewer_unit=cast.shenzhen_customer.pk)
-    with translation.override("zh-hans"):
-        assert [str(line) for line in named.lines] == [f"关联企业 {cast.bob_customer.name} 出现欠费"]
+        [seen] = queries.decorate(
+            cast.ivan.user, queries.group_risks_of(cast.ivan.user, cast.shenzhen_customer.pk),
+            viewer_unit=cast.shenzhen_customer.pk,
+        )  # fmt: skip
+        assert seen.lines == ["1 个关联企业（不在您的范围内）出现欠费"]
+        assert seen.title == "集团总部（不在您的范围内）" and seen.units_hidden == 1
+        [named] = queries.decorate(cast.frank.user, queries.group_risks_of(cast.frank.user, cast.shenzhen_customer.pk),
+                                   viewer_unit=cast.shenzhen_customer.pk)  # fmt: skip
+        assert named.lines == [f"关联企业 {cast.bob_customer.name} 出现欠费"]
 
 
 def test_a_set_broken_up_disappears_at_night(cast):
@@ -244,8 +248,9 @@ def test_the_export_is_scoped_and_names_no_hidden_unit(client_as, group):
 
 
 def test_the_api_gives_totals_and_hides_the_head_out_of_scope(group):
-    from jiketong.org.services import token_issue
     from django.test import Client
+
+    from jiketong.org.services import token_issue
 
     api = Client(HTTP_AUTHORIZATION=f"Bearer {token_issue(user=group.dave.user)}")
     listed = api.get("/api/v1/defence/groups").json()
