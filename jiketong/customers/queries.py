@@ -144,6 +144,10 @@ class KeyPersonMap:
     since: datetime  # meetings count from here on
 
     @property
+    def days(self) -> int:
+        return keypersons.unmet_days()
+
+    @property
     def has_decider(self) -> bool:
         return any(c.decision_role == DecisionRole.DECIDER and c.left_on is None for c in self.contacts)
 
