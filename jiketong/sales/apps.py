@@ -24,6 +24,7 @@ class SalesConfig(AppConfig):
             order=22,
         ),
         NavItem(_("Forecast"), "sales:forecast", "bi-graph-up-arrow", section="sales-forecast", order=23),
+        NavItem(_("Reference cases"), "sales:case_list", "bi-award", section="sales-cases", order=24),
     ]
     customer_panels = ["jiketong.sales.panels.customer_panel"]
     # What sales does when other apps report something (jiketong.core.events).

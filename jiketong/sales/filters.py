@@ -2,15 +2,17 @@
 
 import django_filters
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from jiketong.catalog.models import Product
 from jiketong.core.filters import BoundedModelChoiceFilter, IdFilter
 from jiketong.core.trees import subtree
 from jiketong.core.widgets import PlainSelect
 from jiketong.customers.models import Competitor, Grade, Industry
 from jiketong.org.models import OrgUnit, Role, Staff, staff_of
 
-from .models import Lead, LeadSource, LeadStatus, Opportunity, Stage
+from .models import Lead, LeadSource, LeadStatus, Opportunity, ReferenceCase, Stage
 
 ALL = _("All")
 
@@ -120,3 +122,50 @@ class OpportunityFilter(_ScopedChoices):
 
     def filter_region(self, queryset, name, unit: OrgUnit):
         return queryset.filter(customer__org_unit__in=OrgUnit.objects.filter(subtree(unit.path)).values("pk"))
+
+
+class ReferenceCaseFilter(django_filters.FilterSet):
+    """The reference-case list: by industry, product and region (a unit of the reader's province and what
+    lies under it), and words of the published text. The search never reads customers' names: a case of a
+    customer the reader may not see is found by what it says, not by whom it was for."""
+
+    search = django_filters.CharFilter(label=_("Search"), method="filter_search")
+    industry = BoundedModelChoiceFilter(
+        label=_("Industry"), queryset=Industry.objects.all(), empty_label=ALL, widget=_select()
+    )
+    product = BoundedModelChoiceFilter(
+        label=_("Product"),
+        queryset=Product.objects.order_by("category", "code"),
+        field_name="products",
+        empty_label=ALL,
+        widget=_select(),
+    )
+    region = BoundedModelChoiceFilter(
+        label=_("Region"),
+        queryset=OrgUnit.objects.all(),
+        method="filter_region",
+        to_field_name="code",
+        empty_label=ALL,
+        widget=_select(),
+    )
+
+    class Meta:
+        model = ReferenceCase
+        fields = ["search", "industry", "product", "region"]
+
+    def __init__(self, data=None, *args, user=None, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        if user is not None:
+            home = _home_path(user)
+            self.filters["region"].queryset = OrgUnit.objects.filter(
+                subtree(home[: OrgUnit.steplen * 2]), depth__lte=4
+            ).order_by("path")
+
+    def filter_search(self, queryset, name, value):
+        text = (value or "").strip()
+        if not text:
+            return queryset
+        return queryset.filter(Q(title__icontains=text) | Q(what_won__icontains=text) | Q(public_name__icontains=text))
+
+    def filter_region(self, queryset, name, unit: OrgUnit):
+        return queryset.filter(org_unit__in=OrgUnit.objects.filter(subtree(unit.path)).values("pk"))

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from jiketong.catalog.models import Product
 from jiketong.core.concurrency import VersionedForm
 from jiketong.core.forms import DATE_WIDGET, BootstrapMixin, ServiceModelForm
 from jiketong.core.trees import subtree
@@ -212,6 +213,33 @@ class MoveForm(BootstrapMixin, forms.Form):
     note = forms.CharField(label=_("note"), max_length=500, required=False)
     lost_reason = forms.CharField(label=_("lost reason"), max_length=200, required=False)
     competitor = forms.ChoiceField(label=_("competitor"), choices=[("", "—"), *Competitor.choices], required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._style()
+
+
+class CasePublishForm(BootstrapMixin, forms.Form):
+    """Publishing a won opportunity as a reference case: what every reader in the province will read."""
+
+    title = forms.CharField(label=_("title"), max_length=100)
+    what_won = forms.CharField(
+        label=_("what won it"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("The need, the solution, who decided and why we won: what a manager elsewhere needs to repeat it."),
+    )
+    public_name = forms.CharField(
+        label=_("anonymised customer name"),
+        max_length=60,
+        required=False,
+        help_text=_("What readers who may not see the customer read instead of its name, e.g. 某市属三甲医院."),
+    )
+    products = forms.ModelMultipleChoiceField(
+        label=_("products"),
+        queryset=Product.objects.order_by("category", "code"),
+        required=False,
+        help_text=_("Only when the opportunity has no product lines; otherwise its lines are the case's products."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

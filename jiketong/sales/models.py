@@ -363,3 +363,95 @@ class LeadImportRun(ImportRunBase):
     class Meta(ImportRunBase.Meta):
         verbose_name = _("lead import")
         verbose_name_plural = _("lead imports")
+
+
+def case_scope(user) -> Q:
+    """Reference cases are shared across the province (so a star project is replicated in other counties):
+    every active staff member reads the cases of their own province; HQ, admins and superusers all of them.
+    Who may read the *customer's name* on a case is the customer's scope (ReferenceCaseQuerySet.for_reader)."""
+    from jiketong.core.scope import EVERYTHING
+    from jiketong.core.trees import subtree
+    from jiketong.org.models import OrgUnit, Role, staff_of
+
+    if user is None or not user.is_authenticated or not user.is_active:
+        return NOTHING
+    if user.is_superuser:
+        return EVERYTHING
+    staff = staff_of(user)
+    if staff is None or not staff.is_active:
+        return NOTHING
+    if Role.ADMIN in staff.role_codes or staff.org_unit.is_root():
+        return EVERYTHING
+    province = staff.org_unit.path[: OrgUnit.steplen * 2]
+    return Q(org_unit__in=OrgUnit.objects.filter(subtree(province)).values("pk"))
+
+
+class ReferenceCaseQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(case_scope(user))
+
+    def for_reader(self, user):
+        """`names_customer`: whether this reader may see the customer (its scope), so the page names it;
+        everyone else reads the published anonymised name. One EXISTS per row, on the customer's pk."""
+        visible = Customer.objects.filter(customer_scope(user), pk=models.OuterRef("customer_id"))
+        return self.annotate(names_customer=models.Exists(visible))
+
+
+class ReferenceCase(TimeStampedModel):
+    """A won opportunity published as a reference case (标杆案例): industry, products, value, what won it and
+    where, for managers elsewhere in the province to replicate. The customer is named only to readers who
+    may see it; everyone else reads `public_name` (decision 0106)."""
+
+    opportunity = models.OneToOneField(
+        Opportunity, verbose_name=_("opportunity"), on_delete=models.PROTECT, related_name="reference_case"
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT, related_name="+"
+    )
+    title = models.CharField(_("title"), max_length=100)
+    industry = models.ForeignKey(
+        "customers.Industry", verbose_name=_("industry"), on_delete=models.PROTECT, related_name="+"
+    )
+    products = models.ManyToManyField("catalog.Product", verbose_name=_("products"), related_name="+")
+    value = MoneyField(
+        _("value (yuan)"), help_text=_("First-year value of the won opportunity: monthly amount × 12 + one-time.")
+    )
+    what_won = models.TextField(_("what won it"))
+    org_unit = models.ForeignKey(
+        "org.OrgUnit", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+"
+    )
+    public_name = models.CharField(
+        _("anonymised customer name"),
+        max_length=60,
+        blank=True,
+        help_text=_("What readers who may not see the customer read instead of its name, e.g. 某市属三甲医院."),
+    )
+    published_by = models.ForeignKey(
+        "org.Staff", verbose_name=_("published by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ReferenceCaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("reference case")
+        verbose_name_plural = _("reference cases")
+        ordering = ["-value", "-id"]
+        indexes = [
+            # An opportunity's "cases in the same industry" (top N by value) and the list filtered by industry.
+            models.Index(fields=["industry", "-value", "-id"], name="sales_case_industry_value"),
+            models.Index(fields=["-value", "-id"], name="sales_case_value"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def customer_label(self) -> str:
+        """The customer as this reader may read it (through `for_reader`): its name inside their scope, the
+        anonymised name outside it (or, when none was given, "a 教育 customer in 天河区")."""
+        if getattr(self, "names_customer", False):
+            return self.customer.name
+        return self.public_name or _("A %(industry)s customer in %(region)s") % {
+            "industry": self.industry.name,
+            "region": self.org_unit.name,
+        }

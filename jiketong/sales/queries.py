@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
+from django.db.models import Count, DecimalField, F, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Substr, TruncMonth
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -13,14 +13,24 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from jiketong.catalog.models import Product
 from jiketong.core.imports import runs_visible_to
 from jiketong.core.models import AuditEvent
 from jiketong.core.money import sum_yuan, yuan
 from jiketong.customers.models import Customer
 from jiketong.org.models import OrgUnit, Staff, staff_of
 
-from .filters import LeadFilter, OpportunityFilter
-from .models import OPEN_LEAD_STATUSES, Lead, LeadImportRun, Opportunity, OpportunityProduct, Stage, StageChange
+from .filters import LeadFilter, OpportunityFilter, ReferenceCaseFilter
+from .models import (
+    OPEN_LEAD_STATUSES,
+    Lead,
+    LeadImportRun,
+    Opportunity,
+    OpportunityProduct,
+    ReferenceCase,
+    Stage,
+    StageChange,
+)
 from .services import normalise_org_name
 
 LEAD_RELATED = ["org_unit", "owner", "industry", "customer"]
@@ -262,7 +272,9 @@ def opportunity_list(user, params=None) -> tuple[OpportunityFilter, QuerySet[Opp
 
 
 def opportunity_get(user, pk: int) -> Opportunity:
-    queryset = Opportunity.objects.visible_to(user).select_related(*OPPORTUNITY_RELATED, "lead", "customer__org_unit")
+    queryset = Opportunity.objects.visible_to(user).select_related(
+        *OPPORTUNITY_RELATED, "lead", "customer__org_unit", "customer__industry"
+    )
     return get_object_or_404(queryset, pk=pk)
 
 
@@ -454,3 +466,41 @@ def my_pipeline(user, *, today: date | None = None) -> dict:
     # Only the user's own opportunities are summed (a supervisor's own pipeline, not their whole subtree's).
     table = forecast(user, months=3, by="owner", today=today, owner=staff)
     return {"leads": leads, "columns": columns, "forecast": table}
+
+
+# --- reference cases (标杆案例) ---------------------------------------------------------------------
+CASE_RELATED = ["industry", "org_unit", "published_by", "customer"]
+SIMILAR_CASES = 5  # an opportunity's page shows this many cases of its industry, by value
+
+
+def _cases(user) -> QuerySet[ReferenceCase]:
+    products = Prefetch("products", queryset=Product.objects.order_by("category", "code"))
+    return (
+        ReferenceCase.objects.visible_to(user)
+        .for_reader(user)
+        .select_related(*CASE_RELATED)
+        .prefetch_related(products)
+    )
+
+
+def case_list(user, params=None) -> tuple[ReferenceCaseFilter, QuerySet[ReferenceCase]]:
+    """The cases of the reader's province, filtered, by value (largest first)."""
+    case_filter = ReferenceCaseFilter(params or None, queryset=_cases(user).order_by("-value", "-id"), user=user)
+    return case_filter, case_filter.qs
+
+
+def case_get(user, pk: int) -> ReferenceCase:
+    """One case the reader may read (their province's), or 404."""
+    return get_object_or_404(_cases(user), pk=pk)
+
+
+def cases_like(user, opportunity: Opportunity, limit: int = SIMILAR_CASES) -> list[ReferenceCase]:
+    """The largest cases in the opportunity's industry, to replicate (its own case left out): one indexed,
+    capped query (sales_case_industry_value) and one for their products, whatever the number of cases."""
+    queryset = _cases(user).filter(industry_id=opportunity.customer.industry_id).exclude(opportunity=opportunity)
+    return list(queryset.order_by("-value", "-id")[:limit])
+
+
+def case_of(opportunity: Opportunity) -> ReferenceCase | None:
+    """The case an opportunity (already fetched in scope) was published as, if any."""
+    return ReferenceCase.objects.filter(opportunity=opportunity).only("pk", "title").first()

@@ -58,7 +58,8 @@ from jiketong.core.spreadsheets import (
     open_spreadsheet,
 )
 from jiketong.core.trees import subtree
-from jiketong.core.validators import normalize_mobile, normalize_uscc, to_halfwidth
+from jiketong.core.validators import full_clean_with, normalize_mobile, normalize_uscc, to_halfwidth
+from jiketong.catalog.models import Product
 from jiketong.customers.models import Customer, CustomerType, Grade, Industry, LifecycleStatus
 from jiketong.customers.services import BulkResult, customer_create
 from jiketong.org.models import OrgUnit, Role, Staff, can, staff_of
@@ -72,6 +73,7 @@ from .models import (
     LeadStatus,
     Opportunity,
     OpportunityProduct,
+    ReferenceCase,
     Stage,
     StageChange,
 )
@@ -1289,3 +1291,69 @@ def _finish_lead_run(run: LeadImportRun, *, message: str, status: str, **fields)
         note=run.file_name,
     )
     return run
+
+
+# --- reference cases (标杆案例) ---------------------------------------------------------------------
+CASE_FIELDS = ["title", "industry", "value", "what_won", "org_unit", "public_name"]
+
+
+def case_value(opportunity: Opportunity) -> Decimal:
+    """A case's value: the won opportunity's first-year value, monthly amount × 12 + one-time amount."""
+    return yuan(opportunity.amount_monthly * 12 + opportunity.amount_once)
+
+
+def _names_customer(text: str, customer) -> bool:
+    """Whether published text gives the customer away: its name or short name (at least two characters)."""
+    names = [name for name in (customer.name, customer.short_name) if name and len(name) >= 2]
+    return any(name in text for name in names)
+
+
+@transaction.atomic
+def case_publish(
+    *, actor, opportunity: Opportunity, title: str = "", what_won: str = "", public_name: str = "", products=None
+) -> ReferenceCase:
+    """Publish a won opportunity (赢单) as a reference case for the province: its industry and region are the
+    customer's, its value the opportunity's first-year value, its products the opportunity's lines (or, when it
+    has none, `products`). Only from a won opportunity, once; by someone who may edit and sees the opportunity.
+    What everyone reads (title, what won it, the anonymised name) must not name the customer: readers outside
+    its scope get the case, not the customer (decision 0106)."""
+    require_edit(actor)
+    opportunity = _visible_opportunity(actor, opportunity)
+    customer = Customer.objects.select_related("industry", "org_unit").get(pk=opportunity.customer_id)
+    errors: dict[str, list[str]] = {}
+    if not opportunity.stage.is_won:
+        errors["opportunity"] = [_("Only a won opportunity (赢单) can be published as a reference case.")]
+    elif ReferenceCase.objects.filter(opportunity=opportunity).exists():
+        errors["opportunity"] = [_("This opportunity is already published as a reference case.")]
+    title, what_won, public_name = (title or "").strip(), (what_won or "").strip(), (public_name or "").strip()
+    for field, text in (("title", title), ("what_won", what_won), ("public_name", public_name)):
+        if text and _names_customer(text, customer):
+            errors[field] = [
+                _("Readers outside the customer's scope read this too: leave out its name (use the anonymised name).")
+            ]
+    line_products = list(Product.objects.filter(pk__in=opportunity.lines.values("product_id")).order_by("pk"))
+    chosen = line_products or list(products or [])
+    if not chosen:
+        errors["products"] = [_("Name the products the case sold (the opportunity has no product lines).")]
+    case = ReferenceCase(
+        opportunity=opportunity,
+        customer=customer,
+        title=title,
+        industry_id=customer.industry_id,
+        value=case_value(opportunity),
+        what_won=what_won,
+        org_unit_id=customer.org_unit_id,
+        public_name=public_name,
+        published_by=_actor_staff(actor),
+    )
+    full_clean_with(case, errors, exclude=["products", "opportunity"])
+    case.save()
+    case.products.set(chosen)
+    record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        target=case,
+        customer_id=customer.pk,
+        after=snapshot(case, CASE_FIELDS) | {"opportunity": opportunity.pk, "products": [p.pk for p in chosen]},
+    )
+    return case

@@ -20,7 +20,16 @@ from jiketong.deals.queries import record_chain  # the chain reaches into quotes
 from jiketong.org.models import Role, can
 
 from . import queries, services
-from .forms import AssignForm, ConvertForm, DisqualifyForm, LeadForm, LeadImportForm, MoveForm, OpportunityForm
+from .forms import (
+    AssignForm,
+    CasePublishForm,
+    ConvertForm,
+    DisqualifyForm,
+    LeadForm,
+    LeadImportForm,
+    MoveForm,
+    OpportunityForm,
+)
 from .models import Lead
 
 LIST_PAGE_SIZE = 20
@@ -240,6 +249,8 @@ def _opportunity_page(request: HttpRequest, opportunity, move_form: MoveForm | N
         "history": list(queries.stage_history(opportunity)[:HISTORY_LIMIT]),
         "move_form": move_form or MoveForm(initial={"stage": opportunity.stage.code}),
         "chain": record_chain(request.user, opportunity),
+        "similar_cases": queries.cases_like(request.user, opportunity),
+        "own_case": queries.case_of(opportunity),
     }
     return render(request, "sales/opportunity_detail.html", context)
 
@@ -318,3 +329,34 @@ def forecast(request: HttpRequest) -> HttpResponse:
 def my_pipeline(request: HttpRequest) -> HttpResponse:
     context = queries.my_pipeline(request.user) | {"definition": queries.FORECAST_DEFINITION}
     return render(request, "sales/my_pipeline.html", context)
+
+
+# --- reference cases (标杆案例) ---------------------------------------------------------------------
+@require_GET
+def case_list(request: HttpRequest) -> HttpResponse:
+    case_filter, queryset = queries.case_list(request.user, request.GET)
+    page = CappedPaginator(queryset, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"filter": case_filter, "page": page}
+    if is_partial(request):
+        return render(request, "sales/case_list.html#table", context)
+    return render(request, "sales/case_list.html", context)
+
+
+@require_GET
+def case_detail(request: HttpRequest, case_pk: int) -> HttpResponse:
+    return render(request, "sales/case_detail.html", {"case": queries.case_get(request.user, case_pk)})
+
+
+def case_publish(request: HttpRequest, opportunity_pk: int) -> HttpResponse:
+    """Publish a won opportunity as a reference case (the form, then the case's page)."""
+    opportunity = queries.opportunity_get(request.user, opportunity_pk)
+    services.require_edit(request.user)
+    form = CasePublishForm(request.POST or None, initial={"title": ""})
+    if request.method == "POST":
+        ok, case = submit(
+            form, lambda: services.case_publish(actor=request.user, opportunity=opportunity, **form.cleaned_data)
+        )
+        if ok:
+            messages.success(request, _("Published as a reference case for the province."))
+            return redirect("sales:case_detail", case_pk=case.pk)
+    return render(request, "sales/case_publish.html", {"form": form, "opportunity": opportunity})
