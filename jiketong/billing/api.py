@@ -1,4 +1,5 @@
-"""REST endpoints for billing imports (analysts and admins) and a customer's points.
+"""REST endpoints for billing imports (analysts and admins), a customer's points, redemptions, club benefits and
+credit grade.
 
 An upload answers at once with the run id; the import runs in the background and `GET
 /billing/imports/{id}` reports its progress. Money is a decimal string with two places.
@@ -7,14 +8,17 @@ An upload answers at once with the run id; the import runs in the background and
 from datetime import date, datetime
 
 from django.http import FileResponse
-from ninja import Field, File, Form, Router, Schema, Status
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
+from ninja.pagination import paginate
 
-from jiketong.api.base import ErrorOut, Id, validation_errors
+from jiketong.api.base import ErrorOut, Id, Page, referenced, validation_errors
 from jiketong.customers import queries as customer_queries
 
 from . import queries, services
-from .models import ClubTier, ImportKind, ImportMode, ImportRun, PointsLedger
+from .models import ClubTier, ImportKind, ImportMode, ImportRun, PointsLedger, Redemption
 
 router = Router(tags=["billing"])
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
@@ -130,10 +134,26 @@ class PointsEntryOut(Schema):
     balance: int
     cumulative_spend: str = Field(..., description=MONEY)
     tier: str
+    redeemed: int = Field(..., description="Points spent on redemptions out of this month's balance.")
 
     @staticmethod
     def resolve_cumulative_spend(obj: PointsLedger) -> str:
         return f"{obj.cumulative_spend:.2f}"
+
+
+class RedemptionOut(Schema):
+    id: int
+    customer_id: int
+    points: int
+    benefit: str = Field(..., description=MONEY)
+    kind: str = Field(..., description="amount (yuan off per block of points) or ratio (a share of the bill).")
+    from_period: date = Field(..., description="The ledger month whose balance the points came from.")
+    applied_period: date = Field(..., description="The bill BOSS takes the benefit off.")
+    created_at: datetime
+
+    @staticmethod
+    def resolve_benefit(obj: Redemption) -> str:
+        return f"{obj.benefit:.2f}"
 
 
 class PointsOut(Schema):
@@ -142,6 +162,7 @@ class PointsOut(Schema):
     tier: str = Field(..., description="regular, silver, gold or diamond (by cumulative spend).")
     cumulative_spend: str = Field(..., description=MONEY)
     entries: list[PointsEntryOut] = Field(..., description="Newest month first, at most 24.")
+    redemptions: list[RedemptionOut] = Field(..., description="Newest first, at most 24.")
 
 
 @router.get("/customers/{customer_id}/points", response={200: PointsOut, **ERRORS}, summary="A customer's points")
@@ -155,4 +176,114 @@ def customer_points(request, customer_id: Id):
         "tier": latest.tier if latest else ClubTier.REGULAR,
         "cumulative_spend": f"{latest.cumulative_spend:.2f}" if latest else "0.00",
         "entries": entries,
+        "redemptions": list(queries.redemptions_of(request.user, customer.pk)[: queries.STATEMENT_MONTHS]),
     }
+
+
+class RedemptionIn(Schema):
+    points: int = Field(
+        ..., ge=1, le=10**9, description="Whole blocks of the rule's points per block (100 by default)."
+    )
+
+
+@router.post(
+    "/customers/{customer_id}/points/redemptions",
+    response={201: RedemptionOut, **ERRORS},
+    summary="Redeem a customer's points",
+    description=(
+        "Turns points of the balance into a benefit on the next bill (amount or share off, capped per month). "
+        "400 with the reason at `points`: in arrears, not whole blocks, more than the balance, above the cap. "
+        "Customer managers, supervisors and admins who can see the customer."
+    ),
+)
+def redemption_create(request, customer_id: Id, body: RedemptionIn):
+    services.require_redeem(request.user)
+    customer = customer_queries.customer_get(request.user, customer_id)
+    return Status(201, services.redemption_create(actor=request.user, customer=customer, points=body.points))
+
+
+class RedemptionFilterIn(Schema):
+    period: date | None = Field(None, description="The bill the redemptions apply to (any day of its month); "
+                                                  "this month by default.")  # fmt: skip
+
+
+@router.get(
+    "/billing/redemptions",
+    response={200: list[RedemptionOut], **ERRORS},
+    summary="The month's redemptions to apply",
+    description="What BOSS takes off the bills of a month, in the caller's scope.",
+)
+@paginate(Page)
+def redemption_list(request, filters: Query[RedemptionFilterIn]):
+    period = (filters.period or timezone.localdate()).replace(day=1)
+    return queries.redemptions_to_apply(request.user, period)
+
+
+class CreditOut(Schema):
+    customer_id: int
+    grade: str | None = Field(..., description="AAA, AA, A, B or C; null before the customer is graded.")
+    as_of: date | None = Field(..., description="The latest billing month the grade looked at.")
+    months: int = Field(..., description="Billed months in the window (12 by default).")
+    avg_days_to_pay: str | None = Field(..., description="Average days to pay, one decimal; null when BOSS gave none.")
+    arrears_months: int
+    consecutive_arrears: int = Field(..., description="Months in arrears since the latest month paid on time.")
+
+
+@router.get("/customers/{customer_id}/credit", response={200: CreditOut, **ERRORS}, summary="A customer's credit grade")
+def customer_credit(request, customer_id: Id):
+    customer = customer_queries.customer_get(request.user, customer_id)
+    grade = queries.credit_grade_of(request.user, customer.pk)
+    if grade is None:
+        return {"customer_id": customer.pk, "grade": None, "as_of": None, "months": 0, "avg_days_to_pay": None,
+                "arrears_months": 0, "consecutive_arrears": 0}  # fmt: skip
+    return {
+        "customer_id": customer.pk, "grade": grade.grade, "as_of": grade.as_of, "months": grade.months,
+        "avg_days_to_pay": None if grade.avg_days_to_pay is None else f"{grade.avg_days_to_pay:.1f}",
+        "arrears_months": grade.arrears_months, "consecutive_arrears": grade.consecutive_arrears,
+    }  # fmt: skip
+
+
+class BenefitUseIn(Schema):
+    benefit: int = Field(..., ge=1, le=2**62, description="A club benefit's id (GET /billing/benefits).")
+    used_on: date
+    note: str = Field("", max_length=200)
+
+
+class BenefitUseOut(Schema):
+    id: int
+    customer_id: int
+    benefit_id: int
+    used_on: date
+    note: str
+    created_at: datetime
+
+
+class BenefitOut(Schema):
+    id: int
+    name: str
+    kind: str = Field(..., description="repair, event, discount, greeting or other.")
+    min_tier: str = Field(..., description="regular, silver, gold or diamond: the lowest tier it is open to.")
+    description: str
+    yearly_limit: int | None = Field(..., description="Uses per customer a calendar year; null: no limit.")
+    active: bool
+
+
+@router.get("/billing/benefits", response={200: list[BenefitOut], **ERRORS}, summary="The club's benefits")
+@paginate(Page)
+def benefit_list(request):
+    return queries.benefits()
+
+
+@router.post(
+    "/customers/{customer_id}/benefit-uses",
+    response={201: BenefitUseOut, **ERRORS},
+    summary="Record a use of a club benefit",
+    description="400 at `benefit` when it is not offered, above the customer's tier or past its yearly limit.",
+)
+def benefit_use_create(request, customer_id: Id, body: BenefitUseIn):
+    services.require_redeem(request.user)
+    customer = customer_queries.customer_get(request.user, customer_id)
+    benefit = referenced(queries.benefits(), body.benefit, "benefit", _("No such benefit."))
+    use = services.benefit_use_record(actor=request.user, customer=customer, benefit=benefit, used_on=body.used_on,
+                                      note=body.note)  # fmt: skip
+    return Status(201, use)

@@ -16,6 +16,16 @@ class BillingConfig(AppConfig):
             section="billing",
             roles=frozenset({"analyst", "admin"}),
             order=80,
-        )
+        ),
+        # BOSS takes the month's redemptions off the bills; supervisors see their subtree's.
+        NavItem(
+            _("Points redemptions"),
+            "billing:redemption_list",
+            "bi-gift",
+            section="billing",
+            roles=frozenset({"supervisor", "analyst", "admin"}),
+            order=81,
+        ),
+        NavItem(_("Club benefits"), "billing:benefit_list", "bi-award", section="billing", order=82),
     ]
     customer_panels = ["jiketong.billing.panels.customer_panel"]

@@ -1,23 +1,33 @@
 """Billing pages: imports (analysts and admins) and a customer's points statement. Thin: reads from
 queries.py, writes through services.py."""
 
+from datetime import date
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from jiketong.core import exports
+from jiketong.core.forms import submit
 from jiketong.core.htmx import is_partial
 from jiketong.customers import queries as customer_queries
 from jiketong.customers.forms import apply_errors
+from jiketong.org.models import Role, can
 
 from . import queries, services
-from .forms import ImportForm
+from .forms import BenefitForm, BenefitUseForm, ImportForm, RedemptionForm
+from .models import ClubTier, RedemptionRule
 
 RUNS_PAGE_SIZE = 25
 POINTS_PAGE_SIZE = 24
-
+REDEMPTIONS_SHOWN = 24
+REDEMPTIONS_PAGE_SIZE = 50
+USES_SHOWN = 50
 
 
 @require_GET
@@ -78,6 +88,143 @@ def import_errors(request: HttpRequest, pk: int) -> FileResponse:
 @require_GET
 def customer_points(request: HttpRequest, customer_pk: int) -> HttpResponse:
     customer = customer_queries.customer_get(request.user, customer_pk)
+    return _points_page(request, customer, None)
+
+
+def _points_page(request: HttpRequest, customer, form: RedemptionForm | None, status: int = 200) -> HttpResponse:
+    """The statement: month by month, then the redemptions, and the form to redeem (for those who may)."""
+    rule = RedemptionRule.current()
+    may_redeem = can(request.user, services.REDEEM_ROLES)
+    if form is None and may_redeem:
+        form = RedemptionForm(block=rule.points_per_block)
     page = Paginator(queries.points_of(request.user, customer.pk), POINTS_PAGE_SIZE).get_page(request.GET.get("page"))
-    summary = queries.points_summary(request.user, customer.pk)
-    return render(request, "billing/points.html", {"customer": customer, "page": page, "summary": summary})
+    context = {
+        "customer": customer,
+        "page": page,
+        "summary": queries.points_summary(request.user, customer.pk),
+        "redemptions": list(queries.redemptions_of(request.user, customer.pk)[:REDEMPTIONS_SHOWN]),
+        "rule": rule,
+        "form": form if may_redeem else None,
+    }
+    return render(request, "billing/points.html", context, status=status)
+
+
+@require_POST
+def customer_redeem(request: HttpRequest, customer_pk: int) -> HttpResponse:
+    services.require_redeem(request.user)
+    customer = customer_queries.customer_get(request.user, customer_pk)
+    form = RedemptionForm(request.POST, block=RedemptionRule.current().points_per_block)
+    ok, redemption = submit(form, lambda: services.redemption_create(
+        actor=request.user, customer=customer, points=form.cleaned_data["points"]))  # fmt: skip
+    if not ok:
+        return _points_page(request, customer, form, status=422)
+    messages.success(
+        request,
+        _("%(points)s points redeemed: %(benefit)s yuan off the bill of %(period)s.")
+        % {"points": redemption.points, "benefit": redemption.benefit, "period": f"{redemption.applied_period:%Y-%m}"},
+    )
+    return redirect("billing:customer_points", customer_pk=customer.pk)
+
+
+# --- the month's redemptions, for BOSS -----------------------------------------------------------
+def parse_period(text: str | None) -> date:
+    """`YYYY-MM`, by default this month (the bill redemptions now apply to at the earliest)."""
+    try:
+        year, month = (int(part) for part in (text or "").strip().split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        return timezone.localdate().replace(day=1)
+
+
+@require_GET
+def redemption_list(request: HttpRequest) -> HttpResponse:
+    period = parse_period(request.GET.get("period"))
+    rows = queries.redemptions_to_apply(request.user, period)
+    page = Paginator(rows, REDEMPTIONS_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "period": period, "export_note": exports.note()}
+    return render(request, "billing/redemption_list.html", context)
+
+
+def redemptions_table(user, params) -> exports.Table:
+    """The month's redemptions for BOSS to apply: one row per redemption, in the user's scope."""
+    period = parse_period(params.get("period"))
+    rows = queries.redemptions_to_apply(user, period)
+    return exports.Table(
+        what="billing.redemption",
+        filename=f"redemptions-{period:%Y-%m}",
+        header=[_("Applied to the bill of"), _("Customer number"), _("Customer"), _("Points"),
+                _("Benefit (yuan)"), _("Benefit kind"), _("Recorded at")],
+        rows=lambda: (
+            (f"{applied:%Y-%m}", number, name, points, benefit, kind, timezone.localtime(at).strftime("%Y-%m-%d %H:%M"))
+            for applied, number, name, points, benefit, kind, at in exports.rows_of(
+                rows, "applied_period", "customer__number", "customer__name", "points", "benefit", "kind",
+                "created_at")()
+        ),
+        count=rows.count,
+        sheet=_("Redemptions"),
+        filters=f"period={period:%Y-%m}",
+    )  # fmt: skip
+
+
+@require_GET
+def redemption_export(request: HttpRequest) -> HttpResponse:
+    return exports.respond(request, redemptions_table, fmt="csv")
+
+
+# --- club benefits -------------------------------------------------------------------------------
+@require_GET
+def benefit_list(request: HttpRequest) -> HttpResponse:
+    context = {"benefits": queries.benefits(), "can_edit": can(request.user, {Role.ADMIN})}
+    return render(request, "billing/benefit_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def benefit_create(request: HttpRequest) -> HttpResponse:
+    services.require_admin(request.user)
+    form = BenefitForm(request.POST or None)
+    if request.method == "POST":
+        ok, benefit = submit(form, lambda: services.benefit_save(actor=request.user, **form.service_data()))
+        if ok:
+            messages.success(request, _("Benefit %(name)s added.") % {"name": benefit.name})
+            return redirect("billing:benefit_list")
+    return render(request, "billing/benefit_form.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def benefit_edit(request: HttpRequest, benefit_pk: int) -> HttpResponse:
+    services.require_admin(request.user)
+    benefit = queries.benefit_get(benefit_pk)
+    form = BenefitForm(request.POST or None, instance=benefit)
+    if request.method == "POST":
+        ok, _saved = submit(form, lambda: services.benefit_save(
+            actor=request.user, benefit=benefit, **form.service_data(only_changed=True)))  # fmt: skip
+        if ok:
+            messages.success(request, _("Changes to %(name)s saved.") % {"name": benefit.name})
+            return redirect("billing:benefit_list")
+    return render(request, "billing/benefit_form.html", {"form": form, "record": queries.benefit_get(benefit_pk)})
+
+
+@require_http_methods(["GET", "POST"])
+def customer_benefits(request: HttpRequest, customer_pk: int) -> HttpResponse:
+    """The benefits the customer's tier opens, the uses recorded, and a form to record one."""
+    customer = customer_queries.customer_get(request.user, customer_pk)
+    may_record = can(request.user, services.REDEEM_ROLES)
+    form = BenefitUseForm(request.POST or None, initial={"used_on": timezone.localdate()}) if may_record else None
+    if request.method == "POST":
+        services.require_redeem(request.user)
+        ok, use = submit(form, lambda: services.benefit_use_record(actor=request.user, customer=customer,
+                                                                   **form.cleaned_data))  # fmt: skip
+        if ok:
+            messages.success(request, _("Use of %(name)s recorded.") % {"name": use.benefit.name})
+            return redirect("billing:customer_benefits", customer_pk=customer.pk)
+    tier = services.customer_tier(customer)
+    catalogue = list(queries.benefits(offered_only=True))
+    context = {
+        "customer": customer,
+        "tier": tier,
+        "tier_label": ClubTier(tier).label,
+        "open": [b for b in catalogue if b.open_to(tier)],
+        "uses": list(queries.benefit_uses_of(request.user, customer.pk)[:USES_SHOWN]),
+        "form": form,
+    }
+    return render(request, "billing/customer_benefits.html", context, status=422 if form and form.errors else 200)

@@ -51,7 +51,11 @@ def test_without_arrears_300_points_take_30_yuan_off_novembers_bill(paid):
     assert balance(paid.alice_customer) == 2
     assert PointsLedger.objects.get(customer=paid.alice_customer, period=OCT).redeemed == 300
     event = AuditEvent.objects.get(target_type="billing.redemption")
-    assert (event.action, event.customer_id, event.actor) == (AuditAction.CREATE, paid.alice_customer.pk, paid.alice.user)
+    assert (event.action, event.customer_id, event.actor) == (
+        AuditAction.CREATE,
+        paid.alice_customer.pk,
+        paid.alice.user,
+    )
 
 
 def test_a_share_of_the_bill_is_worked_out_from_the_latest_bill(paid):
@@ -108,8 +112,8 @@ def test_a_rebuild_of_the_ledger_keeps_the_points_spent(paid):
     CustomerMonth.objects.create(customer=paid.alice_customer, period=NOV, revenue=Decimal("100.00"))
     refresh_points(SEP)
     # October: 302 − 300 = 2; November: 2 + 1 + 10 = 13.
-    assert list(PointsLedger.objects.filter(customer=paid.alice_customer).order_by("period")
-                .values_list("period", "redeemed", "balance")) == [(SEP, 0, 101), (OCT, 300, 2), (NOV, 0, 13)]  # fmt: skip
+    rows = PointsLedger.objects.filter(customer=paid.alice_customer).order_by("period")
+    assert list(rows.values_list("period", "redeemed", "balance")) == [(SEP, 0, 101), (OCT, 300, 2), (NOV, 0, 13)]
 
 
 def test_an_auditor_or_analyst_cannot_redeem(paid):
