@@ -18,8 +18,9 @@ from jiketong.api.base import ErrorOut, Id, Money, Page, PatchSchema, Percent, r
 from jiketong.customers import queries as customer_queries
 from jiketong.customers.models import Member
 
-from .models import Product, Subscription
-from .services import product_save, subscription_create, subscription_update
+from . import queries
+from .models import Product, SolutionPackage, Subscription
+from .services import package_save, product_save, subscription_create, subscription_update
 
 router = Router(tags=["catalog"])
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
@@ -110,6 +111,114 @@ def product_create(request, payload: ProductIn):
 def product_patch(request, product_id: Id, payload: ProductPatch):
     product = get_object_or_404(Product, pk=product_id)
     return product_save(actor=request.user, product=product, **payload.model_dump(exclude_unset=True))
+
+
+# --- solution packages (行业解决方案) ---------------------------------------------------------------
+class PackageItemOut(Schema):
+    product: int = Field(..., alias="product_id")
+    product_code: str = Field(..., alias="product.code")
+    quantity: int
+    list_price: str = Field(..., description="The product's standard monthly price today. " + MONEY)
+
+    @staticmethod
+    def resolve_list_price(obj) -> str:
+        return f"{obj.product.standard_price:.2f}"
+
+
+class PackageOut(Schema):
+    id: int
+    code: str
+    name: str
+    industry: str = Field(..., alias="industry_id")
+    price: str = Field(..., description="The package's monthly price. " + MONEY)
+    list_total: str = Field(..., description="Sum of its products' list prices × quantities, today. " + MONEY)
+    discount_pct: str = Field(..., description="How far the price is below the list total, percent.")
+    description: str
+    is_active: bool
+    items: list[PackageItemOut]
+
+    @staticmethod
+    def resolve_price(obj: SolutionPackage) -> str:
+        return f"{obj.price:.2f}"
+
+    @staticmethod
+    def resolve_list_total(obj: SolutionPackage) -> str:
+        return f"{obj.list_total:.2f}"
+
+    @staticmethod
+    def resolve_discount_pct(obj: SolutionPackage) -> str:
+        return f"{obj.discount_pct:.2f}"
+
+    @staticmethod
+    def resolve_items(obj: SolutionPackage) -> list:
+        return list(obj.items.all())
+
+
+class PackageFilter(Schema):
+    industry: str | None = Field(None, description="Industry code, e.g. education.")
+    is_active: bool | None = None
+
+
+class PackageItemIn(Schema):
+    product: int
+    quantity: int = Field(1, ge=1, le=1_000_000)
+
+
+class PackageIn(Schema):
+    code: str
+    name: str
+    industry: str = Field(..., description="Industry code.")
+    price: Money = Field(..., description=MONEY)
+    description: str = ""
+    items: list[PackageItemIn] = Field(..., max_length=30)
+
+
+def _package_data(data: dict) -> dict:
+    from jiketong.customers.models import Industry
+
+    errors: dict[str, list[str]] = {}
+    if data.get("industry") is not None:
+        try:
+            data["industry"] = referenced(
+                Industry.objects.all(), data["industry"], "industry", _("There is no industry with this code.")
+            )
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if data.get("items") is not None:
+        ids = [item["product"] for item in data["items"]]
+        products = Product.objects.in_bulk(ids)
+        if len(products) != len(set(ids)):
+            errors["items"] = [_("There is no product with this id.")]
+        else:
+            data["items"] = [(products[item["product"]], item["quantity"]) for item in data["items"]]
+    if errors:
+        raise ValidationError(errors)
+    return data
+
+
+@router.get("/packages", response={200: list[PackageOut], **ERRORS}, summary="List solution packages")
+@paginate(Page)
+def package_list(request, filters: Query[PackageFilter]):
+    """The same for everyone, like the products; only admins change them."""
+    packages = queries.packages()
+    if filters.industry:
+        packages = packages.filter(industry_id=filters.industry)
+    if filters.is_active is not None:
+        packages = packages.filter(is_active=filters.is_active)
+    return packages
+
+
+@router.get("/packages/{package_id}", response={200: PackageOut, **ERRORS}, summary="Get a solution package")
+def package_get(request, package_id: Id):
+    return queries.package_get(package_id)
+
+
+@router.post("/packages", response={201: PackageOut, **ERRORS}, summary="Add a solution package (admins)")
+def package_create(request, payload: PackageIn):
+    """Every error at once, by field (`items` for the product list); the price must not be above the items'
+    list prices and must spread over them to the cent."""
+    package = package_save(actor=request.user, **_package_data(payload.model_dump()))
+    return Status(201, queries.package_get(package.pk))
 
 
 # --- subscriptions -------------------------------------------------------------------------------

@@ -49,6 +49,9 @@ class QuoteLineOut(Schema):
     standard_price: Decimal
     offered_price: Decimal
     discount_pct: Decimal
+    package: int | None = Field(
+        ..., alias="package_id", description="The solution package the line came from (its lines share its price)."
+    )
 
 
 class QuoteOut(Schema):
@@ -177,6 +180,38 @@ def quote_line_add(request, quote_id: Id, payload: QuoteLineIn):
         discount_pct=payload.discount_pct,
     )
     return Status(201, _quote(request, quote_id))
+
+
+class QuotePackageIn(Schema):
+    package: int = Field(..., description="A solution package on sale (GET /packages).")
+
+
+@router.post(
+    "/quotes/{quote_id}/packages", response={201: QuoteDetailOut, **ERRORS}, summary="Add a solution package to a draft"
+)
+def quote_package_add(request, quote_id: Id, payload: QuotePackageIn):
+    """One line per product of the package, the package price spread over them; its discount against the list
+    prices is approved like any quote's on submit."""
+    quote = _quote(request, quote_id)
+    package = referenced(
+        catalog_queries.packages(), payload.package, "package", _("There is no solution package with this id.")
+    )
+    services.quote_package_add(actor=request.user, quote=quote, package=package)
+    return Status(201, _quote(request, quote_id))
+
+
+@router.delete(
+    "/quotes/{quote_id}/packages/{package_id}",
+    response={204: None, **ERRORS},
+    summary="Remove a solution package from a draft",
+)
+def quote_package_remove(request, quote_id: Id, package_id: Id):
+    quote = _quote(request, quote_id)
+    package = referenced(
+        catalog_queries.packages(), package_id, "package", _("There is no solution package with this id.")
+    )
+    services.quote_package_remove(actor=request.user, quote=quote, package=package)
+    return Status(204, None)
 
 
 @router.put("/quote-lines/{line_id}", response={200: QuoteDetailOut, **ERRORS}, summary="Change a line of a draft")

@@ -576,3 +576,79 @@ def lead_import_errors(request, lead_run_id: Id):
         filename=f"lead-import-{run.pk}-errors.csv",
         content_type="text/csv; charset=utf-8",
     )
+
+
+# --- reference cases (标杆案例) ---------------------------------------------------------------------
+class CaseOut(Schema):
+    id: int
+    title: str
+    customer: int | None = Field(..., description="The customer's id, only for a reader who may see it.")
+    customer_name: str = Field(..., description="Its name for a reader who may see it, else the anonymised name.")
+    names_customer: bool = Field(..., description="Whether `customer_name` is the real name.")
+    industry: str = Field(..., alias="industry_id")
+    region: int = Field(..., alias="org_unit_id", description="The customer's org unit (GET /org-units).")
+    region_name: str = Field(..., alias="org_unit.name")
+    products: list[int]
+    value: Decimal = Field(..., description="First-year value of the won opportunity (yuan): monthly × 12 + once.")
+    what_won: str
+    published_by: int | None = Field(..., alias="published_by_id")
+    created_at: datetime
+
+    @staticmethod
+    def resolve_customer(obj) -> int | None:
+        return obj.customer_id if obj.names_customer else None
+
+    @staticmethod
+    def resolve_customer_name(obj) -> str:
+        return obj.customer_label
+
+    @staticmethod
+    def resolve_products(obj) -> list[int]:
+        return [product.pk for product in obj.products.all()]
+
+
+class CaseFilterIn(Schema):
+    search: str | None = Field(None, description="Words of the title, the story or the anonymised name.")
+    industry: str | None = Field(None, description="Industry code.")
+    product: int | None = Field(None, description="Product id.")
+    region: str | None = Field(None, description="Org unit code: the cases of that unit and below.")
+
+
+class CasePublishIn(Schema):
+    title: str
+    what_won: str
+    public_name: str = Field("", description="What readers outside the customer's scope read instead of its name.")
+    products: list[int] = Field([], description="Only when the opportunity has no product lines.", max_length=50)
+
+
+@router.get("/reference-cases", response={200: list[CaseOut], 400: ErrorOut}, summary="List reference cases")
+@paginate(Page)
+def case_list(request, filters: Query[CaseFilterIn]):
+    """The cases of the caller's province, largest value first; the customer named only within the caller's scope."""
+    case_filter, cases = queries.case_list(request.user, filters.model_dump(exclude_none=True))
+    _filter_errors(case_filter)
+    return cases
+
+
+@router.get("/reference-cases/{case_id}", response={200: CaseOut, **ERRORS}, summary="Get a reference case")
+def case_get(request, case_id: Id):
+    return queries.case_get(request.user, case_id)
+
+
+@router.post(
+    "/opportunities/{opportunity_id}/reference-case",
+    response={201: CaseOut, **ERRORS},
+    summary="Publish a won opportunity as a reference case",
+)
+def case_publish(request, opportunity_id: Id, payload: CasePublishIn):
+    """Only a won opportunity, once; the title, story and anonymised name may not name the customer."""
+    from jiketong.catalog.models import Product
+
+    opportunity = queries.opportunity_get(request.user, opportunity_id)
+    data = payload.model_dump()
+    products = Product.objects.in_bulk(data["products"])
+    if len(products) != len(set(data["products"])):
+        raise ValidationError({"products": [_("There is no product with this id.")]})
+    data["products"] = list(products.values())
+    case = services.case_publish(actor=request.user, opportunity=opportunity, **data)
+    return Status(201, queries.case_get(request.user, case.pk))

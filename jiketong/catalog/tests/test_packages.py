@@ -98,7 +98,8 @@ def test_only_administrators_reach_the_package_forms(cast, client_as, campus, pr
 
 def test_everyone_reads_the_package_list_with_its_discount(cast, client_as, campus, django_assert_max_num_queries):
     client = client_as(cast.alice)
-    with django_assert_max_num_queries(12):
+    client.get(reverse("catalog:products"))  # the session is made
+    with django_assert_max_num_queries(10):
         html = client.get(reverse("catalog:packages")).content.decode()
     assert "智慧校园套餐" in html and "校讯通 × 1" in html and "10.71%" in html  # 2,500 of 2,800
     assert NEW not in html
@@ -193,3 +194,20 @@ def test_administrator_takes_a_package_off_sale_and_back(cast, client_as, campus
 def test_the_package_pages_speak_chinese(cast, client_as, campus):
     html = client_as(cast.frank).get(reverse("catalog:package_edit", args=[campus.pk])).content.decode()
     assert "行业解决方案" in html and "停售" in html
+
+
+# --- the API ------------------------------------------------------------------------------------------
+def test_the_api_lists_packages_with_their_discount_and_admins_add_them(cast, campus, products):
+    from jiketong.api.tests.conftest import ApiClient
+    from jiketong.org.services import token_issue
+
+    listed = ApiClient(token_issue(user=cast.alice.user)).api_get("/packages", industry="education").json()
+    assert listed["count"] == 1
+    assert listed["items"][0]["list_total"] == "2800.00" and listed["items"][0]["discount_pct"] == "10.71"
+    body = {"code": "EDU-2", "name": "平安校园", "industry": "education", "price": "250.00",
+            "items": [{"product": products["sms"].pk, "quantity": 1}]}  # fmt: skip
+    assert ApiClient(token_issue(user=cast.alice.user)).post_json("/packages", body).status_code == 403
+    admin = ApiClient(token_issue(user=cast.frank.user))
+    assert admin.post_json("/packages", body).status_code == 201
+    refused = admin.post_json("/packages", body | {"code": "EDU-3", "price": "999", "items": []})
+    assert refused.status_code == 400 and "items" in refused.json()["errors"]

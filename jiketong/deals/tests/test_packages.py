@@ -143,7 +143,7 @@ def test_the_quote_page_adds_a_package_and_shows_its_lines(deals, package_at, cl
     client = client_as(deals.alice)
     response = client.post(reverse("deals:quote_package_add", args=[quote.pk]), {"package": package.pk})
     assert response.status_code == 302
-    with django_assert_max_num_queries(30):
+    with django_assert_max_num_queries(25):
         html = client.get(reverse("deals:quote_detail", args=[quote.pk])).content.decode()
     assert html.count('data-testid="package-line"') == 2 and package.name in html
     remove = reverse("deals:quote_package_remove", args=[quote.pk, package.pk])
@@ -160,4 +160,20 @@ def test_the_quote_page_answers_a_package_off_sale_as_a_field_error(deals, packa
         reverse("deals:quote_package_add", args=[quote.pk]), {"package": package.pk}, HTTP_HX_REQUEST="true"
     )
     assert response.status_code == 200 and "package" in response.context["package_form"].errors
+    assert not quote.lines.exists()
+
+
+def test_the_api_adds_a_package_and_the_lines_name_it(deals, package_at):
+    from jiketong.api.tests.conftest import ApiClient
+    from jiketong.org.services import token_issue
+
+    package = package_at("2700.00")
+    quote = make_quote(deals.alice, deals.alice_customer)
+    client = ApiClient(token_issue(user=deals.alice.user))
+    answer = client.post_json(f"/quotes/{quote.pk}/packages", {"package": package.pk})
+    assert answer.status_code == 201, answer.content
+    assert [line["package"] for line in answer.json()["lines"]] == [package.pk, package.pk]
+    assert answer.json()["total"] == "2700.00"
+    assert client.post_json(f"/quotes/{quote.pk}/packages", {"package": 987654}).json()["errors"].keys() == {"package"}
+    assert client.delete(f"/api/v1/quotes/{quote.pk}/packages/{package.pk}").status_code == 204
     assert not quote.lines.exists()

@@ -7,7 +7,8 @@ opportunity is owned by someone who sees its customer, so both are visible exact
 from datetime import date
 
 from jiketong.org.models import Staff
-from jiketong.sales.models import Lead, LeadImportRun, LeadStatus, Opportunity, Stage, StageChange
+from jiketong.catalog.models import Product
+from jiketong.sales.models import Lead, LeadImportRun, LeadStatus, Opportunity, ReferenceCase, Stage, StageChange
 
 
 def populate(world, customers: dict) -> None:
@@ -34,12 +35,36 @@ def populate(world, customers: dict) -> None:
             lead=lead,
         )
         StageChange.objects.create(opportunity=opportunity, to_stage=first)
+        # A reference case of each customer: the whole province reads it, only the customer's scope its name
+        # (the list and the opportunities' "cases in the same industry" must not name hidden customers).
+        won = Opportunity.objects.create(
+            customer=customer,
+            name=f"{customer.name}赢单",
+            owner=owner,
+            stage=Stage.objects.get(is_won=True),
+            expected_close=date(2026, 6, 30),
+            amount_monthly=2000,
+        )
+        case = ReferenceCase.objects.create(
+            opportunity=won,
+            customer=customer,
+            title=f"标杆案例{len(name)}",
+            industry_id=customer.industry_id,
+            value=24000,
+            what_won="整体方案与快速交付",
+            org_unit=customer.org_unit,
+            public_name="某集团客户",
+            published_by=owner,
+        )
+        case.products.set([Product.objects.first()])
     # A large lead import's run: its uploader's, not customer data (listed as unscoped below).
     LeadImportRun.objects.create(file_name="leads.csv", file_path="/nonexistent/leads.csv")
 
 
-UNSCOPED = {"lead_run": lambda: LeadImportRun.objects.first().pk}
+# A case is readable across its province (sales.models.case_scope), so its id is not a customer's secret; what
+# it must hide, the customer's name, is checked on every list and page that shows cases.
+UNSCOPED = {"lead_run": lambda: LeadImportRun.objects.first().pk, "case": lambda: ReferenceCase.objects.first().pk}
 KINDS = {
     "lead": lambda customer: Lead.objects.filter(customer=customer).first().pk,
-    "opportunity": lambda customer: Opportunity.objects.filter(customer=customer).first().pk,
+    "opportunity": lambda customer: Opportunity.objects.filter(customer=customer).order_by("pk").first().pk,
 }

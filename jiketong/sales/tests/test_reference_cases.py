@@ -206,3 +206,24 @@ def test_the_publish_form_shows_every_error_at_once(cast, make_opportunity, clie
     form = response.context["form"]
     assert {"title", "what_won"} <= set(form.errors)
     assert any("赢单" in error for error in form.non_field_errors())
+
+
+# --- the API ------------------------------------------------------------------------------------------
+def test_the_api_publishes_a_won_opportunity_and_names_the_customer_only_in_scope(cast, won, api_as):
+    answer = api_as(cast.alice).post_json(
+        f"/opportunities/{won.pk}/reference-case", {"title": "轨道交通调度专线", "what_won": STORY}
+    )
+    assert answer.status_code == 201, answer.content
+    body = answer.json()
+    assert body["names_customer"] and body["customer"] == cast.alice_customer.pk and body["value"] == "29000.00"
+    other = api_as(cast.bob).api_get(f"/reference-cases/{body['id']}").json()
+    assert other["customer"] is None and not other["names_customer"] and "广州地铁" not in str(other)
+    listed = api_as(cast.ivan).api_get("/reference-cases", industry=cast.alice_customer.industry_id).json()
+    assert listed["count"] == 1 and listed["items"][0]["customer"] is None
+    assert api_as(cast.dave).api_get(f"/reference-cases/{body['id']}").status_code == 404
+
+
+def test_the_api_refuses_an_open_opportunity_with_a_field_error(cast, make_opportunity, api_as):
+    open_one = make_opportunity(cast.alice, cast.alice_customer)
+    answer = api_as(cast.alice).post_json(f"/opportunities/{open_one.pk}/reference-case", {"title": "x", "what_won": "y"})
+    assert answer.status_code == 400 and "opportunity" in answer.json()["errors"]
