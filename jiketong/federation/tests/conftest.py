@@ -38,6 +38,11 @@ def hq_call(token: str, method: str, path: str, body: dict | None = None):
                                 content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")  # fmt: skip
 
 
+@pytest.fixture(autouse=True)
+def immediate_tasks(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
 @pytest.fixture
 def national(cast):
     """广州地铁 (Alice's, head in 天河区) with a unit in 深圳 and one in 杭州 (Zhejiang), a member with a phone

@@ -169,7 +169,7 @@ def test_resync_command_replays_from_a_month(national, provinces, hq_link, capsy
     assert GroupUnit.objects.count() == 2
 
 
-def test_a_lifecycle_change_of_a_unit_queues_its_group(national, provinces, django_capture_on_commit_callbacks):
+def test_a_lifecycle_change_of_a_unit_queues_its_group(national, provinces, hq_link, django_capture_on_commit_callbacks):
     from jiketong.testing import system_user
 
     with as_province(token=provinces["440000"]):
