@@ -7,4 +7,4 @@ from . import services
 
 def daily(today: date) -> str:
     scored = services.score_all(today)
-    return f"{scored} customers scored; {services.alerts_raise(today)} risk alerts raised"
+    return f"{scored} customers scored; risk alerts raised: {services.alerts_raise(today)}"

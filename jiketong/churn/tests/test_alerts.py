@@ -218,8 +218,8 @@ def test_running_the_job_again_raises_nothing_new(cast):
 
 def test_the_nightly_job_raises_the_alerts_after_scoring(cast):
     bill(cast.alice_customer, SEP, [1000, 1000], members=[120, 78])
-    assert jobs.daily(TODAY).endswith("; 1 risk alerts raised")
-    assert jobs.daily(TODAY).endswith("; 0 risk alerts raised")
+    assert jobs.daily(TODAY).endswith("; risk alerts raised: 1")
+    assert jobs.daily(TODAY).endswith("; risk alerts raised: 0")
 
 
 def test_churned_and_prospect_customers_raise_nothing(cast):
@@ -284,3 +284,14 @@ def test_no_personal_data_travels_in_the_event(cast):
     event = Event.objects.get(name="churn.alert_raised")
     assert "13800138000" not in str(event.payload)
     assert set(event.payload) == {"alert", "kind", "reason"}
+
+
+def test_the_detector_runs_by_hand(cast):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    bill(cast.alice_customer, SEP, [1000, 1000], members=[120, 78])
+    out = StringIO()
+    call_command("churn", "alerts", "--at", TODAY.isoformat(), stdout=out)
+    assert "risk alerts raised: 1" in out.getvalue()

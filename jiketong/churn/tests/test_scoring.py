@@ -15,9 +15,9 @@ def test_scores_every_in_service_customer_once_and_is_idempotent(cast):
     bill(cast.bob_customer, date(2026, 2, 1), [100, 100, 100, 100])
     cast.zhejiang_customer.status = "churned"
     cast.zhejiang_customer.save(update_fields=["status"])
-    assert jobs.daily(TODAY) == "4 customers scored"
+    assert jobs.daily(TODAY) == "4 customers scored; risk alerts raised: 1"  # arrears began in May
     first = {s.customer_id: (s.score, s.risk, s.reasons) for s in ChurnScore.objects.all()}
-    assert jobs.daily(TODAY) == "4 customers scored"
+    assert jobs.daily(TODAY) == "4 customers scored; risk alerts raised: 0"
     again = {s.customer_id: (s.score, s.risk, s.reasons) for s in ChurnScore.objects.all()}
     assert first == again
     assert cast.zhejiang_customer.pk not in first

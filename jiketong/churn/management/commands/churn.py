@@ -1,7 +1,8 @@
-"""`python -m jiketong churn train|score|evaluate`.
+"""`python -m jiketong churn train|score|alerts|evaluate`.
 
 - train: build the time-split history, judge the rule baseline and both models, keep the winner.
 - score [--at DATE]: the nightly scoring, by hand.
+- alerts [--at DATE]: the nightly risk-alert detector, by hand (raises only what was not raised before).
 - evaluate --csv FILE --label COL [--id COL]: the same model pipeline on any feature table, judged on a
   stratified held-out quarter (AUC and lift in the top 10%), so it can be checked on outside data.
 """
@@ -20,8 +21,8 @@ class Command(BaseCommand):
     help = "Churn early warning: train the scorers, score every customer, or evaluate on a CSV feature table."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("action", choices=["train", "score", "evaluate"])
-        parser.add_argument("--at", help="score: as of this date (ISO), default today.")
+        parser.add_argument("action", choices=["train", "score", "alerts", "evaluate"])
+        parser.add_argument("--at", help="score, alerts: as of this date (ISO), default today.")
         parser.add_argument("--csv", help="evaluate: the feature table (UTF-8 CSV with a header row).")
         parser.add_argument("--label", help="evaluate: the 0/1 column to predict.")
         parser.add_argument("--id", dest="id_column", help="evaluate: an id column to leave out of the features.")
@@ -39,6 +40,9 @@ class Command(BaseCommand):
         elif action == "score":
             today = date.fromisoformat(options["at"]) if options["at"] else timezone.localdate()
             self.stdout.write(f"{services.score_all(today)} customers scored")
+        elif action == "alerts":
+            today = date.fromisoformat(options["at"]) if options["at"] else timezone.localdate()
+            self.stdout.write(f"risk alerts raised: {services.alerts_raise(today)}")
         else:
             self._evaluate(options)
         self.stdout.write(f"{time.monotonic() - started:.1f} s")
