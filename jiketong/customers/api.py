@@ -26,8 +26,8 @@ from jiketong.core.notes import readable
 from jiketong.core.validators import mask_email, mask_mobile, mask_text, to_halfwidth
 from jiketong.org.models import OrgUnit, Staff
 
-from . import queries, services
-from .models import Contact, Customer, Industry, Member
+from . import keypersons, queries, services
+from .models import Contact, ContactRelation, Customer, Industry, KeyPersonGap, Member
 
 router = Router(tags=["customers"])
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
@@ -303,6 +303,19 @@ class ContactOut(Schema):
     closeness: int | None
     notes: str
     dates: list[ContactDateSchema]
+    left_on: date | None = Field(None, description="The day the person left the customer (离职); null while current.")
+    counterpart: int | None = Field(
+        None, description="Our staff member (id) who keeps the relationship with this person (高层对高层)."
+    )
+    counterpart_name: str = ""
+
+    @staticmethod
+    def resolve_counterpart(obj: Contact) -> int | None:
+        return obj.counterpart_id
+
+    @staticmethod
+    def resolve_counterpart_name(obj: Contact) -> str:
+        return obj.counterpart.name if obj.counterpart_id else ""
 
     @staticmethod
     def resolve_mobile(obj: Contact) -> str:
@@ -423,6 +436,210 @@ def contact_delete(request, customer_id: Id, contact_id: Id, if_match: IfMatch =
 def contact_reveal(request, customer_id: Id, contact_id: Id):
     contact = _contact(request.user, customer_id, contact_id)
     return {"mobile": services.contact_reveal_mobile(actor=request.user, contact=contact)}
+
+
+class LeftIn(Schema):
+    left_on: date | None = Field(..., description="The day the person left the customer; null undoes the mark.")
+
+
+@router.post(
+    "/customers/{customer_id}/contacts/{contact_id}/left",
+    response={200: ContactOut, **ERRORS},
+    summary="Mark a contact as having left the customer",
+    description="The person stays in the history, greyed on the key-person map, and no longer counts as a known "
+    "decision maker. A day still to come is refused (400 on `left_on`).",
+)
+def contact_left(request, customer_id: Id, contact_id: Id, payload: LeftIn, if_match: IfMatch = None):
+    contact = _contact(request.user, customer_id, contact_id)
+    services.contact_mark_left(
+        actor=request.user, contact=contact, left_on=payload.left_on, expected_version=expected_from_if_match(if_match)
+    )
+    return _contact(request.user, customer_id, contact_id)
+
+
+class CounterpartIn(Schema):
+    counterpart: int | None = Field(..., description="A staff id; null clears it.")
+
+
+@router.put(
+    "/customers/{customer_id}/contacts/{contact_id}/counterpart",
+    response={200: ContactOut, **ERRORS},
+    summary="Set our counterpart for a contact",
+    description="高层对高层: the colleague who keeps the relationship. They must be active and able to see the "
+    "customer (400 on `counterpart` otherwise, as for an id the caller may not pick).",
+)
+def contact_counterpart(request, customer_id: Id, contact_id: Id, payload: CounterpartIn, if_match: IfMatch = None):
+    contact = _contact(request.user, customer_id, contact_id)
+    counterpart = None
+    if payload.counterpart is not None:
+        counterpart = referenced(
+            Staff.objects.visible_to(request.user).select_related("user"),
+            payload.counterpart,
+            "counterpart",
+            _("No such person."),
+        )
+    services.contact_set_counterpart(
+        actor=request.user, contact=contact, counterpart=counterpart, expected_version=expected_from_if_match(if_match)
+    )
+    return _contact(request.user, customer_id, contact_id)
+
+
+# --- key-person map ------------------------------------------------------------------------------
+class RelationOut(Schema):
+    id: int
+    from_contact: int = Field(..., description="The contact who reports to, or influences, `to_contact`.")
+    to_contact: int
+    kind: Literal["reports_to", "influences"]
+    from_name: str
+    to_name: str
+
+    @staticmethod
+    def resolve_from_contact(obj: ContactRelation) -> int:
+        return obj.from_contact_id
+
+    @staticmethod
+    def resolve_to_contact(obj: ContactRelation) -> int:
+        return obj.to_contact_id
+
+    @staticmethod
+    def resolve_from_name(obj: ContactRelation) -> str:
+        return obj.from_contact.name
+
+    @staticmethod
+    def resolve_to_name(obj: ContactRelation) -> str:
+        return obj.to_contact.name
+
+
+class RelationIn(Schema):
+    from_contact: int
+    to_contact: int
+    kind: Literal["reports_to", "influences"]
+
+
+@router.get(
+    "/customers/{customer_id}/contact-relations",
+    response={200: list[RelationOut], **ERRORS},
+    summary="List the relations between a customer's contacts",
+)
+@paginate(Page)
+def relation_list(request, customer_id: Id):
+    queries.customer_get(request.user, customer_id)
+    return queries.relations_of(request.user, customer_id)
+
+
+@router.post(
+    "/customers/{customer_id}/contact-relations",
+    response={201: RelationOut, **ERRORS},
+    summary="Relate two contacts",
+    description="Both must be current contacts of this customer; no self-link, no duplicate, and reports-to never "
+    "closes a circle (400 on `to_contact`).",
+)
+def relation_create(request, customer_id: Id, payload: RelationIn):
+    queries.customer_get(request.user, customer_id)
+    contacts = queries.contacts_of(request.user, customer_id)
+    message = _("This customer has no such contact.")
+    relation = services.contact_relation_add(
+        actor=request.user,
+        from_contact=referenced(contacts, payload.from_contact, "from_contact", message),
+        to_contact=referenced(contacts, payload.to_contact, "to_contact", message),
+        kind=payload.kind,
+    )
+    return Status(201, queries.relations_of(request.user, customer_id).get(pk=relation.pk))
+
+
+@router.delete(
+    "/customers/{customer_id}/contact-relations/{relation_id}",
+    response={204: None, **ERRORS},
+    summary="Remove a relation between contacts",
+)
+def relation_delete(request, customer_id: Id, relation_id: Id):
+    relation = get_object_or_404(queries.relations_of(request.user, customer_id), pk=relation_id)
+    services.contact_relation_remove(actor=request.user, relation=relation)
+    return Status(204, None)
+
+
+class MapNodeOut(Schema):
+    id: str
+    name: str
+    title: str
+    role: str
+    decider: bool
+    key_person: bool
+    left: bool
+    counterpart: str
+    last_met: str = Field(..., description="YYYY-MM-DD of the last face-to-face activity with them, or empty.")
+    unmet: bool = Field(..., description="A current decision maker nobody met in the configured days (90).")
+
+
+class MapLinkOut(Schema):
+    source: str
+    target: str
+    kind: str
+    label: str
+
+
+class KeyPersonMapOut(Schema):
+    nodes: list[MapNodeOut]
+    links: list[MapLinkOut]
+    labels: dict[str, str]
+    more: bool = Field(..., description="The customer has more contacts than the map draws.")
+    has_decider: bool
+
+
+@router.get(
+    "/customers/{customer_id}/key-person-map",
+    response={200: KeyPersonMapOut, **ERRORS},
+    summary="The key-person map",
+    description="What the 360 page's chart draws: persons by name, title and role (no mobile, e-mail or other "
+    "personal data), their relations, our counterparts and when each was last met.",
+)
+def key_person_map(request, customer_id: Id):
+    customer = queries.customer_get(request.user, customer_id)
+    keymap = queries.key_person_map(request.user, customer)
+    return {**keypersons.map_data(keymap), "has_decider": keymap.has_decider}
+
+
+class GapOut(Schema):
+    customer: int
+    customer_name: str
+    grade: str
+    kind: Literal["no_decider", "unmet_decider"]
+    contact: int | None
+    contact_name: str
+    last_met_at: datetime | None
+    computed_on: date
+
+    @staticmethod
+    def resolve_customer(obj: KeyPersonGap) -> int:
+        return obj.customer_id
+
+    @staticmethod
+    def resolve_customer_name(obj: KeyPersonGap) -> str:
+        return obj.customer.name
+
+    @staticmethod
+    def resolve_contact(obj: KeyPersonGap) -> int | None:
+        return obj.contact_id
+
+    @staticmethod
+    def resolve_contact_name(obj: KeyPersonGap) -> str:
+        return obj.contact.name if obj.contact_id else ""
+
+
+class GapFilter(Schema):
+    kind: Literal["no_decider", "unmet_decider"] = "no_decider"
+
+
+@router.get(
+    "/key-person-gaps",
+    response={200: list[GapOut], **ERRORS},
+    summary="Customers without a known decision maker, or decision makers not met in 90 days",
+    description="From the facts kept each night and when a customer's contacts change (decision 0020), in the "
+    "caller's scope, biggest grades first.",
+)
+@paginate(Page)
+def key_person_gaps(request, filters: Query[GapFilter]):
+    return queries.key_person_gaps(request.user, filters.kind)
 
 
 # --- members -------------------------------------------------------------------------------------
