@@ -7,6 +7,11 @@ of a query per customer. A source whose app is not installed (or has no such mod
 features stay NaN; `FeatureTable.sources` says which sources were read, so a rule on a missing source
 never fires (absent, not faked).
 
+The group context (DOMAIN §12, risk spreads through a group: decision 0802) counts, for each customer, the other
+customers of its group (the head and every unit, in any province) whose revenue is falling and the other
+customers of its affiliated set in arrears; it needs the billing source and reads the hierarchy and the
+affiliations (those recorded before on_date; the hierarchy as it is now).
+
 Month m's snapshot describes the customer at the end of month m: billing facts of months ≤ m and events
 up to `on_date` (the first day of month m+1 for history, today for the nightly scoring).
 """
@@ -41,6 +46,8 @@ NUMERIC = [
     "competitors",
     "competitors_high_threat",
     "satisfaction",  # latest survey's average score
+    "group_units_declining",  # other customers of the same group whose revenue fell ≥ 10% (m against m-3)
+    "affiliated_arrears",  # other customers of the same affiliated set in arrears in the 6 months to m
 ]
 CATEGORICAL = ["grade", "industry"]
 IN_SERVICE = [LifecycleStatus.ACTIVE, LifecycleStatus.AT_RISK, LifecycleStatus.DORMANT]
@@ -76,6 +83,9 @@ class FeatureTable:
     categorical: dict[str, np.ndarray] = field(default_factory=dict)
     sources: set[str] = field(default_factory=set)
     billed: np.ndarray | None = None  # True where the customer has a billing row in month m
+    # Per-customer billing figures of every billed customer, not only `ids` (the group context needs the units
+    # a subset leaves out): {"keys", "r0", "r3", "arrears6"}.
+    everyone: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -139,7 +149,7 @@ def build(month: date, *, on_date: date | None = None, customers=None, in_servic
     table.categorical["industry"] = industries
     tenure = [np.nan if d is None else (on_date.year - d.year) * 12 + on_date.month - d.month for d in since]
     table.numeric["tenure_months"] = np.asarray(tenure, dtype=float)
-    for step in (_billing, _contracts, _complaints, _visits, _competitors, _satisfaction):
+    for step in (_billing, _contracts, _complaints, _visits, _competitors, _satisfaction, _group_context):
         step(table)
     for name in NUMERIC:
         table.numeric.setdefault(name, np.full(len(ids), np.nan))
@@ -200,6 +210,7 @@ def _billing(table: FeatureTable) -> None:
     table._put("on_net_share", keys, on_net)
     table._put("products", keys, f["products0"])
     table._put("arrears_months_6m", keys, f["arrears6"], default=0)
+    table.everyone = {"keys": keys, "r0": f["r0"], "r3": f["r3"], "arrears6": f["arrears6"]}
 
 
 def _contracts(table: FeatureTable) -> None:
@@ -283,3 +294,52 @@ def _satisfaction(table: FeatureTable) -> None:
     rows = window.filter(~Exists(later)).values("customer_id").annotate(score=Avg("answers__satisfaction")).order_by()
     keys, scores = _columns(rows, ["customer_id", "score"])
     table._put("satisfaction", keys, scores)
+
+
+GROUP_DECLINE_PCT = 10  # a unit's revenue down this much (m against m-3, per cent) counts as declining
+
+
+def _group_context(table: FeatureTable) -> None:
+    """`group_units_declining`: the other customers of the customer's group (same top of the hierarchy) whose
+    revenue in month m is at least GROUP_DECLINE_PCT below m-3 (one that billed in m-3 and not in m fell 100%);
+    `affiliated_arrears`: the other customers of its affiliated set (linked by affiliations recorded before
+    on_date, in any direction, directly or through others) in arrears at least once in the 6 months to m.
+    Customers in no group or set have 0. Set-based: the group members' paths and the affiliation edges, once."""
+    if "billing" not in table.sources or not table.everyone:
+        return
+    table.sources.add("group")
+    keys, r0, r3 = table.everyone["keys"], table.everyone["r0"], table.everyone["r3"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        falling = np.where(r3 > 0, (np.nan_to_num(r0) - r3) / r3 * 100 <= -GROUP_DECLINE_PCT, False)
+    declining = keys[falling]
+    in_arrears = keys[table.everyone["arrears6"] > 0]
+
+    step = Customer.steplen
+    pks, paths = _columns(
+        Customer.objects.filter(Q(depth__gt=1) | Q(numchild__gt=0)).order_by(), ["pk", "path"], [np.int64, object]
+    )
+    if len(pks):
+        _roots, group = np.unique(np.array([path[:step] for path in paths], dtype=object), return_inverse=True)
+        mine = np.isin(pks, declining).astype(float)
+        table._put("group_units_declining", pks, np.bincount(group, weights=mine)[group] - mine, default=0)
+    else:
+        table.numeric["group_units_declining"] = np.zeros(len(table.ids))
+
+    Affiliation = source_model("customers", "Affiliation")
+    left, right = _columns(
+        Affiliation.objects.filter(created_at__lt=start_of(table.on_date)).order_by(),
+        ["customer_id", "related_id"],
+        [np.int64, np.int64],
+    )
+    if not len(left):
+        table.numeric["affiliated_arrears"] = np.zeros(len(table.ids))
+        return
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    nodes, index = np.unique(np.concatenate([left, right]), return_inverse=True)
+    n = len(left)
+    graph = coo_matrix((np.ones(n), (index[:n], index[n:])), shape=(len(nodes), len(nodes)))
+    _count, component = connected_components(graph, directed=False)
+    mine = np.isin(nodes, in_arrears).astype(float)
+    table._put("affiliated_arrears", nodes, np.bincount(component, weights=mine)[component] - mine, default=0)

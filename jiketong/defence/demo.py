@@ -1,16 +1,28 @@
 """Demo data of the defence app, so the board shows a real day: for a share of the customers with a competitor
 on record, the competitor's actions in the attack log (some of high threat), open defence plans with
 countermeasures, and plans closed over the last months with their outcomes (kept, partly lost, lost). The board's
-rows and the win-back list are the nightly job's (run by the demo command after loading)."""
+rows, the win-back list and the group risk view (groups and affiliated sets rolled up, decision 0802) are the
+nightly job's (run by the demo command after loading)."""
 
 from datetime import timedelta
 from decimal import Decimal
 
 from jiketong.customers.models import CompetitorPresence, Customer, LifecycleStatus
 
-from .models import Attack, Countermeasure, CountermeasureKind, Plan, PlanKind, PlanStatus, Threat, WinBack
+from .models import (
+    Attack,
+    Countermeasure,
+    CountermeasureKind,
+    GroupRisk,
+    GroupRiskUnit,
+    Plan,
+    PlanKind,
+    PlanStatus,
+    Threat,
+    WinBack,
+)
 
-RESET_MODELS = [Countermeasure, Plan, Attack, Threat, WinBack]
+RESET_MODELS = [Countermeasure, Plan, Attack, Threat, WinBack, GroupRiskUnit, GroupRisk]
 ATTACK_SHARE = 0.4  # of customers with a competitor of medium or high threat
 PLAN_SHARE = 0.25
 CHUNK = 2000
