@@ -469,7 +469,7 @@ class Redemption(models.Model):
     customer = models.ForeignKey(
         "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="redemptions"
     )
-    points = models.PositiveIntegerField(_("points"))
+    points = models.PositiveIntegerField(_("points spent"))
     benefit = MoneyField(_("benefit (yuan)"))
     kind = models.CharField(_("benefit kind"), max_length=6, choices=RedemptionKind.choices)
     from_period = models.DateField(_("points of the month"))  # the ledger month whose balance paid

@@ -128,7 +128,7 @@ class Migration(migrations.Migration):
             name='Redemption',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('points', models.PositiveIntegerField(verbose_name='points')),
+                ('points', models.PositiveIntegerField(verbose_name='points spent')),
                 ('benefit', jiketong.core.money.MoneyField(decimal_places=2, max_digits=14, verbose_name='benefit (yuan)')),
                 ('kind', models.CharField(choices=[('amount', 'Amount off per block of points'), ('ratio', 'Share of the bill off per block of points')], max_length=6, verbose_name='benefit kind')),
                 ('from_period', models.DateField(verbose_name='points of the month')),

@@ -55,4 +55,4 @@ def test_bad_days_to_pay_are_bad_rows_with_the_reason(billing, write_csv):
     assert (result.status, result.rows_ok, result.rows_bad) == (ImportStatus.PARTIALLY, 1, 4)
     with open(result.error_path, encoding="utf-8-sig") as report:
         text = report.read()
-    assert text.count("回款天数") >= 4, text
+    assert text.count("Days to pay must be a whole number from 0 to 3650") == 4, text

@@ -84,7 +84,7 @@ def test_the_months_redemptions_export_for_boss_is_scoped_and_audited(billed, cl
     # Carol (the city) sees it; Dave (another province) gets an empty file.
     response = client_as(billed.carol).get(reverse("billing:redemption_export") + f"?period={applied:%Y-%m}")
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
-    assert rows[0][:4] == ["抵扣账期", "客户编号", "客户", "积分"]
+    assert rows[0][:4] == ["抵扣账期", "集团编号", "客户", "积分"]
     assert rows[1][3:5] == ["300", "30.00"] and rows[1][2] == billed.alice_customer.name
     event = AuditEvent.objects.get(action=AuditAction.EXPORT)
     assert (event.target_type, event.after["count"]) == ("billing.redemption", 1)

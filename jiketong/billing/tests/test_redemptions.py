@@ -72,7 +72,9 @@ def test_with_arrears_the_customer_cannot_redeem_even_with_points_left(cast):
     assert balance(cast.alice_customer) == 101  # September's 101; October in arrears earns 0
     with pytest.raises(ValidationError) as refused:
         redeem(cast, 100)
-    assert refused.value.message_dict["points"] == ["客户 2026-10 欠费：缴清后才能兑换积分。"]
+    assert refused.value.message_dict["points"] == [
+        "The customer is in arrears for 2026-10: points can be redeemed once the bill is paid."
+    ]
     assert not Redemption.objects.exists() and balance(cast.alice_customer) == 101
     # November paid: 1 + 10 = 11 more, 112 in all; 100 points now buy 10.00 yuan off December's bill.
     CustomerMonth.objects.create(customer=cast.alice_customer, period=NOV, revenue=Decimal("100.00"))
@@ -90,7 +92,8 @@ def test_the_monthly_cap_counts_what_was_already_redeemed_for_that_bill(paid):
     with pytest.raises(ValidationError) as refused:
         redeem(paid, 150)  # 30.00 more would make 60.00
     assert refused.value.message_dict["points"] == [
-        "每月最多抵扣 50.00 元：2026-11 已兑换 30.00 元，还可兑换 20.00 元；这些积分价值 30.00 元。"
+        "At most 50.00 yuan a month comes off the bill: 30.00 yuan already for 2026-11, 20.00 yuan left; these "
+        "points are worth 30.00 yuan."
     ]
     assert redeem(paid, 100).benefit == Decimal("20.00")  # exactly what was left
     assert balance(paid.alice_customer) == 302 - 250
@@ -98,9 +101,9 @@ def test_the_monthly_cap_counts_what_was_already_redeemed_for_that_bill(paid):
 
 def test_whole_blocks_within_the_balance_only(paid):
     for points, message in (
-        (50, "请按每 100 积分整数倍兑换（100、200……）。"),
-        (150, "请按每 100 积分整数倍兑换（100、200……）。"),
-        (400, "只有 302 积分可兑换。"),
+        (50, "Redeem whole blocks of 100 points (100, 200, …)."),
+        (150, "Redeem whole blocks of 100 points (100, 200, …)."),
+        (400, "Only 302 points to redeem."),
     ):
         with pytest.raises(ValidationError) as refused:
             redeem(paid, points)
