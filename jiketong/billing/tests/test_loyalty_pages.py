@@ -16,7 +16,6 @@ from jiketong.billing.models import (
     BenefitUse,
     ClubBenefit,
     CustomerMonth,
-    PointsLedger,
     Redemption,
 )
 from jiketong.billing.points import refresh_points
@@ -169,8 +168,8 @@ def test_only_an_admin_keeps_the_catalogue_with_errors_at_their_fields(catalogue
 def test_two_admins_editing_one_benefit_do_not_lose_a_change(catalogue, client_as):
     admin = client_as(catalogue.frank)
     url = reverse("billing:benefit_edit", args=[catalogue.repair.pk])
-    form = {"name": "上门维修（4小时到场）", "kind": "repair", "min_tier": "regular", "yearly_limit": "2", "active": "on",
-            "row_version": "1"}  # fmt: skip
+    form = {"name": "上门维修（4小时到场）", "kind": "repair", "min_tier": "regular", "yearly_limit": "2",
+            "active": "on", "row_version": "1"}  # fmt: skip
     services.benefit_save(actor=catalogue.frank.user, benefit=catalogue.repair, yearly_limit=3)
     refused = admin.post(url, form)
     assert refused.status_code == 200 and refused.context["form"].stale
