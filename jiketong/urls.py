@@ -25,6 +25,7 @@ urlpatterns = [
     path("churn/", include("jiketong.churn.urls")),
     path("campaigns/", include("jiketong.campaigns.urls")),
     path("defence/", include("jiketong.defence.urls")),
+    path("assessment/", include("jiketong.assessment.urls")),
     path("webhooks/", include("jiketong.webhooks.urls")),
     path("federation/", include("jiketong.federation.urls")),
     path("org/", include("jiketong.org.urls")),

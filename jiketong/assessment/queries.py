@@ -61,8 +61,8 @@ def unit_scores(user, period: date, closed: bool | None = None) -> QuerySet[Unit
     return UnitScore.objects.filter(unit_scope(user), period=period, closed=closed)
 
 
-def my_scorecard(user, period: date) -> ManagerScore | None:
-    return manager_scores(user, period).filter(staff_id=user.pk).select_related("staff", "org_unit").first()
+def my_scorecard(user, period: date, closed: bool | None = None) -> ManagerScore | None:
+    return manager_scores(user, period, closed).filter(staff_id=user.pk).select_related("staff", "org_unit").first()
 
 
 def manager_scorecard(user, period: date, staff_id: int) -> ManagerScore:
