@@ -259,8 +259,13 @@ def _visible_units(user) -> QuerySet[GroupRiskUnit]:
 
 
 def _group_queryset(user) -> QuerySet[GroupRisk]:
-    """The user's sets with what the user may read of them: whether the head is in scope (else it is never
-    named) and how many of the units the user sees (the rest are counted, never named)."""
+    return GroupRisk.objects.visible_to(user).select_related("head", "head__org_unit")
+
+
+def with_reader_fields(queryset: QuerySet[GroupRisk], user) -> QuerySet[GroupRisk]:
+    """Per row, what the reader may read of it (the export: one statement for all rows): whether the head is in
+    scope and how many units the reader sees. Pages get the same from `decorate`, for their rows only, so the
+    count of a page never evaluates these per row."""
     seen = (
         _visible_units(user)
         .filter(risk_id=OuterRef("pk"))
@@ -270,11 +275,7 @@ def _group_queryset(user) -> QuerySet[GroupRisk]:
         .values("n")
     )
     head_visible = Exists(Customer.objects.visible_to(user).filter(pk=OuterRef("head_id")))
-    return (
-        GroupRisk.objects.visible_to(user)
-        .select_related("head", "head__org_unit")
-        .annotate(head_visible=head_visible, units_seen=Coalesce(Subquery(seen), 0))
-    )
+    return queryset.annotate(head_visible=head_visible, units_seen=Coalesce(Subquery(seen), 0))
 
 
 def group_risks(user, params=None) -> tuple[GroupRiskFilter, QuerySet[GroupRisk]]:
@@ -302,7 +303,19 @@ def decorate(user, rows: list[GroupRisk], *, viewer_unit: int | None = None) -> 
     scope)."""
     ids = {entry["unit"] for row in rows for entry in row.chain}
     names = dict(Customer.objects.visible_to(user).filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+    heads = {row.head_id for row in rows}
+    visible_heads = set(Customer.objects.visible_to(user).filter(pk__in=heads).values_list("pk", flat=True))
+    seen = dict(
+        _visible_units(user)
+        .filter(risk_id__in=[row.pk for row in rows])
+        .order_by()
+        .values("risk_id")
+        .annotate(n=Count("pk"))
+        .values_list("risk_id", "n")
+    )
     for row in rows:
+        row.head_visible = row.head_id in visible_heads
+        row.units_seen = seen.get(row.pk, 0)
         lines, hidden = [], defaultdict(int)
         for entry in row.chain:
             unit, code = entry["unit"], entry["code"]
@@ -315,7 +328,12 @@ def decorate(user, rows: list[GroupRisk], *, viewer_unit: int | None = None) -> 
         lines += [_hidden_line(row.kind, code, count) for code, count in hidden.items()]
         row.lines = lines
         row.units_hidden = max(row.units - row.units_seen, 0)
-        row.title = row.head.name if row.head_visible else _("Group head outside your scope")
+        if row.head_visible:
+            row.title = row.head.name
+        elif row.kind == RiskSetKind.AFFILIATED:
+            row.title = _("Affiliated set (its first company is outside your scope)")
+        else:
+            row.title = _("Group head outside your scope")
         row.trend_values = [Decimal(value) for _month, value in row.trend]
     return rows
 

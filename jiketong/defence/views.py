@@ -249,18 +249,20 @@ def group_export_table(user, params) -> exports.Table:
     _filter, queryset = queries.group_risks(user, params)
     kinds = dict(RiskSetKind.choices)
     values = exports.rows_of(
-        queryset, "kind", "head_visible", "head__name", "units", "units_seen", "revenue", "revenue_change_pct",
+        queries.with_reader_fields(queryset, user), "kind", "head_visible", "head__name", "units", "units_seen", "revenue", "revenue_change_pct",
         "members", "arrears_units", "open_complaints", "contracts_expiring", "churn_max", "churn_units",
         "competitor_units", "competitor_high_units", "risk_chain", "value_at_risk",
     )  # fmt: skip
 
     def rows():
-        hidden_head, yes, no = _("Group head outside your scope"), _("Yes"), _("No")
+        hidden = {RiskSetKind.GROUP: _("Group head outside your scope"),
+                  RiskSetKind.AFFILIATED: _("Affiliated set (its first company is outside your scope)")}  # fmt: skip
+        yes, no = _("Yes"), _("No")
         for row in values():
             kind, visible, name, units, seen = row[:5]
             rest = list(row[5:])
             rest[-2] = yes if rest[-2] else no
-            yield [str(kinds.get(kind, kind)), name if visible else hidden_head, units, units - seen, *rest]
+            yield [str(kinds.get(kind, kind)), name if visible else hidden[kind], units, units - seen, *rest]
 
     header = [_("Kind"), _("Group"), _("Units"), _("Units outside your scope"), _("Monthly revenue (yuan)"),
               _("Revenue change over 3 months (%)"), _("Members"), _("Units in arrears"), _("Open complaints"),
