@@ -1,4 +1,11 @@
 from django.urls import path
 
+from . import views
+
 app_name = "federation"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.group_list, name="groups"),
+    path("groups/<int:group_id>/", views.group_detail, name="group"),
+    path("indicators/", views.indicators, name="indicators"),
+    path("freshness/", views.freshness, name="freshness"),
+]

@@ -1,0 +1,97 @@
+"""Reads of HQ's national pages. National data is HQ's: an administrator or an HQ-level analyst, supervisor
+or auditor reads it; nobody else (decision 1101). Every page reads precomputed figures (decision 1102)."""
+
+from datetime import date
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import MEASURES, GroupUnit, NationalGroup, Province, ProvinceMonth, UnitMonth
+
+
+def can_read_national(user) -> bool:
+    from jiketong.org.models import Role, staff_of
+
+    if user.is_superuser:
+        return True
+    staff = staff_of(user)
+    if staff is None or not staff.is_active:
+        return False
+    return Role.ADMIN in staff.role_codes or bool(staff.role_codes & Role.SUBTREE_ROLES and staff.org_unit.is_root())
+
+
+def require_national(user) -> None:
+    if not can_read_national(user):
+        raise PermissionDenied(_("National pages are for HQ."))
+
+
+def province_names() -> dict[str, str]:
+    return dict(Province.objects.values_list("code", "name"))
+
+
+def groups(search: str = "", national_only: bool = False):
+    rows = NationalGroup.objects.select_related("account").order_by("-revenue_12m", "pk")
+    if search:
+        rows = rows.filter(Q(name__icontains=search) | Q(uscc=search.upper()) | Q(group_code=search))
+    if national_only:
+        rows = rows.filter(is_national=True)
+    return rows
+
+
+def group_360(group: NationalGroup) -> dict:
+    """A national group assembled from the provinces: units per province, months per province, open risks."""
+    names = province_names()
+    units = list(GroupUnit.objects.filter(group=group).order_by("province", "-is_head", "name"))
+    by_province: dict[str, list] = {}
+    for unit in units:
+        by_province.setdefault(unit.province, []).append(unit)
+    months = (
+        UnitMonth.objects.filter(group=group)
+        .values("province", "period")
+        .annotate(revenue=Sum("revenue"), members=Sum("members"))
+        .order_by("-period", "province")[:240]
+    )
+    return {
+        "provinces": [{"code": code, "name": names.get(code, code), "units": rows,
+                       "owners": sorted({unit.owner_name for unit in rows if unit.owner_name})}
+                      for code, rows in by_province.items()],  # fmt: skip
+        "months": [{**row, "province_name": names.get(row["province"], row["province"])} for row in months],
+        "risks": [unit for unit in units if unit.at_risk or unit.status == "at_risk"],
+        "account": getattr(group, "account", None),
+        "lead_name": names.get(getattr(getattr(group, "account", None), "lead_province", ""), ""),
+    }
+
+
+def periods() -> list[date]:
+    return list(ProvinceMonth.objects.order_by("-period").values_list("period", flat=True).distinct()[:36])
+
+
+def national_indicators(period: date | None) -> dict:
+    """Each province's month (its cells added up when they arrived) and the nation's total; 全国性集团客户
+    counted once nationally (a group with units in several provinces is one customer)."""
+    names = province_names()
+    rows = list(ProvinceMonth.objects.filter(period=period).order_by("province")) if period else []
+    national_in = dict(
+        GroupUnit.objects.filter(group__is_national=True)
+        .values_list("province")
+        .annotate(n=Count("group", distinct=True))
+        .values_list("province", "n")
+    )
+    total = {name: sum(getattr(row, name) for row in rows) for name in MEASURES}
+    return {
+        "rows": [{"code": row.province, "name": names.get(row.province, row.province), "row": row,
+                  "national": national_in.get(row.province, 0)} for row in rows],  # fmt: skip
+        "total": total,
+        "national_total": NationalGroup.objects.filter(is_national=True).count(),
+    }
+
+
+def freshness() -> list[dict]:
+    now = timezone.now()
+    return [
+        {"province": province, "lag": (now - province.last_batch_at) if province.last_batch_at else None,
+         "stale": province.last_batch_at is None or (now - province.last_batch_at).total_seconds() > 3 * 3600}
+        for province in Province.objects.order_by("code")
+    ]  # fmt: skip
