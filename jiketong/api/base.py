@@ -346,6 +346,7 @@ def build_api() -> NinjaAPI:
         "analytics",
         "churn",
         "defence",
+        "assessment",
         "campaigns",
         "webhooks",
         "federation",
