@@ -1,7 +1,14 @@
 from django.contrib import admin
 
-from .models import ImportRun, PointsRule
-from .services import POINTS_RULE_FIELDS, points_rule_create
+from .models import CreditRule, ImportRun, PointsRule, RedemptionRule
+from .services import (
+    CREDIT_RULE_FIELDS,
+    POINTS_RULE_FIELDS,
+    REDEMPTION_RULE_FIELDS,
+    credit_rule_create,
+    points_rule_create,
+    redemption_rule_create,
+)
 
 
 @admin.register(PointsRule)
@@ -20,6 +27,35 @@ class PointsRuleAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         # Through the service, so the new rule is audited like any other write.
         obj.pk = points_rule_create(actor=request.user, **form.cleaned_data).pk
+
+
+class _NewRowRuleAdmin(admin.ModelAdmin):
+    """Rules are never edited: a new row takes over (and is audited through its service)."""
+
+    create = None
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change):
+        obj.pk = type(self).create(actor=request.user, **form.cleaned_data).pk
+
+
+@admin.register(CreditRule)
+class CreditRuleAdmin(_NewRowRuleAdmin):
+    list_display = ["created_at", *CREDIT_RULE_FIELDS]
+    fields = CREDIT_RULE_FIELDS
+    create = staticmethod(credit_rule_create)
+
+
+@admin.register(RedemptionRule)
+class RedemptionRuleAdmin(_NewRowRuleAdmin):
+    list_display = ["created_at", *REDEMPTION_RULE_FIELDS]
+    fields = REDEMPTION_RULE_FIELDS
+    create = staticmethod(redemption_rule_create)
 
 
 @admin.register(ImportRun)

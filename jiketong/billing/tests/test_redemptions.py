@@ -123,3 +123,16 @@ def test_an_auditor_or_analyst_cannot_redeem(paid):
     for persona in (paid.grace, paid.erin):
         with pytest.raises(PermissionDenied):
             redeem(paid, 100, actor=persona)
+
+
+def test_rules_are_new_rows_made_by_an_admin_and_audited(cast):
+    with pytest.raises(PermissionDenied):
+        services.redemption_rule_create(actor=cast.carol.user, cap_per_month=Decimal("100"))
+    rule = services.redemption_rule_create(actor=cast.frank.user, kind="ratio", cap_per_month=Decimal("100"))
+    assert RedemptionRule.current() == rule
+    credit = services.credit_rule_create(actor=cast.frank.user, aaa_max_days=20)
+    assert AuditEvent.objects.filter(target_type__in=["billing.redemptionrule", "billing.creditrule"]).count() == 2
+    assert credit.aaa_max_days == 20
+    with pytest.raises(ValidationError) as refused:
+        services.credit_rule_create(actor=cast.frank.user, aa_max_days=100)
+    assert "aa_max_days" in refused.value.message_dict

@@ -328,6 +328,7 @@ def test_the_models_people_edit_in_forms_are_versioned():
     versioned = sorted(m._meta.label for m in apps.get_models() if issubclass(m, VersionedModel))
     assert versioned == [
         "analytics.Target",
+        "billing.ClubBenefit",
         "customers.Contact",
         "customers.Customer",
         "deals.Contract",
