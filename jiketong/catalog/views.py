@@ -156,7 +156,9 @@ def package_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def package_retire(request: HttpRequest, pk: int) -> HttpResponse:
     services.require_admin(request.user)
     package = services.package_retire(actor=request.user, package=queries.package_get(pk))
-    messages.success(request, _("%(name)s is off sale: no new quotes; quotes that hold it stay.") % {"name": package.name})
+    messages.success(
+        request, _("%(name)s is off sale: no new quotes; quotes that hold it stay.") % {"name": package.name}
+    )
     return redirect("catalog:package_edit", package.pk)
 
 

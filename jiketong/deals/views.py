@@ -42,7 +42,6 @@ from .printing import rmb_upper
 PAGE_SIZE = 20
 
 
-
 def _posted(request: HttpRequest):
     """The POST data for a bound form (even when every field was left empty), None on GET."""
     return request.POST if request.method == "POST" else None

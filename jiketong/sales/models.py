@@ -4,6 +4,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jiketong.core.concurrency import VersionedModel
 from jiketong.core.imports import ImportRunBase
@@ -417,9 +418,7 @@ class ReferenceCase(TimeStampedModel):
         _("value (yuan)"), help_text=_("First-year value of the won opportunity: monthly amount × 12 + one-time.")
     )
     what_won = models.TextField(_("what won it"))
-    org_unit = models.ForeignKey(
-        "org.OrgUnit", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+"
-    )
+    org_unit = models.ForeignKey("org.OrgUnit", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+")
     public_name = models.CharField(
         _("anonymised customer name"),
         max_length=60,
@@ -427,7 +426,11 @@ class ReferenceCase(TimeStampedModel):
         help_text=_("What readers who may not see the customer read instead of its name, e.g. 某市属三甲医院."),
     )
     published_by = models.ForeignKey(
-        "org.Staff", verbose_name=_("published by"), null=True, on_delete=models.SET_NULL, related_name="+"
+        "org.Staff",
+        verbose_name=pgettext_lazy("reference case", "published by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     objects = ReferenceCaseQuerySet.as_manager()

@@ -476,10 +476,7 @@ SIMILAR_CASES = 5  # an opportunity's page shows this many cases of its industry
 def _cases(user) -> QuerySet[ReferenceCase]:
     products = Prefetch("products", queryset=Product.objects.order_by("category", "code"))
     return (
-        ReferenceCase.objects.visible_to(user)
-        .for_reader(user)
-        .select_related(*CASE_RELATED)
-        .prefetch_related(products)
+        ReferenceCase.objects.visible_to(user).for_reader(user).select_related(*CASE_RELATED).prefetch_related(products)
     )
 
 

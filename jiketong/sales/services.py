@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from jiketong.catalog.models import Product
 from jiketong.core.audit import changed, record, snapshot
 from jiketong.core.concurrency import bump, check_version
 from jiketong.core.events import emit
@@ -59,7 +60,6 @@ from jiketong.core.spreadsheets import (
 )
 from jiketong.core.trees import subtree
 from jiketong.core.validators import full_clean_with, normalize_mobile, normalize_uscc, to_halfwidth
-from jiketong.catalog.models import Product
 from jiketong.customers.models import Customer, CustomerType, Grade, Industry, LifecycleStatus
 from jiketong.customers.services import BulkResult, customer_create
 from jiketong.org.models import OrgUnit, Role, Staff, can, staff_of

@@ -36,7 +36,6 @@ LIST_PAGE_SIZE = 20
 HISTORY_LIMIT = 100
 
 
-
 # --- leads -----------------------------------------------------------------------------------------
 @require_GET
 def lead_list(request: HttpRequest) -> HttpResponse:

@@ -6,8 +6,8 @@ opportunity is owned by someone who sees its customer, so both are visible exact
 
 from datetime import date
 
-from jiketong.org.models import Staff
 from jiketong.catalog.models import Product
+from jiketong.org.models import Staff
 from jiketong.sales.models import Lead, LeadImportRun, LeadStatus, Opportunity, ReferenceCase, Stage, StageChange
 
 

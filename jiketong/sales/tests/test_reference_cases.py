@@ -67,7 +67,9 @@ def test_only_a_won_opportunity_can_be_published(cast, make_opportunity):
 
 def test_a_lost_opportunity_cannot_be_published_either(cast, stage, make_opportunity):
     lost = make_opportunity(cast.alice, cast.alice_customer)
-    lost = services.opportunity_move(cast.alice.user, lost, stage["lost"], lost_reason="价格", competitor="china_telecom")
+    lost = services.opportunity_move(
+        cast.alice.user, lost, stage["lost"], lost_reason="价格", competitor="china_telecom"
+    )
     with pytest.raises(ValidationError):
         publish(cast, lost)
 
@@ -225,5 +227,7 @@ def test_the_api_publishes_a_won_opportunity_and_names_the_customer_only_in_scop
 
 def test_the_api_refuses_an_open_opportunity_with_a_field_error(cast, make_opportunity, api_as):
     open_one = make_opportunity(cast.alice, cast.alice_customer)
-    answer = api_as(cast.alice).post_json(f"/opportunities/{open_one.pk}/reference-case", {"title": "x", "what_won": "y"})
+    answer = api_as(cast.alice).post_json(
+        f"/opportunities/{open_one.pk}/reference-case", {"title": "x", "what_won": "y"}
+    )
     assert answer.status_code == 400 and "opportunity" in answer.json()["errors"]
