@@ -329,6 +329,7 @@ def test_the_models_people_edit_in_forms_are_versioned():
     assert versioned == [
         "analytics.Target",
         "billing.ClubBenefit",
+        "catalog.SolutionPackage",
         "customers.Contact",
         "customers.Customer",
         "deals.Contract",
