@@ -70,12 +70,12 @@ def _loyalty(calc: Calculation) -> dict[tuple, dict]:
             facts,
             "customer__",
             F("period"),
-            in_service=Count("pk", filter=Q(in_service=True)),
-            loyal=Count("pk", filter=Q(loyal=True)),
+            n_in_service=Count("pk", filter=Q(in_service=True)),
+            n_loyal=Count("pk", filter=Q(loyal=True)),
             revenue_sum=Sum("revenue", output_field=BIG),
             loyal_revenue=Sum("revenue", filter=Q(loyal=True), output_field=BIG),
-            value_base=Count("pk", filter=Q(value_base=True)),
-            value_retained=Count("pk", filter=Q(value_retained=True)),
+            n_value_base=Count("pk", filter=Q(value_base=True)),
+            n_value_retained=Count("pk", filter=Q(value_retained=True)),
         )
         calc._assessment_loyalty = cached
     return cached
@@ -131,7 +131,9 @@ def satisfaction(calc):
 )
 def loyal_share(calc):
     rows = _loyalty(calc)
-    return calc.each(lambda g, p: percent(_row(calc, g, p, "loyal", rows), _row(calc, g, p, "in_service", rows)), rows)
+    return calc.each(
+        lambda g, p: percent(_row(calc, g, p, "n_loyal", rows), _row(calc, g, p, "n_in_service", rows)), rows
+    )
 
 
 @indicator(
@@ -163,5 +165,5 @@ def loyal_revenue_share(calc):
 def value_retention(calc):
     rows = _loyalty(calc)
     return calc.each(
-        lambda g, p: percent(_row(calc, g, p, "value_retained", rows), _row(calc, g, p, "value_base", rows)), rows
+        lambda g, p: percent(_row(calc, g, p, "n_value_retained", rows), _row(calc, g, p, "n_value_base", rows)), rows
     )
