@@ -27,9 +27,6 @@ class DefenceConfig(AppConfig):
         "competitor.contract_ending": ["jiketong.defence.reactions.contract_ending"],
         "customer.lifecycle_changed": ["jiketong.defence.reactions.lifecycle_changed"],
         "churn.retention_opened": ["jiketong.defence.reactions.retention_opened"],
-        # One group, one risk (decision 0802): a unit's warning starting or ending re-rolls its group and
-        # affiliated set at once; a billing import re-rolls every set in the background (declared in ready()).
-        "churn.level_changed": ["jiketong.defence.reactions.churn_level_changed"],
     }
 
     def ready(self) -> None:
@@ -37,9 +34,10 @@ class DefenceConfig(AppConfig):
 
         from . import indicators  # noqa: F401 - registers the defence indicators with analytics
 
+        # One group, one risk (decision 0802): a unit's warning starting or ending rolls its group and affiliated
+        # set up again, by the task worker (the nightly scoring may warn thousands at once; the nightly roll-up
+        # follows it anyway). Declared here: core.events defines models, importable once the apps are loaded.
         self.reactions = {
             **self.reactions,
-            "billing.period_replaced": [
-                Reaction("jiketong.defence.reactions.billing_period_replaced", background=True)
-            ],
+            "churn.level_changed": [Reaction("jiketong.defence.reactions.churn_level_changed", background=True)],
         }

@@ -72,11 +72,6 @@ def churn_level_changed(event: Event) -> None:
         grouprisk.refresh([event.customer_id])
 
 
-def billing_period_replaced(event: Event) -> None:
-    """New or corrected billing months move every set's revenue, members and arrears: all roll up again."""
-    grouprisk.refresh()
-
-
 def retention_opened(event: Event) -> None:
     from jiketong.work.models import Task
 

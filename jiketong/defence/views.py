@@ -249,7 +249,8 @@ def group_export_table(user, params) -> exports.Table:
     _filter, queryset = queries.group_risks(user, params)
     kinds = dict(RiskSetKind.choices)
     values = exports.rows_of(
-        queries.with_reader_fields(queryset, user), "kind", "head_visible", "head__name", "units", "units_seen", "revenue", "revenue_change_pct",
+        queries.with_reader_fields(queryset, user), "kind", "head_visible", "head__name", "units", "units_seen",
+        "revenue", "revenue_change_pct",
         "members", "arrears_units", "open_complaints", "contracts_expiring", "churn_max", "churn_units",
         "competitor_units", "competitor_high_units", "risk_chain", "value_at_risk",
     )  # fmt: skip

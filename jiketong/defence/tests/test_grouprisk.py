@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 from jiketong import testing
 from jiketong.billing.models import CustomerMonth
 from jiketong.churn.models import ChurnScore
-from jiketong.core.events import emit
+from jiketong.core.events import emit, handle_now
 from jiketong.customers.models import Affiliation, CompetitorPresence
 from jiketong.deals.models import Contract
 from jiketong.defence import grouprisk, queries
@@ -152,8 +152,9 @@ def test_a_new_churn_warning_flags_the_group_at_once(group, django_capture_on_co
     assert not the_group(group).risk_churn
     warn(group.hz_unit)
     with django_capture_on_commit_callbacks(execute=True):
-        emit("churn.level_changed", customer_id=group.hz_unit.pk, actor=None, warned=True, from_level="low",
-             to_level="high", score=80, reasons=[])  # fmt: skip
+        event = emit("churn.level_changed", customer_id=group.hz_unit.pk, actor=None, warned=True,
+                     from_level="low", to_level="high", score=80, reasons=[])  # fmt: skip
+    handle_now(event)  # the task worker's part
     risk = the_group(group)
     assert risk.risk_churn and {"code": "churn", "unit": group.hz_unit.pk} in risk.chain
 
