@@ -11,6 +11,12 @@ leaving, the others leave abruptly; about one customer in eight that stays also 
 A few customers still in service are fading right now (60 % of those the archive marks 预警, 3 % of the
 others): their last 3–4 months fall, so the first night's churn scoring has warnings to raise.
 
+Days to pay (回款天数): each customer has a habit (most pay within 10–40 days, a few are slow), a month in arrears
+takes 45–120 days; drawn from their own random stream, so the facts' other numbers stay as they were. The
+credit grades are computed from them as the nightly job does. The club's benefit catalogue, a few redemptions
+(of the `manager` login's customers first) and benefit uses make the points statement and the 360 page show
+something.
+
 MemberSnapshot is not generated (at 1M customers it would be hundreds of millions of rows); member
 numbers come from the billed members of per-member products (docs/billing-import.md).
 Streams customers in id ranges and writes through `builder.writer` (COPY on PostgreSQL). Deterministic:
@@ -28,7 +34,21 @@ from django.db import connection, transaction
 from jiketong.catalog.models import BillingUnit, Subscription, SubscriptionStatus
 from jiketong.customers.models import Customer, LifecycleStatus
 
-from .models import BillingFact, CustomerMonth, ImportRun, MemberSnapshot, PointsLedger
+from .credit import refresh_credit_grades
+from .models import (
+    BenefitKind,
+    BenefitUse,
+    BillingFact,
+    ClubBenefit,
+    ClubTier,
+    CreditGrade,
+    CustomerMonth,
+    ImportRun,
+    MemberSnapshot,
+    PointsLedger,
+    Redemption,
+    RedemptionRule,
+)
 from .points import refresh_points
 from .rollup import month_after, month_before, refresh_months
 
@@ -42,8 +62,18 @@ CHURN_CHANCE = {LifecycleStatus.ACTIVE: 0.04, LifecycleStatus.AT_RISK: 0.15, Lif
 # Chance that a customer still in service is fading right now (its last 3–4 months falling, arrears more
 # likely): what tonight's churn warning should catch. The archive's 预警 customers are the likeliest.
 FADING_NOW = {LifecycleStatus.ACTIVE: 0.03, LifecycleStatus.AT_RISK: 0.6}
-FACT_FIELDS = ["period", "customer", "product", "revenue", "billed_members", "paid_on_time"]
-RESET_MODELS = [PointsLedger, CustomerMonth, MemberSnapshot, BillingFact, ImportRun]
+FACT_FIELDS = ["period", "customer", "product", "revenue", "billed_members", "paid_on_time", "days_to_pay"]
+RESET_MODELS = [BenefitUse, ClubBenefit, Redemption, CreditGrade, PointsLedger, CustomerMonth, MemberSnapshot,
+                BillingFact, ImportRun]  # fmt: skip
+# The club's catalogue: (name, kind, from tier, uses a year or None, description).
+BENEFITS = [
+    ("节日问候与贺卡", BenefitKind.GREETING, ClubTier.REGULAR, None, "春节、中秋由客户经理上门或寄送问候。"),
+    ("上门维修（4 小时到场）", BenefitKind.REPAIR, ClubTier.SILVER, 4, "专线、V网故障优先派单，4 小时内到场。"),
+    ("新业务八折体验", BenefitKind.DISCOUNT, ClubTier.GOLD, 1, "新办一项集团业务首三个月八折。"),
+    ("集团客户沙龙", BenefitKind.EVENT, ClubTier.GOLD, 2, "每季度一次行业信息化沙龙。"),
+    ("高层年度答谢会", BenefitKind.EVENT, ClubTier.DIAMOND, 1, "年度答谢会，邀请客户高层出席。"),
+]
+DEMO_REDEMPTIONS = 40  # customers who redeemed some points last month
 
 
 @dataclass
@@ -108,6 +138,7 @@ def _fading_now(rng: random.Random, story: Story, *, plain: bool = False) -> Non
 def generate(builder) -> None:
     rng = random.Random(builder.seed ^ 0xB111)
     fade = random.Random(builder.seed ^ 0xFADE)  # its own stream: the other customers' stories stay as they were
+    days = random.Random(builder.seed ^ 0xDA75)  # days to pay: their own stream too
     periods = _periods(builder.today)
     first_day, after_last = periods[0], month_after(periods[-1])
     customers = Customer.objects.exclude(status=LifecycleStatus.PROSPECT).order_by("pk")
@@ -160,7 +191,7 @@ def generate(builder) -> None:
             if fade.random() < FADING_NOW.get(status, 0) and leave is None or showcase:
                 _fading_now(fade, story, plain=showcase)
                 showcased = showcased or showcase
-            facts.extend(_facts(rng, customer_id, subs, story, periods))
+            facts.extend(_facts(rng, customer_id, subs, story, periods, days))
         with transaction.atomic():
             builder.writer.write(BillingFact, FACT_FIELDS, facts)
             _mark_churned(leavers)
@@ -171,6 +202,53 @@ def generate(builder) -> None:
     with transaction.atomic():
         refresh_months(periods)
         refresh_points(periods[0])
+    builder.progress("billing: credit grades, club benefits and redemptions")
+    with transaction.atomic():
+        refresh_credit_grades()
+        _club(builder, periods)
+
+
+def _club(builder, periods: list[date]) -> None:
+    """The benefit catalogue, redemptions of last month's points (the manager's customers first) applied to
+    this month's bill, and a few uses of benefits by customers of the tiers that open them."""
+    rng = random.Random(builder.seed ^ 0xC1B)
+    benefits = ClubBenefit.objects.bulk_create(
+        ClubBenefit(name=name, kind=kind, min_tier=tier, yearly_limit=limit, description=text)
+        for name, kind, tier, limit, text in BENEFITS
+    )
+    rule = RedemptionRule.current()
+    last = periods[-1]
+    applied = month_after(last)
+    owner = getattr(builder, "usernames", {}).get("manager")
+    paid = PointsLedger.objects.filter(period=last, arrears=False, balance__gte=rule.points_per_block)
+    months = dict(CustomerMonth.objects.filter(period=last).values_list("customer_id", "revenue"))
+    mine = list(paid.filter(customer__owner_id=owner).order_by("customer_id")[:3]) if owner else []
+    others = list(paid.exclude(pk__in=[e.pk for e in mine]).order_by("customer_id")[: DEMO_REDEMPTIONS * 4])
+    chosen = mine + rng.sample(others, min(len(others), DEMO_REDEMPTIONS - len(mine)))
+    from .services import redemption_value
+
+    redemptions = []
+    for entry in chosen:
+        blocks = max(1, min(entry.balance // rule.points_per_block, rng.randint(1, 5)))
+        points = blocks * rule.points_per_block
+        benefit = min(redemption_value(rule, points, months.get(entry.customer_id, 0)), rule.cap_per_month)
+        if benefit <= 0:
+            continue
+        redemptions.append(Redemption(customer_id=entry.customer_id, points=points, benefit=benefit, kind=rule.kind,
+                                      from_period=last, applied_period=applied, created_by_id=owner))  # fmt: skip
+        entry.redeemed, entry.balance = points, entry.balance - points
+    Redemption.objects.bulk_create(redemptions)
+    PointsLedger.objects.bulk_update(chosen, ["redeemed", "balance"])
+    tiers = dict(
+        PointsLedger.objects.filter(period=last).exclude(tier=ClubTier.REGULAR).values_list("customer_id", "tier")
+    )
+    uses = []
+    for customer_id in sorted(tiers)[:200]:
+        for benefit in benefits:
+            if benefit.open_to(tiers[customer_id]) and benefit.kind != BenefitKind.GREETING and rng.random() < 0.3:
+                uses.append(BenefitUse(customer_id=customer_id, benefit=benefit, note="",
+                                       used_on=last.replace(day=rng.randint(1, 28)), recorded_by_id=owner))  # fmt: skip
+    BenefitUse.objects.bulk_create(uses)
 
 
 def _leave_month(rng, status, subs, periods, first_day, after_last):
@@ -187,15 +265,18 @@ def _leave_month(rng, status, subs, periods, first_day, after_last):
     return None
 
 
-def _facts(rng: random.Random, customer_id: int, subs: list, story: Story, periods: list[date]) -> list[tuple]:
+def _facts(rng: random.Random, customer_id: int, subs: list, story: Story, periods: list[date],
+           days: random.Random) -> list[tuple]:  # fmt: skip
     rows = []
     noise = rng.gauss
+    habit = days.choice((10, 15, 20, 25, 30, 35, 40, 55, 75))  # what this customer usually takes to pay
     for t, period in enumerate(periods):
         if story.leave is not None and t >= story.leave:
             break
         month_end = month_after(period)
         paid = rng.random() >= story.arrears + (0.08 if story.leave is not None and story.leave - t <= 3 else 0)
         trend = story.growth**t * story.factor(t) * SEASON[period.month]
+        late = max(0, round(days.gauss(habit, 4))) if paid else days.randint(45, 120)
         for _c, product_id, unit, price, quantity, start_on, end_on, sub_status in subs:
             if start_on >= month_end or (end_on and end_on < period) or not price:
                 continue
@@ -203,12 +284,12 @@ def _facts(rng: random.Random, customer_id: int, subs: list, story: Story, perio
             amount = float(price) * trend * math.exp(noise(0, 0.06))
             if sub_status == SubscriptionStatus.SUSPENDED and t >= MONTHS - 3:
                 # 停机保号: a suspended line pays a tenth to keep its numbers, so it is dormant, not gone.
-                rows.append((period, customer_id, product_id, f"{float(price) * 0.1:.2f}", 0, paid))
+                rows.append((period, customer_id, product_id, f"{float(price) * 0.1:.2f}", 0, paid, late))
                 continue
             if unit == BillingUnit.PER_MEMBER:
                 members = max(1, round(quantity * story.factor(t) * math.exp(noise(0, 0.03))))
                 amount = float(price) * members * SEASON[period.month] * math.exp(noise(0, 0.04))
-            rows.append((period, customer_id, product_id, f"{amount:.2f}", members, paid))
+            rows.append((period, customer_id, product_id, f"{amount:.2f}", members, paid, late))
     return rows
 
 

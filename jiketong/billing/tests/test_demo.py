@@ -3,7 +3,15 @@
 from django.db.models import Max, Sum
 
 from jiketong.billing.demo import MONTHS
-from jiketong.billing.models import BillingFact, CustomerMonth, PointsLedger
+from jiketong.billing.models import (
+    BenefitUse,
+    BillingFact,
+    ClubBenefit,
+    CreditGrade,
+    CustomerMonth,
+    PointsLedger,
+    Redemption,
+)
 from jiketong.catalog.models import Subscription, SubscriptionStatus
 from jiketong.customers.models import Customer, LifecycleStatus
 from jiketong.demo.generator import generate, reset
@@ -36,6 +44,15 @@ def test_demo_billing_history(db):
     by_month = dict(CustomerMonth.objects.values_list("period").annotate(s=Sum("revenue")))
     february = next(p for p in periods if p.month == 2 and p.replace(month=1) in by_month)
     assert by_month[february] < by_month[february.replace(month=1)]
+    # Days to pay on every line, a credit grade for every customer billed in the last 12 months, of more than one level; redemptions
+    # spent from last month's balance; the club's catalogue and some uses.
+    assert not BillingFact.objects.filter(days_to_pay=None).exists()
+    recent = CustomerMonth.objects.filter(period__gte=periods[-12]).values("customer").distinct()
+    assert CreditGrade.objects.count() == recent.count()
+    assert len(set(CreditGrade.objects.values_list("grade", flat=True))) >= 3
+    assert Redemption.objects.exists() and ClubBenefit.objects.count() == 5 and BenefitUse.objects.exists()
+    spent = PointsLedger.objects.filter(period=periods[-1], redeemed__gt=0)
+    assert spent.count() == Redemption.objects.count()
     first = history()
     reset()
     generate(groups=150, seed=7)
