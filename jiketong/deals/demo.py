@@ -131,6 +131,35 @@ def generate(builder) -> None:
     with connection.cursor() as cursor:
         for sql in connection.ops.sequence_reset_sql(no_style(), [Quote, Contract, Order]):
             cursor.execute(sql)
+    _package_quotes(builder)
+
+
+def _package_quotes(builder) -> None:
+    """The `manager` login quotes solution packages through the services, as in the app: the first waits for
+    the 广州 city supervisor (its package is 10% off the list prices), the second the supervisor has approved."""
+    from django.contrib.auth import get_user_model
+
+    from jiketong.catalog.models import SolutionPackage
+
+    from . import services
+
+    users = get_user_model().objects.filter(username__in=["manager", "supervisor"]).in_bulk(field_name="username")
+    packages = list(SolutionPackage.objects.filter(is_active=True).order_by("code"))
+    if "manager" not in users or not packages:
+        return
+    manager = users["manager"]
+    customers = list(
+        Customer.objects.filter(owner_id=manager.pk, status=LifecycleStatus.ACTIVE).order_by("-size", "id")[:2]
+    )
+    by_industry = {package.industry_id: package for package in packages}
+    for n, customer in enumerate(customers):
+        package = by_industry.get(customer.industry_id) or packages[n % len(packages)]
+        quote = services.quote_create(actor=manager, customer=customer, title=f"{package.name}报价")
+        services.quote_package_add(actor=manager, quote=quote, package=package)
+        quote = services.quote_submit(actor=manager, quote=quote)
+        if n == 1 and "supervisor" in users and services.can_approve(users["supervisor"], quote):
+            services.quote_approve(actor=users["supervisor"], quote=quote, comment="套餐价符合本季度行业政策")
+    builder.progress(f"deals: {len(customers)} package quotes")
 
 
 def _contract_and_order(rng, today, now, ids, rows, customer_id, owner_id, quote_id, total, lines, discount):
