@@ -44,8 +44,8 @@ def test_demo_billing_history(db):
     by_month = dict(CustomerMonth.objects.values_list("period").annotate(s=Sum("revenue")))
     february = next(p for p in periods if p.month == 2 and p.replace(month=1) in by_month)
     assert by_month[february] < by_month[february.replace(month=1)]
-    # Days to pay on every line, a credit grade for every customer billed in the last 12 months, of more than one level; redemptions
-    # spent from last month's balance; the club's catalogue and some uses.
+    # Days to pay on every line; a credit grade for every customer billed in the last 12 months, of several
+    # levels; redemptions spent from last month's balance; the club's catalogue and some uses.
     assert not BillingFact.objects.filter(days_to_pay=None).exists()
     recent = CustomerMonth.objects.filter(period__gte=periods[-12]).values("customer").distinct()
     assert CreditGrade.objects.count() == recent.count()
