@@ -4,9 +4,9 @@
 with their own token or session. Only an HQ instance (or a single one) answers; a province's says 404."""
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.http import Http404
 from django.utils.translation import gettext as _
-from django.db.models import F
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 from ninja.security import HttpBearer, django_auth

@@ -9,9 +9,16 @@ class FederationConfig(AppConfig):
     verbose_name = _("Two-level system")
     # HQ's national pages (docs/federation.md); the views answer 404 on a province instance.
     nav = [
-        NavItem(_("National groups"), "federation:groups", "bi-globe2", section="federation",
-                roles=frozenset({"admin", "analyst"}), order=90, match=("/federation/",)),
-    ]  # fmt: skip
+        NavItem(
+            _("National groups"),
+            "federation:groups",
+            "bi-globe2",
+            section="federation",
+            roles=frozenset({"admin", "analyst"}),
+            order=90,
+            match=("/federation/",),
+        ),
+    ]
 
     @property
     def reactions(self) -> dict:

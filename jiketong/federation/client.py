@@ -45,9 +45,12 @@ def _call(method: str, path: str, body: dict | None = None) -> dict:
         f"{settings.FEDERATION_HQ_URL}/api/v1/federation/{path}",
         data=data,
         method=method,
-        headers={"Authorization": f"Bearer {settings.FEDERATION_HQ_TOKEN}", "Content-Type": "application/json",
-                 "Accept": "application/json"},
-    )  # fmt: skip
+        headers={
+            "Authorization": f"Bearer {settings.FEDERATION_HQ_TOKEN}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        },
+    )
     try:
         with urllib.request.urlopen(request, timeout=settings.FEDERATION_TIMEOUT_SECONDS) as response:  # noqa: S310 - HQ's configured URL
             return json.loads(response.read() or b"{}")
@@ -66,8 +69,14 @@ def state() -> SyncState:
 
 
 def _row(row: OutboxRow) -> dict:
-    return {"seq": row.pk, "province": instance.province_code(), "kind": row.kind, "key": row.key,
-            "period": row.period, "payload": row.payload}  # fmt: skip
+    return {
+        "seq": row.pk,
+        "province": instance.province_code(),
+        "kind": row.kind,
+        "key": row.key,
+        "period": row.period,
+        "payload": row.payload,
+    }
 
 
 def _failed(current: SyncState, error: str, now) -> None:
@@ -96,8 +105,11 @@ def send_due(*, force: bool = False, max_batches: int | None = None, now=None) -
     while max_batches is None or result.batches < max_batches:
         rows = list(OutboxRow.objects.filter(pk__gt=current.sent_through).order_by("pk")[:size])
         pending = OutboxRow.objects.filter(pk__gt=current.sent_through).count() - len(rows)
-        body = {"province": instance.province_code(), "rows": [_row(row) for row in rows],
-                "status": {"pending": pending, "failures": current.failures, "last_error": current.last_error}}  # fmt: skip
+        body = {
+            "province": instance.province_code(),
+            "rows": [_row(row) for row in rows],
+            "status": {"pending": pending, "failures": current.failures, "last_error": current.last_error},
+        }
         try:
             _call("POST", "batches", body)
         except SyncError as exc:

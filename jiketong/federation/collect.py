@@ -13,6 +13,7 @@ row moves to the end of the outbox; a row that disappeared (a unit left the grou
 as a tombstone. `collect()` is the nightly job's and `federation resync`'s; the reactions collect single groups.
 """
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Iterable
@@ -85,8 +86,12 @@ def group_rows(heads: Iterable[Customer], periods: list[date] | None) -> tuple[l
         key = group_key(head)
         if not key or province is None:
             continue
-        identity = {"uscc": head.uscc or "", "group_code": head.number or "", "name": head.name,
-                    "industry": head.industry_id}  # fmt: skip
+        identity = {
+            "uscc": head.uscc or "",
+            "group_code": head.number or "",
+            "name": head.name,
+            "industry": head.industry_id,
+        }
         rows.append((Kind.GROUP, key, "", key, identity))
         covered |= Q(kind=Kind.GROUP, key=key)
         units = list(
@@ -108,13 +113,26 @@ def group_rows(heads: Iterable[Customer], periods: list[date] | None) -> tuple[l
         )
         keys = {unit.pk: unit_key(unit) for unit in units}
         for unit in units:
-            rows.append((Kind.UNIT, keys[unit.pk], "", key, {
-                "group": key, "name": unit.name, "is_head": unit.pk == head.pk,
-                "org_unit_code": unit.org_unit.code, "org_unit_name": unit.org_unit.name,
-                "owner_name": unit.owner.name if unit.owner else "", "grade": unit.grade, "status": unit.status,
-                "products": products.get(unit.pk, []),
-                "at_risk": unit.status == LifecycleStatus.AT_RISK or unit.pk in risky,
-            }))  # fmt: skip
+            rows.append(
+                (
+                    Kind.UNIT,
+                    keys[unit.pk],
+                    "",
+                    key,
+                    {
+                        "group": key,
+                        "name": unit.name,
+                        "is_head": unit.pk == head.pk,
+                        "org_unit_code": unit.org_unit.code,
+                        "org_unit_name": unit.org_unit.name,
+                        "owner_name": unit.owner.name if unit.owner else "",
+                        "grade": unit.grade,
+                        "status": unit.status,
+                        "products": products.get(unit.pk, []),
+                        "at_risk": unit.status == LifecycleStatus.AT_RISK or unit.pk in risky,
+                    },
+                )
+            )
         covered |= Q(kind=Kind.UNIT, scope=key)
         months = CustomerMonth.objects.filter(customer__in=units).order_by("customer_id", "period")
         month_scope = Q(kind=Kind.UNIT_MONTH, scope=key)
@@ -124,8 +142,15 @@ def group_rows(heads: Iterable[Customer], periods: list[date] | None) -> tuple[l
         for customer_id, period, revenue, members, arrears in months.values_list(
             "customer_id", "period", "revenue", "members", "arrears"
         ):
-            rows.append((Kind.UNIT_MONTH, keys[customer_id], month(period), key,
-                         {"group": key, "revenue": str(revenue), "members": members, "arrears": arrears}))  # fmt: skip
+            rows.append(
+                (
+                    Kind.UNIT_MONTH,
+                    keys[customer_id],
+                    month(period),
+                    key,
+                    {"group": key, "revenue": str(revenue), "members": members, "arrears": arrears},
+                )
+            )
         covered |= month_scope
     return rows, covered
 
@@ -140,14 +165,32 @@ def indicator_rows(periods: list[date]) -> tuple[list[Row], Q]:
         return [], covered
     cells = (
         IndicatorSummary.objects.filter(subtree(province.path, "org_unit__path"), period__in=periods)
-        .values_list("period", "org_unit__code", "org_unit__name", "industry_id", "grade", "in_service", "new",
-                     "churned", "revenue", "members", "mobile", "integrated", "categorised")
+        .values_list(
+            "period",
+            "org_unit__code",
+            "org_unit__name",
+            "industry_id",
+            "grade",
+            "in_service",
+            "new",
+            "churned",
+            "revenue",
+            "members",
+            "mobile",
+            "integrated",
+            "categorised",
+        )
         .order_by("period", "org_unit__code", "industry_id", "grade")
-    )  # fmt: skip
+    )
     rows: list[Row] = []
     for period, code, name, industry, grade, *measures in cells:
-        figures = dict(zip(("in_service", "new", "churned", "revenue", "members", "mobile", "integrated",
-                            "categorised"), measures, strict=True))  # fmt: skip
+        figures = dict(
+            zip(
+                ("in_service", "new", "churned", "revenue", "members", "mobile", "integrated", "categorised"),
+                measures,
+                strict=True,
+            )
+        )
         figures["revenue"] = str(Decimal(figures["revenue"]).quantize(Decimal("0.01")))
         payload = {"org_unit_code": code, "org_unit_name": name, "industry": industry, "grade": grade, **figures}
         rows.append((Kind.INDICATOR, f"{code}|{industry}|{grade}", month(period), "", payload))
@@ -173,8 +216,9 @@ def write(rows: list[Row], covered: Q) -> int:
         found = digest(payload)
         old = existing.get((kind, key, period))
         if old is None or old[1] != found:
-            fresh[(kind, key, period)] = OutboxRow(kind=kind, key=key, period=period, scope=scope, payload=payload,
-                                                   digest=found)  # fmt: skip
+            fresh[(kind, key, period)] = OutboxRow(
+                kind=kind, key=key, period=period, scope=scope, payload=payload, digest=found
+            )
     gone_digest = digest(TOMBSTONE)
     seen = {(kind, key, period) for kind, key, period, _scope, _payload in rows}
     for ident, (_pk, old_digest) in existing.items():
@@ -193,10 +237,8 @@ def write(rows: list[Row], covered: Q) -> int:
 def _send_soon() -> None:
     from .tasks import send
 
-    try:
+    with contextlib.suppress(Exception):  # the frequent job sends instead
         send.enqueue()
-    except Exception:  # noqa: BLE001 - the frequent job sends instead
-        pass
 
 
 def recent_periods(since: date | None = None) -> list[date]:

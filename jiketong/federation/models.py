@@ -108,8 +108,9 @@ class ProvinceRow(models.Model):
 class GroupUnit(ProvinceRow):
     """A unit of a national group in one province (the head too, where it sits in that province)."""
 
-    group = models.ForeignKey(NationalGroup, verbose_name=_("national group"), on_delete=models.CASCADE,
-                              related_name="units")  # fmt: skip
+    group = models.ForeignKey(
+        NationalGroup, verbose_name=_("national group"), on_delete=models.CASCADE, related_name="units"
+    )
     key = models.CharField(_("unit key"), max_length=40, help_text=_("USCC, or code:<customer number>."))
     name = models.CharField(_("name"), max_length=100)
     is_head = models.BooleanField(_("head office"), default=False)
@@ -127,9 +128,12 @@ class GroupUnit(ProvinceRow):
         verbose_name_plural = _("units of national groups")
         ordering = ["province", "-is_head", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["province", "key"], name="federation_groupunit_key",
-                                    violation_error_message=_("This province already sent this unit."))
-        ]  # fmt: skip
+            models.UniqueConstraint(
+                fields=["province", "key"],
+                name="federation_groupunit_key",
+                violation_error_message=_("This province already sent this unit."),
+            )
+        ]
         indexes = [models.Index(fields=["group", "province"], name="federation_unit_group")]
 
     def __str__(self) -> str:
@@ -139,8 +143,9 @@ class GroupUnit(ProvinceRow):
 class UnitMonth(ProvinceRow):
     """A unit's billing month as its province reported it: revenue, members (a count), arrears."""
 
-    group = models.ForeignKey(NationalGroup, verbose_name=_("national group"), on_delete=models.CASCADE,
-                              related_name="months")  # fmt: skip
+    group = models.ForeignKey(
+        NationalGroup, verbose_name=_("national group"), on_delete=models.CASCADE, related_name="months"
+    )
     key = models.CharField(_("unit key"), max_length=40)
     period = models.DateField(pgettext_lazy("billing", "period"))
     revenue = MoneyField(_("revenue (yuan)"), default=0)
@@ -151,9 +156,12 @@ class UnitMonth(ProvinceRow):
         verbose_name = _("unit's month")
         verbose_name_plural = _("units' months")
         constraints = [
-            models.UniqueConstraint(fields=["province", "key", "period"], name="federation_unitmonth_key",
-                                    violation_error_message=_("This province already sent this unit's month."))
-        ]  # fmt: skip
+            models.UniqueConstraint(
+                fields=["province", "key", "period"],
+                name="federation_unitmonth_key",
+                violation_error_message=_("This province already sent this unit's month."),
+            )
+        ]
         indexes = [models.Index(fields=["group", "period"], name="federation_month_group")]
 
     def __str__(self) -> str:
@@ -182,10 +190,11 @@ class IndicatorCell(ProvinceRow):
         verbose_name_plural = _("indicator cells")
         constraints = [
             models.UniqueConstraint(
-                fields=["province", "period", "org_unit_code", "industry", "grade"], name="federation_cell_key",
+                fields=["province", "period", "org_unit_code", "industry", "grade"],
+                name="federation_cell_key",
                 violation_error_message=_("This province already sent this cell."),
             )
-        ]  # fmt: skip
+        ]
 
     def __str__(self) -> str:
         return f"{self.province} {self.period:%Y-%m} {self.org_unit_code}"
@@ -222,8 +231,9 @@ class ProvinceMonth(models.Model):
 class NationalAccount(models.Model):
     """HQ's assignment of a national group: the lead province and the national account manager and team."""
 
-    group = models.OneToOneField(NationalGroup, verbose_name=_("national group"), on_delete=models.CASCADE,
-                                 related_name="account")  # fmt: skip
+    group = models.OneToOneField(
+        NationalGroup, verbose_name=_("national group"), on_delete=models.CASCADE, related_name="account"
+    )
     lead_province = models.CharField(_("lead province"), max_length=6)
     manager_name = models.CharField(_("national account manager"), max_length=40)
     team = models.JSONField(_("national account team"), default=list, blank=True)
@@ -252,10 +262,12 @@ class NationalTarget(models.Model):
         verbose_name = _("national target")
         verbose_name_plural = _("national targets")
         constraints = [
-            models.UniqueConstraint(fields=["province", "indicator", "period_type", "period"],
-                                    name="federation_target_key",
-                                    violation_error_message=_("This province already has this target."))
-        ]  # fmt: skip
+            models.UniqueConstraint(
+                fields=["province", "indicator", "period_type", "period"],
+                name="federation_target_key",
+                violation_error_message=_("This province already has this target."),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.province} {self.indicator} {self.period:%Y-%m}"
@@ -303,9 +315,12 @@ class OutboxRow(models.Model):
         verbose_name = _("federation outbox row")
         verbose_name_plural = _("federation outbox rows")
         constraints = [
-            models.UniqueConstraint(fields=["kind", "key", "period"], name="federation_outbox_key",
-                                    violation_error_message=_("This row is already in the outbox."))
-        ]  # fmt: skip
+            models.UniqueConstraint(
+                fields=["kind", "key", "period"],
+                name="federation_outbox_key",
+                violation_error_message=_("This row is already in the outbox."),
+            )
+        ]
         indexes = [models.Index(fields=["kind", "scope"], name="federation_outbox_scope")]
 
     def __str__(self) -> str:
@@ -336,10 +351,12 @@ class SharedGroup(models.Model):
     """A group of this province that HQ sees: named by HQ (a national account assignment whose identity
     matches the head) or shared by the province's supervisor or administrator."""
 
-    customer = models.OneToOneField("customers.Customer", verbose_name=_("head of the group"),
-                                    on_delete=models.CASCADE, related_name="+")  # fmt: skip
-    reason = models.CharField(_("reason"), max_length=10, choices=[("hq", _("Named by HQ")),
-                                                                   ("province", _("Shared by the province"))])  # fmt: skip
+    customer = models.OneToOneField(
+        "customers.Customer", verbose_name=_("head of the group"), on_delete=models.CASCADE, related_name="+"
+    )
+    reason = models.CharField(
+        _("reason"), max_length=10, choices=[("hq", _("Named by HQ")), ("province", _("Shared by the province"))]
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -354,8 +371,14 @@ class NationalAssignment(models.Model):
     """HQ's national account assignment of a group, as this province applied it (audited)."""
 
     group_key = models.CharField(_("identity"), max_length=40, unique=True)
-    customer = models.ForeignKey("customers.Customer", verbose_name=_("head of the group"), null=True, blank=True,
-                                 on_delete=models.SET_NULL, related_name="+")  # fmt: skip
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("head of the group"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     lead_province = models.CharField(_("lead province"), max_length=6)
     manager_name = models.CharField(_("national account manager"), max_length=40)
     team = models.JSONField(_("national account team"), default=list, blank=True)

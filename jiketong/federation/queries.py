@@ -54,9 +54,15 @@ def group_360(group: NationalGroup) -> dict:
         .order_by("-period", "province")[:240]
     )
     return {
-        "provinces": [{"code": code, "name": names.get(code, code), "units": rows,
-                       "owners": sorted({unit.owner_name for unit in rows if unit.owner_name})}
-                      for code, rows in by_province.items()],  # fmt: skip
+        "provinces": [
+            {
+                "code": code,
+                "name": names.get(code, code),
+                "units": rows,
+                "owners": sorted({unit.owner_name for unit in rows if unit.owner_name}),
+            }
+            for code, rows in by_province.items()
+        ],
         "months": [{**row, "province_name": names.get(row["province"], row["province"])} for row in months],
         "risks": [unit for unit in units if unit.at_risk or unit.status == "at_risk"],
         "account": getattr(group, "account", None),
@@ -81,8 +87,15 @@ def national_indicators(period: date | None) -> dict:
     )
     total = {name: sum(getattr(row, name) for row in rows) for name in MEASURES}
     return {
-        "rows": [{"code": row.province, "name": names.get(row.province, row.province), "row": row,
-                  "national": national_in.get(row.province, 0)} for row in rows],  # fmt: skip
+        "rows": [
+            {
+                "code": row.province,
+                "name": names.get(row.province, row.province),
+                "row": row,
+                "national": national_in.get(row.province, 0),
+            }
+            for row in rows
+        ],
         "total": total,
         "national_total": NationalGroup.objects.filter(is_national=True).count(),
     }
@@ -91,7 +104,10 @@ def national_indicators(period: date | None) -> dict:
 def freshness() -> list[dict]:
     now = timezone.now()
     return [
-        {"province": province, "lag": (now - province.last_batch_at) if province.last_batch_at else None,
-         "stale": province.last_batch_at is None or (now - province.last_batch_at).total_seconds() > 3 * 3600}
+        {
+            "province": province,
+            "lag": (now - province.last_batch_at) if province.last_batch_at else None,
+            "stale": province.last_batch_at is None or (now - province.last_batch_at).total_seconds() > 3 * 3600,
+        }
         for province in Province.objects.order_by("code")
-    ]  # fmt: skip
+    ]

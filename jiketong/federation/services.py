@@ -48,8 +48,13 @@ def province_add(*, actor, code: str, name: str) -> tuple[Province, str]:
     province, created = Province.objects.update_or_create(
         code=code, defaults={"name": name or code, "token_hash": Province.hash(token), "token_prefix": token[:12]}
     )
-    record(actor=actor, action=AuditAction.CREATE if created else AuditAction.UPDATE, target=province,
-           customer_id=None, after={"code": code, "name": province.name, "token": province.token_prefix + "…"})  # fmt: skip
+    record(
+        actor=actor,
+        action=AuditAction.CREATE if created else AuditAction.UPDATE,
+        target=province,
+        customer_id=None,
+        after={"code": code, "name": province.name, "token": province.token_prefix + "…"},
+    )
     return province, token
 
 
@@ -66,9 +71,9 @@ def _payload_errors(index: int, kind: str, payload: dict) -> tuple[dict | None, 
         errors: dict[str, list[str]] = {}
         for error in exc.errors():
             where = ".".join(str(part) for part in error["loc"])
-            message = _("This key is not part of what HQ receives.") if error["type"] == "extra_forbidden" else (
-                error["msg"]
-            )  # fmt: skip
+            message = (
+                _("This key is not part of what HQ receives.") if error["type"] == "extra_forbidden" else (error["msg"])
+            )
             errors.setdefault(f"rows.{index}.payload.{where}", []).append(message)
         return None, errors
 
@@ -174,32 +179,55 @@ def _apply(code: str, rows: list[dict]) -> int:
         return [obj for obj in [*new.values(), *changed.values(), *gone]]
 
     fields_of_names = {
-        GroupUnit: ["group", "name", "is_head", "org_unit_code", "org_unit_name", "owner_name", "grade", "status",
-                    "products", "at_risk"],
+        GroupUnit: [
+            "group",
+            "name",
+            "is_head",
+            "org_unit_code",
+            "org_unit_name",
+            "owner_name",
+            "grade",
+            "status",
+            "products",
+            "at_risk",
+        ],
         UnitMonth: ["group", "revenue", "members", "arrears"],
         IndicatorCell: ["org_unit_name", *MEASURES],
-    }  # fmt: skip
+    }
     upsert(
         GroupUnit,
         by_kind[Kind.UNIT],
         lambda row: {"key": row["key"]},
-        lambda row: {"group": groups[row["payload"]["group"]], **{k: v for k, v in row["payload"].items() if k != "group"}},
+        lambda row: {
+            "group": groups[row["payload"]["group"]],
+            **{k: v for k, v in row["payload"].items() if k != "group"},
+        },
     )
     upsert(
         UnitMonth,
         by_kind[Kind.UNIT_MONTH],
         lambda row: {"key": row["key"], "period": _period(row["period"])},
-        lambda row: {"group": groups[row["payload"]["group"]], "revenue": row["payload"]["revenue"],
-                     "members": row["payload"]["members"], "arrears": row["payload"]["arrears"]},  # fmt: skip
+        lambda row: {
+            "group": groups[row["payload"]["group"]],
+            "revenue": row["payload"]["revenue"],
+            "members": row["payload"]["members"],
+            "arrears": row["payload"]["arrears"],
+        },
     )
     cells = by_kind[Kind.INDICATOR]
     upsert(
         IndicatorCell,
         cells,
-        lambda row: {"period": _period(row["period"]), "org_unit_code": row["key"].split("|")[0],
-                     "industry": row["key"].split("|")[1], "grade": row["key"].split("|")[2]},  # fmt: skip
-        lambda row: {"org_unit_name": row["payload"].get("org_unit_name", ""),
-                     **{name: row["payload"][name] for name in MEASURES}},  # fmt: skip
+        lambda row: {
+            "period": _period(row["period"]),
+            "org_unit_code": row["key"].split("|")[0],
+            "industry": row["key"].split("|")[1],
+            "grade": row["key"].split("|")[2],
+        },
+        lambda row: {
+            "org_unit_name": row["payload"].get("org_unit_name", ""),
+            **{name: row["payload"][name] for name in MEASURES},
+        },
     )
     touched_months |= {_period(row["period"]) for row in cells}
     for period in sorted(touched_months):
@@ -273,8 +301,9 @@ def require_hq_admin(actor) -> None:
 
 
 @transaction.atomic
-def account_assign(*, actor, group: NationalGroup, lead_province: str, manager_name: str,
-                   team: list[str] | None = None) -> NationalAccount:  # fmt: skip
+def account_assign(
+    *, actor, group: NationalGroup, lead_province: str, manager_name: str, team: list[str] | None = None
+) -> NationalAccount:
     """Name a national group's lead province and national account manager and team; every province reads it."""
     require_hq_admin(actor)
     errors = {}
@@ -286,23 +315,38 @@ def account_assign(*, actor, group: NationalGroup, lead_province: str, manager_n
         raise ValidationError(errors)
     team = [name.strip() for name in team or [] if name.strip()]
     account = NationalAccount.objects.filter(group=group).first()
-    before = {"lead_province": account.lead_province, "manager_name": account.manager_name,
-              "team": account.team} if account else {}  # fmt: skip
+    before = (
+        {"lead_province": account.lead_province, "manager_name": account.manager_name, "team": account.team}
+        if account
+        else {}
+    )
     account, _created = NationalAccount.objects.update_or_create(
         group=group, defaults={"lead_province": lead_province, "manager_name": manager_name.strip(), "team": team}
     )
-    payload = {"group": group.key, "uscc": group.uscc, "group_code": group.group_code,
-               "lead_province": lead_province, "manager_name": account.manager_name, "team": team}  # fmt: skip
+    payload = {
+        "group": group.key,
+        "uscc": group.uscc,
+        "group_code": group.group_code,
+        "lead_province": lead_province,
+        "manager_name": account.manager_name,
+        "team": team,
+    }
     Directive.objects.create(kind=DirectiveKind.ACCOUNT, key=group.key, payload=payload)
-    record(actor=actor, action=AuditAction.UPDATE if before else AuditAction.CREATE, target=account,
-           customer_id=None, before=before or None, after={k: payload[k] for k in ("lead_province", "manager_name",
-                                                                                  "team")})  # fmt: skip
+    record(
+        actor=actor,
+        action=AuditAction.UPDATE if before else AuditAction.CREATE,
+        target=account,
+        customer_id=None,
+        before=before or None,
+        after={k: payload[k] for k in ("lead_province", "manager_name", "team")},
+    )
     return account
 
 
 @transaction.atomic
-def target_set(*, actor, province: str, indicator: str, period_type: str, period: date,
-               value: Decimal) -> NationalTarget:  # fmt: skip
+def target_set(
+    *, actor, province: str, indicator: str, period_type: str, period: date, value: Decimal
+) -> NationalTarget:
     """A national target for one province; the province applies it to its own org unit."""
     from jiketong.analytics.services import targetable_indicators
 
@@ -323,10 +367,16 @@ def target_set(*, actor, province: str, indicator: str, period_type: str, period
         province=province, indicator=indicator, period_type=period_type, period=period, defaults={"value": value}
     )
     payload = {"indicator": indicator, "period_type": period_type, "period": period.isoformat(), "value": str(value)}
-    Directive.objects.create(kind=DirectiveKind.TARGET, province=province,
-                             key=f"{indicator}|{period_type}|{period:%Y-%m}", payload=payload)  # fmt: skip
-    record(actor=actor, action=AuditAction.CREATE if created else AuditAction.UPDATE, target=target,
-           customer_id=None, after=payload)  # fmt: skip
+    Directive.objects.create(
+        kind=DirectiveKind.TARGET, province=province, key=f"{indicator}|{period_type}|{period:%Y-%m}", payload=payload
+    )
+    record(
+        actor=actor,
+        action=AuditAction.CREATE if created else AuditAction.UPDATE,
+        target=target,
+        customer_id=None,
+        after=payload,
+    )
     return target
 
 
@@ -361,8 +411,9 @@ def group_share(*, actor, customer) -> SharedGroup:
         raise ValidationError({"customer": [_("The group's head needs a USCC or a group code before HQ can see it.")]})
     shared, created = SharedGroup.objects.get_or_create(customer=head, defaults={"reason": "province"})
     if created:
-        record(actor=actor, action=AuditAction.CREATE, target=shared, customer_id=head.pk,
-               after={"shared_with_hq": True})  # fmt: skip
+        record(
+            actor=actor, action=AuditAction.CREATE, target=shared, customer_id=head.pk, after={"shared_with_hq": True}
+        )
     return shared
 
 
@@ -393,18 +444,35 @@ def directive_apply(*, seq: int, kind: str, payload: dict) -> str:
         data = AccountDirective.model_validate(payload)
         head = _head_for(payload)
         assignment = NationalAssignment.objects.filter(group_key=data.group).first()
-        before = {"lead_province": assignment.lead_province, "manager_name": assignment.manager_name,
-                  "team": assignment.team} if assignment else {}  # fmt: skip
+        before = (
+            {
+                "lead_province": assignment.lead_province,
+                "manager_name": assignment.manager_name,
+                "team": assignment.team,
+            }
+            if assignment
+            else {}
+        )
         assignment, _created = NationalAssignment.objects.update_or_create(
             group_key=data.group,
-            defaults={"customer": head, "lead_province": data.lead_province, "manager_name": data.manager_name,
-                      "team": data.team},
-        )  # fmt: skip
+            defaults={
+                "customer": head,
+                "lead_province": data.lead_province,
+                "manager_name": data.manager_name,
+                "team": data.team,
+            },
+        )
         after = {"lead_province": data.lead_province, "manager_name": data.manager_name, "team": data.team}
         if after != before:
-            record(actor=actor, action=AuditAction.UPDATE if before else AuditAction.CREATE, target=assignment,
-                   customer_id=head.pk if head else None, before=before or None, after=after,
-                   note=f"HQ directive {seq}")  # fmt: skip
+            record(
+                actor=actor,
+                action=AuditAction.UPDATE if before else AuditAction.CREATE,
+                target=assignment,
+                customer_id=head.pk if head else None,
+                before=before or None,
+                after=after,
+                note=f"HQ directive {seq}",
+            )
         if head is not None:
             SharedGroup.objects.get_or_create(customer=head, defaults={"reason": "hq"})
         return "account"
@@ -413,13 +481,19 @@ def directive_apply(*, seq: int, kind: str, payload: dict) -> str:
         unit = province_unit()
         if unit is None:
             raise ValidationError({"org_unit": [_("This instance has no org unit with its province code.")]})
-        existing = Target.objects.filter(org_unit=unit, indicator=data.indicator, period_type=data.period_type,
-                                         period=data.period).first()  # fmt: skip
+        existing = Target.objects.filter(
+            org_unit=unit, indicator=data.indicator, period_type=data.period_type, period=data.period
+        ).first()
         if existing is not None and existing.value == data.value:
             return "target"
-        target_save(actor=actor, target=existing, org_unit=unit, indicator=data.indicator,
-                    period_type=data.period_type, period=data.period, value=data.value)  # fmt: skip
+        target_save(
+            actor=actor,
+            target=existing,
+            org_unit=unit,
+            indicator=data.indicator,
+            period_type=data.period_type,
+            period=data.period,
+            value=data.value,
+        )
         return "target"
     return "unknown"
-
-

@@ -43,8 +43,11 @@ def indicators(request: HttpRequest) -> HttpResponse:
     except ValueError:
         period = None
     period = period if period in periods else (periods[0] if periods else None)
-    return render(request, "federation/indicators.html",
-                  {"periods": periods, "period": period, **queries.national_indicators(period)})  # fmt: skip
+    return render(
+        request,
+        "federation/indicators.html",
+        {"periods": periods, "period": period, **queries.national_indicators(period)},
+    )
 
 
 def freshness(request: HttpRequest) -> HttpResponse:

@@ -23,8 +23,13 @@ PHONE, MOBILE = "13912345678", "13800001111"
 
 
 def as_province(code: str = "440000", url: str = "http://hq.test", token: str = ""):
-    return override_settings(JIKETONG_INSTANCE="province", JIKETONG_PROVINCE=code, FEDERATION_HQ_URL=url,
-                             FEDERATION_HQ_TOKEN=token, FEDERATION_RETRY_SECONDS=30)  # fmt: skip
+    return override_settings(
+        JIKETONG_INSTANCE="province",
+        JIKETONG_PROVINCE=code,
+        FEDERATION_HQ_URL=url,
+        FEDERATION_HQ_TOKEN=token,
+        FEDERATION_RETRY_SECONDS=30,
+    )
 
 
 def as_hq():
@@ -34,8 +39,13 @@ def as_hq():
 def hq_call(token: str, method: str, path: str, body: dict | None = None):
     """One call to HQ's sync API as the province holding `token` (a Django test response)."""
     with as_hq():
-        return Client().generic(method, f"/api/v1/federation/{path}", json.dumps(body) if body is not None else "",
-                                content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")  # fmt: skip
+        return Client().generic(
+            method,
+            f"/api/v1/federation/{path}",
+            json.dumps(body) if body is not None else "",
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -48,13 +58,21 @@ def national(cast):
     """广州地铁 (Alice's, head in 天河区) with a unit in 深圳 and one in 杭州 (Zhejiang), a member with a phone
     number and a key person with a mobile, billed in May 2026; shared with HQ."""
     head = cast.alice_customer
-    shenzhen = testing.make_customer(org_unit=cast.org["440304"], owner=cast.ivan, parent=head, name="广州地铁深圳分公司")
+    shenzhen = testing.make_customer(
+        org_unit=cast.org["440304"], owner=cast.ivan, parent=head, name="广州地铁深圳分公司"
+    )
     hangzhou = testing.make_customer(org_unit=cast.org["330106"], parent=head, name="广州地铁杭州分公司")
     Member.objects.create(customer=head, phone=PHONE, joined_on=date(2025, 1, 1))
     Contact.objects.create(customer=head, name="张总", title="总经理", mobile=MOBILE, is_key_person=True)
     for customer, revenue, members in ((head, "800000", 900), (shenzhen, "300000", 200), (hangzhou, "400000", 150)):
-        CustomerMonth.objects.create(customer=customer, period=PERIOD, revenue=Decimal(revenue), members=members,
-                                     billed_members=members, products=2)  # fmt: skip
+        CustomerMonth.objects.create(
+            customer=customer,
+            period=PERIOD,
+            revenue=Decimal(revenue),
+            members=members,
+            billed_members=members,
+            products=2,
+        )
     from jiketong.analytics.summary import refresh
 
     refresh(PERIOD)
@@ -67,8 +85,10 @@ def national(cast):
 def provinces(db):
     """Guangdong and Zhejiang registered at HQ: code → token."""
     actor = testing.system_user()
-    return {code: services.province_add(actor=actor, code=code, name=name)[1]
-            for code, name in (("440000", "广东"), ("330000", "浙江"))}  # fmt: skip
+    return {
+        code: services.province_add(actor=actor, code=code, name=name)[1]
+        for code, name in (("440000", "广东"), ("330000", "浙江"))
+    }
 
 
 class Link:

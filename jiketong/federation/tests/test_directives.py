@@ -20,8 +20,9 @@ def test_an_assignment_reaches_every_province_shares_the_group_and_is_audited(ca
     head = cast.alice_customer
     group = NationalGroup.objects.create(key=head.uscc, uscc=head.uscc, name=head.name)
     with as_hq():
-        services.account_assign(actor=cast.erin.user, group=group, lead_province="440000", manager_name="刘建国",
-                                team=["陈静", "周伟"])  # fmt: skip
+        services.account_assign(
+            actor=cast.erin.user, group=group, lead_province="440000", manager_name="刘建国", team=["陈静", "周伟"]
+        )
     with as_province(token=provinces["440000"]):
         assert client.pull_directives() == 1
         assert client.pull_directives() == 0  # the cursor moved
@@ -34,10 +35,22 @@ def test_an_assignment_reaches_every_province_shares_the_group_and_is_audited(ca
 
 def test_a_national_target_is_set_on_the_province_through_the_targets_service(cast, provinces, hq_link):
     with as_hq():
-        services.target_set(actor=cast.erin.user, province="440000", indicator="revenue", period_type="month",
-                            period=date(2026, 6, 1), value=Decimal("5000000"))  # fmt: skip
-        services.target_set(actor=cast.erin.user, province="330000", indicator="revenue", period_type="month",
-                            period=date(2026, 6, 1), value=Decimal("1"))  # fmt: skip
+        services.target_set(
+            actor=cast.erin.user,
+            province="440000",
+            indicator="revenue",
+            period_type="month",
+            period=date(2026, 6, 1),
+            value=Decimal("5000000"),
+        )
+        services.target_set(
+            actor=cast.erin.user,
+            province="330000",
+            indicator="revenue",
+            period_type="month",
+            period=date(2026, 6, 1),
+            value=Decimal("1"),
+        )
     with as_province(token=provinces["440000"]):
         client.pull_directives()
     target = Target.objects.get()
@@ -53,8 +66,14 @@ def test_only_hq_analysts_and_admins_set_directives(cast, provinces):
 
 def test_a_province_reads_only_its_own_and_everyones_directives(cast, provinces):
     with as_hq():
-        services.target_set(actor=cast.erin.user, province="330000", indicator="revenue", period_type="year",
-                            period=date(2026, 1, 1), value=Decimal("9"))  # fmt: skip
+        services.target_set(
+            actor=cast.erin.user,
+            province="330000",
+            indicator="revenue",
+            period_type="year",
+            period=date(2026, 1, 1),
+            value=Decimal("9"),
+        )
     body = hq_call(provinces["440000"], "GET", "directives?after=0").json()
     assert body == {"count": 0, "items": []}
     assert hq_call(provinces["330000"], "GET", "directives?after=0").json()["count"] == 1

@@ -76,8 +76,14 @@ def test_a_changed_unit_is_sent_again_and_one_that_left_the_group_is_removed(nat
 
 
 def test_a_province_cannot_write_another_provinces_rows(national, provinces):
-    row = {"seq": 1, "province": "330000", "kind": "group", "key": "X", "period": "",
-           "payload": {"uscc": "", "group_code": "G1", "name": "冒名集团", "industry": "it"}}  # fmt: skip
+    row = {
+        "seq": 1,
+        "province": "330000",
+        "kind": "group",
+        "key": "X",
+        "period": "",
+        "payload": {"uscc": "", "group_code": "G1", "name": "冒名集团", "industry": "it"},
+    }
     response = hq_call(provinces["440000"], "POST", "batches", {"province": "440000", "rows": [row]})
     assert response.status_code == 403
     assert set(response.json()) == {"detail", "errors"} and "330000" in response.json()["detail"]
@@ -88,8 +94,14 @@ def test_a_province_cannot_write_another_provinces_rows(national, provinces):
 
 
 def test_a_payload_key_hq_does_not_receive_is_refused(provinces):
-    row = {"seq": 1, "province": "440000", "kind": "unit", "key": "U1", "period": "",
-           "payload": {"group": "G", "name": "某单位", "org_unit_code": "440106", "mobile": PHONE}}  # fmt: skip
+    row = {
+        "seq": 1,
+        "province": "440000",
+        "kind": "unit",
+        "key": "U1",
+        "period": "",
+        "payload": {"group": "G", "name": "某单位", "org_unit_code": "440106", "mobile": PHONE},
+    }
     response = hq_call(provinces["440000"], "POST", "batches", {"province": "440000", "rows": [row]})
     assert response.status_code == 400
     assert list(response.json()["errors"]) == ["rows.0.payload.mobile"]
@@ -107,8 +119,17 @@ def test_hq_holds_no_member_phone_numbers_or_key_person_mobiles(national, provin
     assert national.alice_customer.name in sent
     assert PHONE not in sent and MOBILE not in sent and "张总" not in sent
     config = apps.get_app_config("federation")
-    hq_models = ["Province", "NationalGroup", "GroupUnit", "UnitMonth", "IndicatorCell", "ProvinceMonth",
-                 "NationalAccount", "NationalTarget", "Directive"]  # fmt: skip
+    hq_models = [
+        "Province",
+        "NationalGroup",
+        "GroupUnit",
+        "UnitMonth",
+        "IndicatorCell",
+        "ProvinceMonth",
+        "NationalAccount",
+        "NationalTarget",
+        "Directive",
+    ]
     with connection.cursor() as cursor:
         for name in hq_models:
             table = config.get_model(name)._meta.db_table
@@ -169,11 +190,12 @@ def test_resync_command_replays_from_a_month(national, provinces, hq_link, capsy
     assert GroupUnit.objects.count() == 2
 
 
-def test_a_lifecycle_change_of_a_unit_queues_its_group(national, provinces, hq_link, django_capture_on_commit_callbacks):
+def test_a_lifecycle_change_of_a_unit_queues_its_group(
+    national, provinces, hq_link, django_capture_on_commit_callbacks
+):
     from jiketong.testing import system_user
 
-    with as_province(token=provinces["440000"]):
-        with django_capture_on_commit_callbacks(execute=True):
-            customer_update(actor=system_user(), customer=national.shenzhen_unit, status="at_risk")
+    with as_province(token=provinces["440000"]), django_capture_on_commit_callbacks(execute=True):
+        customer_update(actor=system_user(), customer=national.shenzhen_unit, status="at_risk")
     unit = OutboxRow.objects.get(kind="unit", key=national.shenzhen_unit.uscc)
     assert unit.payload["status"] == "at_risk" and unit.payload["at_risk"] is True

@@ -18,17 +18,60 @@ def send(token, code, rows):
 
 def group_rows(code, seq, revenue, unit_name, *, at_risk=False):
     return [
-        {"seq": seq, "province": code, "kind": "group", "key": "91110000100000000X", "period": "",
-         "payload": {"uscc": "91110000100000000X", "group_code": "G001", "name": "中国某银行", "industry": "finance"}},
-        {"seq": seq + 1, "province": code, "kind": "unit", "key": f"U{code}", "period": "",
-         "payload": {"group": "91110000100000000X", "name": unit_name, "org_unit_code": code, "owner_name": "经理" + code,
-                     "grade": "A1", "status": "active", "at_risk": at_risk}},
-        {"seq": seq + 2, "province": code, "kind": "unit_month", "key": f"U{code}", "period": "2026-05",
-         "payload": {"group": "91110000100000000X", "revenue": revenue, "members": 100}},
-        {"seq": seq + 3, "province": code, "kind": "indicator", "key": f"{code}|finance|A1", "period": "2026-05",
-         "payload": {"org_unit_code": code, "industry": "finance", "grade": "A1", "in_service": 10, "revenue": revenue,
-                     "members": 100, "mobile": 3}},
-    ]  # fmt: skip
+        {
+            "seq": seq,
+            "province": code,
+            "kind": "group",
+            "key": "91110000100000000X",
+            "period": "",
+            "payload": {
+                "uscc": "91110000100000000X",
+                "group_code": "G001",
+                "name": "中国某银行",
+                "industry": "finance",
+            },
+        },
+        {
+            "seq": seq + 1,
+            "province": code,
+            "kind": "unit",
+            "key": f"U{code}",
+            "period": "",
+            "payload": {
+                "group": "91110000100000000X",
+                "name": unit_name,
+                "org_unit_code": code,
+                "owner_name": "经理" + code,
+                "grade": "A1",
+                "status": "active",
+                "at_risk": at_risk,
+            },
+        },
+        {
+            "seq": seq + 2,
+            "province": code,
+            "kind": "unit_month",
+            "key": f"U{code}",
+            "period": "2026-05",
+            "payload": {"group": "91110000100000000X", "revenue": revenue, "members": 100},
+        },
+        {
+            "seq": seq + 3,
+            "province": code,
+            "kind": "indicator",
+            "key": f"{code}|finance|A1",
+            "period": "2026-05",
+            "payload": {
+                "org_unit_code": code,
+                "industry": "finance",
+                "grade": "A1",
+                "in_service": 10,
+                "revenue": revenue,
+                "members": 100,
+                "mobile": 3,
+            },
+        },
+    ]
 
 
 @pytest.fixture
@@ -44,8 +87,9 @@ def test_a_group_in_two_provinces_over_a_million_is_national_and_counted_once(tw
     assert GroupUnit.objects.count() == 2
 
 
-def test_the_group_360_assembles_units_owners_months_and_risks(two_provinces, cast, client_as,
-                                                              django_assert_max_num_queries):  # fmt: skip
+def test_the_group_360_assembles_units_owners_months_and_risks(
+    two_provinces, cast, client_as, django_assert_max_num_queries
+):
     client = client_as(cast.erin)
     with as_hq(), django_assert_max_num_queries(12):
         page = client.get(reverse("federation:group", args=[two_provinces.pk])).content.decode()
@@ -55,8 +99,9 @@ def test_the_group_360_assembles_units_owners_months_and_risks(two_provinces, ca
     assert "某银行广东分行" in risks and "某银行浙江分行" not in risks
 
 
-def test_national_indicators_by_province_count_a_national_group_once(two_provinces, cast, client_as,
-                                                                     django_assert_max_num_queries):  # fmt: skip
+def test_national_indicators_by_province_count_a_national_group_once(
+    two_provinces, cast, client_as, django_assert_max_num_queries
+):
     client = client_as(cast.erin)
     with as_hq(), django_assert_max_num_queries(12):
         page = client.get(reverse("federation:indicators")).content.decode()

@@ -72,8 +72,10 @@ class Command(BaseCommand):
             if result.failed:
                 self.stderr.write(_("Sending failed: %(error)s") % {"error": result.error})
             else:
-                self.stdout.write(_("%(rows)s rows sent in %(batches)s batches, %(applied)s directives applied.")
-                                  % {"rows": result.sent, "batches": result.batches, "applied": applied})  # fmt: skip
+                self.stdout.write(
+                    _("%(rows)s rows sent in %(batches)s batches, %(applied)s directives applied.")
+                    % {"rows": result.sent, "batches": result.batches, "applied": applied}
+                )
             if not loop:
                 if result.failed:
                     raise CommandError(result.error)
@@ -91,8 +93,13 @@ class Command(BaseCommand):
         waiting = OutboxRow.objects.filter(pk__gt=state.sent_through).count()
         self.stdout.write(
             _("Sent through %(seq)s; %(waiting)s rows waiting; last success %(ok)s; failures in a row %(n)s %(error)s")
-            % {"seq": state.sent_through, "waiting": waiting, "ok": state.last_success_at or "-",
-               "n": state.failures, "error": state.last_error}  # fmt: skip
+            % {
+                "seq": state.sent_through,
+                "waiting": waiting,
+                "ok": state.last_success_at or "-",
+                "n": state.failures,
+                "error": state.last_error,
+            }
         )
 
     def demo(self, *, base_port: int, groups: int, var: str, **options) -> None:
