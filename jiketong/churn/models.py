@@ -189,11 +189,12 @@ class RiskAlert(models.Model):
             # The inbox: newest first, optionally one status (then one kind).
             models.Index(fields=["-raised_on", "-id"], name="churn_alert_recent"),
             models.Index(fields=["status", "-raised_on", "-id"], name="churn_alert_status_recent"),
-            # A customer's alerts (the 360 page) and the complaint surge's "none in the last 30 days".
-            models.Index(fields=["customer", "kind", "-raised_on"], name="churn_alert_customer"),
+            # The complaint surge's "none raised for the customer in the last 30 days".
+            models.Index(fields=["kind", "raised_on"], name="churn_alert_kind_raised"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["kind", "customer", "key"], name="churn_riskalert_once"),
+            # Key before customer: the detector asks "which customers already have (kind, this month)?".
+            models.UniqueConstraint(fields=["kind", "key", "customer"], name="churn_riskalert_once"),
         ]
 
     def __str__(self) -> str:
