@@ -103,6 +103,6 @@ class Command(BaseCommand):
         )
 
     def demo(self, *, base_port: int, groups: int, var: str, **options) -> None:
-        from jiketong.federation.demo import run
+        from jiketong.federation.localdemo import run
 
         run(base_port=base_port, groups=groups, var=var, out=self.stdout)
