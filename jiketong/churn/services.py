@@ -16,7 +16,7 @@ from jiketong.core.bulk import Writer
 from jiketong.core.events import emit, emit_many
 from jiketong.core.models import AuditAction
 from jiketong.core.notes import readable, stored
-from jiketong.customers.services import require_edit
+from jiketong.customers.services import require_edit, require_scope
 from jiketong.work.models import TaskKind, TaskPriority
 from jiketong.work.services import task_create
 
@@ -253,7 +253,11 @@ def _routes(customer_ids: set[int]) -> dict[int, tuple[int | None, int | None]]:
     return routes
 
 
-def _alert_for_update(alert: RiskAlert) -> RiskAlert:
+def _alert_for_update(actor, alert: RiskAlert) -> RiskAlert:
+    """The alert locked for its state change, if the actor may act on it: an edit role and the customer in scope
+    (otherwise 403 / 404, as for any write on the customer)."""
+    require_edit(actor)
+    require_scope(actor, alert.customer_id)
     return RiskAlert.objects.select_for_update().select_related("customer").get(pk=alert.pk)
 
 
@@ -264,8 +268,7 @@ ALERT_FIELDS = ["status", "acknowledged_at", "resolved_at", "resolution", "task"
 def alert_acknowledge(*, actor, alert: RiskAlert) -> RiskAlert:
     """The manager or supervisor has seen it and is on it (open → acknowledged); audited. Acknowledging again
     changes nothing; a resolved alert stays resolved."""
-    require_edit(actor)
-    alert = _alert_for_update(alert)
+    alert = _alert_for_update(actor, alert)
     if alert.status != AlertStatus.OPEN:
         return alert
     before = snapshot(alert, ALERT_FIELDS)
@@ -281,15 +284,17 @@ def alert_acknowledge(*, actor, alert: RiskAlert) -> RiskAlert:
 @transaction.atomic
 def alert_resolve(*, actor, alert: RiskAlert, note: str) -> RiskAlert:
     """Done with it (open or acknowledged → resolved), with a note of what was done; audited."""
-    require_edit(actor)
+    alert = _alert_for_update(actor, alert)
     note = (note or "").strip()
+    errors = {}
     if not note:
-        raise ValidationError({"note": [_("Say what was done about the alert.")]})
-    if len(note) > 500:
-        raise ValidationError({"note": [_("At most 500 characters.")]})
-    alert = _alert_for_update(alert)
+        errors["note"] = [_("Say what was done about the alert.")]
+    elif len(note) > 500:
+        errors["note"] = [_("At most 500 characters.")]
     if alert.status == AlertStatus.RESOLVED:
-        raise ValidationError({"status": [_("This alert is already resolved.")]})
+        errors["status"] = [_("This alert is already resolved.")]
+    if errors:
+        raise ValidationError(errors)
     before = snapshot(alert, ALERT_FIELDS)
     now = timezone.now()
     if alert.acknowledged_at is None:
@@ -307,9 +312,8 @@ def alert_retention_open(*, actor, alert: RiskAlert):
     """One click on an alert: churn's retention task (the defence app opens its retention case from it, as for a
     warning), with the alert's reason first in its note; the alert is acknowledged and points to the task.
     Returns (task, created) as `retention_task_create`."""
-    require_edit(actor)
     with transaction.atomic():
-        alert = _alert_for_update(alert)
+        alert = _alert_for_update(actor, alert)
         task, created = retention_task_create(actor=actor, customer=alert.customer, because=readable(alert.reason))
         if alert.task_id != task.pk:
             before = snapshot(alert, ALERT_FIELDS)

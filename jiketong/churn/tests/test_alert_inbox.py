@@ -183,3 +183,22 @@ def test_api_acknowledge_resolve_and_retention_task(client_as, inbox, django_cap
     resolved = client.post(f"{base}/resolve", {"note": "已挽留"}, content_type="application/json").json()
     assert resolved["status"] == "resolved" and resolved["resolution"] == "已挽留"
     assert client.post(f"/api/v1/churn/alerts/{inbox.a_bob.pk}/acknowledge").status_code == 404
+
+
+def test_the_services_refuse_an_alert_outside_the_actors_scope(inbox):
+    from django.http import Http404
+
+    with pytest.raises(Http404):
+        services.alert_acknowledge(actor=inbox.alice.user, alert=inbox.a_bob)
+    with pytest.raises(Http404):
+        services.alert_resolve(actor=inbox.alice.user, alert=inbox.a_bob, note="x")
+    inbox.a_bob.refresh_from_db()
+    assert inbox.a_bob.status == AlertStatus.OPEN
+
+
+def test_a_note_past_500_characters_is_refused(inbox):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        services.alert_resolve(actor=inbox.alice.user, alert=inbox.a_alice, note="长" * 501)
+    assert list(refused.value.message_dict) == ["note"]
