@@ -8,7 +8,9 @@ HOST ?= 127.0.0.1:8000
 GROUPS ?= 300
 PYTEST_ARGS ?= -n 2
 
-.PHONY: demo test test-sqlite test-postgres install assets lint bench clean
+FEDERATION_GROUPS ?= 60
+
+.PHONY: demo demo-federation test test-sqlite test-postgres install assets lint bench clean
 
 demo: install assets
 	$(PY) -m jiketong migrate --noinput
@@ -17,6 +19,10 @@ demo: install assets
 	@# The task worker runs background jobs (billing imports) beside the web server, starts again 2 s after it exits, and stops with it.
 	(trap 'kill $$child 2>/dev/null; exit 0' TERM; while true; do $(PY) -m jiketong worker --no-reload & child=$$!; wait $$child; sleep 2; done) & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT; trap 'exit 130' INT TERM HUP; \
 	$(PY) -m jiketong runserver $(HOST)
+
+# HQ on 127.0.0.1:8100, 广东 on 8101, 浙江 on 8102, each with its own SQLite under var/federation/ (docs/federation.md).
+demo-federation: install assets
+	$(PY) -m jiketong federation demo --groups $(FEDERATION_GROUPS)
 
 test: install assets lint test-sqlite test-postgres
 
