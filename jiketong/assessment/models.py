@@ -33,7 +33,7 @@ class AssessmentMonth(models.Model):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("closed by"),
+        verbose_name=pgettext_lazy("assessment month", "closed by"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -123,7 +123,7 @@ class Figures(models.Model):
     served_before = models.PositiveIntegerField(_("customers billed the month before"), default=0)
     churned = models.PositiveIntegerField(_("customers churned"), default=0)
     satisfied = models.PositiveIntegerField(_("satisfied answers"), default=0)
-    rated = models.PositiveIntegerField(_("answers"), default=0)
+    rated = models.PositiveIntegerField(_("ratings and answers"), default=0)
     archive_done = models.PositiveIntegerField(_("archive checks passed"), default=0)
     archive_checks = models.PositiveIntegerField(_("archive checks"), default=0)
     total = models.DecimalField(_("total score"), max_digits=6, decimal_places=1, null=True, blank=True)

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from jiketong.core import exports
@@ -111,9 +112,10 @@ def ranking_table(user, params) -> exports.Table:
     unit_id = params.get("unit")
     unit = queries.unit_get(user, int(unit_id) if unit_id and unit_id.isdigit() else None)
     rows = queries.ranking(user, period, unit)
-    header = [_("Rank"), _("Customer manager"), _("Org unit")]
+    header = [pgettext("ranking", "Rank"), _("Customer manager"), _("Org unit")]
+    actual, scored = _("actual"), _("score")
     for component in COMPONENTS:
-        header += [f"{component.name} · {_('actual')}", f"{component.name} · {_('score')}"]
+        header += [f"{component.name} · {actual}", f"{component.name} · {scored}"]
     header += [_("Total score"), _("Month"), _("Status")]
     status = MonthStatus.CLOSED.label if queries.is_closed(period) else MonthStatus.OPEN.label
 
