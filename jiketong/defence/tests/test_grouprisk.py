@@ -261,3 +261,28 @@ def test_the_api_gives_totals_and_hides_the_head_out_of_scope(group):
     detail = api.get(f"/api/v1/defence/groups/{item['id']}")
     assert detail.status_code == 200 and group.alice_customer.name not in detail.content.decode()
     assert api.get("/api/v1/defence/groups", {"risk": "nonsense"}).status_code == 400
+
+
+def test_the_360_panel_and_the_group_page_cost_the_same_for_a_big_group(
+    rf, client_as, group, django_assert_max_num_queries
+):
+    from jiketong.defence.panels import group_panel
+
+    request = rf.get("/")
+    request.user = group.carol.user
+    group_panel(request, group.gz_unit)  # the staff record, read once per request
+    with django_assert_max_num_queries(4):
+        assert group_panel(request, group.gz_unit)["sets"][0].units == 3
+    url = reverse("defence:group", args=[the_group(group).pk])
+    client = client_as(group.carol)
+    client.get(url)
+    with django_assert_max_num_queries(20) as small:
+        client.get(url)
+    for _ in range(30):
+        unit = testing.make_customer(org_unit=group.org["440106"], parent=group.alice_customer)
+        warn(unit)
+    grouprisk.refresh(today=TODAY)
+    with django_assert_max_num_queries(4):
+        assert group_panel(request, group.gz_unit)["sets"][0].units == 33
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert client.get(url).status_code == 200
