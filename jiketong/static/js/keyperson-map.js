@@ -7,7 +7,11 @@ document.addEventListener("DOMContentLoaded", function () {
     var data = JSON.parse(document.getElementById(element.dataset.keypersonMap).textContent);
     var labels = data.labels;
     var chart = echarts.init(element, null, {locale: document.documentElement.lang.startsWith("zh") ? "ZH" : "EN"});
-    var categories = [{name: labels.decider}, {name: labels.others}, {name: labels.left}];
+    var categories = [
+      {name: labels.decider, itemStyle: {color: "#0d6efd"}},
+      {name: labels.others, itemStyle: {color: "#20c997"}},
+      {name: labels.left, itemStyle: {color: "#ced4da"}}
+    ];
     var nodes = data.nodes.map(function (n) {
       var category = n.left ? 2 : (n.decider ? 0 : 1);
       return {
@@ -15,9 +19,9 @@ document.addEventListener("DOMContentLoaded", function () {
         name: n.name,
         category: category,
         symbolSize: n.decider ? 46 : (n.key_person ? 36 : 28),
-        itemStyle: n.unmet ? {borderColor: "#dc3545", borderWidth: 4} : (n.left ? {color: "#ced4da", opacity: 0.6} : {}),
-        label: {show: true, formatter: n.counterpart ? n.name + "\n↔ " + n.counterpart : n.name,
-                color: n.left ? "#adb5bd" : "#212529"},
+        itemStyle: n.unmet ? {borderColor: "#dc3545", borderWidth: 4} : (n.left ? {opacity: 0.6} : {}),
+        label: {show: true, position: "bottom", formatter: n.counterpart ? n.name + "\n↔ " + n.counterpart : n.name,
+                color: n.left ? "#adb5bd" : "#212529", lineHeight: 16},
         person: n
       };
     });
