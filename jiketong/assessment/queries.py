@@ -120,10 +120,10 @@ def ranking(user, period: date, unit: OrgUnit) -> QuerySet[ManagerScore]:
 
 def children(user, period: date, unit: OrgUnit) -> list[UnitScore]:
     """The scorecards of the unit's child units (the drill-down), a few rows."""
-    paths = [child.path for child in unit.get_children()]
+    below = Q(org_unit__path__startswith=unit.path, org_unit__depth=unit.depth + 1)
     return list(
         unit_scores(user, period)
-        .filter(org_unit__path__in=paths)
+        .filter(below)
         .select_related("org_unit")
         .order_by(F("total").desc(nulls_last=True))
     )

@@ -42,6 +42,7 @@ def test_the_supervisor_sees_the_ranking_of_her_city(computed, client_as):
     assert response.status_code == 200
     assert computed.alice.name in html and computed.bob.name in html
     assert computed.ivan.name not in html  # 深圳 is not 广州
+    assert "天河区分公司" in html and "越秀区分公司" not in html  # the county below with managers
 
 
 def test_a_manager_is_sent_to_her_own_card_and_a_supervisor_to_the_unit(computed, client_as):
