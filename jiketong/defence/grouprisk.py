@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
 from jiketong.analytics.periods import add_months
@@ -143,16 +143,18 @@ def _facts(ids: list[int], today: date, period: date | None) -> dict[int, UnitFa
         .order_by()
     ):
         facts[pk].complaints = n
-    for pk, n, end in (
-        Contract.objects.filter(
-            customer_id__in=ids, status__in=IN_FORCE, end_on__gte=today, end_on__lte=today + timedelta(CONTRACT_DAYS)
-        )
+    # A unit's contracts expire when all its contracts in force end within the window: a renewal already in
+    # force (signed in advance) means nothing is expiring, as in the churn features.
+    window = today + timedelta(CONTRACT_DAYS)
+    for pk, n, end, last in (
+        Contract.objects.filter(customer_id__in=ids, status__in=IN_FORCE, end_on__gte=today)
         .values("customer_id")
-        .annotate(n=Count("pk"), end=Min("end_on"))
-        .values_list("customer_id", "n", "end")
+        .annotate(n=Count("pk", filter=Q(end_on__lte=window)), end=Min("end_on"), last=Max("end_on"))
+        .values_list("customer_id", "n", "end", "last")
         .order_by()
     ):
-        facts[pk].expiring, facts[pk].next_end = n, end
+        if last <= window:
+            facts[pk].expiring, facts[pk].next_end = n, end
     for pk, score, risk in ChurnScore.objects.filter(customer_id__in=ids).values_list("customer_id", "score", "risk"):
         facts[pk].churn_score, facts[pk].warned = score, risk == RiskLevel.HIGH
     for pk, threat in CompetitorPresence.objects.filter(customer_id__in=ids).values_list("customer_id", "threat"):

@@ -101,6 +101,17 @@ def test_the_roll_up_sums_every_unit_in_both_provinces(group):
     }  # fmt: skip
 
 
+def test_a_contract_renewed_in_advance_is_not_expiring(group):
+    old = Contract.objects.get(number="HT-9")
+    Contract.objects.create(
+        number="HT-10", customer=group.alice_customer, value=1000, start_on=old.end_on,
+        end_on=old.end_on + timedelta(days=365), status="active", previous=old,
+    )  # fmt: skip
+    grouprisk.refresh(today=TODAY)
+    risk = the_group(group)
+    assert (risk.contracts_expiring, risk.next_contract_end, risk.risk_contracts) == (0, None, False)
+
+
 def test_a_revenue_fall_below_the_threshold_is_no_decline(group, settings):
     settings.DEFENCE_GROUP_DECLINE_PCT = 15
     grouprisk.refresh(today=TODAY)
