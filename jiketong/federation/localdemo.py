@@ -34,7 +34,8 @@ from django.contrib.auth import get_user_model
 from jiketong.federation import services
 from jiketong.federation.models import NationalGroup, NationalAccount, ProvinceMonth
 actor = get_user_model().objects.get(username="hq")
-group = NationalGroup.objects.filter(is_national=True).order_by("-revenue_12m").first()
+# The largest 全国性 group, or at demo scale (a few hundred groups, no million) the largest group.
+group = NationalGroup.objects.order_by("-is_national", "-revenue_12m").first()
 if group and not NationalAccount.objects.filter(group=group).exists():
     services.account_assign(actor=actor, group=group, lead_province="440000", manager_name="刘建国",
                             team=["陈静", "周伟"])
