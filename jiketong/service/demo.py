@@ -102,7 +102,11 @@ def generate(builder) -> None:
                 )
                 day = today - timedelta(days=int(rng.random() ** 1.5 * 365))
                 local = datetime.combine(day, time(8, 0), calendar.tz) + timedelta(minutes=rng.randrange(10 * 60))
-                opened = min(local, now - timedelta(minutes=5))
+                if local > now - timedelta(minutes=5):
+                    # Not yet happened today: the day before, so the same seed gives the same tickets all day
+                    # (clipping to `now` made them differ between two loads just after midnight).
+                    local -= timedelta(days=1)
+                opened = local
                 row, history = _ticket(
                     rng, ids[Ticket], customer_id, owner_id, ticket_type, policy, opened, now, calendar
                 )
