@@ -68,6 +68,9 @@ def test_contact_list_masks_mobile_and_email(cast, api_as, key_person):
         "closeness",
         "notes",
         "dates",
+        "left_on",
+        "counterpart",
+        "counterpart_name",
     }
     assert item["mobile"] == "138****8000"
     assert item["email"] == "z***@gzmtr.example.cn"
