@@ -27,6 +27,10 @@ class FederationConfig(AppConfig):
         core.events (which defines Reaction) imports models, so it cannot be imported while apps load."""
         from jiketong.core.events import Reaction
 
+        from . import instance
+
+        if not instance.is_province():
+            return {}  # no handlings nor tasks for nothing on HQ and on a single instance
         group = Reaction("jiketong.federation.reactions.group_changed", background=True)
         return {
             "customer.lifecycle_changed": [group],

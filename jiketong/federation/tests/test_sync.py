@@ -186,7 +186,7 @@ def test_resync_command_replays_from_a_month(national, provinces, hq_link, capsy
         call_command("federation", "sync")
         call_command("federation", "resync", "--since", "2026-05")
     out = capsys.readouterr().out
-    assert "rows queued again" in out
+    assert "已重新排队 7 行" in out  # commands speak Chinese
     assert GroupUnit.objects.count() == 2
 
 
@@ -199,3 +199,28 @@ def test_a_lifecycle_change_of_a_unit_queues_its_group(
         customer_update(actor=system_user(), customer=national.shenzhen_unit, status="at_risk")
     unit = OutboxRow.objects.get(kind="unit", key=national.shenzhen_unit.uscc)
     assert unit.payload["status"] == "at_risk" and unit.payload["at_risk"] is True
+
+
+def test_a_single_instance_does_not_subscribe_to_events(national):
+    from jiketong.core.events import subscriptions
+
+    reactions = {path for _label, reaction in subscriptions()["customer.lifecycle_changed"] for path in [reaction.path]}
+    assert "jiketong.federation.reactions.group_changed" not in reactions
+    with as_province():
+        reactions = {reaction.path for _label, reaction in subscriptions()["customer.lifecycle_changed"]}
+    assert "jiketong.federation.reactions.group_changed" in reactions
+
+
+def test_a_supervisor_shares_a_group_with_hq_and_a_manager_cannot(national):
+    from django.core.exceptions import PermissionDenied
+
+    from ..models import SharedGroup
+    from ..services import group_share
+
+    SharedGroup.objects.all().delete()
+    with pytest.raises(PermissionDenied):
+        group_share(actor=national.alice.user, customer=national.shenzhen_unit)
+    with pytest.raises(PermissionDenied):  # 深圳 is outside Carol's 广州
+        group_share(actor=national.carol.user, customer=national.shenzhen_unit)
+    shared = group_share(actor=national.carol.user, customer=national.alice_customer)
+    assert shared.customer == national.alice_customer and shared.reason == "province"
