@@ -50,8 +50,10 @@ if latest:
 def run(*, base_port: int, groups: int, var: str, out) -> None:
     root = Path(var) if var else Path(settings.VAR_DIR) / "federation"
     hq = Instance("hq", "hq", base_port, root / "hq")
-    provinces = [Instance("gd", "province", base_port + 1, root / "gd", province="440000"),
-                 Instance("zj", "province", base_port + 2, root / "zj", province="330000")]
+    provinces = [
+        Instance("gd", "province", base_port + 1, root / "gd", province="440000"),
+        Instance("zj", "province", base_port + 2, root / "zj", province="330000"),
+    ]
     out.write(f"Preparing three databases under {root} …")
     prepare(root, [hq, *provinces])
     tokens_file = root / "tokens.json"
@@ -69,21 +71,29 @@ def run(*, base_port: int, groups: int, var: str, out) -> None:
         hq.start()
         for province in provinces:
             out.write(f"Loading {province.name} ({province.province}) demo data, {groups} groups …")
-            province.run("demo", "--groups", str(groups), "--if-empty", "--host", f"127.0.0.1:{province.port}",
-                         timeout=1800)
+            province.run(
+                "demo", "--groups", str(groups), "--if-empty", "--host", f"127.0.0.1:{province.port}", timeout=1800
+            )
             province.run("federation", "collect")
             province.run("federation", "sync")
         hq.shell(HQ_DIRECTIVES)
         for province in provinces:
             province.run("federation", "sync")  # reads the assignment and the targets
             province.start()
-            loops.append(subprocess.Popen([sys.executable, "-m", "jiketong", "federation", "sync", "--loop", "30"],
-                                          env=province.env(), cwd=ROOT, stdout=subprocess.DEVNULL,
-                                          stderr=subprocess.DEVNULL))
+            loops.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "jiketong", "federation", "sync", "--loop", "30"],
+                    env=province.env(),
+                    cwd=ROOT,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
         from jiketong.demo.generator import DEMO_PASSWORD
 
         out.write("")
-        out.write(f"集团公司 HQ      {hq.url}/federation/   admin / {DEMO_PASSWORD}  ·  hq / {DEMO_PASSWORD} (HQ analyst)")
+        hq_logins = f"admin / {DEMO_PASSWORD}  ·  hq / {DEMO_PASSWORD} (HQ analyst)"
+        out.write(f"集团公司 HQ      {hq.url}/federation/   {hq_logins}")
         out.write(f"广东 440000      {provinces[0].url}/   supervisor / {DEMO_PASSWORD}  (and the other demo logins)")
         out.write(f"浙江 330000      {provinces[1].url}/   supervisor / {DEMO_PASSWORD}  (and the other demo logins)")
         out.write("The provinces send to HQ every 30 s. Ctrl-C stops all three.")
