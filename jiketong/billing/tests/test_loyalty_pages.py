@@ -214,3 +214,12 @@ def test_the_api_records_a_benefit_use(catalogue):
                           content_type="application/json")  # fmt: skip
     assert missing.status_code == 400 and list(missing.json()["errors"]) == ["benefit"]
     assert client.get("/api/v1/billing/benefits").json()["count"] == 2
+
+
+@pytest.mark.parametrize("count", [2, 20])
+def test_the_benefit_catalogue_costs_the_same_at_any_size(cast, client_as, django_assert_max_num_queries, count):
+    ClubBenefit.objects.bulk_create(ClubBenefit(name=f"权益{i}", kind="event") for i in range(count))
+    client = client_as(cast.alice)
+    with django_assert_max_num_queries(9):
+        page = client.get(reverse("billing:benefit_list"))
+    assert len(page.context["benefits"]) == count and not page.context["can_edit"]
