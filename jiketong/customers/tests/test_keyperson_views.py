@@ -216,3 +216,16 @@ def test_the_gaps_list_costs_the_same_at_any_size(cast, client_as, django_assert
 
 
 GAPS_MAX_QUERIES = 10
+
+
+def test_the_change_history_names_the_persons_of_a_relation_and_the_counterpart(metro, cast):
+    from django.utils import translation
+
+    from jiketong.customers.history import history_lines
+    from jiketong.customers.queries import customer_history
+
+    with translation.override("zh-hans"):
+        lines = history_lines(cast.alice.user, list(customer_history(cast.alice.user, cast.alice_customer.pk)))
+        shown = [(line.record_type, [(c.label, str(c.before), str(c.after)) for c in line.changes]) for line in lines]
+    assert ("关键人关系", [("人员", "—", "李处"), ("关联类型", "—", "汇报给"), ("关联人员", "—", "张总")]) in shown
+    assert ("联系人", [("我方对接人", "—", "陈静（广州市分公司）")]) in shown
