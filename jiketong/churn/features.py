@@ -90,10 +90,12 @@ class FeatureTable:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def matrix(self) -> tuple[np.ndarray, np.ndarray]:
-        """(numeric float matrix, categorical string matrix) in NUMERIC / CATEGORICAL order."""
-        numeric = np.column_stack([self.numeric[name] for name in NUMERIC]) if len(self) else np.empty((0, 0))
-        categorical = np.column_stack([self.categorical[name] for name in CATEGORICAL]).astype(object)
+    def matrix(self, numeric_names=None, categorical_names=None) -> tuple[np.ndarray, np.ndarray]:
+        """(numeric float matrix, categorical string matrix) in NUMERIC / CATEGORICAL order, or in the order of the
+        names a kept model was trained on."""
+        numeric_names, categorical_names = numeric_names or NUMERIC, categorical_names or CATEGORICAL
+        numeric = np.column_stack([self.numeric[name] for name in numeric_names]) if len(self) else np.empty((0, 0))
+        categorical = np.column_stack([self.categorical[name] for name in categorical_names]).astype(object)
         return numeric, categorical
 
     def subset(self, mask: np.ndarray) -> "FeatureTable":

@@ -225,6 +225,9 @@ def train(*, progress=print, max_rows: int = MAX_ROWS_PER_MONTH) -> ChurnModel:
         "test_rows": int(len(y_test)),
         "train_churn_rate": round(float(y_train.mean()), 4),
         "test_churn_rate": round(float(y_test.mean()), 4),
+        # The columns the fitted model reads, in order: scoring builds exactly these (model_features), so a
+        # feature added later does not break a model trained before it.
+        "features": {"numeric": list(features.NUMERIC), "categorical": list(features.CATEGORICAL)},
         **cut_offs,
     }
     progress(f"kept: {Scorer(winner).label}")
@@ -232,6 +235,18 @@ def train(*, progress=print, max_rows: int = MAX_ROWS_PER_MONTH) -> ChurnModel:
 
 
 MODEL_HIGH_FROM, MODEL_MEDIUM_FROM = 90, 70
+# What models trained before their columns were recorded read: the features up to the group context (0802).
+FEATURES_BEFORE_0802 = {"numeric": features.NUMERIC[:17], "categorical": ["grade", "industry"]}
+
+
+def model_features(churn_model: ChurnModel) -> dict[str, list[str]] | None:
+    """The columns a kept model reads, or None when today's features cannot give them (a feature it was trained
+    on is gone): then the rules score until the model is trained again."""
+    wanted = churn_model.metrics.get("features") or FEATURES_BEFORE_0802
+    known = set(features.NUMERIC) | set(features.CATEGORICAL)
+    if not set(wanted["numeric"]) | set(wanted["categorical"]) <= known:
+        return None
+    return wanted
 
 
 def _cut_offs(probabilities: np.ndarray) -> dict:

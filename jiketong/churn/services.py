@@ -1,6 +1,7 @@
 """Writes of the churn app: the nightly scoring and the one-click retention task."""
 
 import json
+import logging
 from datetime import date, timedelta
 
 import numpy as np
@@ -23,6 +24,8 @@ from jiketong.work.services import task_create
 from . import alerts, features, model, queries, rules
 from .models import AlertStatus, ChurnModel, ChurnScore, RiskAlert, RiskLevel, Scorer
 
+log = logging.getLogger(__name__)
+
 RETENTION_DUE_DAYS = 7
 SCORE_FIELDS = ["customer", "scored_on", "score", "risk", "reasons", "flags", "model_version"]
 WRITE_CHUNK = 20_000
@@ -43,6 +46,12 @@ def scoring_month(today: date) -> date:
 def scores_for(table: features.FeatureTable, churn_model: ChurnModel | None) -> tuple[np.ndarray, np.ndarray, str]:
     """(scores 0–100, risk levels, model version) of every row, by the kept scorer (rules without one)."""
     conf = rules.config()
+    fitted_model = churn_model is not None and churn_model.winner != Scorer.RULES
+    columns = model.model_features(churn_model) if fitted_model else None
+    if fitted_model and columns is None:
+        log.warning("churn model %s reads features that no longer exist: scoring by the rules; train again",
+                    churn_model.version)  # fmt: skip
+        churn_model = None
     if churn_model is None or churn_model.winner == Scorer.RULES:
         scores = rules.evaluate(table, conf).score.astype(float)
         high, medium = conf["high_from"], conf["medium_from"]
@@ -50,7 +59,8 @@ def scores_for(table: features.FeatureTable, churn_model: ChurnModel | None) -> 
     else:
         fitted = model.load(churn_model)
         with model.one_thread():
-            probabilities = fitted.predict_proba(model.combine(*table.matrix()))[:, 1] if len(table) else np.zeros(0)
+            x = model.combine(*table.matrix(columns["numeric"], columns["categorical"]))
+            probabilities = fitted.predict_proba(x)[:, 1] if len(table) else np.zeros(0)
         scores = model.percentile_scores(probabilities, churn_model.metrics["quantiles"])
         high, medium = model.MODEL_HIGH_FROM, model.MODEL_MEDIUM_FROM
         version = churn_model.version

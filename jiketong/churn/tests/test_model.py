@@ -101,6 +101,45 @@ def test_train_judges_three_scorers_and_keeps_the_best(cast, tmp_path, settings)
     assert all(0 <= s <= 100 for s, _v in scores)
 
 
+def _history(cast) -> None:
+    rng = random.Random(1)
+    for n in range(60):
+        customer = testing.make_customer(org_unit=cast.org["440106"], owner=cast.alice)
+        leave_at = rng.choice([8, 10, 12, 14, 16, 17, 18, 19]) if n % 3 == 0 else 24
+        revenues = [100.0 + rng.random() for _ in range(24)]
+        for k in range(max(0, leave_at - 4), leave_at):
+            revenues[k] = 100.0 - 15 * (k - leave_at + 5)
+        bill(customer, JAN, revenues[:leave_at])
+
+
+def test_a_model_trained_before_a_feature_was_added_still_scores_with_its_own_columns(
+    cast, tmp_path, settings, monkeypatch
+):
+    """A model kept from before the group features (decision 0802) reads the 17 columns it was fitted on; the
+    nightly scoring builds those, not today's 19, instead of stopping with a column-count error."""
+    settings.VAR_DIR = tmp_path
+    _history(cast)
+    with monkeypatch.context() as before_0802:
+        before_0802.setattr(features, "NUMERIC", features.NUMERIC[:17])
+        trained = model.train(progress=lambda message: None)
+    assert trained.winner != Scorer.RULES  # a fitted model won on this history
+    del trained.metrics["features"]  # as models trained before their columns were recorded
+    trained.save(update_fields=["metrics"])
+    services.score_all(date(2027, 1, 5))
+    assert set(ChurnScore.objects.values_list("model_version", flat=True)) == {trained.version}
+
+
+def test_a_model_reading_a_feature_that_is_gone_gives_way_to_the_rules(cast, tmp_path, settings):
+    settings.VAR_DIR = tmp_path
+    _history(cast)
+    trained = model.train(progress=lambda message: None)
+    trained.winner = Scorer.BOOSTING
+    trained.metrics["features"] = {"numeric": ["a_feature_since_removed"], "categorical": []}
+    trained.save()
+    services.score_all(date(2027, 1, 5))
+    assert set(ChurnScore.objects.values_list("model_version", flat=True)) == {"rules"}
+
+
 def test_a_model_score_is_the_percentile_among_the_test_months():
     quantiles = list(np.linspace(0.0, 0.5, 101))  # probabilities 0 … 0.5 spread evenly
     scores = model.percentile_scores(np.array([0.0, 0.25, 0.45, 0.9]), quantiles)
