@@ -93,7 +93,12 @@ def redemptions_to_apply(user, period) -> QuerySet[Redemption]:
 
 def benefits(*, offered_only: bool = False) -> QuerySet[ClubBenefit]:
     """The club's benefit catalogue (not customer data: everyone may read it)."""
-    queryset = ClubBenefit.objects.all()
+    from django.db.models import Case, IntegerField, Value, When
+
+    from .models import TIER_RANK
+
+    rank = Case(*(When(min_tier=tier, then=Value(r)) for tier, r in TIER_RANK.items()), output_field=IntegerField())
+    queryset = ClubBenefit.objects.order_by(rank, "name", "pk")
     return queryset.filter(active=True) if offered_only else queryset
 
 

@@ -223,3 +223,11 @@ def test_the_benefit_catalogue_costs_the_same_at_any_size(cast, client_as, djang
     with django_assert_max_num_queries(9):
         page = client.get(reverse("billing:benefit_list"))
     assert len(page.context["benefits"]) == count and not page.context["can_edit"]
+
+
+def test_the_catalogue_lists_benefits_from_the_lowest_tier_up(cast):
+    from jiketong.billing import queries
+
+    for name, tier in (("钻石答谢会", "diamond"), ("银卡维修", "silver"), ("问候", "regular"), ("金卡沙龙", "gold")):
+        ClubBenefit.objects.create(name=name, min_tier=tier)
+    assert [b.name for b in queries.benefits()] == ["问候", "银卡维修", "金卡沙龙", "钻石答谢会"]
