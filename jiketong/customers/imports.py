@@ -76,6 +76,7 @@ from jiketong.core.spreadsheets import (
 from jiketong.core.validators import fact_date_errors, to_halfwidth
 from jiketong.org.models import OrgUnit, Role, Staff, can, staff_of
 
+from . import keypersons
 from .models import (
     Contact,
     Customer,
@@ -1385,6 +1386,8 @@ def _write_contacts(context: Context, people: list[tuple[int, dict]], now, exist
             )
 
     write_rows(Contact, CONTACT_COLUMNS_WRITTEN, contacts())
+    for part in chunks(sorted({customer_id for customer_id, _c in new})):  # a new decision maker shows at once
+        keypersons.refresh(timezone.localdate(), customer_ids=part)
     rows = audit_rows(
         actor=context.actor,
         action=AuditAction.CREATE,

@@ -62,14 +62,17 @@ COLUMNS = ["customer_id", "contact_id", "kind", "grade", "last_met_at", "compute
 
 
 @transaction.atomic
-def refresh(today: date, *, customer_id: int | None = None) -> int:
-    """Rebuild the gaps as of `today`: all of them (the nightly job), or one customer's (after its contacts
-    changed). Two INSERT … SELECT, no row through Python. Returns the number of gaps kept."""
+def refresh(today: date, *, customer_id: int | None = None, customer_ids: list[int] | None = None) -> int:
+    """Rebuild the gaps as of `today`: all of them (the nightly job), one customer's (after its contacts
+    changed) or a batch's (an archive import). Two INSERT … SELECT, no row through Python. Returns the number
+    of gaps kept (of those customers)."""
     gaps = KeyPersonGap.objects.all()
     customers = Customer.objects.exclude(status=LifecycleStatus.CHURNED)
     if customer_id is not None:
-        gaps = gaps.filter(customer_id=customer_id)
-        customers = customers.filter(pk=customer_id)
+        customer_ids = [customer_id]
+    if customer_ids is not None:
+        gaps = gaps.filter(customer_id__in=customer_ids)
+        customers = customers.filter(pk__in=customer_ids)
     gaps.delete()
     stamp = Value(today, output_field=DateField())
     deciders = Contact.objects.filter(known_decider(), customer_id=OuterRef("pk"))
@@ -94,8 +97,8 @@ def refresh(today: date, *, customer_id: int | None = None) -> int:
         .values_list("customer_id", "pk", "g_kind", "customer__grade", "met", "g_on")
     )
     _insert(unmet, COLUMNS)
-    kept = KeyPersonGap.objects.all() if customer_id is None else KeyPersonGap.objects.filter(customer_id=customer_id)
-    return kept.count()
+    kept = KeyPersonGap.objects.all()
+    return (kept if customer_ids is None else kept.filter(customer_id__in=customer_ids)).count()
 
 
 def refresh_customer(customer_id: int) -> None:

@@ -246,3 +246,23 @@ def test_the_nightly_job_rebuilds_the_gaps(cast):
 
     assert "key-person gaps" in jobs.daily(TODAY)
     assert len(gaps(GapKind.NO_DECIDER)) == 5
+
+
+def test_an_archive_import_refreshes_the_gaps_of_the_customers_it_gave_contacts(cast, tmp_path):
+    from openpyxl import Workbook
+
+    from jiketong.customers.tests.test_imports import run
+
+    keypersons.refresh(TODAY)
+    book = Workbook()
+    customers = book.active
+    customers.title = "客户"
+    customers.append(["集团编号", "客户名称", "客户类型", "行业", "归属单位"])
+    customers.append([cast.alice_customer.number, cast.alice_customer.name, "企业", "信息技术/互联网", "440106"])
+    people = book.create_sheet("联系人")
+    people.append(["集团编号", "联系人", "职务", "决策角色"])
+    people.append([cast.alice_customer.number, "黄总", "总经理", "决策者"])
+    path = tmp_path / "people.xlsx"
+    book.save(path)
+    run(cast.carol.user, path, match="number")
+    assert gaps_of(cast.alice_customer) == [("广州地铁集团有限公司", "黄总", "unmet_decider")]
