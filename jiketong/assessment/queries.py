@@ -122,10 +122,7 @@ def children(user, period: date, unit: OrgUnit) -> list[UnitScore]:
     """The scorecards of the unit's child units (the drill-down), a few rows."""
     below = Q(org_unit__path__startswith=unit.path, org_unit__depth=unit.depth + 1)
     return list(
-        unit_scores(user, period)
-        .filter(below)
-        .select_related("org_unit")
-        .order_by(F("total").desc(nulls_last=True))
+        unit_scores(user, period).filter(below).select_related("org_unit").order_by(F("total").desc(nulls_last=True))
     )
 
 

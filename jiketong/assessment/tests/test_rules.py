@@ -36,3 +36,11 @@ def test_only_an_administrator_changes_the_matrix_and_unknown_grades_are_refused
     with pytest.raises(ValidationError) as error:
         services.rank_grades_save(actor=cast.frank.user, rank="boss", grades=["Z"])
     assert {"rank", "grades"} <= set(error.value.message_dict)
+
+
+def test_the_refusal_reads_in_chinese_for_a_chinese_user(cast):
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        errors = rules.owner_errors(cast.alice, ["A1"])
+    assert errors == {"owner": ["李晓红（客户经理）不能负责 A1 类客户；该职级可负责 B1、B2、C、D。"]}
