@@ -9,10 +9,10 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
-from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from jiketong.billing.models import BillingFact
+from jiketong.core.paging import LIST_COUNT_CAP, CappedPaginator  # noqa: F401  (the pages import it from here)
 from jiketong.core.trees import subtree
 from jiketong.customers.models import Customer
 from jiketong.org.models import OrgUnit, Role, can, staff_of
@@ -186,31 +186,6 @@ COUNTED_DRILLS = frozenset(
     {"in_service", "new_customers", "churned_customers", "cross_province", "national", "mobile_group",
      "integrated", "category_total"}
 )  # fmt: skip
-
-
-LIST_COUNT_CAP = 10_000
-
-
-class CappedPaginator(Paginator):
-    """Pages of a long list counted up to a cap (the counting stops there, so it costs the same for a county
-    and for HQ); `capped` says there are more. Lists are biggest first: what lies past the cap is in the
-    export."""
-
-    def __init__(self, object_list, per_page, cap: int = LIST_COUNT_CAP):
-        super().__init__(object_list, per_page)
-        self.cap = cap
-
-    @cached_property
-    def _counted(self) -> int:
-        return self.object_list.order_by()[: self.cap + 1].count()
-
-    @cached_property
-    def count(self) -> int:
-        return min(self._counted, self.cap)
-
-    @cached_property
-    def capped(self) -> bool:
-        return self._counted > self.cap  # the same query as the count (it counts one past the cap)
 
 
 def drill_pages(calc: Calculation, indicator, key, customers, per_page: int) -> Paginator:

@@ -33,6 +33,7 @@ from pydantic import ConfigDict, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from jiketong.core.concurrency import StaleEdit, etag
+from jiketong.core.paging import LIST_COUNT_CAP, capped_count
 from jiketong.core.validators import text_error
 from jiketong.org.services import token_authenticate
 
@@ -83,16 +84,27 @@ class BearerToken(HttpBearer):
 
 
 class Page(LimitOffsetPagination):
-    """`limit` (≤ 200) and `offset`; answers `{"count": N, "items": [...]}`, counted in the database."""
+    """`limit` (≤ 200) and `offset`; answers `{"count": N, "count_capped": bool, "items": [...]}`. The count
+    stops at LIST_COUNT_CAP (decision 0605/0606: a province's list costs what a county's does); past it
+    `count_capped` is true and a client pages on until a page comes back short."""
 
     class Input(Schema):
         limit: int = Field(50, ge=0, le=INT64_MAX, description=f"At most {MAX_PAGE}; more is capped.")
         offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
+    class Output(Schema):
+        items: list[Any]
+        count: int = Field(description=f"Matching rows, counted up to {LIST_COUNT_CAP:,}.")
+        count_capped: bool = Field(False, description="True when more rows match than `count` says.")
+
     def paginate_queryset(self, queryset, pagination: Input, **params):
         limit = min(pagination.limit, MAX_PAGE)
         offset = pagination.offset
-        return {"items": queryset[offset : offset + limit], "count": self._items_count(queryset)}
+        if isinstance(queryset, QuerySet):
+            count, capped = capped_count(queryset)
+        else:
+            count, capped = len(queryset), False
+        return {"items": queryset[offset : offset + limit], "count": count, "count_capped": capped}
 
 
 class ErrorOut(Schema):

@@ -63,6 +63,7 @@ EVENTS: dict[str, tuple[str, tuple[str, ...]]] = {
         _("A customer's lifecycle status changed"),
         ("customer", "from_status", "to_status", "reason"),
     ),
+    "customer.moved": (_("A customer moved to another org unit"), ("customer", "from_unit", "to_unit")),
     "churn.level_changed": (
         _("A customer's churn warning started or ended"),
         ("customer", "warned", "from_level", "to_level", "score", "reasons"),

@@ -55,3 +55,28 @@ class ScopedQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         return self.filter(customer_scope(user, self.customer_path))
+
+
+# --- reads from kept figures (decision 0606) ------------------------------------------------------------
+def kept_scope(user, org_unit: str = "org_unit") -> Q | None:
+    """The part of the user's scope that figures kept per org unit can answer, as a Q over their `org_unit`
+    (EVERYTHING for admins and HQ); None for portfolio-only users, who read live (a portfolio is small)."""
+    scope = record_scope(user, org_unit=org_unit, owners=())
+    return None if scope == NOTHING else scope
+
+
+def beyond_subtree(user, prefix: str = "") -> Q:
+    """Customers (through `prefix`) in the user's scope outside their org subtree: those a supervisor who also
+    holds a portfolio role owns or backs up elsewhere. What a read from kept figures counts live on top."""
+    from jiketong.org.models import Role, staff_of
+
+    subtree_part = kept_scope(user, f"{prefix}org_unit")
+    staff = staff_of(user)
+    if (
+        subtree_part is None
+        or subtree_part == EVERYTHING
+        or staff is None
+        or not staff.role_codes & Role.PORTFOLIO_ROLES
+    ):
+        return NOTHING
+    return (Q(**{f"{prefix}owner": staff.pk}) | Q(**{f"{prefix}backup_owner": staff.pk})) & ~subtree_part

@@ -1222,7 +1222,7 @@ def _update_customers(
     the grade history, and customer.lifecycle_changed for a new status."""
     actor = context.actor
     changed_rows = []
-    grade_changes, status_events = [], []
+    grade_changes, status_events, moved_events = [], [], []
     audit_updates: list[tuple] = []
     audit_owner: list[tuple] = []
     audit_grade: list[tuple] = []
@@ -1251,6 +1251,8 @@ def _update_customers(
             audit_grade.append(
                 (before["id"], after["name"], before["id"], {"grade": before["grade"]}, {"grade": after["grade"]})
             )
+        if "org_unit" in diff:
+            moved_events.append((before["id"], {"from_unit": old["org_unit"], "to_unit": new["org_unit"]}))
         if "status" in diff:
             status_events.append(
                 (before["id"], {"from_status": before["status"], "to_status": after["status"], "reason": reason[:500]})
@@ -1336,6 +1338,8 @@ def _update_customers(
     write_rows(GradeChange, ["customer", "old_grade", "new_grade", "reason", "changed_by", "changed_at"], grade_changes)
     if status_events:
         emit_many("customer.lifecycle_changed", status_events, actor=actor)
+    if moved_events:
+        emit_many("customer.moved", moved_events, actor=actor)
 
 
 def _write_contacts(context: Context, people: list[tuple[int, dict]], now, existing: set[int]) -> int:

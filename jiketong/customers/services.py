@@ -271,6 +271,8 @@ def customer_update(
     if "status" in new:
         emit("customer.lifecycle_changed", customer_id=customer.pk, actor=actor, from_status=old["status"],
              to_status=new["status"], reason="")  # fmt: skip
+    if "org_unit" in new:
+        emit("customer.moved", customer_id=customer.pk, actor=actor, from_unit=old["org_unit"], to_unit=new["org_unit"])
     if "grade" in new:
         GradeChange.objects.create(
             customer=customer,

@@ -159,6 +159,8 @@ class Quote(TimeStampedModel, VersionedModel):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["customer", "status"], name="deals_quote_customer_status"),
+            # The quote list's order: its first page comes off the index at any scope (decision 0606).
+            models.Index(fields=["-created_at", "-id"], name="deals_quote_recent"),
             # The approvers' queue: pending quotes by the level they need.
             models.Index(fields=["status", "required_level"], name="deals_quote_queue"),
         ]
@@ -330,6 +332,7 @@ class Contract(ConstraintFieldsMixin, TimeStampedModel, VersionedModel):
             # The daily job and agendas: contracts in force by end date.
             models.Index(fields=["status", "end_on"], name="deals_contract_status_end"),
             models.Index(fields=["customer", "status"], name="deals_contract_customer"),
+            models.Index(fields=["end_on", "id"], name="deals_contract_end"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -411,6 +414,7 @@ class Order(TimeStampedModel):
         indexes = [
             models.Index(fields=["status", "-created_at"], name="deals_order_status"),
             models.Index(fields=["customer", "status"], name="deals_order_customer"),
+            models.Index(fields=["-created_at", "-id"], name="deals_order_recent"),
         ]
 
     def __str__(self) -> str:

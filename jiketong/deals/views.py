@@ -19,6 +19,7 @@ from jiketong.catalog import queries as catalog_queries
 from jiketong.core import exports
 from jiketong.core.forms import submit
 from jiketong.core.htmx import is_partial
+from jiketong.core.paging import CappedPaginator
 from jiketong.customers import queries as customer_queries
 from jiketong.customers.services import require_edit
 
@@ -66,7 +67,7 @@ def _act(request: HttpRequest, back: str, call: Callable, success: str, **back_k
 def _list_page(request: HttpRequest, kind: str, queryset_for: Callable, template: str, extra=None) -> HttpResponse:
     form = ListFilterForm(request.GET or None, choices=STATUS_CHOICES[kind])
     queryset = queryset_for(form)
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"form": form, "page": page, **(extra or {})}
     if is_partial(request):
         return render(request, f"{template}#table", context)

@@ -729,7 +729,9 @@ class DemoBuilder:
                 cursor.execute(sql)
         # Then each app built on the archive adds its records (leads, contracts, tickets, billing history…).
         for module in app_demo_modules():
+            module_started = time.monotonic()
             module.generate(self)
+            self.progress(f"{module.__name__}: {time.monotonic() - module_started:,.1f} s")
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         self.report(started)

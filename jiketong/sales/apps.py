@@ -28,4 +28,7 @@ class SalesConfig(AppConfig):
     ]
     customer_panels = ["jiketong.sales.panels.customer_panel"]
     # What sales does when other apps report something (jiketong.core.events).
-    reactions = {"order.completed": ["jiketong.sales.reactions.order_completed"]}
+    reactions = {
+        "order.completed": ["jiketong.sales.reactions.order_completed"],
+        "customer.moved": ["jiketong.sales.reactions.customer_moved"],
+    }

@@ -21,7 +21,17 @@ from jiketong.catalog.models import Product
 from jiketong.customers.models import Competitor, Customer, CustomerSource, LifecycleStatus
 from jiketong.demo.names import brand, person_name, place_word
 
-from .models import Lead, LeadStatus, Opportunity, OpportunityProduct, ReferenceCase, Stage, StageChange
+from . import pipeline
+from .models import (
+    Lead,
+    LeadStatus,
+    Opportunity,
+    OpportunityProduct,
+    PipelineFact,
+    ReferenceCase,
+    Stage,
+    StageChange,
+)
 from .services import normalise_org_name
 
 CHUNK = 5000
@@ -66,7 +76,15 @@ OPPORTUNITY_FIELDS = [
 ]  # fmt: skip
 LINE_FIELDS = ["opportunity", "product", "quantity", "amount_monthly", "amount_once"]
 CHANGE_FIELDS = ["opportunity", "from_stage", "to_stage", "changed_by", "changed_at", "note"]
-RESET_MODELS = [ReferenceCase.products.through, ReferenceCase, StageChange, OpportunityProduct, Lead, Opportunity]
+RESET_MODELS = [
+    PipelineFact,
+    ReferenceCase.products.through,
+    ReferenceCase,
+    StageChange,
+    OpportunityProduct,
+    Lead,
+    Opportunity,
+]
 
 
 class _Rows:
@@ -201,6 +219,7 @@ def generate(builder) -> None:
     with connection.cursor() as cursor:
         for sql in connection.ops.sequence_reset_sql(no_style(), [Lead, Opportunity, OpportunityProduct, StageChange]):
             cursor.execute(sql)
+    builder.progress(f"sales: {pipeline.refresh():,} pipeline figures kept")
     _reference_cases(builder)
 
 

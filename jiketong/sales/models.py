@@ -240,11 +240,13 @@ class Opportunity(ConstraintFieldsMixin, TimeStampedModel, VersionedModel):
         ordering = ["expected_close", "id"]
         indexes = [
             # Board and forecast: open opportunities by stage, closing soonest first.
-            models.Index(fields=["stage", "expected_close"], name="sales_opp_stage_close"),
+            models.Index(fields=["stage", "expected_close", "id"], name="sales_opp_stage_close"),
             models.Index(fields=["owner", "stage", "expected_close"], name="sales_opp_owner_stage"),
             models.Index(fields=["customer", "stage"], name="sales_opp_customer_stage"),
             # The opportunity list's order: its first page comes off the index at any scope (0605).
             models.Index(fields=["expected_close", "id"], name="sales_opp_close"),
+            # The board's won and lost columns: the last month's closes, newest first (decision 0606).
+            models.Index(fields=["-closed_on", "-id"], name="sales_opp_closed", condition=Q(closed_on__isnull=False)),
         ]
         constraints = [
             models.CheckConstraint(
@@ -458,3 +460,34 @@ class ReferenceCase(TimeStampedModel):
             "industry": self.industry.name,
             "region": self.org_unit.name,
         }
+
+
+class PipelineFact(models.Model):
+    """The open pipeline kept as figures (decisions 0605, 0606): per owner, customer's org unit, stage and
+    month of expected close, how many open opportunities and their amounts. What the board's stage totals
+    and the forecast read for a supervisor, a few rows per manager instead of every open opportunity in
+    scope. Rebuilt each night and, for the owners concerned, after every change of an opportunity
+    (`pipeline.refresh_later`); `pipeline.aggregate` is the definition both use. Amounts are unweighted: the
+    forecast multiplies by the stage's probability when it reads, so a changed probability shows at once."""
+
+    owner = models.ForeignKey("org.Staff", verbose_name=_("owner"), on_delete=models.CASCADE, related_name="+")
+    org_unit = models.ForeignKey(
+        "org.OrgUnit", verbose_name=_("org unit"), on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    stage = models.ForeignKey(Stage, verbose_name=_("stage"), on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(_("month"))
+    count = models.PositiveIntegerField(_("count"), default=0)
+    amount_monthly = MoneyField(_("monthly amount (yuan)"), default=0)
+    amount_once = MoneyField(_("one-time amount (yuan)"), default=0)
+
+    class Meta:
+        verbose_name = _("pipeline figure")
+        verbose_name_plural = _("pipeline figures")
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "org_unit", "stage", "month"], name="sales_pipeline_fact_key")
+        ]
+        # A subtree's rows: the unit is the scope's condition.
+        indexes = [models.Index(fields=["org_unit", "month"], name="sales_pipeline_fact_unit")]
+
+    def __str__(self) -> str:
+        return f"{self.owner_id}/{self.org_unit_id}/{self.stage_id} {self.month:%Y-%m}: {self.count}"

@@ -20,6 +20,7 @@ from jiketong.core.money import sum_yuan, yuan
 from jiketong.customers.models import Customer
 from jiketong.org.models import OrgUnit, Staff, staff_of
 
+from . import pipeline
 from .filters import LeadFilter, OpportunityFilter, ReferenceCaseFilter
 from .models import (
     OPEN_LEAD_STATUSES,
@@ -307,36 +308,60 @@ class BoardColumn:
 
 
 def board(user, params=None, *, cards: int | None = None) -> tuple[OpportunityFilter, list[BoardColumn]]:
-    """The pipeline by stage: per column the count and totals of every matching opportunity (one GROUP BY)
-    and the first `cards` of them, closing soonest first (one indexed query per stage). Won and lost
-    columns show the last month's closes. Query count is bounded by the number of stages."""
+    """The pipeline by stage: per column the count and totals of every matching opportunity and the first
+    `cards` of them, closing soonest first (one indexed query per stage). Won and lost columns show the last
+    month's closes. Unfiltered (or by region), a subtree's open totals come from the kept figures
+    (pipeline.split, decision 0606), otherwise one GROUP BY. Query count is bounded by the number of stages."""
     board_filter, queryset = opportunity_list(user, params)
-    return board_filter, _board(queryset, cards or BOARD_CARDS)
+    return board_filter, _board(queryset, cards or BOARD_CARDS, kept=_kept_for(user, board_filter))
 
 
-def _board(queryset: QuerySet[Opportunity], cards: int) -> list[BoardColumn]:
+def _kept_for(user, board_filter: OpportunityFilter) -> pipeline.Split | None:
+    """The kept figures answer the unfiltered board and forecast, and a region's; any other filter reads live."""
+    data = {}
+    if board_filter.is_bound:
+        if not board_filter.form.is_valid():
+            return None
+        data = board_filter.form.cleaned_data
+    if any(value for name, value in data.items() if name != "region"):
+        return None
+    return pipeline.split(user, region=data.get("region"))
+
+
+def _board(queryset: QuerySet[Opportunity], cards: int, kept: pipeline.Split | None = None) -> list[BoardColumn]:
     since = timezone.localdate() - timedelta(days=CLOSED_ON_BOARD_DAYS)
-    queryset = queryset.filter(Q(stage__is_won=False, stage__is_lost=False) | Q(closed_on__gte=since))
+    closed_recently = Q(closed_on__gte=since) & (Q(stage__is_won=True) | Q(stage__is_lost=True))
+    cards_of = queryset
+    queryset = queryset.filter(Q(stage__is_won=False, stage__is_lost=False) | closed_recently)
     columns = {stage.pk: BoardColumn(stage) for stage in stages()}
-    totals = (
-        queryset.order_by()
-        .values("stage")
-        .annotate(n=Count("pk"), monthly=Sum("amount_monthly"), once=Sum("amount_once"))
-    )
-    for row in totals:
-        column = columns.get(row["stage"])
-        if column is not None:
-            column.count = row["n"]
-            column.amount_monthly = yuan(row["monthly"] or 0)
-            column.amount_once = yuan(row["once"] or 0)
+    by_stage = {"n": Count("pk"), "monthly": Sum("amount_monthly"), "once": Sum("amount_once")}
+    if kept is None:
+        parts = [queryset.order_by().values("stage").annotate(**by_stage)]
+    else:
+        parts = [
+            kept.facts.order_by()
+            .values("stage")
+            .annotate(n=Sum("count"), monthly=Sum("amount_monthly"), once=Sum("amount_once")),
+            kept.rest.order_by().values("stage").annotate(**by_stage),
+            queryset.filter(closed_recently).order_by().values("stage").annotate(**by_stage),
+        ]
+    for part in parts:
+        for row in part:
+            column = columns.get(row["stage"])
+            if column is not None:
+                column.count += row["n"]
+                column.amount_monthly += yuan(row["monthly"] or 0)
+                column.amount_once += yuan(row["once"] or 0)
     for column in columns.values():
         if column.count:
-            order = ("-closed_on", "-id") if column.stage.is_closed else ("expected_close", "id")
+            # One stage's cards, written so each comes off its index: (stage, expected_close) for an open
+            # stage, the closes since `since` for won and lost.
+            if column.stage.is_closed:
+                order, of_stage = ("-closed_on", "-id"), cards_of.filter(stage=column.stage, closed_on__gte=since)
+            else:
+                order, of_stage = ("expected_close", "id"), cards_of.filter(stage=column.stage)
             column.cards = list(
-                queryset.filter(stage=column.stage)
-                .select_related("customer", "owner")
-                .only(*CARD_FIELDS)
-                .order_by(*order)[:cards]
+                of_stage.select_related("customer", "owner").only(*CARD_FIELDS).order_by(*order)[:cards]
             )
     return list(columns.values())
 
@@ -407,23 +432,39 @@ def forecast(
     first = month_list[0]
     end = _add_months(first, months)
     queryset = Opportunity.objects.visible_to(user).open().filter(expected_close__gte=first, expected_close__lt=end)
+    kept = None
     if owner is not None:
         queryset = queryset.filter(owner=owner)
-    weighted = Sum(
-        (F("amount_once") + F("amount_monthly")) * F("stage__probability"), output_field=AMOUNT, default=Value(0)
-    )
+    else:
+        kept = pipeline.split(user)
+    amount = F("amount_once") + F("amount_monthly")
     if by == "org_unit":
         staff = staff_of(user)
         depth = (staff.org_unit.depth if staff and not user.is_superuser else 0) + 1
-        group = Substr("customer__org_unit__path", 1, OrgUnit.steplen * depth)
+        group, kept_group = (
+            Substr(f"{prefix}org_unit__path", 1, OrgUnit.steplen * depth) for prefix in ("customer__", "")
+        )
     else:
-        group = F("owner_id")
-    rows = (
-        queryset.order_by()
+        group = kept_group = F("owner_id")
+    parts = [queryset]
+    if kept is not None:
+        parts = [kept.rest.filter(expected_close__gte=first, expected_close__lt=end)]
+    rows = [
+        row
+        for part in parts
+        for row in part.order_by()
         .annotate(bucket=group, month=TruncMonth("expected_close"))
         .values("bucket", "month")
-        .annotate(value=weighted)
-    )
+        .annotate(value=Sum(amount * F("stage__probability"), output_field=AMOUNT, default=Value(0)))
+    ]
+    if kept is not None:
+        rows += list(
+            kept.facts.filter(month__gte=first, month__lt=end)
+            .order_by()
+            .annotate(bucket=kept_group)
+            .values("bucket", "month")
+            .annotate(value=Sum(amount * F("stage__probability"), output_field=AMOUNT, default=Value(0)))
+        )
     table: dict = {}
     for row in rows:
         month = row["month"]

@@ -9,6 +9,8 @@ from django.utils.translation import gettext_noop
 from jiketong.core.models import Event
 from jiketong.core.notes import stored
 
+from . import pipeline
+from .models import Opportunity
 from .services import opportunity_win_by_order
 
 
@@ -29,3 +31,10 @@ def order_completed(event: Event) -> None:
         closed_on=closed_on,
         note=stored(gettext_noop("Won: order %(number)s completed"), number=number),
     )
+
+
+def customer_moved(event: Event) -> None:
+    """The kept pipeline figures are per customer's unit: recount those of the owners of its open opportunities
+    (decision 0606). Idempotent: a recount is a recount."""
+    owners = Opportunity.objects.open().filter(customer_id=event.customer_id).values_list("owner_id", flat=True)
+    pipeline.refresh_later(list(owners))

@@ -64,6 +64,7 @@ from jiketong.customers.models import Customer, CustomerType, Grade, Industry, L
 from jiketong.customers.services import BulkResult, customer_create
 from jiketong.org.models import OrgUnit, Role, Staff, can, staff_of
 
+from . import pipeline
 from .models import (
     OPEN_LEAD_STATUSES,
     AssignmentRule,
@@ -650,6 +651,7 @@ def opportunity_create(
         after=snapshot(opportunity, OPPORTUNITY_FIELDS) | {"lead": lead.pk if lead else None},
     )
     _write_stage_change(actor, opportunity, None, "", {})
+    pipeline.refresh_later([opportunity.owner_id])
     return opportunity
 
 
@@ -702,6 +704,7 @@ def opportunity_update(
         record(
             actor=actor, action=action, target=opportunity, customer_id=opportunity.customer_id, before=old, after=new
         )
+    pipeline.refresh_later([before["owner"], opportunity.owner_id])
     return opportunity
 
 
@@ -746,6 +749,7 @@ def _move(actor, opportunity: Opportunity, stage: Stage, *, note: str, lost_reas
         to_stage=stage.code,
         outcome=outcome(stage),
     )
+    pipeline.refresh_later([opportunity.owner_id])
     return opportunity
 
 
@@ -824,6 +828,8 @@ def handover(
         for pk, name, customer_id in rows
     ]
     AuditEvent.objects.bulk_create(events, batch_size=1000)
+    if moved_opps:
+        pipeline.refresh_later([old_owner.pk, new_owner.pk])
     return {"leads": len(moved_leads), "opportunities": len(moved_opps)}
 
 

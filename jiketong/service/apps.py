@@ -27,3 +27,5 @@ class ServiceConfig(AppConfig):
         ),
     ]
     customer_panels = ["jiketong.service.panels.customer_panel"]
+    # The kept satisfaction figures are per customer's unit: a customer moved recounts both units (decision 0606).
+    reactions = {"customer.moved": ["jiketong.service.satisfaction.customer_moved"]}

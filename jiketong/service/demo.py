@@ -22,6 +22,7 @@ from .models import (
     Dimension,
     EventKind,
     Priority,
+    SatisfactionFact,
     SlaPolicy,
     Survey,
     SurveyAnswer,
@@ -30,6 +31,7 @@ from .models import (
     TicketStatus,
     TicketType,
 )
+from .satisfaction import refresh as satisfaction_refresh
 
 TICKET_SHARE = 0.3  # of owned active/at-risk customers have tickets this year
 SURVEY_SHARE = 0.12
@@ -60,7 +62,7 @@ TICKET_FIELDS = ["id", "number", "type", "channel", "priority", "customer", "tit
 EVENT_FIELDS = ["ticket", "at", "actor", "kind", "from_status", "to_status", "note"]
 SURVEY_FIELDS = ["id", "customer", "period", "surveyed_by", "surveyed_on", "note", "created_at", "updated_at"]
 ANSWER_FIELDS = ["survey", "dimension", "importance", "satisfaction"]
-RESET_MODELS = [TicketEvent, Ticket, SurveyAnswer, Survey]
+RESET_MODELS = [SatisfactionFact, TicketEvent, Ticket, SurveyAnswer, Survey]
 
 
 def _next_id(model) -> int:
@@ -128,6 +130,7 @@ def generate(builder) -> None:
     with connection.cursor() as cursor:
         for sql in connection.ops.sequence_reset_sql(no_style(), [Ticket, Survey]):
             cursor.execute(sql)
+    builder.progress(f"service: {satisfaction_refresh():,} satisfaction figures kept")
 
 
 def _ticket(rng, ticket_id, customer_id, owner_id, ticket_type, policy, opened, now, calendar):

@@ -249,6 +249,8 @@ class Ticket(ConstraintFieldsMixin, TimeStampedModel, VersionedModel):
             models.Index(fields=["next_due"], name="service_ticket_next_due", condition=Q(next_due__isnull=False)),
             models.Index(fields=["watch_at"], name="service_ticket_watch_at", condition=Q(watch_at__isnull=False)),
             models.Index(fields=["type", "-opened_at"], name="service_ticket_type_opened"),
+            # The ticket list's order: its first page comes off the index at any scope (decisions 0605, 0606).
+            models.Index(fields=["-opened_at", "-id"], name="service_ticket_recent"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -414,3 +416,27 @@ class SurveyAnswer(ConstraintFieldsMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.dimension} {self.importance}/{self.satisfaction}"
+
+
+class SatisfactionFact(models.Model):
+    """Survey answers kept as sums per customer's org unit, quarter and dimension (decision 0606): what the
+    satisfaction quadrant and the dashboard's panel read for a subtree, a few rows per unit instead of every
+    answer in scope. The row with an empty dimension counts the unit's surveys of the quarter. Rebuilt each
+    night and, for the unit concerned, after a survey is recorded (`satisfaction.refresh_later`)."""
+
+    org_unit = models.ForeignKey("org.OrgUnit", verbose_name=_("org unit"), on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(_("period"), max_length=7)
+    dimension = models.CharField(_("dimension"), max_length=10, blank=True)
+    answers = models.PositiveIntegerField(_("answers"), default=0)
+    importance_sum = models.PositiveIntegerField(_("importance"), default=0)
+    satisfaction_sum = models.PositiveIntegerField(_("satisfaction"), default=0)
+
+    class Meta:
+        verbose_name = _("satisfaction figure")
+        verbose_name_plural = _("satisfaction figures")
+        constraints = [
+            models.UniqueConstraint(fields=["org_unit", "period", "dimension"], name="service_satisfaction_fact_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.org_unit_id} {self.period} {self.dimension or '*'}: {self.answers}"

@@ -5,11 +5,11 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Avg, Count, QuerySet
+from django.db.models import Count, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
-from jiketong.core.scope import customer_scope
+from jiketong.core.scope import beyond_subtree, customer_scope, kept_scope
 from jiketong.org.models import OrgUnit, Role, Staff, can
 from jiketong.org.queries import supervisors_for  # noqa: F401 - the escalation reads it from here
 
@@ -20,6 +20,7 @@ from .models import (
     BusinessCalendar,
     CalendarDay,
     Dimension,
+    SatisfactionFact,
     SlaPolicy,
     Survey,
     SurveyAnswer,
@@ -169,26 +170,46 @@ def classify(points: list[QuadrantPoint]) -> tuple[float | None, float | None]:
 
 def satisfaction_quadrant(user, periods: list[str] | None = None, org_unit: OrgUnit | None = None) -> Quadrant:
     """Average importance and satisfaction per dimension over the surveys in the user's scope (and the
-    chosen periods and org subtree), classified into the four quadrants. Two queries."""
-    answers = SurveyAnswer.objects.visible_to(user)
+    chosen periods and org subtree), classified into the four quadrants. For the subtree part of a scope from
+    the kept sums (SatisfactionFact, decision 0606), the rest counted live; a few queries at any size."""
+    totals: dict[str, list[int]] = {}  # dimension → [answers, importance sum, satisfaction sum]; "" → surveys
+    answers, surveys = SurveyAnswer.objects.visible_to(user), Survey.objects.visible_to(user)
+    subtree_part = kept_scope(user)
+    if subtree_part is not None and SatisfactionFact.objects.exists():
+        kept = SatisfactionFact.objects.filter(subtree_part)
+        if periods:
+            kept = kept.filter(period__in=periods)
+        if org_unit is not None:
+            kept = kept.filter(org_unit__path__startswith=org_unit.path)
+        for row in kept.values("dimension").annotate(
+            n=Sum("answers"), importance=Sum("importance_sum"), satisfaction=Sum("satisfaction_sum")
+        ):
+            totals[row["dimension"]] = [row["n"], row["importance"], row["satisfaction"]]
+        answers = SurveyAnswer.objects.filter(beyond_subtree(user, "survey__customer__"))
+        surveys = Survey.objects.filter(beyond_subtree(user, "customer__"))
     if periods:
-        answers = answers.filter(survey__period__in=periods)
+        answers, surveys = answers.filter(survey__period__in=periods), surveys.filter(period__in=periods)
     if org_unit is not None:
         answers = answers.filter(survey__customer__org_unit__path__startswith=org_unit.path)
+        surveys = surveys.filter(customer__org_unit__path__startswith=org_unit.path)
+    for row in answers.values("dimension").annotate(
+        n=Count("pk"), importance=Sum("importance"), satisfaction=Sum("satisfaction")
+    ):
+        total = totals.setdefault(row["dimension"], [0, 0, 0])
+        for i, key in enumerate(("n", "importance", "satisfaction")):
+            total[i] += row[key]
     labels = dict(Dimension.choices)
-    rows = answers.values("dimension").annotate(
-        importance=Avg("importance"), satisfaction=Avg("satisfaction"), answers=Count("pk")
-    )
     points = [
         QuadrantPoint(
-            dimension=row["dimension"],
-            label=str(labels.get(row["dimension"], row["dimension"])),
-            importance=float(row["importance"]),
-            satisfaction=float(row["satisfaction"]),
-            answers=row["answers"],
+            dimension=dimension,
+            label=str(labels.get(dimension, dimension)),
+            importance=importance / n,
+            satisfaction=satisfaction / n,
+            answers=n,
         )
-        for row in rows.order_by("dimension")
+        for dimension, (n, importance, satisfaction) in sorted(totals.items())
+        if dimension and n
     ]
     importance, satisfaction = classify(points)
-    surveys = answers.values("survey_id").distinct().count() if points else 0
-    return Quadrant(points, importance, satisfaction, surveys)
+    surveys_n = totals.get("", [0])[0] + surveys.count() if points else 0
+    return Quadrant(points, importance, satisfaction, surveys_n)

@@ -37,6 +37,7 @@ from .models import (
     TicketEvent,
     TicketStatus,
 )
+from .satisfaction import refresh_later as satisfaction_refresh_later
 
 TICKET_FIELDS = ["type", "channel", "priority", "customer", "contact", "product", "subscription", "title", "status"]
 RESPONSE, RESOLUTION = "response", "resolution"
@@ -560,6 +561,7 @@ def survey_create(
         customer_id=customer.pk,
         after={"period": period, "answers": {d: list(s) for d, s in sorted(answers.items())}},
     )
+    satisfaction_refresh_later([customer.org_unit_id])
     return survey
 
 

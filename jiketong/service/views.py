@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from jiketong.core.forms import submit
 from jiketong.core.htmx import is_partial
+from jiketong.core.paging import CappedPaginator
 from jiketong.customers import queries as customer_queries
 from jiketong.customers.services import require_edit
 from jiketong.org.models import Role, can, staff_of
@@ -35,12 +36,11 @@ from .models import CalendarDay, SlaPolicy
 PAGE_SIZE = 20
 
 
-
 # --- tickets --------------------------------------------------------------------------------------
 @require_GET
 def ticket_list(request: HttpRequest) -> HttpResponse:
     ticket_filter, queryset = queries.ticket_list(request.user, request.GET)
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"filter": ticket_filter, "page": page}
     if is_partial(request):
         return render(request, "service/ticket_list.html#table", context)

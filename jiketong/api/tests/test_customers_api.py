@@ -54,10 +54,22 @@ def bad_check_digit(uscc: str) -> str:
 
 
 # --- reading -------------------------------------------------------------------------------------
+def test_a_list_counts_up_to_the_cap_and_says_there_are_more(cast, api_as, monkeypatch):
+    """Decision 0606: the count stops at the cap (10,000; 1 here), so HQ's list costs what a county's does;
+    the items are still every row, page by page."""
+    from jiketong.core import paging
+
+    monkeypatch.setattr(paging.capped_count, "__defaults__", (1,))
+    client = api_as(cast.erin)
+    body = client.api_get("/customers?limit=2").json()
+    assert (body["count"], body["count_capped"], len(body["items"])) == (1, True, 2)
+    assert client.api_get("/customers?limit=2&search=广州地铁").json()["count_capped"] is False
+
+
 def test_list_answers_count_items_and_the_contract_fields(cast, api_as):
     body = api_as(cast.alice).api_get("/customers").json()
-    assert set(body) == {"count", "items"}
-    assert body["count"] == 2
+    assert set(body) == {"count", "count_capped", "items"}
+    assert (body["count"], body["count_capped"]) == (2, False)
     item = next(i for i in body["items"] if i["id"] == cast.alice_customer.pk)
     assert set(item) == CUSTOMER_FIELDS
     assert item["name"] == "广州地铁集团有限公司"

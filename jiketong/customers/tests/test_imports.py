@@ -194,6 +194,14 @@ def test_a_new_status_tells_the_other_apps(cast, tmp_path):
     assert (event.payload["from_status"], event.payload["to_status"]) == ("active", "at_risk")
 
 
+def test_a_new_org_unit_tells_the_other_apps(cast, tmp_path):
+    """Figures kept per unit (decision 0606) follow a customer the import moves."""
+    customer = cast.bob_customer
+    run(cast.carol.user, write(tmp_path, [[customer.uscc, "", "", "", "440104", "", "", "", "", ""]]))
+    event = Event.objects.get(name="customer.moved", customer_id=customer.pk)
+    assert (event.payload["from_unit"], event.payload["to_unit"]) == (cast.org["440106"].pk, cast.org["440104"].pk)
+
+
 def test_importing_the_same_file_twice_changes_nothing_the_second_time(cast, tmp_path):
     path = write(tmp_path, [new_row()])
     run(cast.carol.user, path)

@@ -30,7 +30,7 @@ def test_lead_routes_are_scoped(cast, api_as, make_lead):
     assert api_as(cast.bob).api_get(f"/leads/{lead.pk}").status_code == 404
     assert api_as(cast.bob).post_json(f"/leads/{lead.pk}/disqualify", {"reason": "x"}).status_code == 404
     assert [i["id"] for i in api_as(cast.alice).api_get("/leads").json()["items"]] == [lead.pk]
-    assert api_as(cast.bob).api_get("/leads").json() == {"count": 0, "items": []}
+    assert api_as(cast.bob).api_get("/leads").json() == {"count": 0, "count_capped": False, "items": []}
     assert api_as(cast.carol).api_get("/leads", status="new").json()["count"] == 1
 
 
