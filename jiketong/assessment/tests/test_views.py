@@ -113,3 +113,10 @@ def test_the_administrator_closes_the_month_from_the_months_page(computed, clien
     assert client.post(reverse("assessment:close"), {"period": "2026-11"}).status_code == 302
     html = client_as(computed.carol).get(reverse("assessment:unit") + MONTH_Q).content.decode()
     assert 'data-testid="month-status">' in html and "冻结" in html or "frozen" in html
+
+
+def test_the_ranking_pages_as_an_htmx_fragment(computed, client_as):
+    response = client_as(computed.carol).get(reverse("assessment:unit") + MONTH_Q, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 200 and html.lstrip().startswith('<div class="card" id="ranking">')
+    assert computed.alice.name in html
