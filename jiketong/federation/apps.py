@@ -7,18 +7,18 @@ from jiketong.core.registry import NavItem
 class FederationConfig(AppConfig):
     name = "jiketong.federation"
     verbose_name = _("Two-level system")
-    # HQ's national pages (docs/federation.md); the views answer 404 on a province instance.
-    nav = [
-        NavItem(
-            _("National groups"),
-            "federation:groups",
-            "bi-globe2",
-            section="federation",
-            roles=frozenset({"admin", "analyst"}),
-            order=90,
-            match=("/federation/",),
-        ),
-    ]
+
+    @property
+    def nav(self) -> list:
+        """HQ's national pages (docs/federation.md): in the menu of HQ and of a single instance, not a province's."""
+        from . import instance
+
+        if not instance.serves_national_views():
+            return []
+        return [
+            NavItem(_("National groups"), "federation:groups", "bi-globe2", section="federation",
+                    roles=frozenset({"admin", "analyst"}), order=90, match=("/federation/",)),
+        ]  # fmt: skip
 
     @property
     def reactions(self) -> dict:
