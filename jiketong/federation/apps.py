@@ -7,6 +7,7 @@ from jiketong.core.registry import NavItem
 class FederationConfig(AppConfig):
     name = "jiketong.federation"
     verbose_name = _("Two-level system")
+    customer_panels = ["jiketong.federation.panels.customer_panel"]
 
     @property
     def nav(self) -> list:

@@ -23,6 +23,7 @@ class Instance:
     province: str = ""
     hq_url: str = ""
     token: str = ""
+    database_url: str = ""  # empty: SQLite under `var`
     process: subprocess.Popen | None = field(default=None, repr=False)
 
     @property
@@ -32,6 +33,8 @@ class Instance:
     def env(self) -> dict[str, str]:
         env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "PYTEST"))}
         env.pop("DATABASE_URL", None)
+        if self.database_url:
+            env["DATABASE_URL"] = self.database_url
         env.update(
             JIKETONG_VAR_DIR=str(self.var),
             JIKETONG_INSTANCE=self.role,
@@ -107,13 +110,29 @@ def prepare(root: Path, instances: list[Instance]) -> None:
     """One migrated database copied to each instance (migrating once is most of the start-up time)."""
     template = root / "template"
     template.mkdir(parents=True, exist_ok=True)
-    if not (template / "jiketong.sqlite3").exists():
+    if not all(item.database_url for item in instances) and not (template / "jiketong.sqlite3").exists():
         Instance("template", "single", 0, template).run("migrate", "--noinput")
     for item in instances:
         item.var.mkdir(parents=True, exist_ok=True)
+        if item.database_url:
+            item.run("migrate", "--noinput")
+            continue
         if not (item.var / "jiketong.sqlite3").exists():
             shutil.copy(template / "jiketong.sqlite3", item.var / "jiketong.sqlite3")
             shutil.copy(template / "secret_key", item.var / "secret_key")
+
+
+def query(item: Instance, sql: str) -> list[tuple]:
+    """Read an instance's database directly (the tests' view of what it holds)."""
+    if item.database_url:
+        import psycopg
+
+        with psycopg.connect(item.database_url) as db:
+            return [tuple(row) for row in db.execute(sql).fetchall()]
+    import sqlite3
+
+    with sqlite3.connect(item.var / "jiketong.sqlite3") as db:
+        return db.execute(sql).fetchall()
 
 
 def register(hq: Instance, province: Instance, name: str) -> None:

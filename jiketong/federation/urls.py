@@ -8,4 +8,5 @@ urlpatterns = [
     path("groups/<int:group_id>/", views.group_detail, name="group"),
     path("indicators/", views.indicators, name="indicators"),
     path("freshness/", views.freshness, name="freshness"),
+    path("share/<int:customer_id>/", views.share, name="share"),
 ]

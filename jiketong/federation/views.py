@@ -3,9 +3,12 @@ instance answers 404 (its national view is HQ's)."""
 
 from datetime import date
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from jiketong.core.htmx import is_partial
 
@@ -53,3 +56,18 @@ def indicators(request: HttpRequest) -> HttpResponse:
 def freshness(request: HttpRequest) -> HttpResponse:
     _guard(request)
     return render(request, "federation/freshness.html", {"rows": queries.freshness()})
+
+
+@require_POST
+def share(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """A province supervisor or administrator shares a group with HQ (its head: the whole group)."""
+    from jiketong.customers.models import Customer
+
+    from .services import group_share
+
+    if not instance.is_province():
+        raise Http404
+    customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=customer_id)
+    group_share(actor=request.user, customer=customer)
+    messages.success(request, _("The group is shared with HQ; the next sync sends it."))
+    return redirect("customers:detail", customer.pk)

@@ -3,28 +3,30 @@ database; they sync, a province stops, data changes on both, it starts again, an
 duplicate and no lost row; a province writing another's rows is refused. About a minute: the data is tiny."""
 
 import json
-import sqlite3
+import os
 import urllib.error
 import urllib.request
 
 import pytest
 
-from ..localrun import Instance, free_port, prepare, register
+from ..localrun import Instance, free_port, prepare, query, register
 
 SEED = "from jiketong.federation.tests import world; world.seed({code!r})"
 CHANGE = "from datetime import date; from jiketong.federation.tests import world; world.change({code!r}, {grade!r}, {revenue!r}, date({y}, {m}, 1))"  # noqa: E501
 
 
 def hq_rows(hq: Instance, sql: str) -> list[tuple]:
-    with sqlite3.connect(hq.var / "jiketong.sqlite3") as db:
-        return db.execute(sql).fetchall()
+    return query(hq, sql)
 
 
 def expected(province: Instance) -> dict[tuple, str]:
     """What the province says HQ should hold: the latest content of every row of its outbox (not tombstones)."""
-    with sqlite3.connect(province.var / "jiketong.sqlite3") as db:
-        rows = db.execute("SELECT kind, key, period, payload FROM federation_outboxrow").fetchall()
-    return {(kind, key, period): payload for kind, key, period, payload in rows if '"deleted"' not in payload}
+    rows = query(province, "SELECT kind, key, period, payload FROM federation_outboxrow")
+    payloads = {
+        (kind, key, period): payload if isinstance(payload, str) else json.dumps(payload)
+        for kind, key, period, payload in rows
+    }  # PostgreSQL answers jsonb as a dict
+    return {ident: payload for ident, payload in payloads.items() if '"deleted"' not in payload}
 
 
 def post(url: str, token: str, body: dict) -> tuple[int, dict]:
@@ -43,13 +45,33 @@ def post(url: str, token: str, body: dict) -> tuple[int, dict]:
 
 @pytest.fixture
 def instances(tmp_path):
+    """SQLite each; under scripts/with-postgres (DATABASE_URL on PostgreSQL) a database each on that server."""
     hq = Instance("hq", "hq", free_port(), tmp_path / "hq")
     gd = Instance("gd", "province", free_port(), tmp_path / "gd", province="440000")
     zj = Instance("zj", "province", free_port(), tmp_path / "zj", province="330000")
+    server = os.environ.get("DATABASE_URL", "")
+    created = []
+    if server.startswith("postgres"):
+        import psycopg
+
+        base = server.rsplit("/", 1)[0]
+        with psycopg.connect(server, autocommit=True) as db:
+            for item in (hq, gd, zj):
+                name = f"federation_{item.name}_{os.getpid()}"
+                db.execute(f'DROP DATABASE IF EXISTS "{name}"')
+                db.execute(f'CREATE DATABASE "{name}"')
+                item.database_url = f"{base}/{name}"
+                created.append(name)
     prepare(tmp_path, [hq, gd, zj])
     yield hq, gd, zj
     for item in (hq, gd, zj):
         item.stop()
+    if created:
+        import psycopg
+
+        with psycopg.connect(server, autocommit=True) as db:
+            for name in created:
+                db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_three_instances_converge_after_an_outage_with_nothing_duplicated_or_lost(instances):
@@ -90,7 +112,7 @@ def test_three_instances_converge_after_an_outage_with_nothing_duplicated_or_los
         cells = hq_rows(hq, f"SELECT COUNT(*) FROM federation_indicatorcell WHERE province = '{province.province}'")
         assert {key for key, _grade in units} == {key for kind, key, _p in want if kind == "unit"}
         assert len(units) == len({key for key, _grade in units})  # no duplicate
-        assert {(key, period[:7]) for key, period, _r in months} == {
+        assert {(key, str(period)[:7]) for key, period, _r in months} == {
             (key, period) for kind, key, period in want if kind == "unit_month"
         }  # nothing lost, nothing twice
         assert cells == [(sum(1 for kind, _k, _p in want if kind == "indicator"),)]
