@@ -75,5 +75,5 @@ def test_a_province_reads_only_its_own_and_everyones_directives(cast, provinces)
             value=Decimal("9"),
         )
     body = hq_call(provinces["440000"], "GET", "directives?after=0").json()
-    assert body == {"count": 0, "items": []}
+    assert body["count"] == 0 and body["items"] == []
     assert hq_call(provinces["330000"], "GET", "directives?after=0").json()["count"] == 1
