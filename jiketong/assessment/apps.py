@@ -7,6 +7,8 @@ from jiketong.core.registry import NavItem
 class AssessmentConfig(AppConfig):
     name = "jiketong.assessment"
     verbose_name = _("Manager assessment")
+    # The rank (职级) limits the grades a manager may own: checked wherever an owner is set (core.registry).
+    owner_checks = ["jiketong.assessment.rules.owner_errors"]
     nav = [
         NavItem(
             _("My scorecard"),

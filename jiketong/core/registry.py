@@ -105,6 +105,18 @@ def customer_panels(request, customer) -> dict[str, list[dict]]:
     return panels
 
 
+def owner_checks(person, grades, *, field: str) -> dict[str, list[str]]:
+    """What the apps say against giving customers of these grades to `person` (a Staff): each app's
+    `AppConfig.owner_checks` lists dotted paths of `check(person, grades, *, field) -> {field: [messages]}`
+    (the assessment app's rank limits, 职级). Called where an owner is set: a customer saved, a handover."""
+    errors: dict[str, list[str]] = {}
+    for config in apps.get_app_configs():
+        for path in getattr(config, "owner_checks", ()):
+            for name, messages in import_string(path)(person, grades, field=field).items():
+                errors.setdefault(name, []).extend(messages)
+    return errors
+
+
 def audit_scoped_models() -> list:
     """The models whose customer-less audit events are scoped by the record's own `visible_to`."""
     return [apps.get_model(label) for config in apps.get_app_configs() for label in getattr(config, "audit_scoped", ())]

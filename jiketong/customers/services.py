@@ -20,6 +20,7 @@ from jiketong.core.concurrency import check_version
 from jiketong.core.events import emit
 from jiketong.core.models import AuditAction
 from jiketong.core.notes import stored
+from jiketong.core.registry import owner_checks
 from jiketong.core.validators import fact_date_errors, merge_errors, normalize_mobile, normalize_uscc
 from jiketong.org.models import Role, Staff, can
 
@@ -109,6 +110,12 @@ def _people_errors(actor, customer: Customer, before: dict | None) -> dict[str, 
             errors.setdefault(name, []).append(_("Only a supervisor can change the customer's managers."))
     if before is None and customer.owner_id not in (None, actor.pk) and not can(actor, ASSIGN_ROLES):
         errors.setdefault("owner", []).append(_("Only a supervisor can give a customer to another manager."))
+    regraded = before is not None and before.get("grade") != customer.grade
+    if customer.owner_id and (before is None or before.get("owner") != customer.owner_id or regraded):
+        # The owner's rank may limit the grades they own (职级, the assessment app): on assignment and re-grade.
+        field = "grade" if regraded and before.get("owner") == customer.owner_id else "owner"
+        for name, messages in owner_checks(customer.owner, [customer.grade], field=field).items():
+            errors.setdefault(name, []).extend(messages)
     if customer.owner_id and customer.owner_id == customer.backup_owner_id:
         # The model constraint says the same, but on no field; here it lands next to the backup.
         errors.setdefault("backup_owner", []).append(

@@ -19,6 +19,7 @@ from jiketong.core.audit import record, snapshot
 from jiketong.core.concurrency import bump
 from jiketong.core.models import AuditAction, AuditEvent, Notification
 from jiketong.core.notify import notify
+from jiketong.core.registry import owner_checks
 from jiketong.core.validators import plan_date_errors
 from jiketong.customers.models import Contact, Customer
 from jiketong.org.models import Role, Staff, can, staff_of
@@ -335,6 +336,13 @@ def handover(
         errors["new_owner"] = [_("%(name)s has left and cannot be given customers.") % {"name": new_owner.name}]
     elif not _staff_in_scope(actor, new_owner):
         errors["new_owner"] = [_("Choose a colleague in your own org unit.")]
+    if "new_owner" not in errors:
+        moving = Customer.objects.filter(owner=old_owner)
+        if customer_ids is not None:
+            moving = moving.filter(pk__in=customer_ids)
+        grades = list(moving.order_by().values_list("grade", flat=True).distinct())
+        for name, messages in owner_checks(new_owner, grades, field="new_owner").items():
+            errors.setdefault(name, []).extend(messages)
     if disable_account and customer_ids is not None:
         errors["disable_account"] = [_("Hand over the whole portfolio before disabling the account.")]
     elif disable_account and not can(actor, {Role.ADMIN}):

@@ -8,6 +8,7 @@ import pytest
 from jiketong import testing
 from jiketong.analytics.indicators import REGISTRY, Calculation
 from jiketong.assessment import jobs, loyalty
+from jiketong.org.models import Rank
 
 from .conftest import MONTH, OCTOBER, bill
 
@@ -40,6 +41,8 @@ def loyal_world(cast):
     """Four customers billed in November 2026: a long-standing one billed all year (loyal), a young one that added a
     product (loyal), a young one with the same products (not loyal) and a long-standing one that missed a month."""
     org = cast.org["440106"]
+    cast.alice.rank = Rank.KEY_ACCOUNT_MANAGER  # may own A customers (the rank limits, 职级)
+    cast.alice.save(update_fields=["rank"])
     old = testing.make_customer(org_unit=org, owner=cast.alice, cooperation_since=date(2020, 1, 1), grade="A1")
     grower = testing.make_customer(org_unit=org, owner=cast.alice, cooperation_since=date(2025, 9, 1))
     young = testing.make_customer(org_unit=org, owner=cast.alice, cooperation_since=date(2025, 9, 1))

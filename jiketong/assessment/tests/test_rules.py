@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from jiketong.assessment import rules, services
 from jiketong.core.models import AuditEvent
+from jiketong.org.models import Rank
 
 pytestmark = pytest.mark.django_db
 
@@ -44,3 +45,46 @@ def test_the_refusal_reads_in_chinese_for_a_chinese_user(cast):
     with translation.override("zh-hans"):
         errors = rules.owner_errors(cast.alice, ["A1"])
     assert errors == {"owner": ["李晓红（客户经理）不能负责 A1 类客户；该职级可负责 B1、B2、C、D。"]}
+
+
+# --- where an owner is set (core.registry.owner_checks) --------------------------------------------------------
+def test_giving_an_a_customer_to_a_customer_manager_is_refused_on_the_owner(cast):
+    from jiketong.customers.models import Customer
+    from jiketong.customers.services import customer_update
+
+    Customer.objects.filter(pk=cast.bob_customer.pk).update(grade="A1")  # as an import or BOSS would leave it
+    with pytest.raises(ValidationError) as refused:
+        customer_update(actor=cast.carol.user, customer=cast.bob_customer, owner=cast.alice)
+    assert list(refused.value.message_dict) == ["owner"]
+    assert "A1" in refused.value.message_dict["owner"][0]
+    cast.alice.rank = Rank.KEY_ACCOUNT_MANAGER
+    cast.alice.save(update_fields=["rank"])
+    customer_update(actor=cast.carol.user, customer=cast.bob_customer, owner=cast.alice)
+
+
+def test_regrading_above_the_owners_rank_is_refused_on_the_grade(cast):
+    from jiketong.customers.models import Grade
+    from jiketong.customers.services import customer_update
+
+    with pytest.raises(ValidationError) as refused:
+        customer_update(actor=cast.carol.user, customer=cast.alice_customer, grade=Grade.A2, grade_reason="扩容")
+    assert list(refused.value.message_dict) == ["grade"]
+    customer_update(actor=cast.carol.user, customer=cast.alice_customer, grade=Grade.B1, grade_reason="扩容")
+
+
+def test_a_handover_of_a_customers_to_a_junior_is_refused_on_the_new_owner(cast):
+    from jiketong.customers.models import Customer
+    from jiketong.work.services import handover
+
+    Customer.objects.filter(pk=cast.bob_customer.pk).update(grade="A1")  # as an import or BOSS would leave it
+    with pytest.raises(ValidationError) as refused:
+        handover(cast.carol.user, old_owner=cast.bob, new_owner=cast.alice, disable_account=False)
+    assert "new_owner" in refused.value.message_dict
+    handover(
+        cast.carol.user,
+        old_owner=cast.bob,
+        new_owner=cast.alice,
+        customer_ids=[cast.backed_up.pk],
+        disable_account=False,
+    )
+    assert Customer.objects.get(pk=cast.backed_up.pk).owner_id == cast.alice.pk

@@ -199,31 +199,31 @@ def test_supervisor_changing_owner_is_audited_as_ownership(cast):
 # --- grade --------------------------------------------------------------------------------------
 def test_manager_cannot_regrade(cast):
     errors = errors_of(
-        customer_update, actor=cast.alice.user, customer=cast.alice_customer, grade=Grade.A1, grade_reason="大客户"
+        customer_update, actor=cast.alice.user, customer=cast.alice_customer, grade=Grade.B1, grade_reason="大客户"
     )
     assert errors == {"grade": ["Only a supervisor can re-grade a customer."]}
     assert Customer.objects.get(pk=cast.alice_customer.pk).grade == Grade.C
 
 
 def test_regrade_needs_a_reason(cast):
-    errors = errors_of(customer_update, actor=cast.carol.user, customer=cast.alice_customer, grade=Grade.A1)
+    errors = errors_of(customer_update, actor=cast.carol.user, customer=cast.alice_customer, grade=Grade.B1)
     assert errors == {"grade_reason": ["Give the reason for the new grade."]}
     errors = errors_of(
-        customer_update, actor=cast.carol.user, customer=cast.alice_customer, grade=Grade.A1, grade_reason="  "
+        customer_update, actor=cast.carol.user, customer=cast.alice_customer, grade=Grade.B1, grade_reason="  "
     )
     assert "grade_reason" in errors
 
 
 def test_regrade_keeps_history_and_audit(cast):
-    customer_update(actor=cast.carol.user, customer=cast.alice_customer, grade=Grade.A1, grade_reason="年收入过千万")
+    customer_update(actor=cast.carol.user, customer=cast.alice_customer, grade=Grade.B1, grade_reason="年收入过千万")
     change = GradeChange.objects.filter(customer=cast.alice_customer).first()  # newest first
-    assert (change.old_grade, change.new_grade, change.reason) == ("C", "A1", "年收入过千万")
+    assert (change.old_grade, change.new_grade, change.reason) == ("C", "B1", "年收入过千万")
     assert change.changed_by == cast.carol.user and change.changed_at is not None
     event = events(cast.alice_customer, AuditAction.GRADE).get()
     assert (event.actor, event.before, event.after, event.note) == (
         cast.carol.user,
         {"grade": "C"},
-        {"grade": "A1"},
+        {"grade": "B1"},
         "年收入过千万",
     )
 

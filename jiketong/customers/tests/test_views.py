@@ -193,7 +193,7 @@ def test_edit_address_saves_and_shows_in_history(cast, client_as):
 
 
 def test_grade_change_needs_reason(cast, client_as):
-    data = customer_post(cast.alice_customer, cast.org["440106"], grade="A1")
+    data = customer_post(cast.alice_customer, cast.org["440106"], grade="B1")
     response = client_as(cast.carol).post(reverse("customers:edit", args=[cast.alice_customer.pk]), data)
     assert response.status_code == 200
     assert response.context["form"].errors["grade_reason"]
@@ -201,7 +201,7 @@ def test_grade_change_needs_reason(cast, client_as):
     response = client_as(cast.carol).post(reverse("customers:edit", args=[cast.alice_customer.pk]), data)
     assert response.status_code == 302
     cast.alice_customer.refresh_from_db()
-    assert cast.alice_customer.grade == "A1"
+    assert cast.alice_customer.grade == "B1"
 
 
 def test_manager_cannot_change_owner_or_grade_fields(cast, client_as):
