@@ -36,6 +36,17 @@ EXTRA_PAGES = {
     "activities, page 200": ["/work/activities/?page=200"],
     "opportunities, page 200": ["/sales/opportunities/?page=200"],
     "churn warnings, page 200": ["/churn/warnings/?page=200"],
+    # Issues 13 and 14 (defence, growth): the pages a supervisor waits on.
+    "defence board": ["/defence/"],
+    "group risk": ["/defence/groups/"],
+    "risk inbox": ["/churn/alerts/"],
+    "key-person gaps": ["/customers/key-persons/"],
+    "campaigns": ["/campaigns/"],
+    "whitespace": ["/campaigns/whitespace/"],
+    "reference cases": ["/sales/cases/"],
+    "scorecard: mine": ["/assessment/"],
+    "scorecard: unit": ["/assessment/units/"],
+    "redemptions": ["/billing/redemptions/"],
 }
 
 

@@ -24,6 +24,7 @@ from jiketong.billing.models import BillingFact, CustomerMonth
 from jiketong.billing.rollup import refresh_flags
 from jiketong.catalog.models import BillingUnit, Product, ProductCategory, Stickiness
 from jiketong.customers.models import LifecycleStatus
+from jiketong.org.models import Rank
 
 P = date(2026, 5, 1)
 PREV = date(2026, 4, 1)
@@ -129,6 +130,9 @@ def varied(cast, products):
     from jiketong.customers.models import Grade
 
     rng = random.Random(20260501)
+    for manager in (cast.alice, cast.bob):  # they own customers of every grade: a rank that may (职级)
+        manager.rank = Rank.KEY_ACCOUNT_MANAGER
+        manager.save(update_fields=["rank"])
     units = [cast.org[code] for code in ("440106", "440104", "440304", "330106")]
     owners = [cast.alice, cast.bob, None]
     grades = [Grade.A1, Grade.A2, Grade.B1, Grade.B2, Grade.C, Grade.D]

@@ -20,6 +20,7 @@ from jiketong.analytics.periods import add_months
 from jiketong.catalog.models import ProductCategory
 from jiketong.core.models import AuditAction, AuditEvent
 from jiketong.customers.models import CustomerType, Grade, GradeChange
+from jiketong.org.models import Rank
 
 from .conftest import PREV, P, fact, make_product, month
 
@@ -132,6 +133,8 @@ def test_faces_of_key_accounts_and_the_value_classes(cast):
     cheap = make_product("CHEAP", category=ProductCategory.MESSAGING, cost_rate=Decimal("0.2"))
     dear = make_product("DEAR", category=ProductCategory.IT_CLOUD, cost_rate=Decimal("0.9"))
     gz = cast.org["440106"]
+    cast.alice.rank = Rank.KEY_ACCOUNT_MANAGER  # she owns the A customers below (职级)
+    cast.alice.save(update_fields=["rank"])
     red = testing.make_customer(org_unit=gz, owner=cast.alice, grade=Grade.A1)
     white = testing.make_customer(org_unit=gz, owner=cast.alice, grade=Grade.A2)
     black = testing.make_customer(org_unit=gz, owner=cast.alice, grade=Grade.A1, type=CustomerType.GOVERNMENT)

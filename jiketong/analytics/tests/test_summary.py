@@ -51,6 +51,8 @@ def test_a_regraded_or_moved_customer_moves_in_every_month_at_night_and_only_its
     from jiketong.testing import system_user
 
     jobs.daily(P)
+    world.alice.rank = "key_account_manager"  # an A customer stays with a manager whose rank may own it (职级)
+    world.alice.save(update_fields=["rank"])
     customer_update(actor=system_user(), customer=world.alice_customer, grade="A1", grade_reason="签约大单")
     customer_update(actor=system_user(), customer=world.backed_up, org_unit=world.org["440304"])
     refreshed = []
