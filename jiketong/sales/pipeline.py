@@ -72,7 +72,7 @@ def refresh_later(owner_ids) -> None:
             refresh(owner_ids)
 
     if owner_ids:
-        transaction.on_commit(run)
+        transaction.on_commit(run, robust=True)  # a failed recount must not fail the save; the night repairs it
 
 
 class Split:

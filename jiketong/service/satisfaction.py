@@ -52,7 +52,7 @@ def refresh_later(unit_ids) -> None:
             refresh(unit_ids)
 
     if unit_ids:
-        transaction.on_commit(run)
+        transaction.on_commit(run, robust=True)  # a failed recount must not fail the save; the night repairs it
 
 
 def customer_moved(event) -> None:
