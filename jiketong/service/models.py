@@ -251,6 +251,8 @@ class Ticket(ConstraintFieldsMixin, TimeStampedModel, VersionedModel):
             models.Index(fields=["type", "-opened_at"], name="service_ticket_type_opened"),
             # The ticket list's order: its first page comes off the index at any scope (decisions 0605, 0606).
             models.Index(fields=["-opened_at", "-id"], name="service_ticket_recent"),
+            # A month's ratings (the satisfaction indicator, the scorecards): only rated tickets carry it.
+            models.Index(fields=["rated_at"], name="service_ticket_rated_at", condition=Q(rated_at__isnull=False)),
         ]
         constraints = [
             models.CheckConstraint(
