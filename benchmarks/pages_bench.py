@@ -11,12 +11,9 @@ page and persona and writes benchmarks/results/pages-<vendor>-<customers>-<label
 """
 
 import argparse
-import json
 import os
 import random
-import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,12 +21,6 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiketong.settings")
 os.environ.setdefault("DEBUG", "0")
-RESULTS = ROOT / "benchmarks" / "results"
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))]
 
 
 EXTRA_PAGES = {
@@ -62,10 +53,9 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.db import connection
     from django.db.models import Count, Q
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
+    from measure import line, measure, write_results
     from serve import pages
 
     from jiketong.analytics.indicators import latest_period
@@ -113,44 +103,18 @@ def main() -> None:
             if args.only and not any(w.strip() in name for w in args.only.split(",")):
                 continue
             extra = bearer if name.startswith("API") else {}
-            connection.force_debug_cursor = True
-            with CaptureQueriesContext(connection) as queries:
-                response = client.get(urls[0], HTTP_HOST="localhost", **extra)
-            if response.status_code in (302, 403, 404):  # not this persona's page (a supervisor's 我的考核 goes to the unit)
+            status, entry = measure(client, urls, repeat=args.repeat, extra=extra, explain=args.explain)
+            # Not this persona's page (a supervisor's 我的考核 redirects to the unit's).
+            if status in (302, 403, 404):
                 continue
-            if response.status_code != 200:
-                raise SystemExit(f"{urls[0]} answered {response.status_code} for {who}")
-            captured = sorted(queries.captured_queries, key=lambda q: -float(q["time"]))
-            times = []
-            for i in range(args.repeat):
-                started = time.perf_counter()
-                client.get(urls[i % len(urls)], HTTP_HOST="localhost", **extra)
-                times.append((time.perf_counter() - started) * 1000)
-            slowest = captured[0] if captured else {"sql": "", "time": "0"}
-            entry = {
-                "queries": len(captured),
-                "median_ms": round(statistics.median(times), 1),
-                "p95_ms": round(percentile(times, 95), 1),
-                "slowest_ms": round(float(slowest["time"]) * 1000, 1),
-                "slowest_sql": slowest["sql"][:4000],
-            }
-            print(
-                f"{who:>27} {name:<34} {entry['queries']:3} q {entry['median_ms']:7.1f} / {entry['p95_ms']:7.1f} ms"
-                f"  slowest {entry['slowest_ms']:6.1f} ms",
-                flush=True,
-            )
-            if args.explain and captured and connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + slowest["sql"])
-                    entry["explain"] = "\n".join(row[0] for row in cursor.fetchall())
-                print("    " + slowest["sql"][:600])
+            if entry is None:
+                raise SystemExit(f"{urls[0]} answered {status} for {who}")
+            print(line(who, name, entry), flush=True)
+            if "explain" in entry:
+                print("    " + entry["slowest_sql"][:600])
                 print("    " + entry["explain"].replace("\n", "\n    ")[:6000])
             results.setdefault(who, {})[name] = entry
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    customers = Customer.objects.count()
-    path = RESULTS / f"pages-{connection.vendor}-{customers}-{args.label}.json"
-    path.write_text(json.dumps({"customers": customers, "load": os.getloadavg(), "results": results},
-                               ensure_ascii=False, indent=1))  # fmt: skip
+    path = write_results("pages", args.label, results)
     print(f"written to {path}")
 
 
