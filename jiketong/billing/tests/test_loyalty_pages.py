@@ -60,7 +60,11 @@ def test_a_manager_redeems_on_the_statement_and_sees_it_there(billed, client_as)
     page = client.get(url)
     assert [(r.points, r.benefit) for r in page.context["redemptions"]] == [(200, Decimal("20.00"))]
     text = page.content.decode()
-    assert "¥20.00" in text and 'data-testid="redemptions"' in text
+    assert "¥20.00" in text and text.count('data-testid="redemptions"') == 1
+    assert text.count('data-testid="redeem-submit"') == 1
+    title = text.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<" not in title and billed.alice_customer.name in title
+    assert text.index('data-testid="redemptions"') > text.index('data-testid="benefits-link"')
 
 
 def test_a_refused_redemption_shows_the_reason_in_chinese_at_the_field(billed, client_as):
