@@ -138,12 +138,14 @@ def quote_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "deals/quote_detail.html", context)
 
 
-def _lines_response(request: HttpRequest, quote, line_form=None) -> HttpResponse:
+def _lines_response(request: HttpRequest, quote, line_form=None, package_form=None) -> HttpResponse:
+    """The lines partial (with the failed form's errors in place), or back to the quote with them as messages."""
     if is_partial(request):
-        return render(request, "deals/quote_detail.html#lines", _quote_context(request, quote, line_form))
-    if line_form is not None and line_form.errors:
-        for message in [m for errors in line_form.errors.values() for m in errors]:
-            messages.error(request, message)
+        return render(request, "deals/quote_detail.html#lines", _quote_context(request, quote, line_form, package_form))
+    for form in (line_form, package_form):
+        if form is not None and form.errors:
+            for message in [m for errors in form.errors.values() for m in errors]:
+                messages.error(request, message)
     return redirect("deals:quote_detail", pk=quote.pk)
 
 
@@ -174,13 +176,7 @@ def quote_package_add(request: HttpRequest, pk: int) -> HttpResponse:
         form, lambda: services.quote_package_add(actor=request.user, quote=quote, package=form.cleaned_data["package"])
     )
     quote.refresh_from_db()
-    if is_partial(request):
-        context = _quote_context(request, quote, package_form=None if ok else form)
-        return render(request, "deals/quote_detail.html#lines", context)
-    if not ok:
-        for message in [m for errors in form.errors.values() for m in errors]:
-            messages.error(request, message)
-    return redirect("deals:quote_detail", pk=quote.pk)
+    return _lines_response(request, quote, package_form=None if ok else form)
 
 
 @require_POST
