@@ -321,29 +321,23 @@ class GroupRiskFilterIn(Schema):
     grade: str | None = Field(None, description="Grade letter of the head.")
 
 
+class _GroupPage(Page):
+    """The list helper's page (count up to the cap), its rows' chained warnings put into words for the caller
+    (one query for the page)."""
+
+    def paginate_queryset(self, queryset, pagination, **params):
+        page = super().paginate_queryset(queryset, pagination, **params)
+        page["items"] = queries.decorate(params["request"].user, list(page["items"]))
+        return page
+
+
 @router.get("/defence/groups", response={200: list[GroupRiskOut], 400: ErrorOut}, summary="Group risk")
-@paginate(Page)
+@paginate(_GroupPage)
 def group_list(request, filters: Query[GroupRiskFilterIn]):
     """Groups and affiliated sets of which you see a unit, highest value at risk first; totals over every unit."""
     group_filter, rows = queries.group_risks(request.user, filters.model_dump(exclude_none=True))
     _raise_filter_errors(group_filter)
-    return _Decorated(request.user, rows)
-
-
-class _Decorated:
-    """A queryset whose sliced page gets its chained warnings put into words for the caller (one query)."""
-
-    def __init__(self, user, queryset):
-        self.user, self.queryset = user, queryset
-
-    def count(self) -> int:
-        return self.queryset.count()
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, item):
-        return queries.decorate(self.user, list(self.queryset[item]))
+    return rows
 
 
 @router.get("/defence/groups/{group_id}", response={200: GroupRiskOut, **ERRORS}, summary="One group's risk")

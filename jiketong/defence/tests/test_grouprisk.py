@@ -297,3 +297,21 @@ def test_the_360_panel_and_the_group_page_cost_the_same_for_a_big_group(
         assert group_panel(request, group.gz_unit)["sets"][0].units == 33
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert client.get(url).status_code == 200
+
+
+def test_the_api_counts_the_group_risk_view_up_to_the_cap(group, monkeypatch):
+    """Decision 0606: a province's list costs what a county's does, so the count stops at the cap (1 here) and
+    says there are more; the page still holds every set, each with its chained warnings put into words."""
+    from django.test import Client
+
+    from jiketong.core import paging
+    from jiketong.org.services import token_issue
+
+    second = testing.make_customer(org_unit=group.org["440106"], owner=group.alice, name="广州港集团")
+    testing.make_customer(org_unit=group.org["440106"], parent=second, name="广州港码头分公司")
+    grouprisk.refresh(today=TODAY)
+    monkeypatch.setattr(paging.capped_count, "__defaults__", (1,))
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token_issue(user=group.erin.user)}")
+    body = api.get("/api/v1/defence/groups", {"kind": "group", "limit": 5}).json()
+    assert (body["count"], body["count_capped"], len(body["items"])) == (1, True, 2)
+    assert any(item["chain"] for item in body["items"])
