@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from jiketong.core import exports
 from jiketong.core.forms import submit
 from jiketong.core.htmx import is_partial
+from jiketong.core.paging import CappedPaginator
 from jiketong.customers import queries as customer_queries
 from jiketong.customers.forms import apply_errors
 from jiketong.org.models import Role, can
@@ -140,7 +141,7 @@ def parse_period(text: str | None) -> date:
 def redemption_list(request: HttpRequest) -> HttpResponse:
     period = parse_period(request.GET.get("period"))
     rows = queries.redemptions_to_apply(request.user, period)
-    page = Paginator(rows, REDEMPTIONS_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(rows, REDEMPTIONS_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"page": page, "period": period, "export_note": exports.note()}
     return render(request, "billing/redemption_list.html", context)
 

@@ -108,6 +108,20 @@ def test_the_redemption_list_queries_do_not_grow(billed, client_as, django_asser
     assert len(page.context["page"].object_list) == count
 
 
+def test_the_redemption_list_counts_a_province_month_up_to_a_cap(billed, client_as, monkeypatch):
+    """Decision 0605: a province's month of redemptions is counted up to the cap, not in full, on every page."""
+    from jiketong.core import paging
+
+    monkeypatch.setattr(paging.CappedPaginator.__init__, "__defaults__", (3,))
+    Redemption.objects.bulk_create(
+        Redemption(customer=billed.alice_customer, points=100, benefit=Decimal("10"), kind="amount",
+                   from_period=months_back(1), applied_period=THIS_MONTH, created_by=billed.alice.user)
+        for _ in range(5)
+    )  # fmt: skip
+    paginator = client_as(billed.carol).get(reverse("billing:redemption_list")).context["page"].paginator
+    assert (paginator.count, paginator.capped) == (3, True)
+
+
 def test_the_statement_queries_do_not_grow_with_redemptions(billed, client_as, django_assert_max_num_queries):
     for _ in range(4):
         services.redemption_create(actor=billed.alice.user, customer=billed.alice_customer, points=100)
