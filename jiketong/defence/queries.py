@@ -297,14 +297,12 @@ def group_risks_of(user, customer_id: int) -> list[GroupRisk]:
 
 
 def decorate(user, rows: list[GroupRisk], *, viewer_unit: int | None = None) -> list[GroupRisk]:
-    """Put each set's chained warnings into words for this reader (one query for the whole page): units the
+    """Put each set's chained warnings into words for this reader (two queries for the whole page): units the
     reader sees are named, the others counted per reason; `viewer_unit`'s own warnings are left out (its 360
     page shows them). Sets `lines`, `units_hidden` and `title` (the head's name, or words saying it is out of
     scope)."""
-    ids = {entry["unit"] for row in rows for entry in row.chain}
+    ids = {entry["unit"] for row in rows for entry in row.chain} | {row.head_id for row in rows}
     names = dict(Customer.objects.visible_to(user).filter(pk__in=ids).values_list("pk", "name")) if ids else {}
-    heads = {row.head_id for row in rows}
-    visible_heads = set(Customer.objects.visible_to(user).filter(pk__in=heads).values_list("pk", flat=True))
     seen = dict(
         _visible_units(user)
         .filter(risk_id__in=[row.pk for row in rows])
@@ -314,7 +312,7 @@ def decorate(user, rows: list[GroupRisk], *, viewer_unit: int | None = None) -> 
         .values_list("risk_id", "n")
     )
     for row in rows:
-        row.head_visible = row.head_id in visible_heads
+        row.head_visible = row.head_id in names
         row.units_seen = seen.get(row.pk, 0)
         lines, hidden = [], defaultdict(int)
         for entry in row.chain:
