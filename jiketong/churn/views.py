@@ -8,9 +8,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from jiketong.analytics.queries import CappedPaginator
 from jiketong.core import exports
 from jiketong.core.htmx import is_partial
+from jiketong.core.paging import CappedPaginator
 from jiketong.customers import queries as customer_queries
 
 from . import queries, rules, services

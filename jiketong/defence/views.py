@@ -14,10 +14,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from jiketong.analytics.periods import parse_period
-from jiketong.analytics.queries import CappedPaginator
 from jiketong.core import exports
 from jiketong.core.forms import submit
 from jiketong.core.htmx import is_partial
+from jiketong.core.paging import CappedPaginator
 from jiketong.customers import queries as customer_queries
 from jiketong.customers.models import Competitor, ThreatLevel
 from jiketong.customers.services import require_edit
