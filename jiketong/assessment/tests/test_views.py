@@ -111,8 +111,10 @@ def test_a_manager_cannot_open_the_settings_or_close_a_month(computed, client_as
 def test_the_administrator_closes_the_month_from_the_months_page(computed, client_as):
     client = client_as(computed.frank)
     assert client.post(reverse("assessment:close"), {"period": "2026-11"}).status_code == 302
-    html = client_as(computed.carol).get(reverse("assessment:unit") + MONTH_Q).content.decode()
-    assert 'data-testid="month-status">' in html and "冻结" in html or "frozen" in html
+    page = client_as(computed.carol).get(reverse("assessment:unit") + MONTH_Q)
+    html = page.content.decode()
+    assert page.context["closed"] is True and page.context["score"].closed is True
+    assert 'data-testid="month-status">已关账：数据已冻结</span>' in html and "未关账" not in html
 
 
 def test_the_ranking_pages_as_an_htmx_fragment(computed, client_as):

@@ -98,5 +98,5 @@ def test_the_nightly_job_grades_everyone(cast):
     from jiketong.billing.jobs import daily
 
     bill(cast.alice_customer, 20)
-    assert "1" in daily(date(2027, 1, 2))
+    assert daily(date(2027, 1, 2)) == "billing: 1 customers credit-graded"
     assert CreditGrade.objects.get(customer=cast.alice_customer).grade == CreditLevel.AAA
