@@ -168,14 +168,9 @@ class UnitMonth(ProvinceRow):
         return f"{self.key} {self.period:%Y-%m}"
 
 
-class IndicatorCell(ProvinceRow):
-    """One province's month for one org unit × industry × grade: the measures of the analytics summary."""
+class Measures(models.Model):
+    """The measures of the analytics summary (`MEASURES`): one cell's, or a province's month added up."""
 
-    period = models.DateField(pgettext_lazy("billing", "period"))
-    org_unit_code = models.CharField(_("org unit code"), max_length=12)
-    org_unit_name = models.CharField(_("org unit"), max_length=60)
-    industry = models.CharField(_("industry"), max_length=20)
-    grade = models.CharField(_("grade"), max_length=2)
     in_service = models.PositiveIntegerField(_("customers in service"), default=0)
     new = models.PositiveIntegerField(_("new customers"), default=0)
     churned = models.PositiveIntegerField(_("churned customers"), default=0)
@@ -184,6 +179,22 @@ class IndicatorCell(ProvinceRow):
     mobile = models.PositiveIntegerField(_("mobile group customers"), default=0)
     integrated = models.PositiveIntegerField(_("integrated-service customers"), default=0)
     categorised = models.PositiveIntegerField(_("mobile or integrated-service customers"), default=0)
+
+    class Meta:
+        abstract = True
+
+
+MEASURES = ("in_service", "new", "churned", "revenue", "members", "mobile", "integrated", "categorised")
+
+
+class IndicatorCell(ProvinceRow, Measures):
+    """One province's month for one org unit × industry × grade: the measures of the analytics summary."""
+
+    period = models.DateField(pgettext_lazy("billing", "period"))
+    org_unit_code = models.CharField(_("org unit code"), max_length=12)
+    org_unit_name = models.CharField(_("org unit"), max_length=60)
+    industry = models.CharField(_("industry"), max_length=20)
+    grade = models.CharField(_("grade"), max_length=2)
 
     class Meta:
         verbose_name = _("indicator cell")
@@ -200,23 +211,12 @@ class IndicatorCell(ProvinceRow):
         return f"{self.province} {self.period:%Y-%m} {self.org_unit_code}"
 
 
-MEASURES = ("in_service", "new", "churned", "revenue", "members", "mobile", "integrated", "categorised")
-
-
-class ProvinceMonth(models.Model):
+class ProvinceMonth(Measures):
     """A province's month added up from its cells, kept as batches arrive (decision 1102): what the national
     indicator page reads, 31 rows a month instead of every cell."""
 
     province = models.CharField(_("province code"), max_length=6)
     period = models.DateField(pgettext_lazy("billing", "period"))
-    in_service = models.PositiveIntegerField(_("customers in service"), default=0)
-    new = models.PositiveIntegerField(_("new customers"), default=0)
-    churned = models.PositiveIntegerField(_("churned customers"), default=0)
-    revenue = models.DecimalField(_("revenue (yuan)"), max_digits=18, decimal_places=2, default=0)
-    members = models.PositiveBigIntegerField(_("members"), default=0)
-    mobile = models.PositiveIntegerField(_("mobile group customers"), default=0)
-    integrated = models.PositiveIntegerField(_("integrated-service customers"), default=0)
-    categorised = models.PositiveIntegerField(_("mobile or integrated-service customers"), default=0)
 
     class Meta:
         verbose_name = _("province's month")
@@ -228,12 +228,10 @@ class ProvinceMonth(models.Model):
         return f"{self.province} {self.period:%Y-%m}"
 
 
-class NationalAccount(models.Model):
-    """HQ's assignment of a national group: the lead province and the national account manager and team."""
+class AccountAssignment(models.Model):
+    """A national account assignment: the lead province and the national account manager and team. HQ keeps
+    its own (`NationalAccount`); a province keeps the one HQ sent it (`NationalAssignment`)."""
 
-    group = models.OneToOneField(
-        NationalGroup, verbose_name=_("national group"), on_delete=models.CASCADE, related_name="account"
-    )
     lead_province = models.CharField(_("lead province"), max_length=6)
     manager_name = models.CharField(_("national account manager"), max_length=40)
     team = models.JSONField(_("national account team"), default=list, blank=True)
@@ -242,6 +240,19 @@ class NationalAccount(models.Model):
     class Meta:
         verbose_name = _("national account assignment")
         verbose_name_plural = _("national account assignments")
+        abstract = True
+
+    def assigned(self) -> dict:
+        """What the audit trail records of an assignment."""
+        return {"lead_province": self.lead_province, "manager_name": self.manager_name, "team": self.team}
+
+
+class NationalAccount(AccountAssignment):
+    """HQ's assignment of a national group: the lead province and the national account manager and team."""
+
+    group = models.OneToOneField(
+        NationalGroup, verbose_name=_("national group"), on_delete=models.CASCADE, related_name="account"
+    )
 
     def __str__(self) -> str:
         return f"{self.group} → {self.lead_province}"
@@ -367,7 +378,7 @@ class SharedGroup(models.Model):
         return str(self.customer_id)
 
 
-class NationalAssignment(models.Model):
+class NationalAssignment(AccountAssignment):
     """HQ's national account assignment of a group, as this province applied it (audited)."""
 
     group_key = models.CharField(_("identity"), max_length=40, unique=True)
@@ -379,14 +390,6 @@ class NationalAssignment(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    lead_province = models.CharField(_("lead province"), max_length=6)
-    manager_name = models.CharField(_("national account manager"), max_length=40)
-    team = models.JSONField(_("national account team"), default=list, blank=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-
-    class Meta:
-        verbose_name = _("national account assignment")
-        verbose_name_plural = _("national account assignments")
 
     def __str__(self) -> str:
         return self.group_key

@@ -301,11 +301,7 @@ def account_assign(
         raise ValidationError(errors)
     team = [name.strip() for name in team or [] if name.strip()]
     account = NationalAccount.objects.filter(group=group).first()
-    before = (
-        {"lead_province": account.lead_province, "manager_name": account.manager_name, "team": account.team}
-        if account
-        else {}
-    )
+    before = account.assigned() if account else {}
     account, _created = NationalAccount.objects.update_or_create(
         group=group, defaults={"lead_province": lead_province, "manager_name": manager_name.strip(), "team": team}
     )
@@ -430,15 +426,7 @@ def directive_apply(*, seq: int, kind: str, payload: dict) -> str:
         data = AccountDirective.model_validate(payload)
         head = _head_for(payload)
         assignment = NationalAssignment.objects.filter(group_key=data.group).first()
-        before = (
-            {
-                "lead_province": assignment.lead_province,
-                "manager_name": assignment.manager_name,
-                "team": assignment.team,
-            }
-            if assignment
-            else {}
-        )
+        before = assignment.assigned() if assignment else {}
         assignment, _created = NationalAssignment.objects.update_or_create(
             group_key=data.group,
             defaults={
@@ -448,7 +436,7 @@ def directive_apply(*, seq: int, kind: str, payload: dict) -> str:
                 "team": data.team,
             },
         )
-        after = {"lead_province": data.lead_province, "manager_name": data.manager_name, "team": data.team}
+        after = assignment.assigned()
         if after != before:
             record(
                 actor=actor,
