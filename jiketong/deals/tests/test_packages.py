@@ -100,12 +100,16 @@ def test_a_package_and_a_line_of_its_own_each_count_and_the_deeper_decides(deals
 def test_a_package_line_is_changed_only_with_its_package(deals, package_at):
     quote = quote_with(deals, package_at("2700.00"))
     line = quote.lines.first()
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as changed:
         services.quote_line_save(
             actor=deals.alice.user, quote=quote, product=line.product, line=line, offered_price=D("1")
         )
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as deleted:
         services.quote_line_delete(actor=deals.alice.user, line=line)
+    for refused in (changed, deleted):
+        assert "solution package" in " ".join(refused.value.message_dict["__all__"])
+    line.refresh_from_db()
+    assert line.offered_price == D("1800.00") and quote.lines.count() == 2
     services.quote_package_remove(actor=deals.alice.user, quote=quote, package=line.package)
     quote.refresh_from_db()
     assert not quote.lines.exists() and quote.total == D("0.00")
@@ -119,9 +123,10 @@ def test_the_same_package_twice_or_one_off_sale_is_refused(deals, package_at):
     assert "package" in twice.value.message_dict
     catalog_services.package_retire(actor=deals.frank.user, package=package)
     package.refresh_from_db()
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as off_sale:
         services.quote_package_add(actor=deals.alice.user, quote=make_quote(deals.alice, deals.alice_customer),
                                    package=package)  # fmt: skip
+    assert "no longer on sale" in " ".join(off_sale.value.message_dict["package"])
 
 
 def test_a_new_version_keeps_the_package_together(deals, package_at):
