@@ -4,13 +4,13 @@ instance answers 404 (its national view is HQ's)."""
 from datetime import date
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jiketong.core.htmx import is_partial
+from jiketong.core.paging import CappedPaginator
 
 from . import instance, queries
 from .models import NationalGroup
@@ -26,7 +26,7 @@ def group_list(request: HttpRequest) -> HttpResponse:
     _guard(request)
     search = request.GET.get("search", "").strip()[:100]
     national_only = request.GET.get("national") == "1"
-    page = Paginator(queries.groups(search, national_only), 50).get_page(request.GET.get("page"))
+    page = CappedPaginator(queries.groups(search, national_only), 50).get_page(request.GET.get("page"))
     context = {"page": page, "search": search, "national_only": national_only}
     template = "federation/group_list.html#rows" if is_partial(request) else "federation/group_list.html"
     return render(request, template, context)
