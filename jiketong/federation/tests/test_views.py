@@ -1,7 +1,5 @@
 """HQ's national pages: a group's 360 from the provinces, national indicators with 全国性 counted once, freshness."""
 
-from datetime import date
-
 import pytest
 from django.urls import reverse
 
@@ -119,10 +117,16 @@ def test_the_freshness_panel_shows_each_province(two_provinces, cast, client_as,
 
 
 def test_the_group_list_pages_and_filters(two_provinces, cast, client_as, django_assert_max_num_queries):
+    NationalGroup.objects.create(key="code:G002", group_code="G002", name="某地方企业")  # one province: not 全国性
     client = client_as(cast.frank)
     with as_hq(), django_assert_max_num_queries(10):
         page = client.get(reverse("federation:groups"), {"national": "1"}).content.decode()
-    assert "中国某银行" in page
+    assert "中国某银行" in page and "某地方企业" not in page
+    with as_hq():
+        every = client.get(reverse("federation:groups")).content.decode()
+        found = client.get(reverse("federation:groups"), {"search": "G002"}).content.decode()
+    assert "中国某银行" in every and "某地方企业" in every
+    assert "某地方企业" in found and "中国某银行" not in found
 
 
 @pytest.mark.parametrize("persona", ["alice", "carol", "dave"])
@@ -139,4 +143,5 @@ def test_a_province_instance_has_no_national_pages(two_provinces, cast, client_a
 
 def test_the_indicator_page_without_data_is_empty(cast, client_as):
     page = client_as(cast.erin).get(reverse("federation:indicators"), {"period": "bad"}).content.decode()
-    assert "national-indicators" in page and date.today().year > 2000
+    assert "national-indicators" in page and "尚无省份发送指标。" in page
+    assert 'data-testid="national-total"' not in page
