@@ -72,6 +72,6 @@ def test_loyalty_follows_its_definition(loyal_world):
 def test_the_nightly_job_computes_last_month_and_leaves_a_closed_one(loyal_world):
     from jiketong.assessment import services
 
-    assert "5 loyalty facts" in jobs.daily(date(2026, 12, 2))
+    assert jobs.daily(date(2026, 12, 2)) == f"assessment: 3 managers scored for {MONTH:%Y-%m}, 5 loyalty facts"
     services.month_close(actor=loyal_world.frank.user, period=MONTH)
-    assert "closed" in jobs.daily(date(2026, 12, 3))
+    assert jobs.daily(date(2026, 12, 3)) == f"assessment: {MONTH:%Y-%m} is closed, nothing recomputed"

@@ -44,11 +44,13 @@ def test_closing_copies_every_manager_and_unit_row(november):
 def test_a_month_is_closed_once_and_only_after_it_was_computed(november):
     with pytest.raises(ValidationError) as error:
         services.month_close(actor=november.frank.user, period=MONTH)
-    assert "period" in error.value.message_dict
+    assert error.value.message_dict == {"period": ["This month has no scorecards yet: compute it first."]}
     services.month_compute(actor=november.frank.user, period=MONTH)
     services.month_close(actor=november.frank.user, period=MONTH)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as again:
         services.month_close(actor=november.frank.user, period=MONTH)
+    assert again.value.message_dict == {"period": ["This month is already closed."]}
+    assert ManagerScore.objects.filter(period=MONTH, closed=True).count() == 3  # copied once, not twice
 
 
 def test_a_county_manager_or_city_supervisor_cannot_close_a_month(november):
@@ -65,7 +67,8 @@ def test_only_an_administrator_reopens_with_a_reason_and_the_drafts_show_again(n
         services.month_reopen(actor=november.carol.user, period=MONTH, reason="更正")
     with pytest.raises(ValidationError) as error:
         services.month_reopen(actor=november.frank.user, period=MONTH, reason=" ")
-    assert "reason" in error.value.message_dict
+    assert error.value.message_dict == {"reason": ["Say why the month is reopened."]}
+    assert queries.is_closed(MONTH)
     bill(november.c3, MONTH, "90000")
     services.month_reopen(actor=november.frank.user, period=MONTH, reason="账单补录")
     services.month_compute(actor=november.frank.user, period=MONTH)
