@@ -17,11 +17,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from jiketong.analytics.queries import CappedPaginator
 from jiketong.catalog import queries as catalog_queries
 from jiketong.core import exports
 from jiketong.core.forms import submit
 from jiketong.core.htmx import is_partial
+from jiketong.core.paging import CappedPaginator
 from jiketong.core.registry import customer_panels
 from jiketong.core.validators import mask_mobile
 

@@ -395,9 +395,13 @@ class ReferenceCaseQuerySet(models.QuerySet):
 
     def for_reader(self, user):
         """`names_customer`: whether this reader may see the customer (its scope), so the page names it;
-        everyone else reads the published anonymised name. One EXISTS per row, on the customer's pk."""
+        everyone else reads the published anonymised name. One EXISTS per row, on the customer's pk; the
+        name itself (`customer_name`) is read through the same scope, so a reader outside it never loads it."""
         visible = Customer.objects.filter(customer_scope(user), pk=models.OuterRef("customer_id"))
-        return self.annotate(names_customer=models.Exists(visible))
+        return self.annotate(
+            names_customer=models.Exists(visible),
+            customer_name=models.Subquery(visible.values("name")[:1]),
+        )
 
 
 class ReferenceCase(TimeStampedModel):
@@ -455,7 +459,7 @@ class ReferenceCase(TimeStampedModel):
         """The customer as this reader may read it (through `for_reader`): its name inside their scope, the
         anonymised name outside it (or, when none was given, "a 教育 customer in 天河区")."""
         if getattr(self, "names_customer", False):
-            return self.customer.name
+            return self.customer_name
         return self.public_name or _("A %(industry)s customer in %(region)s") % {
             "industry": self.industry.name,
             "region": self.org_unit.name,

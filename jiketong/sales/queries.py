@@ -510,7 +510,7 @@ def my_pipeline(user, *, today: date | None = None) -> dict:
 
 
 # --- reference cases (标杆案例) ---------------------------------------------------------------------
-CASE_RELATED = ["industry", "org_unit", "published_by", "customer"]
+CASE_RELATED = ["industry", "org_unit", "published_by"]  # not the customer: its name comes in scope (for_reader)
 SIMILAR_CASES = 5  # an opportunity's page shows this many cases of its industry, by value
 
 

@@ -12,9 +12,9 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from jiketong.analytics.queries import CappedPaginator
 from jiketong.core.forms import apply_errors, submit
 from jiketong.core.htmx import is_partial
+from jiketong.core.paging import CappedPaginator
 from jiketong.customers import queries as customer_queries
 from jiketong.deals.queries import record_chain  # the chain reaches into quotes, contracts and orders
 from jiketong.org.models import Role, can

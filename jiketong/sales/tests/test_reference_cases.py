@@ -110,6 +110,7 @@ def test_everyone_in_the_province_reads_the_case_but_only_the_customers_scope_re
     for reader in (cast.bob, cast.ivan):  # same county, another city: the case, not the customer
         seen = queries.case_get(reader.user, case.pk)
         assert not seen.names_customer and seen.customer_label == "某市轨道交通集团"
+        assert seen.customer_name is None  # the name is not even read for them
     assert queries.case_get(cast.carol.user, case.pk).names_customer  # the city supervisor sees the customer
 
 
