@@ -34,10 +34,12 @@ class DefenceConfig(AppConfig):
 
         from . import indicators  # noqa: F401 - registers the defence indicators with analytics
 
-        # One group, one risk (decision 0802): a unit's warning starting or ending rolls its group and affiliated
-        # set up again, by the task worker (the nightly scoring may warn thousands at once; the nightly roll-up
-        # follows it anyway). Declared here: core.events defines models, importable once the apps are loaded.
-        self.reactions = {
-            **self.reactions,
-            "churn.level_changed": [Reaction("jiketong.defence.reactions.churn_level_changed", background=True)],
-        }
+        # One group, one risk (decision 0802): a unit's warning starting or ending, a threat recorded or its
+        # lifecycle changing rolls its group and affiliated set up again, by the task worker (a group may have
+        # thousands of units; the nightly scoring may warn thousands at once; the nightly roll-up follows anyway).
+        # Declared here: core.events defines models, importable once the apps are loaded.
+        roll_up = Reaction("jiketong.defence.reactions.sets_roll_up", background=True)
+        reactions = {name: list(paths) for name, paths in self.reactions.items()}
+        for name in ("churn.level_changed", "competitor.threat_recorded", "customer.lifecycle_changed"):
+            reactions.setdefault(name, []).append(roll_up)
+        self.reactions = reactions

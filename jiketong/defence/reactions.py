@@ -23,7 +23,6 @@ def threat_recorded(event: Event) -> None:
     if event.customer_id is None:
         return
     services.threats_refresh([event.customer_id])
-    grouprisk.refresh([event.customer_id])
     payload = event.payload
     if payload.get("threat") != ThreatLevel.HIGH or payload.get("from_threat") == ThreatLevel.HIGH:
         return
@@ -62,12 +61,11 @@ def lifecycle_changed(event: Event) -> None:
     elif payload.get("from_status") == LifecycleStatus.CHURNED:
         services.winback_won(event.customer_id, day)
     services.threats_refresh([event.customer_id])
-    grouprisk.refresh([event.customer_id])
 
 
-def churn_level_changed(event: Event) -> None:
-    """A unit's churn warning started or ended: its group and affiliated set are rolled up again, so the head
-    and the siblings show the chained warning (连锁联动) now rather than after the night."""
+def sets_roll_up(event: Event) -> None:
+    """A unit's churn warning, threat or lifecycle changed: its group and affiliated set are rolled up again, so
+    the head and the siblings show the chained warning (连锁联动) now rather than after the night."""
     if event.customer_id is not None:
         grouprisk.refresh([event.customer_id])
 

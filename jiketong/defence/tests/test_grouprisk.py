@@ -170,6 +170,26 @@ def test_a_new_churn_warning_flags_the_group_at_once(group, django_capture_on_co
     assert risk.risk_churn and {"code": "churn", "unit": group.hz_unit.pk} in risk.chain
 
 
+def test_a_high_threat_rolls_the_group_up_by_the_task_worker_not_the_request(group, django_capture_on_commit_callbacks):
+    """A whole group's roll-up is heavy (thousands of units): the request that records a threat refreshes the
+    unit's board row; the task worker rolls its group up."""
+    CompetitorPresence.objects.all().delete()
+    grouprisk.refresh(today=TODAY)
+    assert not the_group(group).risk_competitor
+    presence = CompetitorPresence.objects.create(
+        customer=group.hz_unit, competitor="china_unicom", products="V网", threat="high"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        event = emit(
+            "competitor.threat_recorded", customer_id=group.hz_unit.pk, actor=None, presence=presence.pk,
+            attack=None, competitor="china_unicom", threat="high", from_threat="", contract_end=None,
+        )  # fmt: skip
+    assert not the_group(group).risk_competitor
+    handle_now(event)  # the task worker's part
+    risk = the_group(group)
+    assert risk.risk_competitor and {"code": "threat", "unit": group.hz_unit.pk} in risk.chain
+
+
 def test_an_affiliated_set_is_one_risk(cast):
     month(cast.bob_customer, OCT, "700", arrears=True)
     month(cast.shenzhen_customer, OCT, "200")
