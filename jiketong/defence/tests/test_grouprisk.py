@@ -237,6 +237,7 @@ def test_the_view_filters_by_risk_kind_region_and_grade(client_as, group):
     assert kinds({"region": "330000"}) == ["group"]  # a unit in 浙江
     assert kinds({"kind": "affiliated"}) == ["affiliated"]
     assert kinds({"grade": "A"}) == []
+    assert kinds({"grade": "C"}) == ["group", "affiliated"]  # every head of this world is a C
     assert client.get(GROUPS, {"risk": "nonsense"}).context["filter"].errors["risk"]
 
 
