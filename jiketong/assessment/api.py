@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
@@ -164,7 +165,8 @@ def month_reopen(request, payload: ReopenIn):
 
 
 def _checked(text: str) -> date:
-    year, month = (int(part) for part in text.split("-"))
-    if not 1 <= month <= 12:
-        raise ValidationError({"month": ["Use a month such as 2026-11."]})
-    return date(year, month, 1)
+    try:
+        year, month = (int(part) for part in text.split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        raise ValidationError({"month": [_("Enter a month such as 2026-11.")]}) from None

@@ -49,3 +49,12 @@ def test_closing_through_the_api_needs_the_right_role(november, client, api):
         f"/api/v1/assessment/units/{november.org['440106'].pk}/scorecard?month=2026-11", **api(november.carol)
     ).json()
     assert unit["closed"] is True and unit["managers"] == 2
+
+
+@pytest.mark.parametrize("month", ["2026-13", "2026-00", "0000-01"])
+def test_closing_a_month_that_does_not_exist_is_refused_at_the_field_in_chinese(november, client, api, month):
+    response = client.post(
+        "/api/v1/assessment/months/close", {"month": month}, content_type="application/json", **api(november.frank)
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"month": ["请输入月份，例如 2026-11。"]}
