@@ -23,6 +23,7 @@ from django.db.models import Count, Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
+from jiketong.core.money import yuan
 from jiketong.core.notes import stored
 from jiketong.customers.models import Competitor, CompetitorPresence, Contact, Customer, LifecycleStatus, ThreatLevel
 
@@ -65,10 +66,6 @@ def _pct(before, after) -> int:
     """The fall as a whole percentage (35 for 120 → 78)."""
     share = (Decimal(before) - Decimal(after)) * 100 / Decimal(before)
     return int(share.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def _yuan(value) -> str:
-    return f"{Decimal(str(value)).quantize(Decimal('0.01')):,}"
 
 
 def _month_key(period: date) -> str:
@@ -119,7 +116,7 @@ def billing_hits(period: date, previous: date, conf: dict) -> list[Hit]:
             if before > 0 and before >= conf["revenue_from"] and after * 100 <= before * (100 - revenue_pct):
                 reason = stored(
                     gettext_noop("Revenue down %(pct)s%% on last month (¥%(before)s → ¥%(after)s)"),
-                    pct=_pct(before, after), before=_yuan(before), after=_yuan(after),
+                    pct=_pct(before, after), before=f"{yuan(before):,}", after=f"{yuan(after):,}",
                 )  # fmt: skip
                 hits.append(Hit(AlertKind.REVENUE_DOWN, customer_id, key, period, reason))
         if arrears and not prev_arrears:
