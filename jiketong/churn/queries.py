@@ -54,5 +54,8 @@ def alerts(user, params=None) -> tuple[AlertFilter, QuerySet[RiskAlert]]:
 def alert_get(user, pk: int) -> RiskAlert:
     """One alert the user may see, or 404 (the same answer as one that does not exist)."""
     return get_object_or_404(
-        RiskAlert.objects.visible_to(user).select_related("customer", "customer__org_unit", "owner", "task"), pk=pk
+        RiskAlert.objects.visible_to(user).select_related(
+            "customer", "customer__org_unit", "owner", "supervisor", "task"
+        ),
+        pk=pk,
     )
