@@ -32,4 +32,5 @@ class CustomersConfig(AppConfig):
         "churn.level_changed": ["jiketong.customers.reactions.churn_level_changed"],
         "lead.converted": ["jiketong.customers.reactions.lead_converted"],
         "billing.period_replaced": ["jiketong.customers.reactions.billing_period_replaced"],
+        "customer.lifecycle_changed": ["jiketong.customers.reactions.lifecycle_changed"],
     }

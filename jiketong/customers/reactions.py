@@ -9,6 +9,7 @@ from django.utils.translation import gettext_noop
 from jiketong.core.models import Event
 from jiketong.core.notes import stored
 
+from . import keypersons
 from .models import Contact, Customer, LifecycleStatus
 from .services import contact_create, customer_set_status
 
@@ -98,3 +99,11 @@ def billing_period_replaced(event: Event) -> None:
 
     newest = max(date.fromisoformat(period) for period in event.payload["periods"])
     members_leave_absent_from_snapshot(actor=event.actor, period=newest)
+
+
+def lifecycle_changed(event: Event) -> None:
+    """A customer that left us (离网), or came back, leaves or joins the key-person gaps at once, whoever moved
+    it (a person, an order, a churn warning); the nightly rebuild would otherwise list it until morning."""
+    churned = LifecycleStatus.CHURNED
+    if event.customer_id and churned in (event.payload.get("from_status"), event.payload.get("to_status")):
+        keypersons.refresh_customer(event.customer_id)  # 预警 and the like change no gap: not worth a rebuild

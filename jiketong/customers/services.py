@@ -297,6 +297,7 @@ def customer_update(
             after={"grade": new["grade"]},
             note=grade_reason.strip(),
         )
+        keypersons.refresh_customer(customer.pk)  # the gaps list is read biggest grades first
     return customer
 
 

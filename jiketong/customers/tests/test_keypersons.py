@@ -266,3 +266,17 @@ def test_an_archive_import_refreshes_the_gaps_of_the_customers_it_gave_contacts(
     book.save(path)
     run(cast.carol.user, path, match="number")
     assert gaps_of(cast.alice_customer) == [("广州地铁集团有限公司", "黄总", "unmet_decider")]
+
+
+def test_a_regrade_or_leaving_us_refreshes_the_customers_gaps_at_once(cast, django_capture_on_commit_callbacks):
+    from jiketong.customers.models import Grade
+    from jiketong.customers.services import customer_set_status, customer_update
+
+    keypersons.refresh(TODAY)
+    customer_update(actor=cast.carol.user, customer=cast.alice_customer, grade=Grade.B1, grade_reason="年收入过千万")
+    assert list(KeyPersonGap.objects.filter(customer=cast.alice_customer).values_list("grade", flat=True)) == ["B1"]
+    with django_capture_on_commit_callbacks(execute=True):
+        customer_set_status(
+            actor=cast.carol.user, customer=cast.alice_customer, status=LifecycleStatus.CHURNED, reason="离网"
+        )
+    assert gaps_of(cast.alice_customer) == []  # 离网: nobody to win over there any more
