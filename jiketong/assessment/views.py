@@ -4,13 +4,14 @@ months (compute, close, reopen) and the ranking's export. Thin: reads in queries
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from jiketong.core import exports
+from jiketong.core.filters import fits_int64
 from jiketong.core.forms import submit
 from jiketong.core.htmx import is_partial
 from jiketong.org.models import OrgUnit, Rank, Role, Staff, can, staff_of
@@ -27,6 +28,16 @@ READ_ROLES = Role.PORTFOLIO_ROLES | Role.SUBTREE_ROLES | {Role.ADMIN}
 def _reader(request: HttpRequest) -> None:
     if not can(request.user, READ_ROLES):
         raise PermissionDenied(_("Scorecards are for managers, supervisors, analysts and auditors."))
+
+
+def _id(value) -> int | None:
+    """An id from a query or form value: None when empty, 404 when it cannot be a key (as for an unknown id)."""
+    if value in (None, ""):
+        return None
+    text = str(value)
+    if not text.isdigit() or not fits_int64(text):
+        raise Http404
+    return int(text)
 
 
 def _month(request: HttpRequest):
@@ -75,8 +86,7 @@ def manager(request: HttpRequest, staff_pk: int) -> HttpResponse:
 
 def _unit_context(request: HttpRequest) -> dict:
     period, closed = _month(request)
-    unit_id = request.GET.get("unit")
-    unit = queries.unit_get(request.user, int(unit_id) if unit_id and unit_id.isdigit() else None)
+    unit = queries.unit_get(request.user, _id(request.GET.get("unit")))
     score = queries.unit_scores(request.user, period, closed).filter(org_unit=unit).first()
     ranking = Paginator(queries.ranking(request.user, period, unit), PAGE_SIZE).get_page(request.GET.get("page"))
     return {
@@ -109,8 +119,7 @@ def unit(request: HttpRequest) -> HttpResponse:
 def ranking_table(user, params) -> exports.Table:
     """A unit's ranking as plain values: rank, manager, unit, every component's actual and score, the total."""
     period = queries.month_of(params.get("month"))
-    unit_id = params.get("unit")
-    unit = queries.unit_get(user, int(unit_id) if unit_id and unit_id.isdigit() else None)
+    unit = queries.unit_get(user, _id(params.get("unit")))
     rows = queries.ranking(user, period, unit)
     header = [pgettext("ranking", "Rank"), _("Customer manager"), _("Org unit")]
     actual, scored = _("actual"), _("score")
@@ -145,10 +154,10 @@ def unit_export(request: HttpRequest) -> HttpResponse:
 
 # --- settings --------------------------------------------------------------------------------------------
 def _subject(request: HttpRequest, data) -> tuple[OrgUnit | None, Staff | None]:
-    staff_id, unit_id = data.get("staff"), data.get("unit")
-    if staff_id and str(staff_id).isdigit():
+    staff_id, unit_id = _id(data.get("staff")), _id(data.get("unit"))
+    if staff_id is not None:
         return None, get_object_or_404(queries.configurable_staff(request.user), pk=staff_id)
-    if unit_id and str(unit_id).isdigit():
+    if unit_id is not None:
         unit = get_object_or_404(OrgUnit, pk=unit_id)
         if not services._over_unit(request.user, unit):
             raise PermissionDenied(_("You can set weights and targets only in your own org unit."))

@@ -99,6 +99,13 @@ def test_the_settings_page_saves_a_version_and_shows_every_error(computed, clien
     assert client.post(url, data).status_code == 302
 
 
+@pytest.mark.parametrize("param", ["staff", "unit"])
+def test_an_id_past_the_largest_key_is_not_found_not_a_server_error(computed, client_as, param):
+    huge = "9" * 30
+    assert client_as(computed.frank).get(reverse("assessment:settings") + f"?{param}={huge}").status_code == 404
+    assert client_as(computed.carol).get(reverse("assessment:unit") + f"?unit={huge}").status_code == 404
+
+
 def test_a_manager_cannot_open_the_settings_or_close_a_month(computed, client_as):
     client = client_as(computed.alice)
     assert client.get(reverse("assessment:settings")).status_code == 403
