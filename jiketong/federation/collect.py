@@ -27,7 +27,7 @@ from jiketong.core.trees import subtree
 from jiketong.customers.models import Customer, LifecycleStatus
 
 from . import instance
-from .models import Kind, OutboxRow, SharedGroup, SyncState
+from .models import MEASURES, Kind, OutboxRow, SharedGroup, SyncState
 
 MONTHS_BACK = 13  # the nightly collection looks at this many months; `resync --since` at more
 TOMBSTONE = {"deleted": True}
@@ -59,16 +59,20 @@ def province_unit():
     return OrgUnit.objects.filter(code=instance.province_code()).first()
 
 
-def shared_heads() -> list[Customer]:
+def shared_heads(among: set[str] | None = None) -> list[Customer]:
     """Heads of the groups HQ sees: those shared (by HQ's assignment or the province), and groups whose units
-    sit in two provinces or more on this instance (analytics' group spread of the latest month)."""
+    sit in two provinces or more on this instance (analytics' group spread of the latest month). `among`: only
+    the heads with these paths (a reaction's few groups: read those, not every shared one)."""
     from jiketong.analytics.models import GroupSpread
 
-    ids = set(SharedGroup.objects.values_list("customer_id", flat=True))
+    heads = Customer.objects.filter(depth=1)
+    if among is not None:
+        heads = heads.filter(path__in=among)
+    shared = Q(pk__in=SharedGroup.objects.values("customer_id"))
     latest = GroupSpread.objects.order_by("-period").values_list("period", flat=True).first()
     if latest:
-        ids |= set(GroupSpread.objects.filter(period=latest, provinces__gte=2).values_list("head_id", flat=True))
-    return list(Customer.objects.filter(pk__in=ids, depth=1))
+        shared |= Q(pk__in=GroupSpread.objects.filter(period=latest, provinces__gte=2).values("head_id"))
+    return list(heads.filter(shared))
 
 
 # --- building rows ----------------------------------------------------------------------------------------
@@ -171,26 +175,13 @@ def indicator_rows(periods: list[date]) -> tuple[list[Row], Q]:
             "org_unit__name",
             "industry_id",
             "grade",
-            "in_service",
-            "new",
-            "churned",
-            "revenue",
-            "members",
-            "mobile",
-            "integrated",
-            "categorised",
+            *MEASURES,
         )
         .order_by("period", "org_unit__code", "industry_id", "grade")
     )
     rows: list[Row] = []
     for period, code, name, industry, grade, *measures in cells:
-        figures = dict(
-            zip(
-                ("in_service", "new", "churned", "revenue", "members", "mobile", "integrated", "categorised"),
-                measures,
-                strict=True,
-            )
-        )
+        figures = dict(zip(MEASURES, measures, strict=True))
         figures["revenue"] = str(Decimal(figures["revenue"]).quantize(Decimal("0.01")))
         payload = {"org_unit_code": code, "org_unit_name": name, "industry": industry, "grade": grade, **figures}
         rows.append((Kind.INDICATOR, f"{code}|{industry}|{grade}", month(period), "", payload))
@@ -280,8 +271,7 @@ def collect_groups(customer_ids: Iterable[int]) -> int:
     if not instance.is_province():
         return 0
     paths = list(Customer.objects.filter(pk__in=list(customer_ids)).values_list("path", flat=True))
-    heads_paths = {path[: Customer.steplen] for path in paths}
-    heads = [head for head in shared_heads() if head.path in heads_paths]
+    heads = shared_heads(among={path[: Customer.steplen] for path in paths})
     if not heads:
         return 0
     return write(*group_rows(heads, None))

@@ -201,6 +201,17 @@ def test_a_lifecycle_change_of_a_unit_queues_its_group(
     assert unit.payload["status"] == "at_risk" and unit.payload["at_risk"] is True
 
 
+def test_a_lifecycle_change_of_a_group_hq_does_not_see_queues_nothing(
+    national, provinces, hq_link, django_capture_on_commit_callbacks
+):
+    from jiketong.testing import system_user
+
+    with as_province(token=provinces["440000"]), django_capture_on_commit_callbacks(execute=True):
+        customer_update(actor=system_user(), customer=national.bob_customer, status="at_risk")
+    assert not OutboxRow.objects.filter(scope=national.bob_customer.uscc or f"code:{national.bob_customer.number}")
+    assert not OutboxRow.objects.filter(key__in=[national.bob_customer.uscc, f"code:{national.bob_customer.number}"])
+
+
 def test_a_single_instance_does_not_subscribe_to_events(national):
     from jiketong.core.events import subscriptions
 
