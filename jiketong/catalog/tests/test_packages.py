@@ -1,6 +1,7 @@
 """行业解决方案 packages kept in the app: the administrator bundles products for an industry at a package price
 (catalog.services.package_save, audited and versioned); the price is spread over the products to the cent."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -12,6 +13,7 @@ from jiketong.catalog.models import BillingUnit, Product, ProductCategory, Solut
 from jiketong.core.concurrency import StaleEdit
 from jiketong.core.models import AuditAction, AuditEvent
 from jiketong.customers.models import Industry
+from jiketong.customers.templatetags.ui import yuan
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -183,9 +185,15 @@ def test_the_edit_page_refuses_a_save_over_another_administrators_change(cast, c
 
 def test_administrator_takes_a_package_off_sale_and_back(cast, client_as, campus):
     client = client_as(cast.frank)
-    assert client.post(reverse("catalog:package_retire", args=[campus.pk])).status_code == 302
+    page = client.get(reverse("catalog:package_edit", args=[campus.pk])).content.decode()
+    retire = reverse("catalog:package_retire", args=[campus.pk])
+    assert re.search(rf'action="{retire}" data-confirm="[^"]*{campus.name}[^"]*"', page)  # asks, naming it
+    assert f"<dd>{yuan(campus.list_total)}</dd>" in page and f"<dd>{campus.discount_pct}%</dd>" in page
+    assert client.post(retire).status_code == 302
     campus.refresh_from_db()
     assert not campus.is_active
+    page = client.get(reverse("catalog:package_edit", args=[campus.pk])).content.decode()
+    assert f'action="{reverse("catalog:package_reinstate", args=[campus.pk])}"' in page and retire not in page
     assert client.post(reverse("catalog:package_reinstate", args=[campus.pk])).status_code == 302
     campus.refresh_from_db()
     assert campus.is_active
