@@ -102,9 +102,10 @@ def send_due(*, force: bool = False, max_batches: int | None = None, now=None) -
         result.skipped = True
         return result
     size = settings.FEDERATION_BATCH_ROWS
+    due = OutboxRow.objects.filter(pk__gt=current.sent_through).count()  # once: a catch-up does not count per batch
     while max_batches is None or result.batches < max_batches:
         rows = list(OutboxRow.objects.filter(pk__gt=current.sent_through).order_by("pk")[:size])
-        pending = OutboxRow.objects.filter(pk__gt=current.sent_through).count() - len(rows)
+        pending = max(due - result.sent - len(rows), 0)
         body = {
             "province": instance.province_code(),
             "rows": [_row(row) for row in rows],

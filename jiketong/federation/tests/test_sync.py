@@ -164,6 +164,7 @@ def test_batches_follow_the_cursor_in_order(national, provinces, hq_link, settin
         total = OutboxRow.objects.count()
         first = client.send_due(force=True, max_batches=1)
         assert first.sent == 2 and SyncState.objects.get().sent_through == OutboxRow.objects.order_by("pk")[1].pk
+        assert Province.objects.get(code="440000").pending == total - 2  # what the first batch left behind
         rest = client.send_due(force=True)
     assert first.sent + rest.sent == total
     assert Province.objects.get(code="440000").pending == 0
