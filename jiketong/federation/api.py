@@ -94,5 +94,5 @@ def directive_list(request, filters: Query[DirectiveFilter]):
         rows = services.directives_for(request.auth.code)
     else:
         services.require_hq_admin(request.user)
-        rows = services.Directive.objects.order_by("pk")
+        rows = services.directives_for(None)
     return rows.filter(pk__gt=filters.after).values("kind", "province", "key", "payload", seq=F("pk"))

@@ -389,8 +389,10 @@ def target_set(
     return target
 
 
-def directives_for(code: str):
-    return Directive.objects.filter(Q(province="") | Q(province=code)).order_by("pk")
+def directives_for(code: str | None):
+    """HQ's directives in order: for province `code` (its own and every province's), or all of them (None)."""
+    rows = Directive.objects.order_by("pk")
+    return rows if code is None else rows.filter(Q(province="") | Q(province=code))
 
 
 # --- province: sharing groups and applying HQ's directives --------------------------------------------------
