@@ -102,6 +102,11 @@ def benefits(*, offered_only: bool = False) -> QuerySet[ClubBenefit]:
     return queryset.filter(active=True) if offered_only else queryset
 
 
+def benefits_open_to(tier: str) -> list[ClubBenefit]:
+    """The offered benefits a customer of `tier` may use, from the lowest tier up (a catalogue of a few rows)."""
+    return [benefit for benefit in benefits(offered_only=True) if benefit.open_to(tier)]
+
+
 def benefit_get(pk: int) -> ClubBenefit:
     return get_object_or_404(ClubBenefit, pk=pk)
 

@@ -219,12 +219,11 @@ def customer_benefits(request: HttpRequest, customer_pk: int) -> HttpResponse:
             messages.success(request, _("Use of %(name)s recorded.") % {"name": use.benefit.name})
             return redirect("billing:customer_benefits", customer_pk=customer.pk)
     tier = services.customer_tier(customer)
-    catalogue = list(queries.benefits(offered_only=True))
     context = {
         "customer": customer,
         "tier": tier,
         "tier_label": ClubTier(tier).label,
-        "open": [b for b in catalogue if b.open_to(tier)],
+        "open": queries.benefits_open_to(tier),
         "uses": list(queries.benefit_uses_of(request.user, customer.pk)[:USES_SHOWN]),
         "form": form,
     }
