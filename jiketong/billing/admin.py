@@ -11,26 +11,9 @@ from .services import (
 )
 
 
-@admin.register(PointsRule)
-class PointsRuleAdmin(admin.ModelAdmin):
-    """A rule is never edited: a new row takes over, so the ledger's history keeps its meaning."""
-
-    list_display = ["created_at", *POINTS_RULE_FIELDS]
-    fields = POINTS_RULE_FIELDS
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-    def save_model(self, request, obj, form, change):
-        # Through the service, so the new rule is audited like any other write.
-        obj.pk = points_rule_create(actor=request.user, **form.cleaned_data).pk
-
-
 class _NewRowRuleAdmin(admin.ModelAdmin):
-    """Rules are never edited: a new row takes over (and is audited through its service)."""
+    """Rules are never edited: a new row takes over, so the history read under the old rule keeps its meaning;
+    it is saved through its service, so the new rule is audited like any other write."""
 
     create = None
 
@@ -42,6 +25,13 @@ class _NewRowRuleAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         obj.pk = type(self).create(actor=request.user, **form.cleaned_data).pk
+
+
+@admin.register(PointsRule)
+class PointsRuleAdmin(_NewRowRuleAdmin):
+    list_display = ["created_at", *POINTS_RULE_FIELDS]
+    fields = POINTS_RULE_FIELDS
+    create = staticmethod(points_rule_create)
 
 
 @admin.register(CreditRule)

@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from jiketong.billing import services
-from jiketong.billing.models import CustomerMonth, PointsLedger, PointsRule, Redemption, RedemptionRule
+from jiketong.billing.models import CreditRule, CustomerMonth, PointsLedger, PointsRule, Redemption, RedemptionRule
 from jiketong.billing.points import refresh_points
 from jiketong.core.models import AuditAction, AuditEvent
 
@@ -136,3 +136,24 @@ def test_rules_are_new_rows_made_by_an_admin_and_audited(cast):
     with pytest.raises(ValidationError) as refused:
         services.credit_rule_create(actor=cast.frank.user, aa_max_days=100)
     assert "aa_max_days" in refused.value.message_dict
+
+
+@pytest.mark.parametrize(
+    ("model", "fields"),
+    [
+        (PointsRule, services.POINTS_RULE_FIELDS),
+        (RedemptionRule, services.REDEMPTION_RULE_FIELDS),
+        (CreditRule, services.CREDIT_RULE_FIELDS),
+    ],
+)
+def test_a_rule_added_in_the_admin_is_a_new_audited_row_and_never_edited(admin_client, model, fields):
+    from django.forms.models import model_to_dict
+
+    data = {name: value for name, value in model_to_dict(model(), fields=fields).items() if value is not False}
+    base = f"/admin/billing/{model._meta.model_name}/"
+    assert admin_client.post(base + "add/", data).status_code == 302
+    rule = model.objects.get()
+    event = AuditEvent.objects.get(target_type=f"billing.{model._meta.model_name}")
+    assert (event.action, event.target_id) == (AuditAction.CREATE, rule.pk)
+    assert admin_client.post(f"{base}{rule.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert model.objects.count() == 1
