@@ -14,9 +14,7 @@ supervisor at 1M groups.
 """
 
 import argparse
-import json
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -25,12 +23,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiketong.settings")
 os.environ.setdefault("DEBUG", "0")
-RESULTS = ROOT / "benchmarks" / "results"
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))]
 
 
 def main() -> None:
@@ -42,11 +34,10 @@ def main() -> None:
     args = parser.parse_args()
 
     import django
+    from measure import line, measure, write_results
 
     django.setup()
-    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from jiketong.customers.models import Customer
     from jiketong.defence import grouprisk
@@ -115,39 +106,15 @@ def main() -> None:
             catalogue["360 page of a unit (panel)"] = f"/customers/{seen_unit}/"
         for name, url in catalogue.items():
             extra = bearer if url.startswith("/api/") else {}
-            connection.force_debug_cursor = True
-            with CaptureQueriesContext(connection) as queries:
-                response = client.get(url, HTTP_HOST="localhost", **extra)
-            if response.status_code != 200:
-                print(f"{who:>20} {name:<40} answered {response.status_code}")
+            status, entry = measure(client, [url], repeat=args.repeat, extra=extra, explain=args.explain)
+            if entry is None:
+                print(f"{who:>20} {name:<40} answered {status}")
                 continue
-            captured = sorted(queries.captured_queries, key=lambda q: -float(q["time"]))
-            times = []
-            for _ in range(args.repeat):
-                started = time.perf_counter()
-                client.get(url, HTTP_HOST="localhost", **extra)
-                times.append((time.perf_counter() - started) * 1000)
-            slowest = captured[0] if captured else {"sql": "", "time": "0"}
-            entry = {
-                "queries": len(captured),
-                "median_ms": round(statistics.median(times), 1),
-                "p95_ms": round(percentile(times, 95), 1),
-                "slowest_ms": round(float(slowest["time"]) * 1000, 1),
-                "slowest_sql": slowest["sql"][:4000],
-            }
-            print(f"{who:>20} {name:<40} {entry['queries']:3} q {entry['median_ms']:7.1f} / {entry['p95_ms']:7.1f} ms"
-                  f"  slowest {entry['slowest_ms']:6.1f} ms", flush=True)  # fmt: skip
-            if args.explain and captured and connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + slowest["sql"])
-                    entry["explain"] = "\n".join(row[0] for row in cursor.fetchall())
+            print(line(who, name, entry, width=40), flush=True)
+            if "explain" in entry:
                 print("    " + entry["explain"].replace("\n", "\n    ")[:6000])
             results.setdefault(who, {})[name] = entry
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    customers = Customer.objects.count()
-    path = RESULTS / f"grouprisk-{connection.vendor}-{customers}-{args.label}.json"
-    path.write_text(json.dumps({"customers": customers, "load": os.getloadavg(), "results": results},
-                               ensure_ascii=False, indent=1))  # fmt: skip
+    path = write_results("grouprisk", args.label, results)
     print(f"written to {path}")
 
 
