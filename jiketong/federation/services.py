@@ -230,18 +230,26 @@ def _groups(group_rows: list[dict], named_by: list[dict]) -> dict[str, NationalG
     keys = {row["key"] for row in group_rows if not row["payload"].get("deleted")}
     keys |= {payload["group"] for payload in named_by if payload and "group" in payload}
     found = {group.key: group for group in NationalGroup.objects.filter(key__in=keys)}
+    new: dict[str, NationalGroup] = {}
+    changed: dict[str, NationalGroup] = {}
     for row in group_rows:
         payload = row["payload"]
         if payload.get("deleted"):
             continue
-        group = found.get(row["key"]) or NationalGroup(key=row["key"])
+        group = found.get(row["key"]) or new.setdefault(row["key"], NationalGroup(key=row["key"]))
         for name in ("uscc", "group_code", "name", "industry"):
             setattr(group, name, payload[name] or getattr(group, name))
-        group.save()
-        found[row["key"]] = group
-    for key in keys - set(found):
-        found[key] = NationalGroup.objects.create(key=key, name=key, uscc="" if key.startswith("code:") else key)
-    return found
+        if group.pk:
+            group.updated_at = timezone.now()
+            changed[row["key"]] = group
+    for key in keys - set(found) - set(new):
+        new[key] = NationalGroup(key=key, name=key, uscc="" if key.startswith("code:") else key)
+    # One INSERT and one UPDATE per 500 groups, not a query per group the batch names.
+    NationalGroup.objects.bulk_update(
+        changed.values(), ["uscc", "group_code", "name", "industry", "updated_at"], batch_size=500
+    )
+    NationalGroup.objects.bulk_create(new.values(), batch_size=500)
+    return found | new
 
 
 def province_month_refresh(code: str, period: date) -> None:
