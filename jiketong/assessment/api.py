@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
+from jiketong.analytics.periods import parse_period
 from jiketong.api.base import ErrorOut, Id, Page
 
 from . import queries, services
@@ -166,7 +167,6 @@ def month_reopen(request, payload: ReopenIn):
 
 def _checked(text: str) -> date:
     try:
-        year, month = (int(part) for part in text.split("-"))
-        return date(year, month, 1)
+        return parse_period(text)
     except ValueError:
         raise ValidationError({"month": [_("Enter a month such as 2026-11.")]}) from None

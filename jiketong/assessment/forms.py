@@ -1,10 +1,9 @@
 """Forms of the assessment pages: they parse input; the rules are the services'."""
 
-from datetime import date
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from jiketong.analytics.periods import parse_period
 from jiketong.core.forms import BootstrapMixin
 from jiketong.customers.models import Grade
 
@@ -21,8 +20,7 @@ class MonthField(forms.CharField):
         if not value:
             return None
         try:
-            year, month = (int(part) for part in value.split("-")[:2])
-            return date(year, month, 1)
+            return parse_period(value)
         except ValueError:
             raise forms.ValidationError(_("Enter a month such as 2026-11.")) from None
 

@@ -9,7 +9,7 @@ from django.db.models import F, Q, QuerySet, Window
 from django.db.models.functions import Rank
 from django.http import Http404
 
-from jiketong.analytics.periods import add_months, month_start
+from jiketong.analytics.periods import add_months, month_start, parse_period
 from jiketong.core.scope import record_scope
 from jiketong.core.trees import subtree
 from jiketong.org.models import OrgUnit, Role, Staff, can, staff_of
@@ -29,8 +29,7 @@ def month_of(text: str | None) -> date:
     """The month asked for (`YYYY-MM`), else the newest computed one, else last month."""
     if text:
         try:
-            year, month = (int(part) for part in text.split("-")[:2])
-            return date(year, month, 1)
+            return parse_period(text)
         except ValueError:
             pass
     newest = AssessmentMonth.objects.exclude(computed_at=None).order_by("-period").values_list("period", flat=True)
