@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic import ValidationError as PydanticError
@@ -79,7 +79,7 @@ def _payload_errors(index: int, kind: str, payload: dict) -> tuple[dict | None, 
 
 
 def batch_refused(province: Province) -> None:
-    Province.objects.filter(pk=province.pk).update(refused=province.refused + 1, last_refused_at=timezone.now())
+    Province.objects.filter(pk=province.pk).update(refused=F("refused") + 1, last_refused_at=timezone.now())
 
 
 def batch_apply(*, province: Province, rows: list[dict], status: dict | None = None) -> dict:

@@ -236,3 +236,12 @@ def test_a_supervisor_shares_a_group_with_hq_and_a_manager_cannot(national):
         group_share(actor=national.carol.user, customer=national.shenzhen_unit)
     shared = group_share(actor=national.carol.user, customer=national.alice_customer)
     assert shared.customer == national.alice_customer and shared.reason == "province"
+
+
+def test_each_refused_batch_is_counted_though_two_requests_read_the_province_at_once(provinces):
+    from ..services import batch_refused
+
+    first, second = Province.objects.get(code="440000"), Province.objects.get(code="440000")
+    batch_refused(first)
+    batch_refused(second)
+    assert Province.objects.get(code="440000").refused == 2
