@@ -316,6 +316,12 @@ class Contact(TimeStampedModel, VersionedModel):
     department = models.CharField(_("department"), max_length=60, blank=True)
     decision_role = models.CharField(_("decision role"), max_length=12, choices=DecisionRole.choices, blank=True)
     is_key_person = models.BooleanField(_("key person"), default=False)
+    # Two-level system: HQ receives this contact's name and title (never the mobile) when the group is shared.
+    is_shareable = models.BooleanField(
+        _("shareable with HQ"),
+        default=False,
+        help_text=_("A head-office contact's name and title go to HQ with the shared group; never the mobile."),
+    )
     mobile = models.CharField(_("mobile"), max_length=11, blank=True)
     email = models.EmailField(_("email"), blank=True)
     birthday = models.DateField(_("birthday"), null=True, blank=True)

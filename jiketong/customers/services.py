@@ -66,6 +66,7 @@ CONTACT_FIELDS = [
     "department",
     "decision_role",
     "is_key_person",
+    "is_shareable",
     "mobile",
     "email",
     "birthday",
