@@ -27,10 +27,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from jiketong.billing.models import BillingFact, CustomerMonth
-from jiketong.core.scope import customer_scope, record_scope
 from jiketong.core.trees import subtree
 from jiketong.customers.models import Customer, Industry, LifecycleStatus
 from jiketong.org.models import OrgUnit, Role, staff_of
+from jiketong.org.scope import customer_scope, record_scope
 
 from .models import (
     ArchiveSummary,

@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from jiketong.core.concurrency import VersionedModel
 from jiketong.core.models import TimeStampedModel
 from jiketong.core.money import MoneyField
-from jiketong.core.scope import ScopedQuerySet, record_scope
 from jiketong.customers.models import Grade
+from jiketong.org.scope import ScopedQuerySet, record_scope
 
 
 class TargetPeriod(models.TextChoices):

@@ -238,7 +238,7 @@ def level_key(level: int):
 
 
 def level_of(user) -> int | None:
-    """The org level whose kept ranks match the user's scope (data scope: core.scope.record_scope): 1 for HQ,
+    """The org level whose kept ranks match the user's scope (data scope: org.scope.record_scope): 1 for HQ,
     admins and superusers, the unit's depth for a subtree user; None when the scope is a portfolio (ranked
     on request)."""
     if user.is_superuser:

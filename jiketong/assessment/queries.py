@@ -10,9 +10,9 @@ from django.db.models.functions import Rank
 from django.http import Http404
 
 from jiketong.analytics.periods import add_months, month_start, parse_period
-from jiketong.core.scope import record_scope
 from jiketong.core.trees import subtree
 from jiketong.org.models import OrgUnit, Role, Staff, can, staff_of
+from jiketong.org.scope import record_scope
 
 from .components import COMPONENTS
 from .models import AssessmentMonth, ManagerScore, MonthStatus, ScoreSettings, UnitScore

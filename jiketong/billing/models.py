@@ -19,7 +19,7 @@ from django.utils.translation import pgettext_lazy
 
 from jiketong.core.concurrency import VersionedModel
 from jiketong.core.money import MoneyField
-from jiketong.core.scope import ScopedQuerySet
+from jiketong.org.scope import ScopedQuerySet
 
 
 class BillingFact(models.Model):

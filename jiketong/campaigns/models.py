@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jiketong.core.models import ConstraintFieldsMixin, TimeStampedModel
 from jiketong.core.money import MoneyField
-from jiketong.core.scope import ScopedQuerySet, customer_scope, record_scope
+from jiketong.org.scope import ScopedQuerySet, customer_scope, record_scope
 
 
 class Audience(models.TextChoices):

@@ -23,9 +23,9 @@ from django.shortcuts import get_object_or_404
 from jiketong.billing.models import CustomerMonth
 from jiketong.catalog.models import Product, Subscription, SubscriptionStatus
 from jiketong.core.money import yuan
-from jiketong.core.scope import customer_scope
 from jiketong.core.trees import subtree
 from jiketong.org.models import OrgUnit, staff_of
+from jiketong.org.scope import customer_scope
 
 from . import bands
 from .models import RESPONDED, Campaign, CampaignTarget, CrossSellOffer, TargetStatus

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from jiketong.core.concurrency import VersionedModel
 from jiketong.core.models import ConstraintFieldsMixin, TimeStampedModel
 from jiketong.core.money import MoneyField
-from jiketong.core.scope import ScopedQuerySet
+from jiketong.org.scope import ScopedQuerySet
 
 
 class ProductCategory(models.TextChoices):

@@ -5,7 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from jiketong.core.scope import ScopedQuerySet, customer_scope
+from jiketong.org.scope import ScopedQuerySet, customer_scope
 
 
 class RiskLevel(models.TextChoices):

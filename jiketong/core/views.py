@@ -16,11 +16,11 @@ from jiketong.customers.history import history_lines
 from jiketong.customers.models import Grade, LifecycleStatus
 from jiketong.deals import queries as deal_queries
 from jiketong.org.models import Role, can, staff_of
+from jiketong.org.scope import EVERYTHING, customer_scope
 
 from . import exports
 from .htmx import is_partial
 from .models import AuditAction, AuditEvent
-from .scope import EVERYTHING, customer_scope
 
 AUDIT_PAGE_SIZE = 50
 AUDIT_EXPORT_CHUNK = 500  # names are looked up per chunk, as per page on screen

@@ -10,8 +10,8 @@ from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 from jiketong.core.concurrency import VersionedModel
 from jiketong.core.imports import ImportRunBase
 from jiketong.core.models import ConstraintFieldsMixin, TimeStampedModel
-from jiketong.core.scope import ScopedQuerySet, customer_scope
 from jiketong.core.validators import validate_uscc
+from jiketong.org.scope import ScopedQuerySet, customer_scope
 
 
 class IndustryApproach(models.TextChoices):

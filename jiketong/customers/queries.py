@@ -278,7 +278,7 @@ def audit_events(user) -> QuerySet[AuditEvent]:
     them (a lead, a colleague: the apps' `audit_scoped` models), and other customer-less events (exports,
     imports, targets) done by someone in their subtree or by the system."""
     from jiketong.core.registry import audit_scoped_models
-    from jiketong.core.scope import EVERYTHING, customer_scope, record_scope
+    from jiketong.org.scope import EVERYTHING, customer_scope, record_scope
 
     events = AuditEvent.objects.select_related("actor").order_by("-at", "-id")
     if customer_scope(user) == EVERYTHING:

@@ -17,7 +17,7 @@ from jiketong.catalog.models import ProductCategory
 from jiketong.core.concurrency import VersionedModel
 from jiketong.core.models import ConstraintFieldsMixin, TimeStampedModel
 from jiketong.core.money import MoneyField
-from jiketong.core.scope import ScopedQuerySet
+from jiketong.org.scope import ScopedQuerySet
 
 PERCENT = {
     "max_digits": 5,

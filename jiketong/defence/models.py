@@ -9,8 +9,8 @@ from django.utils.translation import pgettext_lazy
 
 from jiketong.core.models import ConstraintFieldsMixin, TimeStampedModel
 from jiketong.core.money import MoneyField
-from jiketong.core.scope import EVERYTHING, ScopedQuerySet, customer_scope
 from jiketong.customers.models import Competitor, ThreatLevel
+from jiketong.org.scope import EVERYTHING, ScopedQuerySet, customer_scope
 
 
 class Threat(models.Model):

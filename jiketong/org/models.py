@@ -71,7 +71,7 @@ class Role(models.Model):
         (ADMIN, _("System administrator")),
         (AUDITOR, _("Auditor")),
     ]
-    # Who sees what (jiketong.core.scope): a portfolio, or the org subtree.
+    # Who sees what (jiketong.org.scope): a portfolio, or the org subtree.
     PORTFOLIO_ROLES = frozenset({CUSTOMER_MANAGER, INSIDE_SALES})
     SUBTREE_ROLES = frozenset({SUPERVISOR, ANALYST, AUDITOR})
     # Who may reveal a masked mobile or phone number (each reveal is logged).

@@ -10,9 +10,9 @@ from jiketong.core.concurrency import VersionedModel
 from jiketong.core.imports import ImportRunBase
 from jiketong.core.models import ConstraintFieldsMixin, TimeStampedModel
 from jiketong.core.money import MoneyField
-from jiketong.core.scope import NOTHING, customer_scope, record_scope
 from jiketong.core.validators import mask_mobile, validate_uscc
 from jiketong.customers.models import Competitor, Customer, CustomerSource, Grade
+from jiketong.org.scope import NOTHING, customer_scope, record_scope
 
 
 def _own(user, field: str) -> Q:
@@ -372,9 +372,9 @@ def case_scope(user) -> Q:
     """Reference cases are shared across the province (so a star project is replicated in other counties):
     every active staff member reads the cases of their own province; HQ, admins and superusers all of them.
     Who may read the *customer's name* on a case is the customer's scope (ReferenceCaseQuerySet.for_reader)."""
-    from jiketong.core.scope import EVERYTHING
     from jiketong.core.trees import subtree
     from jiketong.org.models import OrgUnit, Role, staff_of
+    from jiketong.org.scope import EVERYTHING
 
     if user is None or not user.is_authenticated or not user.is_active:
         return NOTHING

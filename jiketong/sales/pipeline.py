@@ -13,9 +13,9 @@ from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
-from jiketong.core.scope import EVERYTHING, beyond_subtree, kept_scope
 from jiketong.core.trees import subtree
 from jiketong.org.models import OrgUnit, staff_of
+from jiketong.org.scope import EVERYTHING, beyond_subtree, kept_scope
 
 from .models import Opportunity, PipelineFact
 

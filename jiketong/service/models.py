@@ -9,8 +9,8 @@ from django.utils.translation import pgettext_lazy
 
 from jiketong.core.concurrency import VersionedModel
 from jiketong.core.models import ConstraintFieldsMixin, TimeStampedModel
-from jiketong.core.scope import ScopedQuerySet, customer_scope
 from jiketong.customers.models import Grade
+from jiketong.org.scope import ScopedQuerySet, customer_scope
 
 
 # --- business calendar ----------------------------------------------------------------------------

@@ -9,9 +9,9 @@ from django.db.models import Count, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
-from jiketong.core.scope import beyond_subtree, customer_scope, kept_scope
 from jiketong.org.models import OrgUnit, Role, Staff, can
 from jiketong.org.queries import supervisors_for  # noqa: F401 - the escalation reads it from here
+from jiketong.org.scope import beyond_subtree, customer_scope, kept_scope
 
 from .calendar import WorkCalendar, add_working_time
 from .filters import SurveyFilter, TicketFilter

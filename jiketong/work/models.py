@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from jiketong.core.models import TimeStampedModel
-from jiketong.core.scope import customer_scope, record_scope
 from jiketong.customers.models import Grade, LifecycleStatus
+from jiketong.org.scope import customer_scope, record_scope
 
 
 def local_midnight(day: date) -> datetime:

@@ -8,7 +8,7 @@ from jiketong import testing
 from jiketong.analytics import queries as analytics_queries
 from jiketong.churn import queries
 from jiketong.churn.models import ChurnScore
-from jiketong.core.scope import customer_scope
+from jiketong.org.scope import customer_scope
 
 from .test_views import LIST, score
 

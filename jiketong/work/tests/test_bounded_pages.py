@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from jiketong import testing
 from jiketong.analytics import queries as analytics_queries
-from jiketong.core.scope import customer_scope
 from jiketong.customers.models import Customer
+from jiketong.org.scope import customer_scope
 from jiketong.work import jobs, queries, services
 from jiketong.work.models import Activity, CoverageSummary, Task
 

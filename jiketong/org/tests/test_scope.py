@@ -143,8 +143,8 @@ def test_everything_survives_being_ored_with_an_owner_condition(cast):
     (an empty Q() would be dropped and leave only the admin's own records)."""
     from django.db.models import Q
 
-    from jiketong.core.scope import customer_scope
     from jiketong.customers.models import Customer
+    from jiketong.org.scope import customer_scope
 
     widened = Customer.objects.filter(customer_scope(cast.frank.user) | Q(owner=cast.frank.pk))
     assert widened.count() == Customer.objects.count() == 5

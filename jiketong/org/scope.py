@@ -8,7 +8,9 @@ Every scoped model reaches a customer, so every scoped read is `Model.objects.vi
 from django.db import models
 from django.db.models import Q
 
-from .trees import subtree
+from jiketong.core.trees import subtree
+
+from .models import OrgUnit, Role, staff_of
 
 NOTHING = Q(pk__in=[])
 # "Everything" must survive being OR-ed with another condition: Django drops an empty Q() from
@@ -25,8 +27,6 @@ def customer_scope(user, prefix: str = "") -> Q:
 def record_scope(user, *, org_unit: str, owners: tuple[str, ...]) -> Q:
     """The scope rule for any record with an org unit and owners (a customer, or a lead that has no
     customer yet): portfolio roles see what they own, subtree roles their org subtree, admins and HQ all."""
-    from jiketong.org.models import OrgUnit, Role, staff_of
-
     if user is None or not user.is_authenticated or not user.is_active:
         return NOTHING
     if user.is_superuser:
@@ -68,8 +68,6 @@ def kept_scope(user, org_unit: str = "org_unit") -> Q | None:
 def beyond_subtree(user, prefix: str = "") -> Q:
     """Customers (through `prefix`) in the user's scope outside their org subtree: those a supervisor who also
     holds a portfolio role owns or backs up elsewhere. What a read from kept figures counts live on top."""
-    from jiketong.org.models import Role, staff_of
-
     subtree_part = kept_scope(user, f"{prefix}org_unit")
     staff = staff_of(user)
     if (
