@@ -171,9 +171,52 @@ def main() -> None:
                               "archive" in kinds)  # fmt: skip
 
 
-def report(label: str, path: Path, rates: list[float]) -> None:
+class Clock:
+    """Wall time, this process's CPU time and the database server's (its backend for this connection, read
+    from /proc when the server runs on this machine; PostgreSQL only). On a machine shared with other work
+    the wall time stretches with the load, the CPU seconds much less: rows per CPU-second of the busier side
+    is about what an otherwise idle machine with a core for each side would do (the server inserts while
+    this process computes the next rows: core.imports.write_rows)."""
+
+    def __init__(self) -> None:
+        from django.db import connection
+
+        self.backend = None
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                pid = cursor.fetchone()[0]
+            if Path(f"/proc/{pid}/stat").exists():
+                self.backend = pid
+
+    def server_cpu(self) -> float:
+        if self.backend is None:
+            return 0.0
+        try:
+            fields = Path(f"/proc/{self.backend}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def start(self) -> None:
+        self.wall, self.cpu, self.server = time.perf_counter(), time.process_time(), self.server_cpu()
+
+    def stop(self) -> tuple[float, float, float]:
+        """(wall, own CPU, server CPU) seconds since start."""
+        return (time.perf_counter() - self.wall, time.process_time() - self.cpu, self.server_cpu() - self.server)
+
+
+def cpu_note(rows: int, cpu: float, server: float) -> str:
+    text = f"CPU: python {cpu:.2f} s"
+    if server:
+        text += f", server {server:.2f} s"
+    return text + f" = {rows / max(cpu, server, 1e-9):,.0f} rows per CPU-second of the busier side"
+
+
+def report(label: str, path: Path, rates: list[float], cpu_rates: list[float] | None = None) -> None:
+    cpu = f", {statistics.median(cpu_rates):,.0f} rows per CPU-second" if cpu_rates else ""
     print(f"{label} ({path.suffix}, {path.stat().st_size / 1e6:.1f} MB): median {statistics.median(rates):,.0f} rows/s "
-          f"over {len(rates)} runs")  # fmt: skip
+          f"over {len(rates)} runs{cpu}; load average {os.getloadavg()[0]:.1f}")  # fmt: skip
 
 
 def bench_leads(path: Path, user, runs: int) -> None:
@@ -181,23 +224,27 @@ def bench_leads(path: Path, user, runs: int) -> None:
     from jiketong.sales import services
     from jiketong.sales.models import Lead
 
-    rates = []
+    rates, cpu_rates = [], []
+    clock = Clock()
     for k in range(runs):
         before_lead = Lead.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         before_audit = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         before_note = Notification.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        clock.start()
         started = time.perf_counter()
         rows = services.read_lead_file(path)
         read = time.perf_counter() - started
         result = services.leads_import(actor=user, rows=rows, all_or_nothing=False)
-        elapsed = time.perf_counter() - started
+        elapsed, cpu, server = clock.stop()
         rates.append(len(rows) / elapsed)
+        cpu_rates.append(len(rows) / max(cpu, server))
         print(f"  leads run {k + 1}: {len(rows):,} rows in {elapsed:.2f} s (read {read:.2f} s) = "
-              f"{len(rows) / elapsed:,.0f} rows/s; {result.done:,} imported, {len(result.errors):,} refused")  # fmt: skip  # noqa: E501
+              f"{len(rows) / elapsed:,.0f} rows/s; {result.done:,} imported, {len(result.errors):,} refused; "
+              f"{cpu_note(len(rows), cpu, server)}")  # fmt: skip  # noqa: E501
         Lead.objects.filter(pk__gt=before_lead).delete()
         AuditEvent.objects.filter(pk__gt=before_audit).delete()
         Notification.objects.filter(pk__gt=before_note).delete()
-    report("lead import", path, rates)
+    report("lead import", path, rates, cpu_rates)
 
 
 def bench_archive(path: Path, members: Path | None, user, runs: int, customers: bool) -> None:
@@ -205,33 +252,37 @@ def bench_archive(path: Path, members: Path | None, user, runs: int, customers: 
     from jiketong.customers import imports
     from jiketong.customers.models import Contact, Customer, CustomerImportRun, GradeChange, Member
 
-    def run_file(file: Path, match: str, action: str):
-        run = imports.import_path(actor=user, path=file, mode="good", match=match, action=action)
-        started = time.perf_counter()
-        run = imports.run_archive_import(run.pk)
-        return run, time.perf_counter() - started
+    clock = Clock()
 
-    rates, member_rates = [], []
+    def run_file(file: Path, match: str, action: str, cpu_rates: list[float]):
+        run = imports.import_path(actor=user, path=file, mode="good", match=match, action=action)
+        clock.start()
+        run = imports.run_archive_import(run.pk)
+        elapsed, cpu, server = clock.stop()
+        cpu_rates.append(run.rows_total / max(cpu, server))
+        return run, elapsed, cpu_note(run.rows_total, cpu, server)
+
+    rates, member_rates, cpu_rates, member_cpu_rates = [], [], [], []
     for k in range(runs):
         before = {model: model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
                   for model in (Customer, Contact, Member, GradeChange, AuditEvent, Event)}  # fmt: skip
-        run, elapsed = run_file(path, "uscc", "upsert")
+        run, elapsed, note = run_file(path, "uscc", "upsert", cpu_rates)
         rates.append(run.rows_total / elapsed)
         print(f"  archive run {k + 1}: {run.rows_total:,} rows in {elapsed:.2f} s = {run.rows_total / elapsed:,.0f} rows/s; "  # noqa: E501
-              f"{run.counts}, {run.rows_bad:,} refused")  # fmt: skip
+              f"{run.counts}, {run.rows_bad:,} refused; {note}")  # fmt: skip
         if members is not None:
-            run, elapsed = run_file(members, "number", "update")
+            run, elapsed, note = run_file(members, "number", "update", member_cpu_rates)
             member_rates.append(run.rows_total / elapsed)
             print(f"  members run {k + 1}: {run.rows_total:,} rows in {elapsed:.2f} s = "
-                  f"{run.rows_total / elapsed:,.0f} rows/s; {run.counts['members']:,} members, {run.rows_bad:,} refused")  # fmt: skip  # noqa: E501
+                  f"{run.rows_total / elapsed:,.0f} rows/s; {run.counts['members']:,} members, {run.rows_bad:,} refused; {note}")  # fmt: skip  # noqa: E501
         for model in (Member, Contact, GradeChange, AuditEvent, Event):
             model.objects.filter(pk__gt=before[model]).delete()
         Customer.objects.filter(pk__gt=before[Customer]).delete()
         CustomerImportRun.objects.all().delete()
     if customers:
-        report("archive import (customers + key persons)", path, rates)
+        report("archive import (customers + key persons)", path, rates, cpu_rates)
     if members is not None:
-        report("archive import (members)", members, member_rates)
+        report("archive import (members)", members, member_rates, member_cpu_rates)
 
 
 if __name__ == "__main__":
