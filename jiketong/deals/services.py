@@ -88,6 +88,28 @@ def policies() -> dict[str, DiscountPolicy]:
     return rows
 
 
+POLICY_FIELDS = ["category", "manager_max", "city_max", "province_max"]
+
+
+@transaction.atomic
+def discount_policy_save(*, actor, category: str, manager_max, city_max, province_max) -> DiscountPolicy:
+    """Set how deep each level may grant for a product category ("" = the default): an administrator, or
+    HQ's discount rule applied as the federation account (federation.services.directive_apply). Every error
+    at once (full_clean: the levels ordered); audited with what changed, a save that changes nothing leaves
+    no event, so applying the same rule twice is harmless."""
+    if not can(actor, {Role.ADMIN}):
+        raise PermissionDenied(_("Only a system administrator can change the discount approval policy."))
+    policy = DiscountPolicy.objects.select_for_update().filter(category=category).first()
+    policy = policy or DiscountPolicy(category=category)
+    before = snapshot(policy, POLICY_FIELDS) if policy.pk else {}
+    policy.manager_max, policy.city_max, policy.province_max = manager_max, city_max, province_max
+    policy.full_clean(validate_unique=not policy.pk)
+    policy.save()
+    policy.refresh_from_db()
+    record_changes(actor=actor, target=policy, customer_id=None, before=before, after=snapshot(policy, POLICY_FIELDS))
+    return policy
+
+
 def authority_of(user) -> str:
     """The deepest level this user may grant or approve: a supervisor by the level of their org unit,
     an admin (or superuser) as HQ, anyone else as a customer manager."""

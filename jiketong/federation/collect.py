@@ -5,8 +5,9 @@ What travels, and nothing else (docs/federation.md "What travels"):
 - `unit`: each of the group's units in this province — name, org unit, owner's name, grade, lifecycle status,
   products in service, whether it is under a churn warning;
 - `unit_month`: each unit's billing months — revenue, a count of members, arrears (yes/no);
-- `indicator`: the province's indicator summary cells (org unit × industry × grade × month).
-Never members, their numbers, contacts, key persons or their mobiles: the collection does not read them.
+- `indicator`: the province's indicator summary cells (org unit × industry × grade × month);
+- `contact`: the head office's contacts the province marked shareable — name and title only.
+Never members, their numbers, other contacts, or any mobile, e-mail or birthday: the collection does not read them.
 
 Collecting is idempotent: a row whose content did not change keeps its place (and is not sent again); a changed
 row moves to the end of the outbox; a row that disappeared (a unit left the group, a cell is gone) is sent once
@@ -24,7 +25,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from jiketong.core.trees import subtree
-from jiketong.customers.models import Customer, LifecycleStatus
+from jiketong.customers.models import Contact, Customer, LifecycleStatus
 
 from . import instance
 from .models import MEASURES, Kind, OutboxRow, SharedGroup, SyncState
@@ -138,6 +139,17 @@ def group_rows(heads: Iterable[Customer], periods: list[date] | None) -> tuple[l
                 )
             )
         covered |= Q(kind=Kind.UNIT, scope=key)
+        # Head-office contacts the province marked shareable: a name and a title, never a mobile (PIPL minimum).
+        if head.pk in keys:
+            for contact_id, name, title in (
+                Contact.objects.filter(customer_id=head.pk, is_shareable=True, left_on__isnull=True)
+                .order_by("pk")
+                .values_list("pk", "name", "title")
+            ):
+                rows.append(
+                    (Kind.CONTACT, f"{key}|{contact_id}", "", key, {"group": key, "name": name, "title": title})
+                )
+        covered |= Q(kind=Kind.CONTACT, scope=key)
         months = CustomerMonth.objects.filter(customer__in=units).order_by("customer_id", "period")
         month_scope = Q(kind=Kind.UNIT_MONTH, scope=key)
         if periods is not None:

@@ -28,6 +28,7 @@ class Kind(models.TextChoices):
     UNIT = "unit", _("Unit of a national group")
     UNIT_MONTH = "unit_month", _("Unit's month")
     INDICATOR = "indicator", _("Indicator cell")
+    CONTACT = "contact", _("Head-office contact")
 
 
 # --- HQ side ----------------------------------------------------------------------------------------------
@@ -47,6 +48,9 @@ class Province(models.Model):
     failures = models.PositiveIntegerField(_("failed attempts reported"), default=0)
     last_error = models.CharField(_("last error reported"), max_length=500, blank=True)
     refused = models.PositiveIntegerField(_("batches refused"), default=0)
+    national_groups = models.PositiveIntegerField(
+        _("national group customers with units here"), default=0, help_text=_("Kept as batches arrive.")
+    )
     last_refused_at = models.DateTimeField(_("last refused"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -87,7 +91,12 @@ class NationalGroup(models.Model):
         verbose_name = _("national group")
         verbose_name_plural = _("national groups")
         ordering = ["name", "id"]
-        indexes = [models.Index(fields=["-revenue_12m"], name="federation_group_revenue")]
+        indexes = [
+            models.Index(fields=["-revenue_12m"], name="federation_group_revenue"),
+            models.Index(
+                fields=["is_national"], condition=models.Q(is_national=True), name="federation_group_national"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -138,6 +147,48 @@ class GroupUnit(ProvinceRow):
 
     def __str__(self) -> str:
         return self.name
+
+
+class GroupContact(ProvinceRow):
+    """A head-office contact the province marked shareable with HQ: a name and a title, nothing else (no
+    mobile, e-mail or birthday: HQ has no column for them and the batch schema refuses them)."""
+
+    group = models.ForeignKey(
+        NationalGroup, verbose_name=_("national group"), on_delete=models.CASCADE, related_name="contacts"
+    )
+    key = models.CharField(_("contact key"), max_length=80)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=40)
+    title = models.CharField(pgettext_lazy("person", "title"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("head-office contact")
+        verbose_name_plural = _("head-office contacts")
+        ordering = ["province", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["province", "key"],
+                name="federation_groupcontact_key",
+                violation_error_message=_("This province already sent this contact."),
+            )
+        ]
+        indexes = [models.Index(fields=["group", "province"], name="federation_contact_group")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class NationalTally(models.Model):
+    """HQ's one row of national counts kept as batches arrive (decision 1102): 全国性集团客户 counted once."""
+
+    national_groups = models.PositiveIntegerField(_("national group customers"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("national tally")
+        verbose_name_plural = _("national tally")
+
+    def __str__(self) -> str:
+        return str(self.national_groups)
 
 
 class UnitMonth(ProvinceRow):
@@ -287,6 +338,57 @@ class NationalTarget(models.Model):
 class DirectiveKind(models.TextChoices):
     ACCOUNT = "account", _("National account assignment")
     TARGET = "target", _("National target")
+    CATALOG = "catalog", _("National catalog")
+    DISCOUNT = "discount", _("HQ discount rule")
+
+
+class CatalogItemKind(models.TextChoices):
+    PRODUCT = "product", _("Product")
+    PACKAGE = "package", _("Solution package")
+
+
+class NationalCatalogEntry(models.Model):
+    """A product or solution package of HQ's catalog marked national: its content as last published goes to
+    every province as a `catalog` directive (a package's products go first)."""
+
+    kind = models.CharField(_("kind"), max_length=10, choices=CatalogItemKind.choices)
+    code = models.CharField(_("code"), max_length=20)
+    name = models.CharField(_("name"), max_length=60)
+    published_at = models.DateTimeField(_("published at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("national catalog entry")
+        verbose_name_plural = _("national catalog")
+        ordering = ["kind", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "code"],
+                name="federation_catalog_key",
+                violation_error_message=_("This item is already in the national catalog."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.code}"
+
+
+class NationalDiscountRule(models.Model):
+    """An HQ-level discount approval rule for one product category (empty: the default): how deep each level
+    may grant in every province. Provinces apply it to their discount approval policy (deals)."""
+
+    category = models.CharField(_("product category"), max_length=20, blank=True, unique=True)
+    manager_max = models.DecimalField(_("customer manager may grant (%)"), max_digits=5, decimal_places=2)
+    city_max = models.DecimalField(_("city supervisor may grant (%)"), max_digits=5, decimal_places=2)
+    province_max = models.DecimalField(_("province supervisor may grant (%)"), max_digits=5, decimal_places=2)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("HQ discount rule")
+        verbose_name_plural = _("HQ discount rules")
+        ordering = ["category"]
+
+    def __str__(self) -> str:
+        return self.category or "default"
 
 
 class Directive(models.Model):

@@ -4,11 +4,11 @@ or auditor reads it; nobody else (decision 1101). Every page reads precomputed f
 from datetime import date
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import MEASURES, GroupUnit, NationalGroup, Province, ProvinceMonth, UnitMonth
+from .models import MEASURES, GroupContact, GroupUnit, NationalGroup, NationalTally, Province, ProvinceMonth, UnitMonth
 
 
 def can_read_national(user) -> bool:
@@ -65,6 +65,14 @@ def group_360(group: NationalGroup) -> dict:
         ],
         "months": [{**row, "province_name": names.get(row["province"], row["province"])} for row in months],
         "risks": [unit for unit in units if unit.at_risk or unit.status == "at_risk"],
+        "contacts": [
+            {
+                "name": contact.name,
+                "title": contact.title,
+                "province_name": names.get(contact.province, contact.province),
+            }
+            for contact in GroupContact.objects.filter(group=group).order_by("province", "name")[:100]
+        ],
         "account": getattr(group, "account", None),
         "lead_name": names.get(getattr(getattr(group, "account", None), "lead_province", ""), ""),
     }
@@ -76,28 +84,27 @@ def periods() -> list[date]:
 
 def national_indicators(period: date | None) -> dict:
     """Each province's month (its cells added up when they arrived) and the nation's total; 全国性集团客户
-    counted once nationally (a group with units in several provinces is one customer)."""
-    names = province_names()
+    counted once nationally (a group with units in several provinces is one customer). Three queries however
+    many provinces and groups: the counts are kept as batches arrive (services.national_counts_refresh)."""
+    provinces = {
+        code: (name, national)
+        for code, name, national in Province.objects.values_list("code", "name", "national_groups")
+    }
     rows = list(ProvinceMonth.objects.filter(period=period).order_by("province")) if period else []
-    national_in = dict(
-        GroupUnit.objects.filter(group__is_national=True)
-        .values_list("province")
-        .annotate(n=Count("group", distinct=True))
-        .values_list("province", "n")
-    )
     total = {name: sum(getattr(row, name) for row in rows) for name in MEASURES}
+    tally = NationalTally.objects.filter(pk=1).values_list("national_groups", flat=True).first()
     return {
         "rows": [
             {
                 "code": row.province,
-                "name": names.get(row.province, row.province),
+                "name": provinces.get(row.province, (row.province, 0))[0],
                 "row": row,
-                "national": national_in.get(row.province, 0),
+                "national": provinces.get(row.province, (row.province, 0))[1],
             }
             for row in rows
         ],
         "total": total,
-        "national_total": NationalGroup.objects.filter(is_national=True).count(),
+        "national_total": tally or 0,
     }
 
 

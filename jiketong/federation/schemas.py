@@ -60,17 +60,31 @@ class IndicatorPayload(Closed):
     categorised: Count = 0
 
 
+class ContactPayload(Closed):
+    """A head-office contact the province marked shareable: a name and a title only (PIPL minimum)."""
+
+    group: Code
+    name: Annotated[str, Field(max_length=40)]
+    title: Annotated[str, Field(max_length=40)] = ""
+
+
 class Tombstone(Closed):
     deleted: Literal[True]
 
 
-PAYLOADS = {"group": GroupPayload, "unit": UnitPayload, "unit_month": UnitMonthPayload, "indicator": IndicatorPayload}
+PAYLOADS = {
+    "group": GroupPayload,
+    "unit": UnitPayload,
+    "unit_month": UnitMonthPayload,
+    "indicator": IndicatorPayload,
+    "contact": ContactPayload,
+}
 
 
 class RowIn(Schema):
     seq: Annotated[int, Field(ge=1, le=2**63 - 1, description="The row's sequence number in the province.")]
     province: Annotated[str, Field(max_length=6, description="The province the row belongs to: the sender's own.")]
-    kind: Literal["group", "unit", "unit_month", "indicator"]
+    kind: Literal["group", "unit", "unit_month", "indicator", "contact"]
     key: Annotated[str, Field(min_length=1, max_length=80)]
     period: Annotated[str, Field(max_length=7, pattern=r"^(\d{4}-\d{2})?$", description="YYYY-MM, or empty.")] = ""
     payload: dict[str, Any] = Field(
@@ -125,3 +139,48 @@ class TargetDirective(Closed):
     period_type: Literal["month", "year"]
     period: date
     value: Decimal
+
+
+Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+Price = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+
+
+class ProductDirective(Closed):
+    """A national product as HQ's catalog holds it; the province creates or changes its product of that code."""
+
+    item: Literal["product"]
+    code: Annotated[str, Field(max_length=20)]
+    name: Annotated[str, Field(max_length=60)]
+    category: Annotated[str, Field(max_length=20)]
+    billing_unit: Annotated[str, Field(max_length=12)]
+    stickiness: Annotated[str, Field(max_length=12)] = "none"
+    standard_price: Price
+    one_time_fee: Price = Decimal(0)
+    is_basic_service: bool = False
+    cost_rate: Annotated[Decimal, Field(ge=0, le=1, max_digits=4, decimal_places=3)] | None = None
+    is_active: bool = True
+    description: str = ""
+
+
+class PackageDirective(Closed):
+    """A national solution package: its products by code (sent before it) and quantities."""
+
+    item: Literal["package"]
+    code: Annotated[str, Field(max_length=20)]
+    name: Annotated[str, Field(max_length=60)]
+    industry: Annotated[str, Field(max_length=20)]
+    price: Price
+    description: str = ""
+    is_active: bool = True
+    items: Annotated[
+        list[tuple[Annotated[str, Field(max_length=20)], Annotated[int, Field(ge=1)]]], Field(min_length=1)
+    ]
+
+
+class DiscountDirective(Closed):
+    """An HQ-level discount approval rule: how deep each level may grant, for a category (empty: the default)."""
+
+    category: Annotated[str, Field(max_length=20)] = ""
+    manager_max: Percent
+    city_max: Percent
+    province_max: Percent

@@ -18,21 +18,34 @@ from jiketong.core.models import AuditAction
 
 from .models import (
     MEASURES,
+    CatalogItemKind,
     Directive,
     DirectiveKind,
+    GroupContact,
     GroupUnit,
     IndicatorCell,
     Kind,
     NationalAccount,
     NationalAssignment,
+    NationalCatalogEntry,
+    NationalDiscountRule,
     NationalGroup,
+    NationalTally,
     NationalTarget,
     Province,
     ProvinceMonth,
     SharedGroup,
     UnitMonth,
 )
-from .schemas import PAYLOADS, AccountDirective, TargetDirective, Tombstone
+from .schemas import (
+    PAYLOADS,
+    AccountDirective,
+    DiscountDirective,
+    PackageDirective,
+    ProductDirective,
+    TargetDirective,
+    Tombstone,
+)
 
 NATIONAL_REVENUE = Decimal("1000000")  # DOMAIN §4: 全国性 brings more than this a year, in ≥ 2 provinces
 NATIONAL_PROVINCES = 2
@@ -98,7 +111,7 @@ def batch_apply(*, province: Province, rows: list[dict], status: dict | None = N
     for index, row in enumerate(rows):
         payload, row_errors = _payload_errors(index, row["kind"], row["payload"])
         errors |= row_errors
-        if row["kind"] != Kind.GROUP and not row["period"] and row["kind"] != Kind.UNIT:
+        if not row["period"] and row["kind"] not in (Kind.GROUP, Kind.UNIT, Kind.CONTACT):
             errors[f"rows.{index}.period"] = [_("This kind of row needs its month (YYYY-MM).")]
         clean.append({**row, "payload": payload})
     if errors:
@@ -129,7 +142,8 @@ def _apply(code: str, rows: list[dict]) -> int:
     for row in rows:
         by_kind[row["kind"]].append(row)
     accepted = 0
-    groups = _groups(by_kind[Kind.GROUP], [row["payload"] for row in by_kind[Kind.UNIT] + by_kind[Kind.UNIT_MONTH]])
+    named = by_kind[Kind.UNIT] + by_kind[Kind.UNIT_MONTH] + by_kind[Kind.CONTACT]
+    groups = _groups(by_kind[Kind.GROUP], [row["payload"] for row in named])
     touched_groups: set[int] = set()
     touched_months: set[date] = set()
     accepted += len(by_kind[Kind.GROUP])
@@ -200,6 +214,16 @@ def _apply(code: str, rows: list[dict]) -> int:
             "arrears": row["payload"]["arrears"],
         },
     )
+    upsert(
+        GroupContact,
+        by_kind[Kind.CONTACT],
+        lambda row: {"key": row["key"]},
+        lambda row: {
+            "group": groups[row["payload"]["group"]],
+            "name": row["payload"]["name"],
+            "title": row["payload"]["title"],
+        },
+    )
     cells = by_kind[Kind.INDICATOR]
     upsert(
         IndicatorCell,
@@ -221,6 +245,7 @@ def _apply(code: str, rows: list[dict]) -> int:
     touched_groups.discard(0)
     touched_groups |= {group.pk for group in groups.values()}
     group_figures_refresh(touched_groups)
+    national_counts_refresh(touched_groups, {code})
     return accepted
 
 
@@ -313,12 +338,39 @@ def _group_figures(ids: list[int]) -> None:
     )
 
 
+def national_counts_refresh(group_ids: set[int], provinces: set[str]) -> None:
+    """The national indicator page's counts, kept as batches arrive (decision 1102): for each province with
+    units of these groups (and the sender), its 全国性集团客户 with units there; and the national total,
+    each group counted once. A batch pays one count per province it touches (an indexed count of that
+    province's national groups) and one over the partial index of national groups; the page reads them."""
+    ids = sorted(group_ids)
+    provinces = set(provinces)
+    for start in range(0, len(ids), 500):
+        provinces |= set(
+            GroupUnit.objects.filter(group_id__in=ids[start : start + 500])
+            .order_by()
+            .values_list("province", flat=True)
+            .distinct()
+        )
+    for code in sorted(provinces):
+        count = (
+            GroupUnit.objects.filter(province=code, group__is_national=True)
+            .order_by()
+            .values("group_id")
+            .distinct()
+            .count()
+        )
+        Province.objects.filter(code=code).exclude(national_groups=count).update(national_groups=count)
+    total = NationalGroup.objects.filter(is_national=True).count()
+    NationalTally.objects.update_or_create(pk=1, defaults={"national_groups": total})
+
+
 # --- HQ: directives to the provinces ------------------------------------------------------------------------
 def require_hq_admin(actor) -> None:
     from jiketong.org.models import Role, can
 
     if not can(actor, {Role.ADMIN, Role.ANALYST}):
-        raise PermissionDenied(_("Only HQ analysts and administrators set national assignments and targets."))
+        raise PermissionDenied(_("Only HQ analysts and administrators set national directives."))
 
 
 @transaction.atomic
@@ -395,6 +447,88 @@ def target_set(
         after=payload,
     )
     return target
+
+
+def _product_payload(product) -> dict:
+    from jiketong.catalog.services import PRODUCT_FIELDS
+
+    payload = {"item": CatalogItemKind.PRODUCT}
+    for name in PRODUCT_FIELDS:
+        value = getattr(product, name)
+        payload[name] = str(value) if isinstance(value, Decimal) else value
+    return payload
+
+
+def _publish(kind: str, code: str, name: str, payload: dict) -> NationalCatalogEntry:
+    entry, _created = NationalCatalogEntry.objects.update_or_create(kind=kind, code=code, defaults={"name": name})
+    Directive.objects.create(kind=DirectiveKind.CATALOG, key=f"{kind}:{code}", payload=payload)
+    return entry
+
+
+@transaction.atomic
+def catalog_publish(*, actor, product=None, package=None) -> NationalCatalogEntry:
+    """Mark a product or solution package of HQ's catalog national and send it, as it is now, to every
+    province (publishing again after a change sends the change). A package's products go first, so the
+    province has them when the package arrives. Audited."""
+    require_hq_admin(actor)
+    if (product is None) == (package is None):
+        raise ValidationError({"item": [_("Choose a product or a solution package.")]})
+    if product is not None:
+        payload = _product_payload(product)
+        entry = _publish(CatalogItemKind.PRODUCT, product.code, product.name, payload)
+    else:
+        items = list(package.items.select_related("product").order_by("id"))
+        for item in items:
+            _publish(CatalogItemKind.PRODUCT, item.product.code, item.product.name, _product_payload(item.product))
+        payload = {
+            "item": CatalogItemKind.PACKAGE,
+            "code": package.code,
+            "name": package.name,
+            "industry": package.industry_id,
+            "price": str(package.price),
+            "description": package.description,
+            "is_active": package.is_active,
+            "items": [[item.product.code, item.quantity] for item in items],
+        }
+        entry = _publish(CatalogItemKind.PACKAGE, package.code, package.name, payload)
+    record(actor=actor, action=AuditAction.UPDATE, target=entry, customer_id=None, after=payload)
+    return entry
+
+
+@transaction.atomic
+def discount_rule_set(*, actor, category: str, manager_max, city_max, province_max) -> NationalDiscountRule:
+    """An HQ-level discount approval rule (a category, "" = the default) for every province. Audited."""
+    from jiketong.catalog.models import ProductCategory
+
+    require_hq_admin(actor)
+    errors: dict[str, list[str]] = {}
+    if category and category not in ProductCategory.values:
+        errors["category"] = [_("Choose a product category, or none for the default.")]
+    limits = {"manager_max": manager_max, "city_max": city_max, "province_max": province_max}
+    for name, value in limits.items():
+        if value is None or not Decimal(0) <= Decimal(value) <= Decimal(100):
+            errors[name] = [_("Give a discount between 0 and 100 %.")]
+    if not errors and not (Decimal(manager_max) <= Decimal(city_max) <= Decimal(province_max)):
+        errors["city_max"] = [_("Each level must be allowed at least as much as the level below it.")]
+    if errors:
+        raise ValidationError(errors)
+    rule = NationalDiscountRule.objects.filter(category=category).first()
+    before = {name: str(getattr(rule, name)) for name in limits} if rule else {}
+    rule, created = NationalDiscountRule.objects.update_or_create(category=category, defaults=limits)
+    payload = {
+        "category": category,
+        **{name: str(Decimal(value).quantize(Decimal("0.01"))) for name, value in limits.items()},
+    }
+    Directive.objects.create(kind=DirectiveKind.DISCOUNT, key=category or "default", payload=payload)
+    record(
+        actor=actor,
+        action=AuditAction.CREATE if created else AuditAction.UPDATE,
+        target=rule,
+        customer_id=None,
+        before=before or None,
+        after=payload,
+    )
+    return rule
 
 
 def directives_for(code: str | None):
@@ -507,4 +641,53 @@ def directive_apply(*, seq: int, kind: str, payload: dict) -> str:
             value=data.value,
         )
         return "target"
+    if kind == DirectiveKind.CATALOG:
+        return _catalog_apply(actor, payload)
+    if kind == DirectiveKind.DISCOUNT:
+        from jiketong.deals.services import discount_policy_save
+
+        data = DiscountDirective.model_validate(payload)
+        discount_policy_save(
+            actor=actor,
+            category=data.category,
+            manager_max=data.manager_max,
+            city_max=data.city_max,
+            province_max=data.province_max,
+        )
+        return "discount"
     return "unknown"
+
+
+def _catalog_apply(actor, payload: dict) -> str:
+    """A national product or package into this province's catalog through the catalog services: created, or
+    changed where it differs (unchanged: nothing saved is audited)."""
+    from jiketong.catalog.models import Product, SolutionPackage
+    from jiketong.catalog.services import package_save, product_save
+    from jiketong.customers.models import Industry
+
+    if payload.get("item") == CatalogItemKind.PRODUCT:
+        data = ProductDirective.model_validate(payload).model_dump(exclude={"item"})
+        product_save(actor=actor, product=Product.objects.filter(code=data["code"]).first(), **data)
+        return "catalog"
+    data = PackageDirective.model_validate(payload).model_dump(exclude={"item"})
+    codes = [code for code, _quantity in data["items"]]
+    products = {product.code: product for product in Product.objects.filter(code__in=codes)}
+    missing = sorted(set(codes) - set(products))
+    industry = Industry.objects.filter(pk=data["industry"]).first()
+    errors = {}
+    if missing:
+        errors["items"] = [
+            _("These products are not in this province's catalog: %(codes)s.") % {"codes": ", ".join(missing)}
+        ]
+    if industry is None:
+        errors["industry"] = [_("This province has no industry %(code)s.") % {"code": data["industry"]}]
+    if errors:
+        raise ValidationError(errors)
+    package = SolutionPackage.objects.filter(code=data["code"]).first()
+    package_save(
+        actor=actor,
+        package=package,
+        items=[(products[code], quantity) for code, quantity in data.pop("items")],
+        **{**data, "industry": industry},
+    )
+    return "catalog"

@@ -145,3 +145,35 @@ def test_the_indicator_page_without_data_is_empty(cast, client_as):
     page = client_as(cast.erin).get(reverse("federation:indicators"), {"period": "bad"}).content.decode()
     assert "national-indicators" in page and "尚无省份发送指标。" in page
     assert 'data-testid="national-total"' not in page
+
+
+def test_the_indicator_page_reads_counts_kept_at_sync_time_not_per_province_and_group(
+    two_provinces, cast, client_as, django_assert_num_queries, django_assert_max_num_queries
+):
+    from .. import services
+
+    client = client_as(cast.erin)
+    with as_hq(), django_assert_max_num_queries(12) as before:
+        client.get(reverse("federation:indicators"))
+    queries = len(before)  # now: the log is reset by the next requests
+    assert queries > 0
+    assert dict(Province.objects.values_list("code", "national_groups")) == {"440000": 1, "330000": 1}
+    for code in ("110000", "320000", "510000", "610000"):  # four more provinces, each with two units of the bank
+        token = services.province_add(actor=cast.frank.user, code=code, name=code)[1]
+        send(token, code, group_rows(code, 1, "300000.00", f"某银行{code}分行"))
+        extra = group_rows(code, 10, "100000.00", f"某银行{code}支行")[1:3]
+        send(token, code, [{**row, "key": f"V{code}"} for row in extra])
+    with as_hq(), django_assert_num_queries(queries):
+        page = client.get(reverse("federation:indicators")).content.decode()
+    assert page.split('data-testid="national-total">')[1].split("<")[0] == "1"  # the bank, counted once
+    assert Province.objects.get(code="110000").national_groups == 1
+
+
+def test_a_group_no_longer_national_leaves_the_counts_at_the_next_batch(two_provinces, provinces):
+    from ..models import NationalTally
+
+    assert NationalTally.objects.get().national_groups == 1
+    send(provinces["330000"], "330000", [{**group_rows("330000", 20, "0.00", "某银行浙江分行")[2]}])
+    assert not NationalGroup.objects.get().is_national
+    assert NationalTally.objects.get().national_groups == 0
+    assert set(Province.objects.values_list("national_groups", flat=True)) == {0}
