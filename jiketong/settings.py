@@ -132,7 +132,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "jiketong.core.context_processors.staff",
+                "jiketong.org.context_processors.staff",
                 "jiketong.core.context_processors.navigation",
             ],
         },

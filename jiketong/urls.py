@@ -4,16 +4,17 @@ from django.urls import include, path
 
 from jiketong.api import api
 from jiketong.core import views as core_views
+from jiketong.work import views as work_views
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", work_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("customers/", include("jiketong.customers.urls")),
     path("catalog/", include("jiketong.catalog.urls")),
-    path("audit/", include("jiketong.core.urls")),
+    path("audit/", include("jiketong.customers.audit_urls")),
     path("events/", include("jiketong.core.event_urls")),
     path("exports/", include("jiketong.core.export_urls")),
     path("sales/", include("jiketong.sales.urls")),

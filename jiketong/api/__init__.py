@@ -1,5 +1,6 @@
-"""The REST API: one NinjaAPI assembling each app's router. See api/base.py for auth, errors and paging."""
+"""The REST API: one NinjaAPI assembling each app's router (api/site.py).
+See api/base.py for auth, errors and paging."""
 
-from .base import build_api
+from .site import build_api
 
 api = build_api()

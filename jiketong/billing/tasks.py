@@ -1,13 +1,8 @@
-"""Background work (django-tasks): an uploaded file is imported by the task worker, not the web request."""
+"""Background work (django-tasks): an uploaded file is imported by the task worker, not the web request.
 
-from django.utils import translation
-from django_tasks import task
+The task is declared next to the work it runs (billing.services.run_import_task), so the services queue it without
+a circle of imports; this name stays for the runs queued under it."""
 
+from .services import run_import_task as run_import
 
-@task()
-def run_import(run_id: int, language: str | None = None) -> str:
-    """The uploader's language writes the run's messages and error reasons."""
-    from .services import run_import as run
-
-    with translation.override(language):
-        return run(run_id).status
+__all__ = ["run_import"]

@@ -208,7 +208,7 @@ class VersionedForm:
         self.data[self.add_prefix(READ_AT_FIELD)] = timezone.now().isoformat()
 
     def _headline(self, events: list[AuditEvent]) -> str:
-        from .templatetags.people import person_text
+        from .access import person_text
 
         if not events:
             return _("Someone else changed this record while you were editing it:")

@@ -1,14 +1,8 @@
-from jiketong.core.registry import active_entry, nav_items
-from jiketong.org.models import staff_of
+from .registry import active_entry, nav_items
 
 # The entries base.html lists around the apps' own, in menu order.
 BEFORE_APPS = ["home", "customers:list", "catalog:products"]
 AFTER_APPS = ["audit:list", "admin:index"]
-
-
-def staff(request):
-    user = getattr(request, "user", None)
-    return {"staff": staff_of(user) if user is not None and user.is_authenticated else None}
 
 
 def navigation(request):

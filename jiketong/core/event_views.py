@@ -9,9 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from jiketong.org.models import Role, can
-
-from . import events
+from . import access, events
 from .models import EventHandling, HandlingStatus
 
 PAGE_SIZE = 50
@@ -19,7 +17,7 @@ DONE_SHOWN = 500
 
 
 def _require_admin(request: HttpRequest) -> None:
-    if not can(request.user, {Role.ADMIN}):
+    if not access.can(request.user, {access.ADMIN}):
         raise PermissionDenied
 
 

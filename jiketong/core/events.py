@@ -32,6 +32,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
+from django_tasks import task
 
 from .models import Event, EventHandling, HandlingStatus
 
@@ -86,6 +87,8 @@ EVENTS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("customer", "task", "owner", "risk", "score"),
     ),
     "churn.alert_raised": (_("The nightly job raised a risk alert"), ("customer", "alert", "kind", "reason")),
+    "ticket.rated": (_("A closed ticket was rated by the customer"), ("customer", "ticket", "rating", "month")),
+    "survey.recorded": (_("A satisfaction survey was recorded"), ("customer", "survey", "period", "month")),
 }
 
 INLINE_LIMIT = 200  # more reactions than this from one emit run in the task worker, not in the emitting process
@@ -165,8 +168,6 @@ def emit_many(name: str, items: Iterable[tuple[int | None, dict]], *, actor=None
 
 
 def _enqueue_batches(handling_ids: list[int]) -> None:
-    from .tasks import handle_events
-
     for start in range(0, len(handling_ids), BATCH):
         try:
             handle_events.enqueue(handling_ids[start : start + BATCH])
@@ -183,14 +184,25 @@ def dispatch(handling_ids: list[int]) -> None:
     for pk, path, name in rows:
         reaction = _reactions(name).get(path, Reaction(path))
         if reaction.background:
-            from .tasks import handle_event
-
             try:
                 handle_event.enqueue(pk)
             except Exception:  # the frequent job runs it instead
                 log.exception("could not enqueue event handling %s", pk)
         else:
             handle(pk)
+
+
+# The background tasks (declared here, next to the work they run; core.tasks keeps their older dotted paths).
+@task()
+def handle_event(handling_id: int) -> bool:
+    """A reaction declared `background`, in the task worker."""
+    return handle(handling_id)
+
+
+@task()
+def handle_events(handling_ids: list[int]) -> int:
+    """A batch of reactions left by a bulk emit (INLINE_LIMIT); background ones run here too."""
+    return sum(1 for pk in handling_ids if handle(pk))
 
 
 def handle(handling_id: int) -> bool:
@@ -241,13 +253,11 @@ def _failed(handling: EventHandling, exc: Exception) -> None:
 def _tell_admins(handling: EventHandling) -> None:
     from django.urls import reverse
 
-    from jiketong.org.models import Role, Staff
-
+    from . import access
     from .notify import notify
 
-    admins = Staff.objects.filter(roles__code=Role.ADMIN, user__is_active=True).values_list("user_id", flat=True)
     notify(
-        admins,
+        access.holders([access.ADMIN]),
         kind="event_failed",
         title=str(_("A reaction to event %(name)s failed") % {"name": handling.event.name}),
         body=handling.last_error,

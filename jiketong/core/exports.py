@@ -2,7 +2,7 @@
 
 An export is a *builder*: a module-level function `(user, params) -> Table` that reads through the app's
 scoped queries. `respond` counts the table (one COUNT), then either streams it in the request (first bytes at
-once, rows fetched `CHUNK_ROWS` at a time) or, past `EXPORT_INLINE_MAX_ROWS`, queues `core.tasks.run_export`,
+once, rows fetched `CHUNK_ROWS` at a time) or, past `EXPORT_INLINE_MAX_ROWS`, queues the task `run_export`,
 which calls the same builder as the same user in the task worker, writes the file under
 `var/exports/<user id>/<token>/`, audits it and sends the user a notification with the download link. Only
 that user can download it (`download` looks in the requester's own folder: anybody else gets 404), and only for
@@ -47,6 +47,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
+from django_tasks import task
 
 from . import xlsx
 from .audit import record_export
@@ -192,8 +193,6 @@ def respond_rows(request: HttpRequest, *, what: str, filename: str, header: Sequ
 
 
 def _queue(request, builder, params: QueryDict, *, fmt: str, total: int, api: bool) -> HttpResponse:
-    from .tasks import run_export
-
     path = f"{builder.__module__}.{builder.__qualname__}"
     user_id, query, language = request.user.pk, params.urlencode(), translation.get_language()
     transaction.on_commit(lambda: run_export.enqueue(path, user_id, query, fmt, language), robust=True)
@@ -218,8 +217,15 @@ def root() -> Path:
     return Path(settings.VAR_DIR) / "exports"
 
 
+@task()
+def run_export(builder: str, user_id: int, query: str, fmt: str, language: str | None = None) -> str:
+    """An export past EXPORT_INLINE_MAX_ROWS, in the task worker: written, then the user is notified."""
+    with translation.override(language):
+        return str(run(builder, user_id, query, fmt))
+
+
 def run(builder_path: str, user_id: int, query: str, fmt: str) -> Path:
-    """Write the export as the user who asked for it, audit it, tell them where it is (core.tasks.run_export)."""
+    """Write the export as the user who asked for it, audit it, tell them where it is (the task `run_export`)."""
     user = get_user_model().objects.get(pk=user_id)
     builder = import_string(builder_path)
     params = QueryDict(query)

@@ -167,9 +167,9 @@ def close_stalled(model: type[ImportRunBase], now: datetime) -> int:
 
 def runs_visible_to(queryset, user):
     """Runs are their uploader's (and an administrator's): they name the file and carry its rows."""
-    from jiketong.org.models import Role, can
+    from . import access
 
-    if user.is_superuser or can(user, {Role.ADMIN}):
+    if user.is_superuser or access.can(user, {access.ADMIN}):
         return queryset
     return queryset.filter(created_by=user)
 

@@ -8,6 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from .masking import mask_event
+
 
 class TimeStampedModel(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -85,9 +87,7 @@ class AuditAction(models.TextChoices):
 
 class AuditEventQuerySet(models.QuerySet):
     def bulk_create(self, objs, *args, **kwargs):
-        """Events written in bulk (imports, handovers) are masked like `record()`'s (core.audit)."""
-        from .audit import mask_event
-
+        """Events written in bulk (imports, handovers) are masked like `record()`'s (core.masking)."""
         objs = [mask_event(event) for event in objs]
         return super().bulk_create(objs, *args, **kwargs)
 
@@ -135,8 +135,6 @@ class AuditEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.target_repr}"
 
     def save(self, *args, **kwargs) -> None:
-        from .audit import mask_event
-
         mask_event(self)  # personal data never lands in the trail in clear
         super().save(*args, **kwargs)
 

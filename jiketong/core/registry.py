@@ -23,6 +23,8 @@ from django.apps import apps
 from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
+from . import access
+
 
 @dataclass(frozen=True)
 class NavItem:
@@ -39,10 +41,9 @@ class NavItem:
 
 
 def nav_items(user) -> list[NavItem]:
-    from jiketong.org.models import can
-
     items = [item for config in apps.get_app_configs() for item in getattr(config, "nav", ())]
-    return sorted((item for item in items if not item.roles or can(user, item.roles)), key=lambda item: item.order)
+    allowed = (item for item in items if not item.roles or access.can(user, item.roles))
+    return sorted(allowed, key=lambda item: item.order)
 
 
 def _segments(path: str) -> list[str]:

@@ -19,8 +19,8 @@ from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from jiketong.api.base import ErrorOut, Id, IfMatch, Page, PatchSchema, RowVersion, referenced, with_parent_pk
-from jiketong.core.audit import mask_audit_values
 from jiketong.core.concurrency import expected_from_if_match, with_etag
+from jiketong.core.masking import mask_audit_values
 from jiketong.core.models import AuditEvent
 from jiketong.core.notes import readable
 from jiketong.core.validators import mask_email, mask_mobile, mask_text, to_halfwidth

@@ -19,7 +19,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from jiketong.core.audit import mask_audit_values, personal_fields
+from jiketong.core.masking import mask_audit_values, personal_fields
 from jiketong.core.models import AuditEvent
 from jiketong.core.notes import readable
 from jiketong.core.validators import mask_text

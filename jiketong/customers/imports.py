@@ -778,7 +778,7 @@ def _error(result: ImportResult, sheet: str, row: int, key: str, name: str, erro
 
 
 def _check_customers(context: Context, sheets: Sheets, result: ImportResult, progress: Progress) -> list[CustomerRow]:
-    from jiketong.sales.services import normalise_org_name
+    from jiketong.core.names import normalise_org_name
 
     parsed: list[CustomerRow] = []
     for count, (sheet, number, header, values) in enumerate(sheets.customers, start=1):
@@ -916,7 +916,7 @@ def _existing(context: Context, rows: list[CustomerRow]) -> dict:
 def _drop_same_names(context: Context, rows: list[CustomerRow], result: ImportResult) -> list[CustomerRow]:
     """A customer to create (or renamed) whose name matches another customer's, or another row's, once
     legal-form suffixes are stripped (sales' normalise_org_name, as the lead duplicate check), is refused."""
-    from jiketong.sales.services import normalise_org_name
+    from jiketong.core.names import normalise_org_name
 
     wanted = [
         row

@@ -7,6 +7,7 @@ from jiketong.core.registry import NavItem
 class OrgConfig(AppConfig):
     name = "jiketong.org"
     verbose_name = _("Organisation and staff")
+    access = "jiketong.org.access"  # who holds which role, for the kernel (core.access)
     audit_scoped = ["org.Staff"]  # a colleague's history is read by whoever may see them (core.registry)
     nav = [
         NavItem(

@@ -18,6 +18,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from jiketong.catalog.models import Product
+from jiketong.core.names import normalise_org_name
 from jiketong.customers.models import Competitor, Customer, CustomerSource, LifecycleStatus
 from jiketong.demo.names import brand, person_name, place_word
 
@@ -32,7 +33,6 @@ from .models import (
     Stage,
     StageChange,
 )
-from .services import normalise_org_name
 
 CHUNK = 5000
 LEADS_PER_CUSTOMER = 0.3

@@ -17,6 +17,7 @@ from jiketong.catalog.models import Product
 from jiketong.core.imports import runs_visible_to
 from jiketong.core.models import AuditEvent
 from jiketong.core.money import sum_yuan, yuan
+from jiketong.core.names import normalise_org_name
 from jiketong.customers.models import Customer
 from jiketong.org.models import OrgUnit, Staff, staff_of
 
@@ -32,7 +33,6 @@ from .models import (
     Stage,
     StageChange,
 )
-from .services import normalise_org_name
 
 LEAD_RELATED = ["org_unit", "owner", "industry", "customer"]
 OPPORTUNITY_RELATED = ["customer", "owner", "stage"]

@@ -1,13 +1,8 @@
-"""Background work of sales (django-tasks): a large lead file is imported by the task worker, not the request."""
+"""Background work of sales (django-tasks): a large lead file is imported by the task worker, not the request.
 
-from django.utils import translation
-from django_tasks import task
+The task is declared next to the work it runs (sales.services.run_lead_import_task), so the upload queues it
+without a circle of imports; this name stays for the runs queued under it."""
 
+from .services import run_lead_import_task as run_lead_import
 
-@task()
-def run_lead_import(run_id: int, language: str | None = None) -> str:
-    """The uploader's language writes the run's messages and the error report."""
-    from .services import run_lead_import as run
-
-    with translation.override(language):
-        return run(run_id).status
+__all__ = ["run_lead_import"]

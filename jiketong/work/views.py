@@ -1,5 +1,5 @@
-"""Work pages: activities, tasks, agenda, inbox, compliance reports and handovers. Thin: reads come from
-queries.py, writes go to services.py; HTMX requests get the partial that changes (STYLE §7)."""
+"""Work pages: the workbench (the home page), activities, tasks, agenda, inbox, compliance reports and handovers.
+Thin: reads come from queries.py, writes go to services.py; HTMX requests get the partial that changes (STYLE §7)."""
 
 from datetime import date, timedelta
 
@@ -18,8 +18,12 @@ from jiketong.analytics.queries import CappedPaginator
 from jiketong.core import exports
 from jiketong.core.forms import submit
 from jiketong.core.htmx import is_partial
+from jiketong.customers import queries as customer_queries
+from jiketong.customers.models import Grade, LifecycleStatus
 from jiketong.customers.queries import customer_get
+from jiketong.deals import queries as deal_queries
 from jiketong.org.models import Role, can, staff_of
+from jiketong.org.scope import EVERYTHING, customer_scope
 
 from . import queries, services
 from .forms import ActivityForm, CancelForm, HandoverForm, TaskForm
@@ -334,3 +338,36 @@ def orphans(request: HttpRequest) -> HttpResponse:
     found = queries.orphans(request.user)
     sections = [(name, queryset.count(), list(queryset[:PAGE_SIZE])) for name, queryset in found.items()]
     return render(request, "work/orphans.html", {"sections": sections})
+
+
+# --- the workbench (工作台), the home page --------------------------------------------------------------------------
+def scope_kind(user) -> str:
+    """How the workbench names the user's customers: "all", "area" (an org subtree) or "portfolio" (own)."""
+    if customer_scope(user) == EVERYTHING:
+        return "all"
+    staff = staff_of(user)
+    if staff is not None and staff.role_codes & Role.SUBTREE_ROLES:
+        return "area"
+    return "portfolio"
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """The workbench (the home page): the user's portfolio at a glance, visible customers by grade and status,
+    each count a link, and the approvals waiting for them."""
+    counts = {(row["grade"], row["status"]): row["n"] for row in customer_queries.grade_status_counts(request.user)}
+    statuses = LifecycleStatus.choices
+    rows = []
+    for grade, _label in Grade.choices:
+        cells = [(status, counts.get((grade, status), 0)) for status, _s in statuses]
+        rows.append({"grade": grade, "cells": cells, "total": sum(n for _s, n in cells)})
+    status_totals = [(status, sum(counts.get((g, status), 0) for g, _l in Grade.choices)) for status, _s in statuses]
+    context = {
+        "rows": rows,
+        "statuses": statuses,
+        "status_totals": status_totals,
+        "total": sum(counts.values()),
+        "scope_kind": scope_kind(request.user),
+        "approvals": deal_queries.workbench_approvals(request.user),  # None for who approves nothing
+    }
+    return render(request, "core/home.html", context)

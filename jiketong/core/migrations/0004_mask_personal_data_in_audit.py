@@ -8,7 +8,7 @@ BATCH = 1000
 
 def mask_existing_rows(apps, schema_editor):
     # The masking rule reads each model's PERSONAL_FIELDS, which live on the real model classes.
-    from jiketong.core.audit import mask_audit_values
+    from jiketong.core.masking import mask_audit_values
     from jiketong.core.validators import mask_text
 
     AuditEvent = apps.get_model("core", "AuditEvent")

@@ -11,7 +11,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from jiketong.api.tests.conftest import ApiClient
-from jiketong.core.audit import mask_audit_values
+from jiketong.core.masking import mask_audit_values
 from jiketong.core.models import AuditAction, AuditEvent
 from jiketong.core.validators import mask_personal
 from jiketong.customers import services as customer_services

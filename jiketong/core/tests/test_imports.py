@@ -103,7 +103,8 @@ def test_fast_uscc_answers_as_normalize_uscc():
 
 
 def test_a_snapshot_is_the_audit_trails_masked_snapshot(cast):
-    from jiketong.core.audit import mask_audit_values, snapshot
+    from jiketong.core.audit import snapshot
+    from jiketong.core.masking import mask_audit_values
     from jiketong.customers.services import CONTACT_FIELDS
 
     contact = Contact.objects.create(
@@ -145,7 +146,7 @@ def test_dates_as_people_type_them(text, expected):
 def test_normalise_org_name_is_what_it_was_before_it_was_made_fast():
     import unicodedata
 
-    from jiketong.sales.services import _DROP, ORG_SUFFIXES, normalise_org_name
+    from jiketong.core.names import _DROP, ORG_SUFFIXES, normalise_org_name
 
     def before(name: str) -> str:  # the definition the lead duplicate check had (decision 0101)
         text = unicodedata.normalize("NFKC", name or "").lower()

@@ -106,7 +106,8 @@ def test_a_gbk_survey_sheet_creates_customers_with_their_key_persons(cast, tmp_p
 
 
 def test_new_customers_are_audited_in_bulk_like_the_form_and_personal_data_is_masked(cast, tmp_path):
-    from jiketong.core.audit import mask_audit_values, snapshot
+    from jiketong.core.audit import snapshot
+    from jiketong.core.masking import mask_audit_values
     from jiketong.customers.services import CONTACT_FIELDS, CUSTOMER_FIELDS
 
     code = make_uscc("440106")

@@ -7,9 +7,9 @@ import pytest
 from django.urls import reverse
 
 from jiketong.catalog.models import BillingUnit, Product, ProductCategory
-from jiketong.core.templatetags.people import person_text
 from jiketong.customers.models import Industry
 from jiketong.deals import services as deal_services
+from jiketong.org.templatetags.people import person_text
 from jiketong.sales import services as sales_services
 from jiketong.service.tests.factories import receive
 

@@ -128,7 +128,7 @@ def test_duplicates_found_by_the_join_equal_those_found_by_ranges(cast, monkeypa
 
 
 def test_an_imported_leads_audit_row_is_its_masked_snapshot(cast):
-    from jiketong.core.audit import mask_audit_values
+    from jiketong.core.masking import mask_audit_values
 
     services.leads_import(
         actor=cast.carol.user,
