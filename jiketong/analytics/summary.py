@@ -7,13 +7,24 @@ from datetime import date
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Max, Min, Q, Sum, Value
+from django.db.models.functions import Substr
 from django.utils import timezone
 
 from jiketong.billing.models import BillingFact, CustomerMonth
 from jiketong.core.models import AuditEvent
 from jiketong.customers.models import Customer
 
-from .indicators import SUMMARY_FIELDS, archive_measures, churned_rows, group_spread, in_use, month_measures
+from .indicators import (
+    BIG,
+    GROUP_PATH,
+    NATIONAL_MIN_PROVINCES,
+    PROVINCE_PATH,
+    SUMMARY_FIELDS,
+    archive_measures,
+    churned_rows,
+    in_use,
+    month_measures,
+)
 from .models import (
     ArchiveSummary,
     GroupSpread,
@@ -24,7 +35,7 @@ from .models import (
     SummaryPeriod,
     UnitSummary,
 )
-from .periods import add_months, month_range
+from .periods import ShiftMonth, add_months, month_range
 
 GROUP = {"unit": F("customer__org_unit_id"), "sector": F("customer__industry_id"), "level": F("customer__grade")}
 
@@ -33,17 +44,29 @@ GROUP = {"unit": F("customer__org_unit_id"), "sector": F("customer__industry_id"
 def refresh(
     period: date, units: list[int] | None = None, *, owners: list[int] | None = None, spread: bool = True
 ) -> int:
-    """Recompute one month of the summary from the billing months (idempotent). Everything when `units` is
+    """Recompute one month of the summary (`refresh_months` of that month). Returns the rows (cells) it holds."""
+    refresh_months([period], units, owners=owners, spread=spread)
+    return IndicatorSummary.objects.filter(period=period).count()
+
+
+@transaction.atomic
+def refresh_months(
+    periods: list[date], units: list[int] | None = None, *, owners: list[int] | None = None, spread: bool = True
+) -> None:
+    """Recompute months of the summary from the billing months (idempotent). Everything when `units` is
     None; else only those org units' rows (each unit's rows are its own customers', so the others are left as
-    they are) and the portfolio rows of `owners` (staff ids; none when not given). The month's group spread is
+    they are) and the portfolio rows of `owners` (staff ids; none when not given). The months' group spread is
     recomputed whole (unless `spread` is False: nobody moved): it is a fact about groups across units.
-    Set-based: the database writes the rows itself (INSERT … SELECT), a few statements a month however many
-    customers. Returns the rows (cells) the month holds."""
-    months = CustomerMonth.objects.filter(period=period)
-    gone = churned_rows(CustomerMonth.objects.all(), [add_months(period, -1)])
-    lines = BillingFact.objects.filter(in_use(), period=period)
-    unit_rows = [model.objects.filter(period=period) for model in (IndicatorSummary, UnitSummary, ProductSummary)]
-    portfolios = PortfolioSummary.objects.filter(period=period)
+    Set-based and in one pass however many months: each table is one INSERT … SELECT grouped by month too
+    (a full rebuild reads the customer-months and the bill lines once, not once a month; decision 0607)."""
+    periods = sorted(set(periods))
+    if not periods:
+        return
+    months = CustomerMonth.objects.filter(period__in=periods)
+    gone = churned_rows(CustomerMonth.objects.all(), [add_months(p, -1) for p in periods])
+    lines = BillingFact.objects.filter(in_use(), period__in=periods)
+    unit_rows = [model.objects.filter(period__in=periods) for model in (IndicatorSummary, UnitSummary, ProductSummary)]
+    portfolios = PortfolioSummary.objects.filter(period__in=periods)
     months_of_units, gone_of_units = months, gone
     if units is not None:
         in_units = Q(customer__org_unit_id__in=units)
@@ -54,94 +77,112 @@ def refresh(
         if rows is not None:
             rows._raw_delete(rows.db)  # nothing refers to summary rows: no need to fetch them first
     if units is None or units:
-        _cells(period, months_of_units, gone_of_units)
-        _by_unit(period, units)
-        _products(period, lines)
+        _cells(months_of_units, gone_of_units)
+        _by_unit(periods, units)
+        _products(lines)
     if units is None or owners:
-        _portfolios(period, months, gone, None if units is None else owners)
+        _portfolios(months, gone, None if units is None else owners)
     if spread:
-        refresh_spread(period)
-    cells = IndicatorSummary.objects.filter(period=period).count()
-    SummaryPeriod.objects.update_or_create(period=period, defaults={"rows": cells})
-    return cells
+        refresh_spreads(periods)
+    cells = dict(
+        IndicatorSummary.objects.filter(period__in=periods)
+        .values("period")
+        .annotate(n=Count("pk"))
+        .values_list("period", "n")
+    )
+    held = SummaryPeriod.objects.filter(period__in=periods)
+    known = set(held.values_list("period", flat=True))
+    now = timezone.now()
+    SummaryPeriod.objects.bulk_create(
+        SummaryPeriod(period=p, rows=cells.get(p, 0), refreshed_at=now) for p in periods if p not in known
+    )
+    changed = [
+        SummaryPeriod(pk=pk, period=p, rows=cells.get(p, 0), refreshed_at=now)
+        for pk, p in held.values_list("pk", "period")
+    ]
+    SummaryPeriod.objects.bulk_update(changed, ["rows", "refreshed_at"])
 
 
-def _measures(model, period: date, keys: dict[str, str], parts: list[tuple]) -> None:
-    """Write the month's rows of a summary model: the measures of its billed rows and the customers who left
-    it, per key (`keys`: model column → expression over CustomerMonth), from several (billed, left) pairs of
-    querysets, all GROUP BYs added up in one INSERT … SELECT."""
+# The month a row counts in: a billed row in its own month, a churned row (billed, not the month after) in the next.
+BILLED_IN, LEFT_IN = F("period"), ShiftMonth(F("period"), 1)
+
+
+def _measures(model, keys: dict[str, str], parts: list[tuple]) -> None:
+    """Write the months' rows of a summary model: the measures of its billed rows and the customers who left
+    it, per month and key (`keys`: model column → expression over CustomerMonth), from several (billed, left)
+    pairs of querysets, all GROUP BYs added up in one INSERT … SELECT."""
     names = list(SUMMARY_FIELDS)
-    aliases = [f"_k{i}" for i in range(len(keys))]
+    aliases = [f"_k{i}" for i in range(len(keys) + 1)]
     selects, params = [], []
     for months, gone, grouping in parts:
-        by = {alias: F(expression) for alias, expression in zip(aliases, grouping, strict=True)}
+        billed = dict(zip(aliases, [BILLED_IN, *(F(e) for e in grouping)], strict=True))
+        left_in = dict(zip(aliases, [LEFT_IN, *(F(e) for e in grouping)], strict=True))
         measured = (
-            months.values(**by)
+            months.values(**billed)
             .annotate(**month_measures())
             .annotate(_churned=Value(0))
             .values(*aliases, *names, "_churned")
             .order_by()
         )
         zeros = {f"_{name}": Value(0) for name in names}
-        left = gone.values(**by).annotate(_n=Count("pk")).annotate(**zeros).values(*aliases, *zeros, "_n").order_by()
-        for queryset in (measured, left):
+        left = gone.values(**left_in).annotate(_n=Count("pk")).annotate(**zeros).values(*aliases, *zeros, "_n")
+        for queryset in (measured, left.order_by()):
             sql, sql_params = queryset.query.sql_with_params()
             selects.append(f"SELECT * FROM ({sql}) p{len(selects)}")
             params += sql_params
     columns = ["period", *keys, *SUMMARY_FIELDS.values(), "churned"]
     quote = connection.ops.quote_name
-    # A UNION takes its column names from its first part: the keys, the measures' names, then _churned.
+    # A UNION takes its column names from its first part: the month, the keys, the measures' names, then _churned.
     sums = ", ".join(f"SUM(x.{quote(name)})" for name in [*names, "_churned"])
     group = ", ".join(f"x.{alias}" for alias in aliases)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""INSERT INTO {quote(model._meta.db_table)} ({", ".join(quote(c) for c in columns)})
-                SELECT %s, {group}, {sums} FROM ({" UNION ALL ".join(selects)}) x GROUP BY {group}""",
-            [period, *params],
+                SELECT {group}, {sums} FROM ({" UNION ALL ".join(selects)}) x GROUP BY {group}""",
+            params,
         )
 
 
-def _cells(period: date, months, gone) -> None:
-    """The month's cells (unit × industry × grade)."""
+def _cells(months, gone) -> None:
+    """The months' cells (unit × industry × grade)."""
     grouping = ("customer__org_unit_id", "customer__industry_id", "customer__grade")
     keys = {"org_unit_id": None, "industry_id": None, "grade": None}
-    _measures(IndicatorSummary, period, keys, [(months, gone, grouping)])
+    _measures(IndicatorSummary, keys, [(months, gone, grouping)])
 
 
-def _portfolios(period: date, months, gone, owners: list[int] | None) -> None:
-    """The month's portfolio rows: each manager's owned customers plus those they back up (never both)."""
+def _portfolios(months, gone, owners: list[int] | None) -> None:
+    """The months' portfolio rows: each manager's owned customers plus those they back up (never both)."""
     parts = []
     for role in ("owner", "backup_owner"):
         mine = Q(**{f"customer__{role}__isnull": False})
         if owners is not None:
             mine &= Q(**{f"customer__{role}_id__in": owners})
         parts.append((months.filter(mine), gone.filter(mine), (f"customer__{role}_id",)))
-    _measures(PortfolioSummary, period, {"staff_id": None}, parts)
+    _measures(PortfolioSummary, {"staff_id": None}, parts)
 
 
-def _by_unit(period: date, units: list[int] | None) -> None:
-    """The month's cells added up per org unit (every measure is additive)."""
+def _by_unit(periods: list[date], units: list[int] | None) -> None:
+    """The months' cells added up per org unit (every measure is additive)."""
     fields = [*SUMMARY_FIELDS.values(), "churned"]
-    cells = IndicatorSummary.objects.filter(period=period)
+    cells = IndicatorSummary.objects.filter(period__in=periods)
     if units is not None:
         cells = cells.filter(org_unit_id__in=units)
     rows = (
-        cells.values("org_unit_id")
+        cells.values("period", "org_unit_id")
         .annotate(**{f"_{field}": Sum(field) for field in fields})
-        .annotate(_period=Value(period))
-        .values("_period", "org_unit_id", *(f"_{field}" for field in fields))
+        .values("period", "org_unit_id", *(f"_{field}" for field in fields))
         .order_by()
     )
     insert_select(UnitSummary, ["period", "org_unit_id", *fields], rows)
 
 
-def _products(period: date, lines) -> None:
+def _products(lines) -> None:
     """Customers using each product per org unit, and per org unit and industry or grade: one GROUP BY over
-    the month's bill lines in use (a customer's line of a product is one row) to cells, added up three ways."""
+    the months' bill lines in use (a customer's line of a product is one row) to cells, added up three ways."""
     cells = (
-        lines.values("product_id", unit=F("customer__org_unit_id"), sector=F("customer__industry_id"))
+        lines.values("period", "product_id", unit=F("customer__org_unit_id"), sector=F("customer__industry_id"))
         .annotate(level=F("customer__grade"), n=Count("pk"))
-        .values("product_id", "unit", "sector", "level", "n")
+        .values("period", "product_id", "unit", "sector", "level", "n")
         .order_by()
     )
     cells_sql, params = cells.query.sql_with_params()
@@ -149,14 +190,14 @@ def _products(period: date, lines) -> None:
     columns = ", ".join(quote(c) for c in ("period", "org_unit_id", "product_id", "dimension", "key", "customers"))
     splits = [(ProductDimension.NONE, "''"), (ProductDimension.INDUSTRY, "sector"), (ProductDimension.GRADE, "level")]
     selects = " UNION ALL ".join(
-        f"SELECT %s, unit, product_id, %s, {key}, SUM(n) FROM cells GROUP BY unit, product_id"
+        f"SELECT period, unit, product_id, %s, {key}, SUM(n) FROM cells GROUP BY period, unit, product_id"
         + (f", {key}" if key != "''" else "")
         for _dimension, key in splits
     )
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH cells AS ({cells_sql}) INSERT INTO {quote(ProductSummary._meta.db_table)} ({columns}) {selects}",
-            [*params, *(value for dimension, _key in splits for value in (period, dimension))],
+            [*params, *(dimension for dimension, _key in splits)],
         )
 
 
@@ -171,14 +212,43 @@ def insert_select(model, columns: list[str], rows) -> None:
 
 def refresh_spread(period: date) -> None:
     """Recompute the month's multi-province groups (GroupSpread) over the 12 months to it."""
-    spread = group_spread(period)
-    heads = dict(Customer.objects.filter(depth=1, path__in=list(spread)).values_list("path", "pk"))
-    GroupSpread.objects.filter(period=period).delete()
-    GroupSpread.objects.bulk_create(
-        GroupSpread(period=period, head_id=heads[path], revenue=row["revenue_sum"], provinces=row["provinces"])
-        for path, row in spread.items()
-        if path in heads
+    refresh_spreads([period])
+
+
+def refresh_spreads(periods: list[date]) -> None:
+    """Recompute the months' multi-province groups (GroupSpread), each over the 12 months to it: what
+    `indicators.group_spread` measures, for every month in one pass (the grouped customers' months summed per
+    group, province and month once, then added up over each month's window), written by the database."""
+    periods = sorted(set(periods))
+    if not periods:
+        return
+    GroupSpread.objects.filter(period__in=periods)._raw_delete(GroupSpread.objects.db)
+    window = [(p, add_months(p, -k)) for p in periods for k in range(12)]
+    in_groups = Customer.objects.filter(Q(depth__gt=1) | Q(numchild__gt=0)).values("pk")
+    base = (
+        CustomerMonth.objects.filter(period__in=sorted({month for _p, month in window}), customer_id__in=in_groups)
+        .annotate(
+            _group=Substr("customer__path", 1, GROUP_PATH),
+            _province=Substr("customer__org_unit__path", 1, PROVINCE_PATH),
+        )
+        .values("_group", "_province", "period")
+        .annotate(_revenue=Sum("revenue", output_field=BIG))
+        .values("_group", "_province", "period", "_revenue")
+        .order_by()
     )
+    base_sql, base_params = base.query.sql_with_params()
+    quote = connection.ops.quote_name
+    pairs = ", ".join(["(%s, %s)"] * len(window))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""WITH w (target, month) AS (VALUES {pairs}), base AS ({base_sql})
+                INSERT INTO {quote(GroupSpread._meta.db_table)} (period, head_id, revenue, provinces)
+                SELECT w.target, h.id, SUM(b._revenue), COUNT(DISTINCT b._province)
+                FROM base b JOIN w ON w.month = b.period
+                JOIN {quote(Customer._meta.db_table)} h ON h.path = b._group AND h.depth = 1
+                GROUP BY w.target, h.id HAVING COUNT(DISTINCT b._province) >= %s""",
+            [*(value for pair in window for value in pair), *base_params, NATIONAL_MIN_PROVINCES],
+        )
 
 
 def refresh_replaced(periods: list[date], units: list[int] | None = None) -> list[date]:
@@ -196,12 +266,9 @@ def refresh_replaced(periods: list[date], units: list[int] | None = None) -> lis
     spread_read = {add_months(p, k) for p in periods for k in range(12)} & known - rows_read
     missing = in_range - held - rows_read
     with transaction.atomic():
-        for period in sorted(rows_read):
-            refresh(period, units)
-        for period in sorted(missing):
-            refresh(period)
-        for period in sorted(spread_read - missing):
-            refresh_spread(period)
+        refresh_months(sorted(rows_read), units)
+        refresh_months(sorted(missing))
+        refresh_spreads(sorted(spread_read - missing))
     return sorted(rows_read | missing | spread_read)
 
 
@@ -241,12 +308,10 @@ def refresh_due() -> list[date]:
     months = month_range(billed["first"], billed["last"])
     held = dict(SummaryPeriod.objects.filter(period__in=months).values_list("period", "refreshed_at"))
     missing = [p for p in months if p not in held]
-    for period in missing:
-        refresh(period)
+    refresh_months(missing)  # a full rebuild: every month in one pass
     units, owners, moved = changed_since(min(held.values())) if held else (set(), set(), False)
     touched = sorted(held) if units or owners else []
-    for period in touched:
-        refresh(period, sorted(units), owners=sorted(owners), spread=moved)
+    refresh_months(touched, sorted(units), owners=sorted(owners), spread=moved)
     # Every month is now in step with the customers as they were when this run started.
     SummaryPeriod.objects.filter(period__in=list(held)).update(refreshed_at=started)
     refresh_archive()

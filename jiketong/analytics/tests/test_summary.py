@@ -3,8 +3,9 @@
 import pytest
 
 from jiketong.analytics import jobs, summary
-from jiketong.analytics.indicators import REGISTRY, Calculation
-from jiketong.analytics.models import IndicatorSummary, SummaryPeriod
+from jiketong.analytics.indicators import REGISTRY, Calculation, group_spread
+from jiketong.analytics.models import GroupSpread, IndicatorSummary, SummaryPeriod
+from jiketong.analytics.periods import add_months, month_range
 
 from .conftest import PREV, YEAR_AGO, P, month
 from .reference import ReferenceCalculation
@@ -13,8 +14,8 @@ pytestmark = pytest.mark.django_db
 GROUPINGS = [{}, {"by": "org"}, {"by": "industry"}, {"by": "grade"}, {"by": "month", "start": PREV}]
 
 
-def figures(user, **options) -> tuple[bool, dict]:
-    calc = Calculation(user, period=P, product="MAS", **options)
+def figures(user, period=P, **options) -> tuple[bool, dict]:
+    calc = Calculation(user, period=period, product="MAS", **options)
     codes = [code for code, item in REGISTRY.items() if item.monthly or options.get("by") != "month"]
     return calc.summarised, {code: calc.value(code) for code in codes}
 
@@ -56,10 +57,14 @@ def test_a_regraded_or_moved_customer_moves_in_every_month_at_night_and_only_its
     customer_update(actor=system_user(), customer=world.alice_customer, grade="A1", grade_reason="签约大单")
     customer_update(actor=system_user(), customer=world.backed_up, org_unit=world.org["440304"])
     refreshed = []
-    real = summary.refresh
-    monkeypatch.setattr(
-        summary, "refresh", lambda period, units=None, **kw: refreshed.append(units) or real(period, units, **kw)
-    )
+    real = summary.refresh_months
+
+    def spy(periods, units=None, **kw):
+        if periods:
+            refreshed.append(units)
+        return real(periods, units, **kw)
+
+    monkeypatch.setattr(summary, "refresh_months", spy)
     assert jobs.daily(P).startswith("analytics: indicator summary refreshed for 13 months")
     tianhe, yuexiu, futian = (world.org[code].pk for code in ("440106", "440104", "440304"))
     assert {tuple(units) for units in refreshed} == {tuple(sorted({tianhe, yuexiu, futian}))}
@@ -102,3 +107,31 @@ def test_a_refresh_of_managers_only_leaves_the_units_alone(world):
     summary.refresh(P, [], owners=[world.alice.pk], spread=False)
     assert sorted(IndicatorSummary.objects.filter(period=P).values_list("org_unit_id", "in_service")) == cells
     assert Calculation(world.alice.user, period=P).value("in_service")[""] == 1
+
+
+def test_a_full_rebuild_in_one_pass_gives_every_month_its_live_figures(varied):
+    # The rebuild groups every month at once (churn counted in the month after the last bill): each month of
+    # the 14 billed months, with their churns and win-backs, must read what its live calculation gives.
+    months = month_range(add_months(P, -13), P)
+    users = [varied.erin.user, varied.carol.user, varied.alice.user]
+    live = {(user.pk, period): figures(user, period=period) for user in users for period in months}
+    assert not any(summarised for summarised, _ in live.values())
+    summary.refresh_all()
+    assert SummaryPeriod.objects.count() == len(months)
+    for user in users:
+        for period in months:
+            summarised, values = figures(user, period=period)
+            assert summarised and values == live[user.pk, period][1], (user.username, period)
+
+
+def test_the_groups_spread_of_every_month_is_its_own_12_months_window(varied):
+    months = month_range(add_months(P, -13), P)
+    summary.refresh_all()
+    for period in months:
+        kept = {
+            (row.head.path, row.revenue, row.provinces)
+            for row in GroupSpread.objects.filter(period=period).select_related("head")
+        }
+        live = {(path, row["revenue_sum"], row["provinces"]) for path, row in group_spread(period).items()}
+        assert kept == live, period
+    assert GroupSpread.objects.filter(period=P).count() == 2  # the two groups over both provinces
