@@ -474,7 +474,7 @@ class Snapshot:
     whose every choice is a plain code is left as it is when it holds one of them (masking cannot change it)."""
 
     def __init__(self, model: type[models.Model], fields: list[str]) -> None:
-        from .audit import personal_fields
+        from .masking import personal_fields
 
         personal = personal_fields(model._meta.label_lower)
         self.names = list(fields)
@@ -499,7 +499,8 @@ class Snapshot:
         return self._masked(dict(zip(self.names, self.get(record), strict=True)))
 
     def _masked(self, data: dict) -> dict:
-        from .audit import _json_value, _mask_free_text
+        from .audit import _json_value
+        from .masking import _mask_free_text
         from .validators import mask_personal, mask_text
 
         for name, personal, codes in self.treat:

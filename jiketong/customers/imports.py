@@ -599,6 +599,7 @@ def _contact_values(context: Context, values: dict, errors: dict, *, prefix: str
         "department": " ".join(get("department", "").split()),
         "decision_role": _word(context, "decision_role", get("decision_role", ""), own, "decision_role"),
         "is_key_person": _yes_no(get("is_key_person", ""), own, "is_key_person", key_person),
+        "is_shareable": False,  # sharing a contact with HQ is decided on the contact's form, not by a file
         "mobile": "",
         "email": get("email", "").strip(),
         "birthday": _date(get("birthday", ""), own, "birthday"),
@@ -1379,6 +1380,7 @@ def _write_contacts(context: Context, people: list[tuple[int, dict]], now, exist
                 c["department"],
                 c["decision_role"],
                 c["is_key_person"],
+                c["is_shareable"],
                 c["mobile"],
                 c["email"],
                 db_date(c["birthday"]),
