@@ -9,6 +9,12 @@ class AssessmentConfig(AppConfig):
     verbose_name = _("Manager assessment")
     # The rank (职级) limits the grades a manager may own: checked wherever an owner is set (core.registry).
     owner_checks = ["jiketong.assessment.rules.owner_errors"]
+    # The loyalty and satisfaction counts kept per unit follow what changes them (summary.py, decision 1002).
+    reactions = {
+        "ticket.rated": ["jiketong.assessment.summary.satisfaction_answered"],
+        "survey.recorded": ["jiketong.assessment.summary.satisfaction_answered"],
+        "customer.moved": ["jiketong.assessment.summary.customer_moved"],
+    }
     nav = [
         NavItem(
             _("My scorecard"),

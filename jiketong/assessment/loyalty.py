@@ -19,6 +19,7 @@ from django.db.models import Count, DecimalField, Max, Q, Sum
 from jiketong.analytics.periods import add_months
 from jiketong.billing.models import CustomerMonth
 
+from . import summary
 from .models import LoyaltyFact
 
 TENURE_MONTHS = 24
@@ -27,8 +28,9 @@ VALUE_GRADES = ("A1", "A2", "B1", "B2")
 BATCH = 5000
 
 
-def refresh(period: date) -> int:
-    """Replace the month's loyalty facts from its customer-months: one GROUP BY over 13 months of rows."""
+def refresh(period: date, *, summarise: bool = True) -> int:
+    """Replace the month's loyalty facts from its customer-months: one GROUP BY over 13 months of rows. Then the
+    month's kept counts (`summary`; the whole table when it was never built), unless the caller rebuilds them."""
     year_before = add_months(period, -REPEAT_MONTHS)
     tenure_since = add_months(period, -TENURE_MONTHS)
     now = Q(period=period)
@@ -69,4 +71,6 @@ def refresh(period: date) -> int:
     with transaction.atomic():
         LoyaltyFact.objects.filter(period=period).delete()
         LoyaltyFact.objects.bulk_create(facts, batch_size=BATCH)
+    if summarise:
+        summary.refresh([period] if summary.built() else None)
     return len(facts)

@@ -223,3 +223,46 @@ class LoyaltyFact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period:%Y-%m} {self.customer_id}"
+
+
+class LoyaltyDimension(models.TextChoices):
+    """How a LoyaltySummary row is split beyond its org unit."""
+
+    NONE = "", pgettext_lazy("loyalty summary", "Org unit only")
+    INDUSTRY = "industry", pgettext_lazy("loyalty summary", "Industry")
+    GRADE = "grade", pgettext_lazy("loyalty summary", "Grade")
+
+
+class LoyaltySummary(models.Model):
+    """The loyalty and satisfaction indicators' counts kept per customer's org unit × month, and per unit × industry
+    or grade (`dimension`, `key`), so a province's dashboard reads a few rows per unit instead of every customer's
+    LoyaltyFact, rated ticket and survey answer (decision 1002). Written by `summary.refresh` (the definition):
+    the whole table each night, a month's rows after its loyalty facts, a unit's month after a rating or a survey,
+    a unit's months after a customer moved."""
+
+    period = models.DateField(_("month"))
+    org_unit = models.ForeignKey("org.OrgUnit", verbose_name=_("org unit"), on_delete=models.CASCADE, related_name="+")
+    dimension = models.CharField(
+        pgettext_lazy("loyalty summary", "split by"), max_length=8, choices=LoyaltyDimension.choices, blank=True
+    )
+    key = models.CharField(_("industry or grade"), max_length=40, blank=True)
+    in_service = models.PositiveIntegerField(_("in service"), default=0)
+    loyal = models.PositiveIntegerField(_("loyal"), default=0)
+    revenue = MoneyField(_("revenue (yuan)"), default=0)
+    loyal_revenue = MoneyField(pgettext_lazy("loyalty summary", "loyal customers' revenue (yuan)"), default=0)
+    value_base = models.PositiveIntegerField(_("value customer a year before"), default=0)
+    value_retained = models.PositiveIntegerField(_("value customer retained"), default=0)
+    rated = models.PositiveIntegerField(pgettext_lazy("loyalty summary", "answers"), default=0)
+    satisfied = models.PositiveIntegerField(pgettext_lazy("loyalty summary", "satisfied answers"), default=0)
+
+    class Meta:
+        verbose_name = _("loyalty summary")
+        verbose_name_plural = _("loyalty summaries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "dimension", "org_unit", "key"], name="assessment_loyaltysummary_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period:%Y-%m} {self.org_unit_id} {self.dimension}={self.key}"

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from jiketong.core.audit import record, record_changes, snapshot
 from jiketong.core.concurrency import bump, check_version
+from jiketong.core.events import emit
 from jiketong.core.models import AuditAction, AuditEvent
 from jiketong.core.notify import notify
 from jiketong.customers.models import Customer
@@ -260,6 +261,8 @@ def ticket_rate(*, actor, ticket: Ticket, rating: int, comment: str = "") -> Tic
         customer_id=ticket.customer_id,
         after={"rating": rating, "rating_comment": ticket.rating_comment},
     )
+    month = timezone.localtime(now).date().replace(day=1)
+    emit("ticket.rated", customer_id=ticket.customer_id, actor=actor, ticket=ticket.pk, rating=rating, month=month)
     return ticket
 
 
@@ -562,6 +565,8 @@ def survey_create(
         after={"period": period, "answers": {d: list(s) for d, s in sorted(answers.items())}},
     )
     satisfaction_refresh_later([customer.org_unit_id])
+    month = survey.surveyed_on.replace(day=1)
+    emit("survey.recorded", customer_id=customer.pk, actor=actor, survey=survey.pk, period=period, month=month)
     return survey
 
 

@@ -72,6 +72,10 @@ def test_loyalty_follows_its_definition(loyal_world):
 def test_the_nightly_job_computes_last_month_and_leaves_a_closed_one(loyal_world):
     from jiketong.assessment import services
 
-    assert jobs.daily(date(2026, 12, 2)) == f"assessment: 3 managers scored for {MONTH:%Y-%m}, 5 loyalty facts"
+    # November: 天河区's row, its industry's row and its four grades' rows (A1, A2, B1, C).
+    kept = "6 loyalty summary rows"
+    assert jobs.daily(date(2026, 12, 2)) == (
+        f"assessment: 3 managers scored for {MONTH:%Y-%m}, 5 loyalty facts, {kept}"
+    )
     services.month_close(actor=loyal_world.frank.user, period=MONTH)
-    assert jobs.daily(date(2026, 12, 3)) == f"assessment: {MONTH:%Y-%m} is closed, nothing recomputed"
+    assert jobs.daily(date(2026, 12, 3)) == f"assessment: {MONTH:%Y-%m} is closed, nothing recomputed; {kept}"
