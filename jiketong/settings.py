@@ -114,6 +114,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "jiketong.core.middleware.LoginRequiredMiddleware",
+    # After sessions and auth: a request that wrote reads the primary from then on (core.dbrouter).
+    "jiketong.core.dbrouter.ReplicaPinMiddleware",
     # Last: axes inspects the response of a failed login.
     "axes.middleware.AxesMiddleware",
 ]
@@ -158,6 +160,17 @@ else:
     # Persistent connections (CONN_MAX_AGE above): a request must not pay for a new one, and a connection the
     # server dropped is replaced instead of failing the request.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A PostgreSQL streaming replica for the analytical reads (jiketong.core.dbrouter, docs/operations.md). Unset:
+# every read on the primary. Tests use the primary for it (MIRROR), unless a test starts a real one.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(env_str("DATABASE_REPLICA_URL"), conn_max_age=60)
+    DATABASES["replica"]["OPTIONS"] = {**DATABASES["replica"].get("OPTIONS", {}), "options": "-c jit=off"}
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["jiketong.core.dbrouter.ReplicaRouter"]
+# After a write, the same browser reads the primary this long; a `fresh` reader waits this long for the replica.
+DATABASE_REPLICA_PIN_SECONDS = env_int("DATABASE_REPLICA_PIN_SECONDS", 10)
+DATABASE_REPLICA_WAIT_MS = env_int("DATABASE_REPLICA_WAIT_MS", 200)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- auth and sessions --------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from jiketong.core import exports
+from jiketong.core.dbrouter import reading_replica
 from jiketong.core.forms import apply_errors, submit
 from jiketong.core.xlsx import Workbook
 from jiketong.org.models import Role, can
@@ -70,6 +71,7 @@ def _optional(module: str, name: str):
 
 # --- dashboard -----------------------------------------------------------------------------------------
 @require_GET
+@reading_replica()
 def dashboard(request: HttpRequest) -> HttpResponse:
     _require(request.user, VIEW_ROLES)
     try:
@@ -115,6 +117,7 @@ def _dashboard_grouping(request: HttpRequest, period: date) -> Calculation:
 
 
 @require_GET
+@reading_replica()
 def dashboard_export(request: HttpRequest) -> HttpResponse:
     """The dashboard's "indicators by" table as the screen shows it: the same columns, rows and total."""
     _require(request.user, ANALYSIS_ROLES)
@@ -210,6 +213,7 @@ def _table_chart(table) -> dict:
 
 
 @require_GET
+@reading_replica()
 def indicator_table(request: HttpRequest) -> HttpResponse:
     _require(request.user, VIEW_ROLES)
     try:
@@ -231,6 +235,7 @@ def indicator_table(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@reading_replica()
 def indicator_export(request: HttpRequest) -> HttpResponse:
     _require(request.user, VIEW_ROLES)
     try:
@@ -262,6 +267,7 @@ def _drill(request: HttpRequest):
 
 
 @require_GET
+@reading_replica()
 def drill(request: HttpRequest) -> HttpResponse:
     _require(request.user, VIEW_ROLES)
     try:
@@ -314,6 +320,7 @@ def _segments(request: HttpRequest):
 
 
 @require_GET
+@reading_replica()
 def segment_list(request: HttpRequest) -> HttpResponse:
     """The month's materialised segments; a month not computed yet says so and offers to compute it in the
     background (its progress shows here)."""
@@ -347,6 +354,7 @@ def segment_table(user, params) -> exports.Table:
 
 
 @require_GET
+@reading_replica()
 def segment_export(request: HttpRequest) -> HttpResponse:
     try:
         return exports.respond(request, segment_table)
