@@ -24,6 +24,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Q
 
+from jiketong.core.dbrouter import reading_replica
 from jiketong.core.trees import subtree
 from jiketong.customers.models import Contact, Customer, LifecycleStatus
 
@@ -268,13 +269,16 @@ def collect(since: date | None = None) -> int:
     units and months, and the indicator cells. Returns the rows queued."""
     if not instance.is_province():
         return 0
-    periods = recent_periods(since)
-    queued = 0
-    group, covered = group_rows(shared_heads(), periods)
-    queued += write(group, covered)
-    if periods:
-        cells, covered = indicator_rows(periods)
-        queued += write(cells, covered)
+    # The reads on the replica once it has replayed what was committed before (core.dbrouter); the outbox's
+    # own reads and writes (`write`, a transaction) stay on the primary.
+    with reading_replica(fresh=True, sticky=False):
+        periods = recent_periods(since)
+        queued = 0
+        group, covered = group_rows(shared_heads(), periods)
+        queued += write(group, covered)
+        if periods:
+            cells, covered = indicator_rows(periods)
+            queued += write(cells, covered)
     return queued
 
 

@@ -22,6 +22,34 @@ def can_read_national(user) -> bool:
     return Role.ADMIN in staff.role_codes or bool(staff.role_codes & Role.SUBTREE_ROLES and staff.org_unit.is_root())
 
 
+def can_direct(user) -> bool:
+    """Sets HQ's directives to the provinces: an HQ-level analyst or an administrator (decision 1103)."""
+    from jiketong.org.models import Role, can
+
+    return can_read_national(user) and can(user, {Role.ADMIN, Role.ANALYST})
+
+
+def directives_page() -> dict:
+    """What the 下达 page lists: the latest directives, the national catalog, the HQ discount rules."""
+    from .models import Directive, NationalCatalogEntry, NationalDiscountRule
+
+    names = province_names()
+    latest = list(Directive.objects.order_by("-pk")[:50])
+    for directive in latest:
+        directive.province_name = names.get(directive.province, directive.province)
+    from jiketong.catalog.models import ProductCategory
+
+    rules = list(NationalDiscountRule.objects.order_by("category"))
+    categories = dict(ProductCategory.choices)
+    for rule in rules:
+        rule.category_name = categories.get(rule.category, rule.category)
+    return {
+        "latest": latest,
+        "catalog": list(NationalCatalogEntry.objects.order_by("kind", "code")[:500]),
+        "rules": rules,
+    }
+
+
 def require_national(user) -> None:
     if not can_read_national(user):
         raise PermissionDenied(_("National pages are for HQ."))

@@ -119,10 +119,16 @@ class CursorOut(Schema):
 
 class DirectiveOut(Schema):
     seq: int
-    kind: str
+    kind: Literal["account", "target", "catalog", "discount"] = Field(
+        description="account: a national account assignment; target: a national target; catalog: a national "
+        "product or solution package; discount: an HQ-level discount approval rule."
+    )
     province: str = Field(description="The province it is for; empty for every province.")
     key: str
-    payload: dict[str, Any]
+    payload: dict[str, Any] = Field(
+        description="AccountDirective, TargetDirective, ProductDirective / PackageDirective (`item`) or "
+        "DiscountDirective (docs/federation.md)."
+    )
 
 
 class AccountDirective(Closed):

@@ -367,9 +367,9 @@ def national_counts_refresh(group_ids: set[int], provinces: set[str]) -> None:
 
 # --- HQ: directives to the provinces ------------------------------------------------------------------------
 def require_hq_admin(actor) -> None:
-    from jiketong.org.models import Role, can
+    from .queries import can_direct
 
-    if not can(actor, {Role.ADMIN, Role.ANALYST}):
+    if not can_direct(actor):
         raise PermissionDenied(_("Only HQ analysts and administrators set national directives."))
 
 

@@ -34,7 +34,7 @@ def test_the_sync_paths_are_published_with_their_answers(spec):
     assert {"province", "rows", "status"} <= set(body["properties"])
     row = spec["components"]["schemas"]["RowIn"]
     assert set(row["required"]) >= {"seq", "province", "kind", "key", "payload"}
-    assert set(row["properties"]["kind"]["enum"]) == {"group", "unit", "unit_month", "indicator"}
+    assert set(row["properties"]["kind"]["enum"]) == {"group", "unit", "unit_month", "indicator", "contact"}
     assert {"200", "401"} <= {str(code) for code in spec["paths"][f"{PREFIX}/cursor"]["get"]["responses"]}
     directives = spec["paths"][f"{PREFIX}/directives"]["get"]
     assert {"after", "limit", "offset"} <= {parameter["name"] for parameter in directives["parameters"]}
@@ -55,3 +55,8 @@ def test_real_answers_match_the_published_schemas(spec, provinces):
     assert {"count", "items"} <= set(page)
     bad = hq_call(token, "GET", "directives?offset=-1")
     assert bad.status_code == 422 and "offset" in bad.json()["errors"]
+
+
+def test_the_directive_kinds_are_published(spec):
+    kinds = spec["components"]["schemas"]["DirectiveOut"]["properties"]["kind"]["enum"]
+    assert set(kinds) == {"account", "target", "catalog", "discount"}
