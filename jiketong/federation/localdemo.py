@@ -2,7 +2,8 @@
 on three local ports, each with its own SQLite database under var/federation/<instance>/. Each province loads
 the deterministic demo data (the same seed, so national groups such as the banks and oil companies have the
 same identity in both), sends its part (its own units, months and indicator cells) to HQ, and keeps syncing
-every 30 seconds; HQ assigns the largest national group and sets a national target, which the provinces apply.
+every 30 seconds; HQ assigns the largest national group, sets a national target, publishes a national product
+and an HQ discount rule, which the provinces apply; each province shares one head-office contact per group.
 Ctrl-C stops all of them."""
 
 import json
@@ -39,11 +40,32 @@ group = NationalGroup.objects.order_by("-is_national", "-revenue_12m").first()
 if group and not NationalAccount.objects.filter(group=group).exists():
     services.account_assign(actor=actor, group=group, lead_province="440000", manager_name="刘建国",
                             team=["陈静", "周伟"])
+# The national catalog and an HQ discount rule: every province applies them at its next sync.
+from jiketong.catalog.models import Product
+from jiketong.catalog.services import product_save
+admin = get_user_model().objects.get(username="admin")
+product = Product.objects.filter(code="NAT-CLOUD").first() or product_save(
+    actor=admin, code="NAT-CLOUD", name="全国统一云专线", category="connectivity", billing_unit="per_group",
+    standard_price=Decimal("3000"), description="集团公司统一定价的跨省云专线")
+services.catalog_publish(actor=actor, product=product)
+services.discount_rule_set(actor=actor, category="", manager_max=Decimal("5"), city_max=Decimal("12"),
+                           province_max=Decimal("28"))
 latest = ProvinceMonth.objects.order_by("-period").values_list("period", flat=True).first()
 if latest:
     for code in ("440000", "330000"):
         services.target_set(actor=actor, province=code, indicator="revenue", period_type="year",
                             period=date(latest.year, 1, 1), value=Decimal("500000000"))
+"""
+
+# A province marks one head-office contact of each group it shares shareable (names and titles reach HQ).
+SHAREABLE_CONTACTS = """
+from jiketong.customers.models import Contact
+from jiketong.federation.collect import shared_heads
+first = {}
+for pk, customer_id in Contact.objects.filter(customer__in=shared_heads(), left_on__isnull=True).order_by(
+        "customer_id", "-is_key_person", "pk").values_list("pk", "customer_id"):
+    first.setdefault(customer_id, pk)
+Contact.objects.filter(pk__in=list(first.values())).update(is_shareable=True)
 """
 
 
@@ -74,6 +96,7 @@ def run(*, base_port: int, groups: int, var: str, out) -> None:
             province.run(
                 "demo", "--groups", str(groups), "--if-empty", "--host", f"127.0.0.1:{province.port}", timeout=1800
             )
+            province.shell(SHAREABLE_CONTACTS)
             province.run("federation", "collect")
             province.run("federation", "sync")
         hq.shell(HQ_DIRECTIVES)
