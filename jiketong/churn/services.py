@@ -14,6 +14,7 @@ from django.utils.translation import gettext_noop
 
 from jiketong.core.audit import record, snapshot
 from jiketong.core.bulk import Writer
+from jiketong.core.dbrouter import reading_replica
 from jiketong.core.events import emit, emit_many
 from jiketong.core.models import AuditAction
 from jiketong.core.notes import readable, stored
@@ -72,7 +73,8 @@ def score_all(today: date) -> int:
     """Score every in-service customer as of today and replace the stored scores in one transaction
     (readers see yesterday's scores until it commits; running it twice gives the same rows). A customer
     whose warning starts or ends with this run gets one `churn.level_changed` in the same transaction."""
-    table = features.build(scoring_month(today), on_date=today)
+    with reading_replica(fresh=True):  # the features: the heavy read, on the replica when it has caught up
+        table = features.build(scoring_month(today), on_date=today)
     churn_model = ChurnModel.objects.first()
     scores, risk, version = scores_for(table, churn_model)
     conf = rules.config()
