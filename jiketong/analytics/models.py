@@ -219,11 +219,26 @@ class IndicatorSummary(SummaryMeasures):
     """The month measures of the billed customers per org unit, industry and grade, so that subtree
     dashboards (a province: 1M customers) read thousands of rows instead of millions. Written only by
     `summary.refresh` (after imports and nightly); read when a table groups by industry or grade (the
-    other groupings read UnitSummary). See docs/decisions/0601 and 0604."""
+    other groupings read UnitSummary). See docs/decisions/0601 and 0604. Like the other month tables (UnitSummary,
+    PortfolioSummary, ProductSummary), no index and no database constraint per foreign key: every read names its
+    months, which lead the unique key; the rows are derived from the customers' own (a deleted unit, product or
+    manager still takes its rows with it, through the ORM), and a rebuild writes millions of rows (decision 0607)."""
 
-    org_unit = models.ForeignKey("org.OrgUnit", verbose_name=_("org unit"), on_delete=models.CASCADE, related_name="+")
+    org_unit = models.ForeignKey(
+        "org.OrgUnit",
+        verbose_name=_("org unit"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     industry = models.ForeignKey(
-        "customers.Industry", verbose_name=_("industry"), on_delete=models.CASCADE, related_name="+"
+        "customers.Industry",
+        verbose_name=_("industry"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     grade = models.CharField(_("grade"), max_length=2, choices=Grade.choices)
 
@@ -242,7 +257,14 @@ class UnitSummary(SummaryMeasures):
     """IndicatorSummary added up per org unit: what totals, tables by org unit and trends read (a few
     hundred rows a month, however many customers and industries). Written with IndicatorSummary."""
 
-    org_unit = models.ForeignKey("org.OrgUnit", verbose_name=_("org unit"), on_delete=models.CASCADE, related_name="+")
+    org_unit = models.ForeignKey(
+        "org.OrgUnit",
+        verbose_name=_("org unit"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
 
     class Meta:
         verbose_name = _("indicator summary by org unit")
@@ -259,7 +281,12 @@ class PortfolioSummary(SummaryMeasures):
     refresh (who owns what included). Written with IndicatorSummary."""
 
     staff = models.ForeignKey(
-        "org.Staff", verbose_name=_("customer manager"), on_delete=models.CASCADE, related_name="+"
+        "org.Staff",
+        verbose_name=_("customer manager"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
 
     class Meta:
@@ -309,9 +336,21 @@ class ProductSummary(models.Model):
     org tree and the catalog, never by the number of customers. Written with IndicatorSummary."""
 
     period = models.DateField(_("period"))
-    org_unit = models.ForeignKey("org.OrgUnit", verbose_name=_("org unit"), on_delete=models.CASCADE, related_name="+")
+    org_unit = models.ForeignKey(
+        "org.OrgUnit",
+        verbose_name=_("org unit"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     product = models.ForeignKey(
-        "catalog.Product", verbose_name=_("product"), on_delete=models.CASCADE, related_name="+"
+        "catalog.Product",
+        verbose_name=_("product"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     dimension = models.CharField(_("split by"), max_length=8, choices=ProductDimension.choices, blank=True)
     key = models.CharField(_("industry or grade"), max_length=40, blank=True)

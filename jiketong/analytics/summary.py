@@ -133,12 +133,13 @@ def _measures(model, keys: dict[str, str], parts: list[tuple]) -> None:
     columns = ["period", *keys, *SUMMARY_FIELDS.values(), "churned"]
     quote = connection.ops.quote_name
     # A UNION takes its column names from its first part: the month, the keys, the measures' names, then _churned.
+    # Written in the order of the table's unique key (month first), so its index grows at its end, page by page.
     sums = ", ".join(f"SUM(x.{quote(name)})" for name in [*names, "_churned"])
     group = ", ".join(f"x.{alias}" for alias in aliases)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""INSERT INTO {quote(model._meta.db_table)} ({", ".join(quote(c) for c in columns)})
-                SELECT {group}, {sums} FROM ({" UNION ALL ".join(selects)}) x GROUP BY {group}""",
+                SELECT {group}, {sums} FROM ({" UNION ALL ".join(selects)}) x GROUP BY {group} ORDER BY {group}""",
             params,
         )
 
@@ -171,7 +172,7 @@ def _by_unit(periods: list[date], units: list[int] | None) -> None:
         cells.values("period", "org_unit_id")
         .annotate(**{f"_{field}": Sum(field) for field in fields})
         .values("period", "org_unit_id", *(f"_{field}" for field in fields))
-        .order_by()
+        .order_by("period", "org_unit_id")  # the unique key's order
     )
     insert_select(UnitSummary, ["period", "org_unit_id", *fields], rows)
 
@@ -190,13 +191,15 @@ def _products(lines) -> None:
     columns = ", ".join(quote(c) for c in ("period", "org_unit_id", "product_id", "dimension", "key", "customers"))
     splits = [(ProductDimension.NONE, "''"), (ProductDimension.INDUSTRY, "sector"), (ProductDimension.GRADE, "level")]
     selects = " UNION ALL ".join(
-        f"SELECT period, unit, product_id, %s, {key}, SUM(n) FROM cells GROUP BY period, unit, product_id"
-        + (f", {key}" if key != "''" else "")
+        f"SELECT period, unit, product_id, %s AS dimension, {key} AS key, SUM(n) AS n FROM cells"
+        f" GROUP BY period, unit, product_id" + (f", {key}" if key != "''" else "")
         for _dimension, key in splits
     )
+    # In the order of the table's unique key (period, dimension, org unit, product, key): its index grows at its end.
+    rows = f"SELECT * FROM ({selects}) s ORDER BY period, dimension, unit, product_id, key"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH cells AS ({cells_sql}) INSERT INTO {quote(ProductSummary._meta.db_table)} ({columns}) {selects}",
+            f"WITH cells AS ({cells_sql}) INSERT INTO {quote(ProductSummary._meta.db_table)} ({columns}) {rows}",
             [*params, *(dimension for dimension, _key in splits)],
         )
 
@@ -334,6 +337,15 @@ def refresh_archive() -> int:
 
 
 def refresh_all() -> list[date]:
-    """A full rebuild: every month of the billed range summarised again (the demo, a changed definition)."""
-    SummaryPeriod.objects.all().delete()
+    """A full rebuild: every month of the billed range summarised again (the demo, a changed definition).
+    The month tables are emptied first (TRUNCATE on PostgreSQL: no dead rows for the new ones' unique keys to
+    step over), so the rebuild writes into empty tables; until it commits, pages read the live figures."""
+    tables = [IndicatorSummary, UnitSummary, ProductSummary, PortfolioSummary, GroupSpread, SummaryPeriod]
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("TRUNCATE " + ", ".join(connection.ops.quote_name(m._meta.db_table) for m in tables))
+        else:
+            for model in tables:
+                model.objects.all()._raw_delete(model.objects.db)
     return refresh_due()
