@@ -27,6 +27,7 @@ class DefenceConfig(AppConfig):
         "competitor.contract_ending": ["jiketong.defence.reactions.contract_ending"],
         "customer.lifecycle_changed": ["jiketong.defence.reactions.lifecycle_changed"],
         "churn.retention_opened": ["jiketong.defence.reactions.retention_opened"],
+        "customer.moved": ["jiketong.defence.reactions.customer_moved"],
     }
 
     def ready(self) -> None:

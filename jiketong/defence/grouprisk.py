@@ -258,8 +258,11 @@ def _batches(sets: dict[tuple[str, int], list[int]]) -> Iterator[dict[tuple[str,
 def _write(sets: dict[tuple[str, int], list[int]], today: date, period: date | None) -> int:
     ids = sorted({pk for members in sets.values() for pk in members})
     facts: dict[int, UnitFacts] = {}
+    units: dict[int, int] = {}  # each unit's org unit, copied on its row for the scope (decision 0803)
     for start in range(0, len(ids), UNITS_PER_CHUNK):
-        facts |= _facts(ids[start : start + UNITS_PER_CHUNK], today, period)
+        chunk = ids[start : start + UNITS_PER_CHUNK]
+        facts |= _facts(chunk, today, period)
+        units |= dict(Customer.objects.filter(pk__in=chunk).values_list("pk", "org_unit_id"))
     rows = [_row(kind, head, members, facts, period) for (kind, head), members in sets.items()]
     with transaction.atomic():
         GroupRisk.objects.bulk_create(
@@ -277,7 +280,11 @@ def _write(sets: dict[tuple[str, int], list[int]], today: date, period: date | N
                 }
         GroupRiskUnit.objects.filter(risk_id__in=list(risk_ids.values())).delete()
         GroupRiskUnit.objects.bulk_create(
-            [GroupRiskUnit(risk_id=risk_ids[key], customer_id=pk) for key, members in sets.items() for pk in members],
+            [
+                GroupRiskUnit(risk_id=risk_ids[key], customer_id=pk, org_unit_id=units.get(pk))
+                for key, members in sets.items()
+                for pk in members
+            ],
             batch_size=UNITS_PER_CHUNK,
         )
     return len(rows)

@@ -3,23 +3,56 @@ with their countermeasures and outcomes, the competitors' actions observed, and 
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from jiketong.core.models import ConstraintFieldsMixin, TimeStampedModel
 from jiketong.core.money import MoneyField
 from jiketong.customers.models import Competitor, ThreatLevel
-from jiketong.org.scope import EVERYTHING, ScopedQuerySet, customer_scope
+from jiketong.org.scope import EVERYTHING, ScopedQuerySet, record_scope
 
 
-class Threat(models.Model):
+class UnitCopyQuerySet(ScopedQuerySet):
+    """Kept rows that carry a copy of their customer's org unit (decision 0803): a subtree reader's scope is a
+    condition on the row's own `org_unit` (its index), so a province's count and page never join every customer;
+    a manager's portfolio still goes through the customer's owners. The copy follows `customer.moved`
+    (reactions.customer_moved) and every rebuild."""
+
+    def visible_to(self, user):
+        return self.filter(
+            record_scope(user, org_unit="org_unit", owners=("customer__owner", "customer__backup_owner"))
+        )
+
+
+class UnitCopyMixin:
+    def save(self, *args, **kwargs):
+        if self.org_unit_id is None and self.customer_id is not None:
+            from jiketong.customers.models import Customer
+
+            self.org_unit_id = (
+                Customer.objects.filter(pk=self.customer_id).values_list("org_unit_id", flat=True).first()
+            )
+        super().save(*args, **kwargs)
+
+
+class Threat(UnitCopyMixin, models.Model):
     """A threatened customer's row on the board (docs/defence.md): the facts the board shows, kept by
     `services.threats_refresh` when a rival is recorded, a rival's contract end comes near and at night, so
     the board is one indexed, paged read whatever the size of the scope (decision 0801)."""
 
     customer = models.OneToOneField(
         "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="threat"
+    )
+    org_unit = models.ForeignKey(
+        "org.OrgUnit",
+        verbose_name=_("org unit"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        help_text=_("A copy of the customer's org unit, for the scope (decision 0803)."),
     )
     level = models.CharField(_("threat level"), max_length=8, choices=ThreatLevel.choices)
     competitor = models.CharField(_("competitor"), max_length=16, choices=Competitor.choices)
@@ -33,7 +66,7 @@ class Threat(models.Model):
     value_at_risk = MoneyField(_("value at risk (yuan a year)"), default=0)
     refreshed_at = models.DateTimeField(_("refreshed at"), auto_now=True)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = UnitCopyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("threatened customer")
@@ -42,6 +75,8 @@ class Threat(models.Model):
             # The board: highest value at risk first, optionally one threat level.
             models.Index(fields=["-value_at_risk", "id"], name="defence_threat_rank"),
             models.Index(fields=["level", "-value_at_risk", "id"], name="defence_threat_level_rank"),
+            # A subtree's count and a unit's board: the copy of the customer's unit first (decision 0803).
+            models.Index(fields=["org_unit", "-value_at_risk", "id"], name="defence_threat_unit_rank"),
         ]
 
     def __str__(self) -> str:
@@ -283,10 +318,12 @@ class GroupRiskQuerySet(models.QuerySet):
     def visible_to(self, user):
         """The sets of which the user sees at least one unit: the totals count every unit, the pages name only
         the units the user sees (docs/defence.md, "One group, one risk")."""
-        scope = customer_scope(user, "customer__")
+        scope = record_scope(user, org_unit="org_unit", owners=("customer__owner", "customer__backup_owner"))
         if scope == EVERYTHING:
             return self.all()
-        return self.filter(pk__in=GroupRiskUnit.objects.filter(scope).values("risk_id"))
+        # Per set, is one of its units in scope: off the (risk, org unit) index, so a capped count or a page stops
+        # after the rows it needs instead of first collecting every unit of the province (decision 0803).
+        return self.filter(Exists(GroupRiskUnit.objects.filter(scope, risk_id=OuterRef("pk"))))
 
 
 class GroupRisk(models.Model):
@@ -347,21 +384,35 @@ class GroupRisk(models.Model):
         return f"{self.kind} {self.head_id}"
 
 
-class GroupRiskUnit(models.Model):
+class GroupRiskUnit(UnitCopyMixin, models.Model):
     """A unit of a rolled-up set: how a customer's 360 page finds its group and affiliated set, and how the view
-    is scoped (through the unit's customer, never a copy of its org unit)."""
+    is scoped (through a copy of the unit's org unit for subtree readers, decision 0803, and the customer's owners
+    for a portfolio)."""
 
     risk = models.ForeignKey(GroupRisk, verbose_name=_("group risk"), on_delete=models.CASCADE, related_name="+")
     customer = models.ForeignKey(
         "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="+"
     )
+    org_unit = models.ForeignKey(
+        "org.OrgUnit",
+        verbose_name=_("org unit"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        help_text=_("A copy of the customer's org unit, for the scope (decision 0803)."),
+    )
 
-    objects = ScopedQuerySet.as_manager()
+    objects = UnitCopyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("unit of a group risk")
         verbose_name_plural = _("units of group risks")
-        indexes = [models.Index(fields=["customer"], name="defence_grouprisk_unit_cust")]
+        indexes = [
+            models.Index(fields=["customer"], name="defence_grouprisk_unit_cust"),
+            models.Index(fields=["risk", "org_unit"], name="defence_grouprisk_unit_org"),
+        ]
         constraints = [models.UniqueConstraint(fields=["risk", "customer"], name="defence_grouprisk_unit_unique")]
 
     def __str__(self) -> str:

@@ -76,3 +76,17 @@ def retention_opened(event: Event) -> None:
     task = Task.objects.filter(pk=event.payload.get("task")).first()
     if task is not None and task.customer_id:
         services.retention_case_for_task(actor=event.actor, task=task)
+
+
+def customer_moved(event: Event) -> None:
+    """The customer's board row and set units carry its new org unit (their scope reads the copy, decision 0803).
+    Idempotent: the copy is set to the customer's unit as it is now."""
+    from .models import GroupRiskUnit, Threat
+
+    if event.customer_id is None:
+        return
+    unit = Customer.objects.filter(pk=event.customer_id).values_list("org_unit_id", flat=True).first()
+    if unit is None:
+        return
+    Threat.objects.filter(customer_id=event.customer_id).exclude(org_unit_id=unit).update(org_unit_id=unit)
+    GroupRiskUnit.objects.filter(customer_id=event.customer_id).exclude(org_unit_id=unit).update(org_unit_id=unit)

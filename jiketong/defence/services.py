@@ -125,6 +125,7 @@ def _rows_for(chunk: list[int], today: date, period: date | None) -> tuple[list[
         .values_list("customer_id", "last")
         .order_by()
     )
+    units = dict(Customer.objects.filter(pk__in=qualified).values_list("pk", "org_unit_id"))
     weight = weights()
     level_of = {rank: level for level, rank in RANK.items()}
     rows = []
@@ -139,6 +140,7 @@ def _rows_for(chunk: list[int], today: date, period: date | None) -> tuple[list[
         rows.append(
             Threat(
                 customer_id=pk,
+                org_unit_id=units.get(pk),
                 level=level,
                 competitor=top[1],
                 offer=(top[2] or "")[:200],
@@ -156,8 +158,8 @@ def _rows_for(chunk: list[int], today: date, period: date | None) -> tuple[list[
 
 
 THREAT_FIELDS = [
-    "level", "competitor", "offer", "competitors", "their_contract_end", "our_contract_end", "revenue", "members",
-    "last_visit", "value_at_risk", "refreshed_at",
+    "org_unit", "level", "competitor", "offer", "competitors", "their_contract_end", "our_contract_end", "revenue",
+    "members", "last_visit", "value_at_risk", "refreshed_at",
 ]  # fmt: skip
 
 
