@@ -102,6 +102,8 @@ class AuditEvent(models.Model):
     """
 
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    # No database constraint, like customer_id (decision 0021): the trail is written in bulk by imports, and a
+    # user is never deleted but deactivated; a deletion through the ORM still sets it NULL (on_delete).
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("actor"),
@@ -109,6 +111,7 @@ class AuditEvent(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_constraint=False,
     )
     action = models.CharField(_("action"), max_length=16, choices=AuditAction.choices)
     target_type = models.CharField(_("record type"), max_length=40)

@@ -14,7 +14,18 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import DateField, DateTimeField, Exists, IntegerField, Max, OuterRef, Q, Subquery, Value
+from django.db.models import (
+    DateField,
+    DateTimeField,
+    Exists,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -62,10 +73,10 @@ COLUMNS = ["customer_id", "contact_id", "kind", "grade", "last_met_at", "compute
 
 
 @transaction.atomic
-def refresh(today: date, *, customer_id: int | None = None, customer_ids: list[int] | None = None) -> int:
+def refresh(today: date, *, customer_id: int | None = None, customer_ids: "list[int] | QuerySet | None" = None) -> int:
     """Rebuild the gaps as of `today`: all of them (the nightly job), one customer's (after its contacts
-    changed) or a batch's (an archive import). Two INSERT … SELECT, no row through Python. Returns the number
-    of gaps kept (of those customers)."""
+    changed) or a batch's (an archive import: `customer_ids` may be a query of ids). Two INSERT … SELECT, no
+    row through Python. Returns the number of gaps kept (of those customers)."""
     gaps = KeyPersonGap.objects.all()
     customers = Customer.objects.exclude(status=LifecycleStatus.CHURNED)
     if customer_id is not None:

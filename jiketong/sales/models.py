@@ -103,8 +103,9 @@ class Lead(ConstraintFieldsMixin, TimeStampedModel, VersionedModel):
     uscc = models.CharField(
         _("unified social credit code"), max_length=18, blank=True, validators=[validate_uscc], db_index=True
     )
+    # Indexed through sales_lead_unit_status (org_unit first), not on its own: decision 0021.
     org_unit = models.ForeignKey(
-        "org.OrgUnit", verbose_name=_("region"), on_delete=models.PROTECT, related_name="leads"
+        "org.OrgUnit", verbose_name=_("region"), on_delete=models.PROTECT, related_name="leads", db_index=False
     )
     industry = models.ForeignKey(
         "customers.Industry",
@@ -121,11 +122,19 @@ class Lead(ConstraintFieldsMixin, TimeStampedModel, VersionedModel):
     # A bulk writer (the demo) that names its columns may leave this one out: the database fills it in.
     contact_title = models.CharField(_("contact's job title"), max_length=40, blank=True, default="", db_default="")
     need = models.TextField(_("need"), blank=True)
+    # Indexed through sales_lead_owner_status (owner first).
     owner = models.ForeignKey(
-        "org.Staff", verbose_name=_("owner"), null=True, blank=True, on_delete=models.PROTECT, related_name="leads"
+        "org.Staff",
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="leads",
+        db_index=False,
     )
     status = models.CharField(_("status"), max_length=12, choices=LeadStatus.choices, default=LeadStatus.NEW)
     disqualify_reason = models.CharField(_("disqualification reason"), max_length=200, blank=True)
+    # Set only once a lead is converted: indexed where set (sales_lead_customer, sales_lead_opportunity).
     customer = models.ForeignKey(
         "customers.Customer",
         verbose_name=_("customer"),
@@ -133,6 +142,7 @@ class Lead(ConstraintFieldsMixin, TimeStampedModel, VersionedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="leads",
+        db_index=False,
     )
     opportunity = models.ForeignKey(
         "sales.Opportunity",
@@ -141,10 +151,17 @@ class Lead(ConstraintFieldsMixin, TimeStampedModel, VersionedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     converted_at = models.DateTimeField(_("converted at"), null=True, blank=True)
+    # Who created it, as the audit trail's actor: no database constraint (decision 0021); the ORM sets it NULL.
     created_by = models.ForeignKey(
-        "auth.User", verbose_name=_("created by"), null=True, on_delete=models.SET_NULL, related_name="+"
+        "auth.User",
+        verbose_name=_("created by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
 
     objects = LeadQuerySet.as_manager()
@@ -158,6 +175,9 @@ class Lead(ConstraintFieldsMixin, TimeStampedModel, VersionedModel):
             models.Index(fields=["org_unit", "status", "-created_at"], name="sales_lead_unit_status"),
             models.Index(fields=["owner", "status", "-created_at"], name="sales_lead_owner_status"),
             models.Index(fields=["-created_at", "-id"], name="sales_lead_created"),
+            # Only converted leads have these: an import (every lead new) maintains neither (decision 0021).
+            models.Index(fields=["customer"], condition=Q(customer__isnull=False), name="sales_lead_customer"),
+            models.Index(fields=["opportunity"], condition=Q(opportunity__isnull=False), name="sales_lead_opportunity"),
         ]
         constraints = [
             models.CheckConstraint(
