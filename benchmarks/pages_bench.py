@@ -38,6 +38,10 @@ EXTRA_PAGES = {
     "scorecard: mine": ["/assessment/"],
     "scorecard: unit": ["/assessment/units/"],
     "redemptions": ["/billing/redemptions/"],
+    # The loyalty and satisfaction indicators (issue 14 item 7, decision 1002): kept per unit × month.
+    "indicators: loyalty": ["/analytics/indicators/?section=loyalty"],
+    "indicators: loyalty by org": ["/analytics/indicators/?section=loyalty&by=org"],
+    "indicators: loyalty by industry": ["/analytics/indicators/?section=loyalty&by=industry"],
 }
 
 
@@ -67,6 +71,10 @@ def main() -> None:
     period = latest_period()
     top = BillingFact.objects.filter(period=period).values("product__code").annotate(n=Count("pk")).order_by("-n")
     product = top[0]["product__code"] if top else ""
+
+    from jiketong.campaigns import crosssell
+
+    whitespace_product = crosssell.whitespace_products().order_by("pk").values_list("pk", flat=True).first()
 
     def staff(**conditions) -> Staff | None:
         return Staff.objects.filter(user__is_active=True, **conditions).select_related("user").order_by("pk").first()
@@ -99,6 +107,8 @@ def main() -> None:
         names = list(Customer.objects.filter(pk__in=ids).values_list("name", flat=True))
         terms = [name[2:6] for name in names[:5]] + ["gzdt"]
         catalogue = pages(f"{period:%Y-%m}", product, ids, terms) | EXTRA_PAGES
+        if whitespace_product is not None:  # the whitespace list of the product most customers lack
+            catalogue["whitespace: a product"] = [f"/campaigns/whitespace/?product={whitespace_product}"]
         for name, urls in catalogue.items():
             if args.only and not any(w.strip() in name for w in args.only.split(",")):
                 continue

@@ -116,6 +116,29 @@ def test_whitespace_page_and_export_are_for_subtree_roles(cast, schools):
     assert client.get(reverse("campaigns:whitespace") + f"?product={items['SCHOOL'].pk}").status_code == 403
 
 
+def test_the_whitespace_page_counts_up_to_its_cap_in_the_same_queries_at_any_size(
+    cast, schools, monkeypatch, django_assert_max_num_queries
+):
+    from jiketong.campaigns import views
+
+    made, items = schools
+    client = Client()
+    client.force_login(cast.carol.user)
+    url = reverse("campaigns:whitespace") + f"?product={items['SMS'].pk}"
+    monkeypatch.setattr(views, "WHITESPACE_COUNT_CAP", 2)
+    for key in ("C", "D", "E"):
+        bill(made[key], date(2026, 5, 1), "100")
+    with django_assert_max_num_queries(14) as few:
+        page = client.get(url)
+    assert page.context["page"].paginator.count == 2 and page.context["page"].paginator.capped
+    for n in range(6):
+        more = testing.make_customer(org_unit=cast.org["440106"], owner=cast.alice, industry_id="education", size=300)
+        bill(more, date(2026, 5, 1), str(200 + n))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(url)
+    assert page.context["page"].paginator.count == 2 and len(page.context["page"].object_list) == 2
+
+
 def test_one_click_turns_the_whitespace_list_into_a_campaign(cast, schools):
     made, items = schools
     client = Client()
