@@ -17,6 +17,9 @@ from . import queries, rules, services
 from .models import ChurnScore
 
 PAGE_SIZE = 20
+# The risk inbox counts up to 1,000 alerts ("1000+"): each counted alert is read with its customer for the scope,
+# so the count costs what a thousand alerts cost for a province of any size (decision 1002).
+INBOX_COUNT_CAP = 1_000
 
 
 @require_GET
@@ -78,7 +81,7 @@ def retention_task(request: HttpRequest, customer_pk: int) -> HttpResponse:
 @require_GET
 def alert_list(request: HttpRequest) -> HttpResponse:
     alert_filter, queryset = queries.alerts(request.user, request.GET)
-    page = CappedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(queryset, PAGE_SIZE, cap=INBOX_COUNT_CAP).get_page(request.GET.get("page"))
     context = {"filter": alert_filter, "page": page}
     if is_partial(request):
         return render(request, "churn/alerts.html#table", context)
