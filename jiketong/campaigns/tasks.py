@@ -1,11 +1,8 @@
-"""Background work of campaigns (django-tasks): a big target list is built here, never in a request."""
+"""Background work of campaigns (django-tasks): a big target list is built here, never in a request.
 
-from django_tasks import task
+The task is declared next to the work it runs (campaigns.services.build_task), so targets_build queues it without a
+circle of imports; this name stays for the builds queued under it."""
 
+from .services import build_task as build
 
-@task()
-def build(campaign_id: int) -> int:
-    from .services import run_build
-
-    campaign = run_build(campaign_id)
-    return campaign.targets_count if campaign is not None else 0
+__all__ = ["build"]

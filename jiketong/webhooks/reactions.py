@@ -13,7 +13,5 @@ from . import services
 
 def fan_out(event: Event) -> None:
     if services.fan_out(event):
-        from .tasks import send_event
-
         event_id = event.pk
-        transaction.on_commit(lambda: services._enqueue(send_event, event_id), robust=True)
+        transaction.on_commit(lambda: services._enqueue(services.send_event_task, event_id), robust=True)

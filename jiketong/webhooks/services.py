@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
+from django_tasks import task
 
 from jiketong.core.audit import record, record_changes, snapshot
 from jiketong.core.events import EVENTS
@@ -315,9 +316,7 @@ def endpoint_redeliver_given_up(*, actor, endpoint: Endpoint) -> int:
         status=DeliveryStatus.PENDING, failures=0, next_attempt_at=timezone.now()
     )
     if count:
-        from .tasks import send_endpoint
-
-        transaction.on_commit(lambda: _enqueue(send_endpoint, endpoint.pk), robust=True)
+        transaction.on_commit(lambda: _enqueue(send_endpoint_task, endpoint.pk), robust=True)
     return count
 
 
@@ -361,11 +360,26 @@ def send_event(event_id: int) -> int:
     return sum(1 for delivery in sent if delivery and delivery.status == DeliveryStatus.SUCCEEDED)
 
 
-def _enqueue(task, *args) -> None:
+# The POSTs, off the request that caused the event. Declared next to the work they run, so this module and the
+# reaction queue them without importing a module that imports this one back (docs/developing.md);
+# webhooks.tasks keeps the paths that tasks queued before stay under.
+@task()
+def send_event_task(event_id: int) -> int:
+    """Send an event's new deliveries right after the fan-out commits."""
+    return send_event(event_id)
+
+
+@task()
+def send_endpoint_task(endpoint_id: int) -> int:
+    """Send what is due for one endpoint (after an admin put its given-up deliveries back in the queue)."""
+    return send_due(endpoint_id=endpoint_id)[0]
+
+
+def _enqueue(background, *args) -> None:
     try:
-        task.enqueue(*args)
+        background.enqueue(*args)
     except Exception:  # the frequent job sends it instead
-        log.exception("could not enqueue %s%s", task, args)
+        log.exception("could not enqueue %s%s", background, args)
 
 
 def prune(today_start: datetime, *, batch: int = 5000) -> int:

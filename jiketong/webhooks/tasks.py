@@ -1,19 +1,9 @@
-"""Background work (django-tasks): the POSTs, off the request that caused the event."""
+"""Background work (django-tasks): the POSTs, off the request that caused the event.
 
-from django_tasks import task
+The tasks are declared next to the work they run (webhooks.services.send_event_task, send_endpoint_task), so the
+services and the reaction queue them without a circle of imports; these names stay for the tasks queued under them."""
 
+from .services import send_endpoint_task as send_endpoint
+from .services import send_event_task as send_event
 
-@task()
-def send_event(event_id: int) -> int:
-    """Send an event's new deliveries right after the fan-out commits."""
-    from .services import send_event as send
-
-    return send(event_id)
-
-
-@task()
-def send_endpoint(endpoint_id: int) -> int:
-    """Send what is due for one endpoint (after an admin put its given-up deliveries back in the queue)."""
-    from .services import send_due
-
-    return send_due(endpoint_id=endpoint_id)[0]
+__all__ = ["send_endpoint", "send_event"]

@@ -85,7 +85,7 @@ def test_a_big_list_is_built_in_the_background_slice_by_slice(cast, settings, mo
     from django_tasks_db.models import DBTaskResult
 
     assert DBTaskResult.objects.filter(
-        task_path="jiketong.campaigns.tasks.build", args_kwargs__args=[campaign.pk]
+        task_path="jiketong.campaigns.services.build_task", args_kwargs__args=[campaign.pk]
     ).exists()
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.BUILDING

@@ -13,9 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[2]  # jiketong/
 KNOWN_CIRCLES: list[frozenset[str]] = [
     frozenset({"jiketong.analytics.indicators", "jiketong.analytics.models"}),
     frozenset({"jiketong.analytics.services", "jiketong.analytics.tasks"}),
-    frozenset({"jiketong.campaigns.services", "jiketong.campaigns.tasks"}),
     frozenset({"jiketong.customers.imports", "jiketong.customers.tasks"}),
-    frozenset({"jiketong.webhooks.services", "jiketong.webhooks.tasks"}),
     frozenset(
         {
             "jiketong.federation.client",
