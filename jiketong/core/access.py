@@ -1,4 +1,4 @@
-"""Who holds which role, asked by the kernel without importing the app that knows (decision 0021).
+"""Who holds which role, asked by the kernel without importing the app that knows (decision 0023).
 
 The kernel gates a few things by role (the event outbox is the administrators', an import run its uploader's and
 the administrators', a menu entry may name roles) and names people (who changed a record you were editing), but

@@ -1,4 +1,4 @@
-"""The org app's answers to the kernel's questions about people and roles (core.access, decision 0021)."""
+"""The org app's answers to the kernel's questions about people and roles (core.access, decision 0023)."""
 
 from collections.abc import Iterable
 
