@@ -34,6 +34,7 @@ from django.db import connection, transaction
 from jiketong.catalog.models import BillingUnit, Subscription, SubscriptionStatus
 from jiketong.customers.models import Customer, LifecycleStatus
 
+from . import partitions
 from .credit import refresh_credit_grades
 from .models import (
     BenefitKind,
@@ -149,6 +150,7 @@ def generate(builder) -> None:
     low, high = bounds.first(), bounds.last()
     if low is None:
         return
+    partitions.ensure(periods)  # the months' partitions on PostgreSQL, so nothing lands in the default one
     written = churned = 0
     for start in range(low, high + 1, CHUNK):
         chunk_customers = list(

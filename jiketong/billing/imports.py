@@ -29,6 +29,7 @@ from django.utils.translation import pgettext
 from jiketong.catalog.models import Product
 from jiketong.customers.models import Customer
 
+from . import partitions
 from .models import BillingFact, ImportKind, MemberSnapshot
 
 BATCH = 20_000
@@ -489,7 +490,9 @@ def _as_date(value) -> date:
 
 
 def replace_periods(kind: Kind, periods: list[date]) -> int:
-    """Inside the caller's transaction: the live table's rows for these periods become the staged good rows."""
+    """Inside the caller's transaction: the live table's rows for these periods become the staged good rows.
+    On PostgreSQL the DELETE is pruned to the months' partitions (billing.partitions)."""
+    partitions.ensure(periods, [kind.model._meta.db_table])  # normally done already, before the transaction
     table = _quote(kind.model._meta.db_table)
     values = [name for name, _ in kind.stage_columns if name not in ("customer_number", "product_code")]
     ids = [id_column for _, id_column, _, _ in kind.references]

@@ -12,6 +12,7 @@ from django.db import connection
 
 from jiketong.catalog.models import Product, Stickiness
 
+from . import partitions
 from .models import BillingFact, CustomerMonth, MemberSnapshot
 
 MOBILE_MIN_MEMBERS = 10  # 移动集团客户: at least this many members on our mobile network
@@ -31,6 +32,7 @@ def refresh_months(periods: list[date]) -> list[date]:
     joined / left numbers compare against the month just changed). Returns the periods recomputed."""
     todo = set(periods)
     todo |= {month_after(p) for p in periods if BillingFact.objects.filter(period=month_after(p)).exists()}
+    partitions.ensure(todo, [CustomerMonth._meta.db_table])
     for period in sorted(todo):
         refresh_month(period)
     return sorted(todo)
@@ -155,6 +157,6 @@ def refresh_flags(periods: list[date]) -> None:
                           LEFT JOIN ({_bill_sql()}) f ON f.customer_id = c.customer_id
                           LEFT JOIN {cm} prev ON prev.customer_id = c.customer_id AND prev.period = %(previous)s
                           WHERE c.period = %(period)s) x
-                    WHERE {cm}.id = x.id""",
+                    WHERE {cm}.id = x.id AND {cm}.period = %(period)s""",
                 _params(period),
             )

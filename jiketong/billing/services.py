@@ -29,7 +29,7 @@ from jiketong.core.models import AuditAction
 from jiketong.core.money import ZERO, yuan
 from jiketong.org.models import Role, can
 
-from . import imports
+from . import imports, partitions
 from .models import (
     BenefitUse,
     ClubBenefit,
@@ -351,6 +351,8 @@ def _apply(run: ImportRun, replace: Callable[[], object], periods: list[date], *
     reactions here (the indicator summary is refreshed for those months), and only then close the run. So
     a run that reports done has every figure in step; one whose process dies after the commit is closed by
     the frequent job, and its reactions are picked up there too."""
+    # The months' partitions first, in a short transaction of their own (billing.partitions).
+    partitions.ensure([*periods, *(month_after(period) for period in periods)])
     with transaction.atomic():
         _beat(run, progress=92)  # first: holds the run's row (the write lock on SQLite) until the commit
         replace()
