@@ -654,7 +654,7 @@ class DemoBuilder:
             contacts.append((
                 self.contact_id, row.id, name, title, rng.choice(names.DEPARTMENTS), role, k == 0 or rng.random() < 0.3,
                 self.mobile(on_net=rng.random() < 0.8), email, birthday if rng.random() < 0.8 else None,
-                rng.choice(names.PREFERENCES), closeness, "", now, now,
+                rng.choice(names.PREFERENCES), closeness, "", False, now, now,
             ))  # fmt: skip
             if rng.random() < 0.15:
                 occasion_date = self.date_between(date(2005, 1, 1), self.today)
@@ -751,7 +751,7 @@ CUSTOMER_FIELDS = [
 ]  # fmt: skip
 CONTACT_FIELDS = [
     "id", "customer", "name", "title", "department", "decision_role", "is_key_person", "mobile", "email", "birthday",
-    "preferences", "closeness", "notes", "created_at", "updated_at",
+    "preferences", "closeness", "notes", "is_shareable", "created_at", "updated_at",
 ]  # fmt: skip
 MEMBER_FIELDS = ["customer", "phone", "department", "joined_on", "left_on", "paid_by", "network", "short_number"]
 SUBSCRIPTION_FIELDS = [
