@@ -1,4 +1,5 @@
-"""Analytical reads on a PostgreSQL streaming replica (docs/operations.md "A read replica", decision 0510).
+"""Analytical reads on a PostgreSQL streaming replica (decision 0022; docs/operations.md, "One province past one
+machine").
 
 With `DATABASE_REPLICA_URL` set, settings add a "replica" database; without it nothing here changes anything
 (every read and write on "default"). The router sends a read to the replica only when all of these hold:
