@@ -85,9 +85,17 @@ def main() -> None:
     from django.test import Client
 
     from jiketong.federation import services
-    from jiketong.federation.models import GroupUnit, IndicatorCell, NationalGroup, Province, ProvinceMonth, UnitMonth
+    from jiketong.federation.models import (
+        Directive,
+        GroupUnit,
+        IndicatorCell,
+        NationalGroup,
+        Province,
+        ProvinceMonth,
+        UnitMonth,
+    )
 
-    for model in (UnitMonth, GroupUnit, IndicatorCell, ProvinceMonth, NationalGroup, Province):
+    for model in (UnitMonth, GroupUnit, IndicatorCell, ProvinceMonth, NationalGroup, Province, Directive):
         model.objects.all().delete()
     actor = get_user_model().objects.filter(is_superuser=True).first() or get_user_model().objects.create_superuser(
         "bench-admin", password="Bench-2026!x"
@@ -127,7 +135,8 @@ def main() -> None:
     client = Client()
     client.force_login(actor)
     pages = {"groups": "/federation/", "group_360": f"/federation/groups/{group.pk}/",
-             "indicators": "/federation/indicators/", "freshness": "/federation/freshness/"}  # fmt: skip
+             "indicators": "/federation/indicators/", "freshness": "/federation/freshness/",
+             "directives": "/federation/directives/"}  # fmt: skip
     timings = {}
     for name, url in pages.items():
         client.get(url)
@@ -138,6 +147,21 @@ def main() -> None:
             samples.append((time.perf_counter() - started) * 1000)
         timings[name] = {"median_ms": round(statistics.median(samples), 1), "p95_ms": round(p95(samples), 1)}
     result["pages"] = timings
+    # 4. What a batch pays for the national indicator page's counts (decision 1103), the refresh alone: a batch
+    # with units of its own province and no group changing 全国性 (its own count), and a batch that flips 250
+    # groups with units in every province (each province recounted, and the national total).
+    ids = set(NationalGroup.objects.order_by("pk").values_list("pk", flat=True)[:250])
+    for name, call in (
+        ("own_units", lambda: services.national_counts_refresh(set(), {"440000"}, total=False)),
+        ("250_groups_flipped", lambda: services.national_counts_refresh(ids, set())),
+    ):
+        samples = []
+        for _ in range(10):
+            started = time.perf_counter()
+            call()
+            samples.append((time.perf_counter() - started) * 1000)
+        result[f"national_counts_{name}_ms"] = {"median_ms": round(statistics.median(samples), 1),
+                                                "p95_ms": round(p95(samples), 1)}  # fmt: skip
     result["hq_cells"] = IndicatorCell.objects.count()
     result["hq_units"] = GroupUnit.objects.count()
     print(json.dumps(result, ensure_ascii=False, indent=2))

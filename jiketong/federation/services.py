@@ -244,8 +244,10 @@ def _apply(code: str, rows: list[dict]) -> int:
         province_month_refresh(code, period)
     touched_groups.discard(0)
     touched_groups |= {group.pk for group in groups.values()}
-    group_figures_refresh(touched_groups)
-    national_counts_refresh(touched_groups, {code})
+    flipped = group_figures_refresh(touched_groups)
+    # The counts change only where a group became or stopped being 全国性 (every province with its units, and
+    # the total), or where this province's units came or went (its own count).
+    national_counts_refresh(flipped, {code} if by_kind[Kind.UNIT] else set(), total=bool(flipped))
     return accepted
 
 
@@ -295,17 +297,21 @@ def _month_minus(period: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def group_figures_refresh(group_ids: set[int]) -> None:
+def group_figures_refresh(group_ids: set[int]) -> set[int]:
     """The national figures of these groups: revenue in the 12 months to the latest month any province sent,
     the provinces with revenue in them, and whether that makes a 全国性集团客户 (counted once nationally).
-    Three queries for a batch's groups however many there are (a chunk of 500 ids at a time)."""
+    Three queries for a batch's groups however many there are (a chunk of 500 ids at a time). Returns the
+    groups whose 全国性 changed."""
     ids = sorted(group_ids)
+    flipped: set[int] = set()
     for start in range(0, len(ids), 500):
-        _group_figures(ids[start : start + 500])
+        flipped |= _group_figures(ids[start : start + 500])
+    return flipped
 
 
-def _group_figures(ids: list[int]) -> None:
+def _group_figures(ids: list[int]) -> set[int]:
     groups = list(NationalGroup.objects.filter(pk__in=ids))
+    was_national = {group.pk for group in groups if group.is_national}
     latest = dict(
         UnitMonth.objects.filter(group_id__in=ids)
         .order_by()
@@ -336,13 +342,15 @@ def _group_figures(ids: list[int]) -> None:
     NationalGroup.objects.bulk_update(
         groups, ["as_of", "revenue_12m", "provinces_12m", "is_national", "updated_at"], batch_size=500
     )
+    return was_national ^ {group.pk for group in groups if group.is_national}
 
 
-def national_counts_refresh(group_ids: set[int], provinces: set[str]) -> None:
-    """The national indicator page's counts, kept as batches arrive (decision 1102): for each province with
-    units of these groups (and the sender), its 全国性集团客户 with units there; and the national total,
-    each group counted once. A batch pays one count per province it touches (an indexed count of that
-    province's national groups) and one over the partial index of national groups; the page reads them."""
+def national_counts_refresh(group_ids: set[int], provinces: set[str], *, total: bool = True) -> None:
+    """The national indicator page's counts, kept as batches arrive (decision 1103): for each province with
+    units of these groups (and `provinces`), its 全国性集团客户 with units there; and (`total`) the national
+    total, each group counted once. Each is a count, not an increment, so a count that raced another batch is
+    right again at the next one. A batch pays one indexed count per province recounted and one over the
+    partial index of national groups; the page only reads them."""
     ids = sorted(group_ids)
     provinces = set(provinces)
     for start in range(0, len(ids), 500):
@@ -361,8 +369,9 @@ def national_counts_refresh(group_ids: set[int], provinces: set[str]) -> None:
             .count()
         )
         Province.objects.filter(code=code).exclude(national_groups=count).update(national_groups=count)
-    total = NationalGroup.objects.filter(is_national=True).count()
-    NationalTally.objects.update_or_create(pk=1, defaults={"national_groups": total})
+    if total:
+        count = NationalGroup.objects.filter(is_national=True).count()
+        NationalTally.objects.update_or_create(pk=1, defaults={"national_groups": count})
 
 
 # --- HQ: directives to the provinces ------------------------------------------------------------------------
