@@ -334,6 +334,7 @@ class Contact(TimeStampedModel, VersionedModel):
     is_shareable = models.BooleanField(
         _("shareable with HQ"),
         default=False,
+        db_default=False,  # the bulk writers (archive import, demo generator) may leave the column out
         help_text=_("A head-office contact's name and title go to HQ with the shared group; never the mobile."),
     )
     mobile = models.CharField(_("mobile"), max_length=11, blank=True)

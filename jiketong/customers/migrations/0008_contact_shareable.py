@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='contact',
             name='is_shareable',
-            field=models.BooleanField(default=False, help_text="A head-office contact's name and title go to HQ with the shared group; never the mobile.", verbose_name='shareable with HQ'),
+            field=models.BooleanField(db_default=False, default=False, help_text="A head-office contact's name and title go to HQ with the shared group; never the mobile.", verbose_name='shareable with HQ'),
         ),
     ]
