@@ -9,12 +9,6 @@ class AssessmentConfig(AppConfig):
     verbose_name = _("Manager assessment")
     # The rank (职级) limits the grades a manager may own: checked wherever an owner is set (core.registry).
     owner_checks = ["jiketong.assessment.rules.owner_errors"]
-    # The loyalty and satisfaction counts kept per unit follow what changes them (summary.py, decision 1002).
-    reactions = {
-        "ticket.rated": ["jiketong.assessment.summary.satisfaction_answered"],
-        "survey.recorded": ["jiketong.assessment.summary.satisfaction_answered"],
-        "customer.moved": ["jiketong.assessment.summary.customer_moved"],
-    }
     nav = [
         NavItem(
             _("My scorecard"),
@@ -36,4 +30,15 @@ class AssessmentConfig(AppConfig):
     ]
 
     def ready(self) -> None:
+        from jiketong.core.events import Reaction  # its module defines models: importable once apps are loaded
+
         from . import indicators  # noqa: F401 - registers the loyalty and satisfaction indicators with analytics
+
+        # The loyalty and satisfaction counts kept per unit follow what changes them (summary.py, decision 1002),
+        # by the task worker: a unit's month is a few hundred ms at 100k, not for the request that saved a rating.
+        recount = "jiketong.assessment.summary.satisfaction_answered"
+        self.reactions = {
+            "ticket.rated": [Reaction(recount, background=True)],
+            "survey.recorded": [Reaction(recount, background=True)],
+            "customer.moved": [Reaction("jiketong.assessment.summary.customer_moved", background=True)],
+        }

@@ -56,11 +56,28 @@ def _cells(periods, unit_ids) -> dict[tuple, dict]:
             rated |= Q(rated_at__gte=_midnight(period), rated_at__lt=_midnight(end))
             surveyed |= Q(survey__surveyed_on__gte=period, survey__surveyed_on__lt=end)
         tickets, answers = tickets.filter(rated), answers.filter(surveyed)
-    if unit_ids is not None:
-        facts = facts.filter(customer__org_unit__in=unit_ids)
-        tickets = tickets.filter(customer__org_unit__in=unit_ids)
-        answers = answers.filter(survey__customer__org_unit__in=unit_ids)
     cells: dict[tuple, dict] = defaultdict(lambda: dict.fromkeys(FIELDS, 0))
+    if unit_ids is not None:
+        # The units' customers first, then their rows by customer (the (period, customer) and customer indexes):
+        # a unit's month costs its own rows, not a pass over the month's facts of the province.
+        from jiketong.customers.models import Customer
+
+        ids = list(Customer.objects.filter(org_unit__in=unit_ids).order_by("pk").values_list("pk", flat=True))
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start : start + BATCH]
+            _count(
+                cells,
+                facts.filter(customer_id__in=chunk),
+                tickets.filter(customer_id__in=chunk),
+                answers.filter(survey__customer_id__in=chunk),
+            )
+        return cells
+    _count(cells, facts, tickets, answers)
+    return cells
+
+
+def _count(cells: dict[tuple, dict], facts, tickets, answers) -> None:
+    """Add the loyalty facts', ratings' and survey answers' counts to `cells`, by month, unit, industry and grade."""
 
     def add(rows, prefix: str) -> None:
         for row in rows.iterator(chunk_size=BATCH):
@@ -99,7 +116,6 @@ def _cells(periods, unit_ids) -> dict[tuple, dict]:
         ),
         "survey__customer__",
     )
-    return cells
 
 
 def _rows(cells: dict[tuple, dict]) -> list[LoyaltySummary]:
