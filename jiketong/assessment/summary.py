@@ -7,7 +7,8 @@ Asia/Shanghai, and survey answers by the day surveyed; a 4 or a 5 is satisfied).
 - for the whole table each night (`jobs.daily`) and after a demo load,
 - for one month after `loyalty.refresh` wrote that month's facts,
 - for one unit and month after a ticket is rated or a survey recorded (`ticket.rated`, `survey.recorded`),
-- for two units' months after a customer moved between them (`customer.moved`).
+- for two units' months after a customer moved between them (`customer.moved`);
+the last two by the task worker (background reactions, AssessmentConfig.ready).
 Before the first whole build nothing is kept and the indicators count live; after it, a refresh keeps it exact.
 A regrade or a change of industry moves a customer between the industry and grade rows at the next night.
 """
