@@ -121,7 +121,8 @@ def test_only_the_months_that_read_a_replaced_one_are_refreshed(billing, write_c
     from jiketong.analytics import summary
 
     refreshed = []
-    monkeypatch.setattr(summary, "refresh", lambda period, units=None: refreshed.append(period))
+    # All the months a replacement reads are refreshed in one pass (analytics decision 0607).
+    monkeypatch.setattr(summary, "refresh_months", lambda periods, units=None, **kw: refreshed.extend(periods))
     load(billing, write_csv(FEB_ROWS, name="feb.csv"))
     assert refreshed == [FEB]  # March is not billed: nothing else reads February's rows
 
