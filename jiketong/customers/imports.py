@@ -1394,8 +1394,11 @@ def _write_contacts(context: Context, people: list[tuple[int, dict]], now, exist
 
     write_rows(Contact, CONTACT_COLUMNS_WRITTEN, contacts())
     # A new decision maker shows at once: the gaps of these customers, in one refresh joined against a key table
-    # of their ids (a 5,000-id list per statement cost more to build and parse than the refresh itself).
-    with key_table("import_gap_customers", {"id": "bigint"}, [(pk,) for pk in {pk for pk, _c in new}]) as table:
+    # of their ids (a 5,000-id list per statement cost more to build and parse than the refresh itself). Its
+    # primary key keeps every plan an index probe: the new customers are not in the statistics yet, and a plan
+    # that scanned the key table once per customer took minutes.
+    ids = [(pk,) for pk in {pk for pk, _c in new}]
+    with key_table("import_gap_customers", {"id": "bigint PRIMARY KEY"}, ids) as table:
         keypersons.refresh(
             timezone.localdate(),
             customer_ids=Customer.objects.filter(pk__in=RawSQL(f"SELECT id FROM {table}", ())).values("pk"),
