@@ -19,7 +19,6 @@ from .forms import PasswordForm, StaffCreateForm, StaffEditForm
 PAGE_SIZE = 25
 
 
-
 def _shown_once(request: HttpRequest, staff, password: str) -> HttpResponse:
     """A generated password, on this one answer only: never stored in clear, never cached by the browser."""
     response = render(request, "org/password_shown.html", {"record": staff, "password": password})

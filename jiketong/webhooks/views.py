@@ -26,7 +26,6 @@ def _require_admin(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
-
 def _detail_url(endpoint: Endpoint, *, show_secret: bool = False) -> str:
     url = reverse("webhooks:detail", args=[endpoint.pk])
     return f"{url}?secret=show" if show_secret else url
