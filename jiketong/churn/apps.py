@@ -31,4 +31,6 @@ class ChurnConfig(AppConfig):
     reactions = {
         "churn.level_changed": ["jiketong.churn.reactions.notify_level_changed"],
         "churn.alert_raised": ["jiketong.churn.reactions.notify_alert_raised"],
+        # The alerts keep a copy of their customer's unit for the inbox's scope (decision 0706).
+        "customer.moved": ["jiketong.churn.reactions.customer_moved"],
     }

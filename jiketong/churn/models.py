@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from jiketong.customers.unitcopy import UnitCopyMixin, UnitCopyQuerySet
 from jiketong.org.scope import ScopedQuerySet, customer_scope
 
 
@@ -128,7 +129,7 @@ class AlertStatus(models.TextChoices):
     RESOLVED = "resolved", _("Resolved")
 
 
-class RiskAlert(models.Model):
+class RiskAlert(UnitCopyMixin, models.Model):
     """One sudden event at a customer found by the nightly detector (风险提醒, decision 0705): raised once per
     (kind, customer, key) — the key is the billing month, the source row (a contact, a competitor record) or the
     month of a complaint surge — with its reason as a stored message and its values (core.notes), routed to the
@@ -137,6 +138,16 @@ class RiskAlert(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=AlertKind.choices)
     customer = models.ForeignKey(
         "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="risk_alerts"
+    )
+    org_unit = models.ForeignKey(
+        "org.OrgUnit",
+        verbose_name=_("org unit"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        help_text=_("A copy of the customer's org unit, for the scope (decision 0803)."),
     )
     key = models.CharField(_("what it is about"), max_length=40)
     occurred_on = models.DateField(_("happened on"))
@@ -179,7 +190,7 @@ class RiskAlert(models.Model):
         related_name="+",
     )  # fmt: skip
 
-    objects = ScopedQuerySet.as_manager()
+    objects = UnitCopyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("risk alert")
@@ -189,6 +200,8 @@ class RiskAlert(models.Model):
             # The inbox: newest first, optionally one status (then one kind).
             models.Index(fields=["-raised_on", "-id"], name="churn_alert_recent"),
             models.Index(fields=["status", "-raised_on", "-id"], name="churn_alert_status_recent"),
+            # A subtree reader's inbox and its capped count read the alert's own unit copy (decision 0706).
+            models.Index(fields=["org_unit", "status", "-raised_on", "-id"], name="churn_alert_unit_status"),
             # The complaint surge's "none raised for the customer in the last 30 days".
             models.Index(fields=["kind", "raised_on"], name="churn_alert_kind_raised"),
         ]

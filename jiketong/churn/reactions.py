@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from jiketong.core.models import Event
 from jiketong.core.notify import notify
 from jiketong.customers.models import Customer
+from jiketong.customers.unitcopy import follow_move
 from jiketong.org.queries import nearest_supervisors
 
 
@@ -63,3 +64,10 @@ def notify_alert_raised(event: Event) -> None:
             customer_id=customer.pk,
             key=f"risk-alert:{alert.pk}",
         )
+
+
+def customer_moved(event: Event) -> None:
+    """The customer's risk alerts carry its new org unit: a subtree reader's inbox reads the copy (decision 0706)."""
+    from .models import RiskAlert
+
+    follow_move(event.customer_id, RiskAlert.objects.all())

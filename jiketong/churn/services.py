@@ -205,6 +205,7 @@ def alerts_raise(today: date) -> int:
                     reason=hit.reason,
                     owner_id=routes[hit.customer_id][0],
                     supervisor_id=routes[hit.customer_id][1],
+                    org_unit_id=routes[hit.customer_id][2],
                 )  # fmt: skip
                 for hit in new[start : start + ALERT_CHUNK]
             ]
@@ -243,8 +244,8 @@ def _not_raised(hits: list[alerts.Hit]) -> list[alerts.Hit]:
     return new
 
 
-def _routes(customer_ids: set[int]) -> dict[int, tuple[int | None, int | None]]:
-    """Customer id → (manager's staff id, nearest supervisor's staff id): a few queries for all of them."""
+def _routes(customer_ids: set[int]) -> dict[int, tuple[int | None, int | None, int]]:
+    """Customer id → (manager's staff id, nearest supervisor's staff id, org unit id): a few queries for all."""
     from jiketong.customers.models import Customer
     from jiketong.org.models import Staff
     from jiketong.org.queries import supervisors_for
@@ -253,15 +254,15 @@ def _routes(customer_ids: set[int]) -> dict[int, tuple[int | None, int | None]]:
     customers = []
     for start in range(0, len(ids), ALERT_CHUNK):
         customers += Customer.objects.filter(pk__in=ids[start : start + ALERT_CHUNK]).values_list(
-            "pk", "owner_id", "backup_owner_id", "org_unit__path"
+            "pk", "owner_id", "backup_owner_id", "org_unit_id", "org_unit__path"
         )
     supervisors = supervisors_for({path for *_ids, path in customers})
     first_users = {users[0] for users in supervisors.values() if users}
     staff_of_user = dict(Staff.objects.filter(user_id__in=first_users).values_list("user_id", "pk"))
     routes = {}
-    for pk, owner_id, backup_id, path in customers:
+    for pk, owner_id, backup_id, unit_id, path in customers:
         users = supervisors.get(path) or []
-        routes[pk] = (owner_id or backup_id, staff_of_user.get(users[0]) if users else None)
+        routes[pk] = (owner_id or backup_id, staff_of_user.get(users[0]) if users else None, unit_id)
     return routes
 
 

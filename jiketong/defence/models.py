@@ -10,30 +10,8 @@ from django.utils.translation import pgettext_lazy
 from jiketong.core.models import ConstraintFieldsMixin, TimeStampedModel
 from jiketong.core.money import MoneyField
 from jiketong.customers.models import Competitor, ThreatLevel
+from jiketong.customers.unitcopy import UnitCopyMixin, UnitCopyQuerySet
 from jiketong.org.scope import EVERYTHING, ScopedQuerySet, record_scope
-
-
-class UnitCopyQuerySet(ScopedQuerySet):
-    """Kept rows that carry a copy of their customer's org unit (decision 0803): a subtree reader's scope is a
-    condition on the row's own `org_unit` (its index), so a province's count and page never join every customer;
-    a manager's portfolio still goes through the customer's owners. The copy follows `customer.moved`
-    (reactions.customer_moved) and every rebuild."""
-
-    def visible_to(self, user):
-        return self.filter(
-            record_scope(user, org_unit="org_unit", owners=("customer__owner", "customer__backup_owner"))
-        )
-
-
-class UnitCopyMixin:
-    def save(self, *args, **kwargs):
-        if self.org_unit_id is None and self.customer_id is not None:
-            from jiketong.customers.models import Customer
-
-            self.org_unit_id = (
-                Customer.objects.filter(pk=self.customer_id).values_list("org_unit_id", flat=True).first()
-            )
-        super().save(*args, **kwargs)
 
 
 class Threat(UnitCopyMixin, models.Model):

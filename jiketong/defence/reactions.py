@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from jiketong.core.models import Event
 from jiketong.core.notify import notify
 from jiketong.customers.models import Competitor, Customer, LifecycleStatus, ThreatLevel
+from jiketong.customers.unitcopy import follow_move
 from jiketong.org.queries import nearest_supervisors
 
 from . import grouprisk, services
@@ -83,10 +84,4 @@ def customer_moved(event: Event) -> None:
     Idempotent: the copy is set to the customer's unit as it is now."""
     from .models import GroupRiskUnit, Threat
 
-    if event.customer_id is None:
-        return
-    unit = Customer.objects.filter(pk=event.customer_id).values_list("org_unit_id", flat=True).first()
-    if unit is None:
-        return
-    Threat.objects.filter(customer_id=event.customer_id).exclude(org_unit_id=unit).update(org_unit_id=unit)
-    GroupRiskUnit.objects.filter(customer_id=event.customer_id).exclude(org_unit_id=unit).update(org_unit_id=unit)
+    follow_move(event.customer_id, Threat.objects.all(), GroupRiskUnit.objects.all())
