@@ -4,7 +4,7 @@ or auditor reads it; nobody else (decision 1101). Every page reads precomputed f
 from datetime import date
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, Sum
+from django.db.models import OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -60,7 +60,12 @@ def province_names() -> dict[str, str]:
 
 
 def groups(search: str = "", national_only: bool = False):
-    rows = NationalGroup.objects.select_related("account").order_by("-revenue_12m", "pk")
+    lead_name = Province.objects.filter(code=OuterRef("account__lead_province")).values("name")[:1]
+    rows = (
+        NationalGroup.objects.select_related("account")
+        .annotate(lead_name=Subquery(lead_name))
+        .order_by("-revenue_12m", "pk")
+    )
     if search:
         rows = rows.filter(Q(name__icontains=search) | Q(uscc=search.upper()) | Q(group_code=search))
     if national_only:

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from .. import services
 from ..models import GroupUnit, NationalGroup, Province
 from .conftest import as_hq, hq_call
 
@@ -177,3 +178,11 @@ def test_a_group_no_longer_national_leaves_the_counts_at_the_next_batch(two_prov
     assert not NationalGroup.objects.get().is_national
     assert NationalTally.objects.get().national_groups == 0
     assert set(Province.objects.values_list("national_groups", flat=True)) == {0}
+
+
+def test_the_group_list_names_the_lead_province(client_as, cast, provinces):
+    group = NationalGroup.objects.create(key="91110000100000000X", uscc="91110000100000000X", name="中国某银行")
+    with as_hq():
+        services.account_assign(actor=cast.erin.user, group=group, lead_province="440000", manager_name="刘建国")
+        page = client_as(cast.erin).get(reverse("federation:groups")).content.decode()
+    assert "<td>广东</td>" in page
