@@ -199,7 +199,7 @@ def _in_service(client) -> int:
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="a streaming replica needs PostgreSQL (DATABASE_URL)")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # like every transactional test here
 def test_the_dashboard_is_served_by_the_replica_and_the_writes_by_the_primary(replica, world, client_as):
     client = client_as(world.carol)
     _wait_for_replay()
