@@ -107,26 +107,7 @@ def partition_table(cursor, table: str) -> None:
     """Rebuild a plain table as a partitioned one with the same columns, constraints, indexes and name, the rows
     copied month by month into their partitions (the migration: seconds per million rows)."""
     old = f"{table}_unpartitioned"
-    cursor.execute(
-        """SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint
-           WHERE conrelid = %s::regclass AND contype IN ('p', 'u', 'f') ORDER BY contype DESC, conname""",
-        [table],
-    )
-    constraints = cursor.fetchall()
-    cursor.execute(
-        """SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s AND indexname NOT IN
-           (SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass)""",
-        [table, table],
-    )
-    indexes = cursor.fetchall()
-    cursor.execute("SELECT pg_sequence_last_value(pg_get_serial_sequence(%s, 'id'))", [table])
-    (used,) = cursor.fetchone()
-    cursor.execute(f'ALTER TABLE "{table}" RENAME TO "{old}"')
-    for name, _kind, _definition in constraints:
-        cursor.execute(f'ALTER TABLE "{old}" DROP CONSTRAINT "{name}"')
-    for name, _definition in indexes:
-        cursor.execute(f'DROP INDEX "{name}"')
-    cursor.execute(f'ALTER SEQUENCE IF EXISTS "{table}_id_seq" RENAME TO "{old}_id_seq"')
+    constraints, indexes, used = _set_aside(cursor, table, old)
     cursor.execute(
         f'CREATE TABLE "{table}" (LIKE "{old}" INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING CONSTRAINTS) '
         "PARTITION BY RANGE (period)"
@@ -150,18 +131,9 @@ def partition_table(cursor, table: str) -> None:
         cursor.execute(definition)
 
 
-def _continue_ids(cursor, table: str, used: int | None) -> None:
-    """The new table's identity goes on from where the old one's stopped (never reusing an id)."""
-    cursor.execute(
-        f"SELECT setval(pg_get_serial_sequence(%s, 'id'), GREATEST(COALESCE(MAX(id), 0), %s) + 1, false) "
-        f'FROM "{table}"',
-        [table, used or 0],
-    )
-
-
-def unpartition_table(cursor, table: str) -> None:
-    """The reverse: a plain table again, `id` its primary key."""
-    old = f"{table}_partitioned"
+def _set_aside(cursor, table: str, old: str) -> tuple[list, list, int | None]:
+    """Rename `table` to `old` stripped of its own constraints, indexes and sequence name, so a new `table` can
+    be made beside it; returns what to put back on the new one (constraints, indexes, the last id used)."""
     cursor.execute(
         """SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint
            WHERE conrelid = %s::regclass AND contype IN ('p', 'u', 'f') AND conparentid = 0
@@ -183,6 +155,22 @@ def unpartition_table(cursor, table: str) -> None:
     for name, _definition in indexes:
         cursor.execute(f'DROP INDEX "{name}"')
     cursor.execute(f'ALTER SEQUENCE IF EXISTS "{table}_id_seq" RENAME TO "{old}_id_seq"')
+    return constraints, indexes, used
+
+
+def _continue_ids(cursor, table: str, used: int | None) -> None:
+    """The new table's identity goes on from where the old one's stopped (never reusing an id)."""
+    cursor.execute(
+        f"SELECT setval(pg_get_serial_sequence(%s, 'id'), GREATEST(COALESCE(MAX(id), 0), %s) + 1, false) "
+        f'FROM "{table}"',
+        [table, used or 0],
+    )
+
+
+def unpartition_table(cursor, table: str) -> None:
+    """The reverse: a plain table again, `id` its primary key."""
+    old = f"{table}_partitioned"
+    constraints, indexes, used = _set_aside(cursor, table, old)
     cursor.execute(f'CREATE TABLE "{table}" (LIKE "{old}" INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING CONSTRAINTS)')
     cursor.execute(f'INSERT INTO "{table}" SELECT * FROM "{old}"')
     cursor.execute(f'DROP TABLE "{old}" CASCADE')
