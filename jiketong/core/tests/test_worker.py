@@ -21,9 +21,12 @@ def ping() -> str:
 
 @task()
 def slow() -> str:
-    """Says it started, then takes a while: long enough for another connection to take the write lock."""
+    """Says it started, then ends only once another connection holds the write lock (or after 30 s)."""
     Path(os.environ["STARTED_MARK"]).touch()
-    time.sleep(1)
+    locked = Path(os.environ["LOCKED_MARK"])
+    deadline = time.monotonic() + 30
+    while not locked.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
     return "done"
 
 
@@ -68,7 +71,8 @@ class Worker:
     def __init__(self, migrated: Path, path: Path) -> None:
         shutil.copy(migrated, path / "worker.sqlite3")
         self.db = path / "worker.sqlite3"
-        self.env = environment(path, SQLITE_BUSY_TIMEOUT_SECONDS="1", STARTED_MARK=str(path / "started"))
+        self.env = environment(path, SQLITE_BUSY_TIMEOUT_SECONDS="1", STARTED_MARK=str(path / "started"),
+                               LOCKED_MARK=str(path / "locked"))  # fmt: skip
         self.log = path / "worker.log"
         command = [sys.executable, "-m", "jiketong", "worker", "--no-reload", "--no-startup-delay", "--interval",
                    "0.1", "--retry-delay", "0.2", "--retry-max-delay", "1"]  # fmt: skip
@@ -84,11 +88,16 @@ class Worker:
         done = subprocess.run([sys.executable, "-c", textwrap.dedent(ENQUEUE)], env=env, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr[-2000:]
 
-    def hold_write_lock(self, seconds: float) -> None:
-        """Another connection holds SQLite's write lock (BEGIN IMMEDIATE) for this long."""
+    def hold_write_lock(self, seconds: float, until=None) -> None:
+        """Another connection holds SQLite's write lock (BEGIN IMMEDIATE) for this long, or until `until()` is
+        true (at most `seconds`); the `locked` mark says it has it."""
         holder = sqlite3.connect(self.db, isolation_level=None)
         holder.execute("BEGIN IMMEDIATE")
-        time.sleep(seconds)
+        Path(self.env["LOCKED_MARK"]).touch()
+        if until is None:
+            time.sleep(seconds)
+        else:
+            wait_for(until, seconds, "the condition to release the lock on")
         holder.execute("ROLLBACK")
         holder.close()
 
@@ -131,8 +140,9 @@ def test_the_worker_outlives_a_held_write_lock_and_then_runs_the_task(worker):
 def test_a_result_the_lock_kept_from_being_recorded_is_recorded_afterwards(worker, tmp_path):
     worker.enqueue("slow")
     wait_for((tmp_path / "started").exists, 30, "the task to start")
-    # Longer than db_worker's three tries at recording the success, then three at recording that failure.
-    worker.hold_write_lock(11)
+    # The task ends under the lock; it is held until db_worker's three tries at recording the success, then three
+    # at recording that failure, have failed and the worker has logged the database error.
+    worker.hold_write_lock(60, until=lambda: "Database error in worker_id" in worker.output())
     status, _value, error = worker.result()
     # Not left "running" for ever: failed, with the database error that kept the outcome from being saved.
     assert (status, error) == ("FAILED", "django.db.utils.OperationalError"), worker.output()[-3000:]
