@@ -1,5 +1,5 @@
-"""What every app's forms share: Bootstrap styling, model forms that leave the rules to the services, and
-`submit`, which shows every error of one submission in one round.
+"""What every app's forms share: Bootstrap styling, model forms that leave the rules to the services,
+`submit`, which shows every error of one submission in one round, and `form_page`, the form page around it.
 
 Forms parse what the user typed; the rules live in the services, whose ValidationError is keyed by field.
 Checked one after the other ("the form first, then the service"), a user who leaves the source empty and
@@ -17,16 +17,22 @@ from typing import TypeVar
 
 from django import forms
 from django.conf import settings
+from django.contrib import messages as flash
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Choices
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+
+# The one template of the simple form pages: a breadcrumb (`crumbs`: (label, url) pairs, then `title`), the
+# form's fields two to a row, Save and Cancel (`cancel`: where Cancel goes back to).
+FORM_TEMPLATE = "includes/form_page.html"
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -141,6 +147,32 @@ def submit(form: forms.BaseForm, action: Callable[[], T], *, also: Iterable = ()
         logger.debug("rehearsal of %s could not run on partial input", type(form).__name__, exc_info=True)
         return False, None
     return True, result
+
+
+def form_page(
+    request: HttpRequest,
+    form: forms.BaseForm,
+    save: Callable[[], T],
+    *,
+    done: Callable[[T], HttpResponse | str] | str,
+    message: Callable[[T], str] | str | None = None,
+    template: str = FORM_TEMPLATE,
+    context: dict | None = None,
+    also: Iterable = (),
+) -> HttpResponse:
+    """A form page's one shape: on POST, `submit` the form through `save` (the service call); when it passes,
+    the success `message` (text, or made from what `save` returned) and the answer `done` gives (a response, or
+    where to redirect: a URL or a URL name); on GET, or with errors, the template with the form and `context`.
+
+    The form is bound by the caller (`Form(request.POST or None, ...)`), which knows its arguments."""
+    if request.method == "POST":
+        ok, result = submit(form, save, also=also)
+        if ok:
+            if message is not None:
+                flash.success(request, message(result) if callable(message) else message)
+            answer = done(result) if callable(done) else done
+            return answer if isinstance(answer, HttpResponse) else redirect(answer)
+    return render(request, template, {"form": form, **(context or {})})
 
 
 # --- words pasted from a spreadsheet ---------------------------------------------------------------
