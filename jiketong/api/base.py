@@ -16,6 +16,7 @@ passes the text rule of core.validators (no control characters, NUL or lone surr
 
 import json
 import logging
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
@@ -148,13 +149,61 @@ def with_parent_pk(queryset: QuerySet, steplen: int) -> QuerySet:
     return queryset.annotate(parent_pk=Subquery(parents))
 
 
+def from_attr(attribute: str, default: Any = ..., **kwargs: Any) -> Any:
+    """A schema field read from another attribute of the record, in place of a `resolve_<field>` method:
+    `org_unit: int = from_attr("org_unit_id")` answers a foreign key as its id without loading the row, and
+    `customer_name: str = from_attr("customer.name")` follows a relation the queryset selected (dotted, as
+    ninja resolves it). Only the reading changes: the published name, type, default and description stay the
+    field's own (a validation alias never reaches the serialised answer or the OpenAPI document)."""
+    return Field(default, validation_alias=attribute, **kwargs)
+
+
+Lookups = dict[str, tuple[QuerySet, str]]
+"""For `resolve_ids`: a body field → (the scoped queryset its id is looked up in, the message when it is not)."""
+
+
+def resolve_ids(data: dict[str, Any], lookups: Lookups) -> dict[str, Any]:
+    """Swap the ids a request body names for the records the services take, in `data` itself (returned too).
+    Each queryset is already scoped, so an id the caller may not see is answered like one that does not exist;
+    every unknown id answers in the same 400, one field error each. A field left out or null stays as it is
+    (a PATCH that clears a field keeps its null)."""
+    errors: dict[str, list[str]] = {}
+    for name, (queryset, message) in lookups.items():
+        if data.get(name) is None:
+            continue
+        obj = queryset.filter(pk=data[name]).first()
+        if obj is None:
+            errors[name] = [message]
+        else:
+            data[name] = obj
+    if errors:
+        raise ValidationError(errors)
+    return data
+
+
 def referenced(queryset: QuerySet, pk: Any, field: str, message: str):
-    """The record a request body names by id, or a 400 on that field. The queryset is already scoped, so
-    an id the caller may not see is answered like one that does not exist."""
+    """The one record a request names by id, or a 400 on that field (`resolve_ids` for a single id that is
+    not in a body dict). The queryset is already scoped: out of scope answers like missing."""
     obj = queryset.filter(pk=pk).first()
     if obj is None:
         raise ValidationError({field: [message]})
     return obj
+
+
+def filter_errors(filterset: Any) -> None:
+    """A FilterSet's errors as the API's 400, one field error per invalid filter (`?grade=Z`)."""
+    if filterset.errors:
+        raise ValidationError({name: list(messages) for name, messages in filterset.errors.items()})
+
+
+def filtered(query: Callable[[Any, dict[str, Any]], tuple[Any, QuerySet]], user: Any, filters: Schema) -> QuerySet:
+    """An API list through the same query as its HTML page: `query(user, params)` is the app's
+    `queries.<x>_list`, which scopes to the caller and returns (FilterSet, queryset); the filters sent
+    (`Query[...]` schema, unset ones left out) are its params, an invalid one answers 400 on that filter.
+    The handler returns the queryset under `@paginate(Page)`, which pages it in the database."""
+    filterset, queryset = query(user, filters.model_dump(exclude_none=True))
+    filter_errors(filterset)
+    return queryset
 
 
 def _loc_to_field(loc: list[Any]) -> str:
