@@ -16,6 +16,7 @@ from datetime import date
 from django.db import connection
 
 from .models import ClubTier, CustomerMonth, PointsLedger, PointsRule, Redemption
+from .rollup import month_before
 
 
 def refresh_points(since: date, rule: PointsRule | None = None) -> int:
@@ -35,6 +36,7 @@ def refresh_points(since: date, rule: PointsRule | None = None) -> int:
 def _params(rule: PointsRule, period: date) -> dict:
     return {
         "period": period,
+        "previous": month_before(period),
         "per_month": rule.points_per_month,
         "yuan_per_point": rule.yuan_per_point,
         "forfeit_accrual": rule.arrears_forfeits_accrual,
@@ -53,6 +55,17 @@ def _month_sql() -> str:
     quote = connection.ops.quote_name
     ledger, months = quote(PointsLedger._meta.db_table), quote(CustomerMonth._meta.db_table)
     redemptions = quote(Redemption._meta.db_table)
+
+    def earlier(column: str) -> str:
+        # The customer's latest earlier month: the month just before when it has one (one join, a month's rows),
+        # else a lookup by index for the few that skipped months. Not a join on "the latest earlier month" for
+        # everyone, which made PostgreSQL hash the whole ledger for every month rebuilt (quadratic in months).
+        return (
+            f"CASE WHEN prev.customer_id IS NULL THEN (SELECT l.{column} FROM {ledger} l WHERE "
+            f"l.customer_id = cm.customer_id AND l.period < %(period)s ORDER BY l.period DESC LIMIT 1) "
+            f"ELSE prev.{column} END"
+        )
+
     # SQLite's CAST truncates (= rounds down for amounts ≥ 0); PostgreSQL's rounds, so floor first.
     spend = "CAST(FLOOR(cm.revenue / CAST(%(yuan_per_point)s AS numeric)) AS integer)"
     if connection.vendor == "sqlite":
@@ -72,13 +85,12 @@ def _month_sql() -> str:
                x.redeemed
         FROM (SELECT cm.period, cm.customer_id, cm.arrears, %(per_month)s AS tenure, {spend} AS spend,
                      CASE WHEN cm.arrears AND %(forfeit_accrual)s THEN 0 ELSE %(per_month)s + {spend} END AS earned,
-                     COALESCE(prev.balance, 0) AS previous_balance,
-                     COALESCE(prev.cumulative_spend, 0) + cm.revenue AS cumulative,
-                     COALESCE((SELECT SUM(r.points) FROM {redemptions} r
-                               WHERE r.customer_id = cm.customer_id AND r.from_period = %(period)s), 0) AS redeemed
+                     COALESCE({earlier("balance")}, 0) AS previous_balance,
+                     COALESCE({earlier("cumulative_spend")}, 0) + cm.revenue AS cumulative,
+                     COALESCE(r.points, 0) AS redeemed
               FROM {months} cm
-              LEFT JOIN {ledger} prev ON prev.customer_id = cm.customer_id
-                   AND prev.period = (SELECT MAX(l.period) FROM {ledger} l
-                                      WHERE l.customer_id = cm.customer_id AND l.period < %(period)s)
+              LEFT JOIN {ledger} prev ON prev.customer_id = cm.customer_id AND prev.period = %(previous)s
+              LEFT JOIN (SELECT customer_id, SUM(points) AS points FROM {redemptions}
+                         WHERE from_period = %(period)s GROUP BY customer_id) r ON r.customer_id = cm.customer_id
               WHERE cm.period = %(period)s) x
     """
