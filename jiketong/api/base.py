@@ -23,13 +23,14 @@ from typing import Annotated, Any, ClassVar
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.db.models.functions import Length, Substr
+from django.http import FileResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Header, Schema
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import LimitOffsetPagination
 from ninja.parser import Parser
 from ninja.security import HttpBearer
-from pydantic import ConfigDict, ValidationInfo, field_validator
+from pydantic import BeforeValidator, ConfigDict, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from jiketong.core.paging import LIST_COUNT_CAP, capped_count
@@ -158,16 +159,27 @@ def from_attr(attribute: str, default: Any = ..., **kwargs: Any) -> Any:
     return Field(default, validation_alias=attribute, **kwargs)
 
 
+def _two_places(value: Any) -> Any:
+    return f"{value:.2f}" if isinstance(value, Decimal | int | float) and not isinstance(value, bool) else value
+
+
+TwoPlaces = Annotated[str, BeforeValidator(_two_places)]
+"""A decimal answered as text with two places (`"1280.00"`), as money and percentages are published: the
+record's Decimal is formatted on the way out, so no `resolve_<field>` formats it by hand."""
+
+
 Lookups = dict[str, tuple[QuerySet, str]]
 """For `resolve_ids`: a body field → (the scoped queryset its id is looked up in, the message when it is not)."""
 
 
-def resolve_ids(data: dict[str, Any], lookups: Lookups) -> dict[str, Any]:
+def resolve_ids(
+    data: dict[str, Any], lookups: Lookups, *, errors: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
     """Swap the ids a request body names for the records the services take, in `data` itself (returned too).
     Each queryset is already scoped, so an id the caller may not see is answered like one that does not exist;
-    every unknown id answers in the same 400, one field error each. A field left out or null stays as it is
-    (a PATCH that clears a field keeps its null)."""
-    errors: dict[str, list[str]] = {}
+    every unknown id answers in the same 400, one field error each, with any `errors` the handler found in the
+    rest of the body. A field left out or null stays as it is (a PATCH that clears a field keeps its null)."""
+    errors = dict(errors or {})
     for name, (queryset, message) in lookups.items():
         if data.get(name) is None:
             continue
@@ -190,18 +202,27 @@ def referenced(queryset: QuerySet, pk: Any, field: str, message: str):
     return obj
 
 
+def csv_download(path: Any, filename: str) -> FileResponse:
+    """A CSV file on disk (an import's error report) as a download; the file is closed once sent."""
+    return FileResponse(open(path, "rb"), as_attachment=True, filename=filename, content_type="text/csv; charset=utf-8")
+
+
 def filter_errors(filterset: Any) -> None:
     """A FilterSet's errors as the API's 400, one field error per invalid filter (`?grade=Z`)."""
     if filterset.errors:
         raise ValidationError({name: list(messages) for name, messages in filterset.errors.items()})
 
 
-def filtered(query: Callable[[Any, dict[str, Any]], tuple[Any, QuerySet]], user: Any, filters: Schema) -> QuerySet:
+def filtered(
+    query: Callable[[Any, dict[str, Any]], tuple[Any, QuerySet]], user: Any, filters: Schema | dict[str, Any]
+) -> QuerySet:
     """An API list through the same query as its HTML page: `query(user, params)` is the app's
     `queries.<x>_list`, which scopes to the caller and returns (FilterSet, queryset); the filters sent
-    (`Query[...]` schema, unset ones left out) are its params, an invalid one answers 400 on that filter.
-    The handler returns the queryset under `@paginate(Page)`, which pages it in the database."""
-    filterset, queryset = query(user, filters.model_dump(exclude_none=True))
+    (the `Query[...]` schema, unset ones left out, or params the handler prepared) are its params, and an
+    invalid one answers 400 on that filter. The handler returns the queryset under `@paginate(Page)`,
+    which pages it in the database."""
+    params = filters if isinstance(filters, dict) else filters.model_dump(exclude_none=True)
+    filterset, queryset = query(user, params)
     filter_errors(filterset)
     return queryset
 

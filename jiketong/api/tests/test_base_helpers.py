@@ -5,7 +5,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from ninja import Schema
 
-from jiketong.api.base import filtered, from_attr, resolve_ids
+from jiketong.api.base import TwoPlaces, filtered, from_attr, resolve_ids
 from jiketong.customers.models import Customer
 from jiketong.org.models import OrgUnit, Staff
 
@@ -105,3 +105,32 @@ def test_filtered_answers_a_field_error_per_invalid_filter(cast):
     with pytest.raises(ValidationError) as caught:
         filtered(lambda user, params: (_Bad(), Customer.objects.none()), cast.alice.user, _Filters())
     assert caught.value.message_dict == {"grade": ["Select a valid choice."], "status": ["Nope."]}
+
+
+def test_resolve_ids_answers_the_handlers_own_errors_with_the_unknown_ids(db):
+    with pytest.raises(ValidationError) as caught:
+        resolve_ids({"owner": 2**62}, {"owner": (Staff.objects.all(), "No one.")}, errors={"items": ["Bad."]})
+    assert caught.value.message_dict == {"items": ["Bad."], "owner": ["No one."]}
+
+
+def test_resolve_ids_raises_the_handlers_own_errors_when_every_id_is_known(db):
+    with pytest.raises(ValidationError) as caught:
+        resolve_ids({}, {"owner": (Staff.objects.all(), "No one.")}, errors={"items": ["Bad."]})
+    assert caught.value.message_dict == {"items": ["Bad."]}
+
+
+class _Price(Schema):
+    price: TwoPlaces
+    list_price: TwoPlaces = from_attr("product.price")
+
+
+def test_a_decimal_is_answered_with_two_places():
+    from decimal import Decimal
+    from types import SimpleNamespace
+
+    row = SimpleNamespace(price=Decimal("1280.5"), product=SimpleNamespace(price=Decimal("3")))
+    assert _Price.model_validate(row).model_dump() == {"price": "1280.50", "list_price": "3.00"}
+
+
+def test_a_two_places_field_is_published_as_a_string():
+    assert _Price.model_json_schema(mode="serialization")["properties"]["price"] == {"title": "Price", "type": "string"}
