@@ -21,7 +21,7 @@ from django.contrib.auth.hashers import Argon2PasswordHasher
 from jiketong.core.validators import uscc_check_digit
 from jiketong.customers.models import Customer, CustomerType, Grade, LifecycleStatus
 from jiketong.customers.services import customer_create
-from jiketong.org.models import OrgLevel, OrgUnit, Staff
+from jiketong.org.models import OrgLevel, OrgUnit, Role, Staff
 
 User = get_user_model()
 
@@ -95,3 +95,29 @@ def make_customer(
         "cooperation_since": date(2020, 1, 1),
     } | fields
     return customer_create(actor=system_user(), parent=parent, org_unit=org_unit, owner=owner, **values)
+
+
+class Cast:
+    """The personas and their customers (see the module docstring), as attributes."""
+
+
+def make_cast(org: dict[str, OrgUnit]) -> Cast:
+    """The fixed cast on `org` (make_org_tree()): the `cast` fixture, and the shared world of the generated tests."""
+    c = Cast()
+    c.org = org
+    c.alice = make_staff("alice", org["440106"], [Role.CUSTOMER_MANAGER], name="李晓红", rank="manager")
+    c.bob = make_staff("bob", org["440106"], [Role.CUSTOMER_MANAGER], name="王强", rank="manager")
+    c.ivan = make_staff("ivan", org["440304"], [Role.INSIDE_SALES], name="赵敏")
+    c.carol = make_staff("carol", org["440100"], [Role.SUPERVISOR], name="陈静")
+    c.dave = make_staff("dave", org["330000"], [Role.SUPERVISOR], name="周伟")
+    c.erin = make_staff("erin", org["100000"], [Role.ANALYST], name="孙丽")
+    c.frank = make_staff("frank", org["440000"], [Role.ADMIN], name="吴刚")
+    c.grace = make_staff("grace", org["440000"], [Role.AUDITOR], name="郑芳")
+    c.alice_customer = make_customer(
+        org_unit=org["440106"], owner=c.alice, name="广州地铁集团有限公司", short_name="广州地铁"
+    )
+    c.bob_customer = make_customer(org_unit=org["440106"], owner=c.bob, name="天河软件园管理委员会")
+    c.backed_up = make_customer(org_unit=org["440104"], owner=c.bob, backup_owner=c.alice, name="越秀区人民医院")
+    c.shenzhen_customer = make_customer(org_unit=org["440304"], owner=c.ivan, name="深圳福田银行")
+    c.zhejiang_customer = make_customer(org_unit=org["330106"], name="杭州西湖教育集团")
+    return c

@@ -8,186 +8,76 @@ revealed. List pages and endpoints, with and without a search for the hidden nam
 out-of-scope customers, their contacts or their members; nor may the detail pages of customers the
 persona does see (hierarchies and affiliations count hidden units, never name them).
 
-To cover a new kind of object, teach `KINDS` how to find one for a customer; `test_every_id_route_is_covered`
-fails until then. An app built on the archive does that in its own `tests/scope.py` (see `APP_HOOKS`):
-`populate(world, customers)` creates its objects for each customer of the world, `KINDS` finds them,
-and optionally `UNSCOPED` (kind → a function returning an id anyone may read) and `NOT_LISTS`.
+To cover a new kind of object, declare its model's `Case` in the app's `tests/cases.py` (jiketong/testing_views.py)
+with the id names it has in paths (`kinds`) and how to find the row of a customer (`find`) or one anyone may read
+(`unscoped`); `test_every_id_route_is_covered` fails until then. The same declarations generate the model's list,
+detail, write and API tests (test_generated.py). The app's `tests/scope.py` creates its objects for each customer
+of the world (`populate(world, customers)`, see testing_views.build_world), and optionally lists `UNSCOPED` ids
+that are no model's row (kind → a function returning one anyone may use) and `NOT_LISTS`.
 """
 
-import io
-import json
-import re
-from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
-
 import pytest
-from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import get_resolver
 
-from jiketong import testing
-from jiketong.catalog.models import BillingUnit, Product, ProductCategory, Subscription
 from jiketong.core.models import AuditEvent
 from jiketong.core.registry import app_modules
-from jiketong.customers.models import Affiliation, CompetitorPresence, Contact, Member
 from jiketong.customers.search import initials_variants
-from jiketong.org.services import token_issue
+from jiketong.testing_views import CUSTOMERS, PROBE, VISIBLE, Route, Visitor, all_cases, all_routes, text_of
 
 SKIP_PREFIXES = ("admin/", "static/", "media/", "__debug__/")
 # Routes without ids that change state or are not data pages.
 NOT_LISTS = {"accounts/login/", "accounts/logout/", "i18n/setlang/", "healthz", "api/v1/docs"}
-# Objects that are not customer data: everyone may read the org tree and the catalog.
-UNSCOPED_KINDS = {"unit", "org_unit", "product"}
 MISSING_ID = 987_654_321
 METHODS = ["get", "post", "patch", "delete"]
 
-# kind → how to find the object of that kind belonging to a customer
-KINDS = {
-    "customer": lambda c: c.pk,
-    "contact": lambda c: Contact.objects.filter(customer=c).first().pk,
-    "member": lambda c: Member.objects.filter(customer=c).first().pk,
-    "competitor": lambda c: CompetitorPresence.objects.filter(customer=c).first().pk,
-    "presence": lambda c: CompetitorPresence.objects.filter(customer=c).first().pk,
-    "affiliation": lambda c: Affiliation.objects.filter(customer=c).first().pk,
-    "subscription": lambda c: Subscription.objects.filter(customer=c).first().pk,
-}
+# kind → the cases (jiketong/testing_views.py, each app's tests/cases.py) of models with that id name in paths
+CASES_BY_KIND: dict = {}
+for _case in all_cases():
+    for _kind_name in _case.kinds:
+        CASES_BY_KIND.setdefault(_kind_name, []).append(_case)
+# Ids that are no model's row (an export's download token): kind → a function returning one anyone may use.
 UNSCOPED_IDS: dict = {}
-
-
-APP_HOOKS = app_modules("tests.scope")
-for _hook in APP_HOOKS:
-    KINDS.update(getattr(_hook, "KINDS", {}))
+for _hook in app_modules("tests.scope"):
     UNSCOPED_IDS.update(getattr(_hook, "UNSCOPED", {}))
     NOT_LISTS |= set(getattr(_hook, "NOT_LISTS", ()))
-UNSCOPED_KINDS = UNSCOPED_KINDS | set(UNSCOPED_IDS)
 
 # Staff are scoped by province, not by customer: each persona probes a colleague in another province.
 STAFF_KIND = "staff"
 
 
-# --- routes -------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Route:
-    path: str  # e.g. "customers/<int:pk>/contacts/new/"
-    kwargs: tuple[tuple[str, str], ...]  # (name, kind) in path order
-
-    def url(self, values: dict[str, int]) -> str:
-        return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), self.path)
-
-    def __str__(self) -> str:
-        return self.path
+def case_for(route: Route, kind: str):
+    """The case whose model the id `kind` names on this route (by its `paths` when two apps use the name)."""
+    cases = CASES_BY_KIND.get(kind, [])
+    if len(cases) > 1:
+        cases = [c for c in cases if any(route.path.startswith(p) for p in c.paths)] or cases
+    return cases[0] if cases else None
 
 
-def _walk(patterns, prefix=""):
-    for pattern in patterns:
-        text = prefix + str(pattern.pattern)
-        if isinstance(pattern, URLResolver):
-            yield from _walk(pattern.url_patterns, text)
-        elif isinstance(pattern, URLPattern):
-            yield text
+def unscoped(route: Route, kind: str) -> bool:
+    case = case_for(route, kind)
+    return kind in UNSCOPED_IDS if case is None else case.unscoped is not None
 
 
-def _kind(name: str, path: str) -> str:
-    """`contact_pk` → contact; `pk` or `id` → the collection it follows (`subscriptions/<pk>` → subscription)."""
-    if name not in ("pk", "id"):
-        return re.sub(r"_(pk|id)$", "", name)
-    before = path[: path.index(f"<{name}>") if f"<{name}>" in path else path.index(f":{name}>")]
-    segment = [s for s in before.split("/") if s and "<" not in s][-1]
-    segment = segment.replace("-", "_")
-    return segment[:-1] if segment.endswith("s") else segment
-
-
-def all_routes() -> list[Route]:
-    routes = []
-    for text in dict.fromkeys(_walk(get_resolver().url_patterns)):
-        if text.startswith(SKIP_PREFIXES) or "(?P" in text or text.startswith("^"):
-            continue
-        names = re.findall(r"<(?:\w+:)?(\w+)>", text)
-        routes.append(Route(text, tuple((name, _kind(name, text)) for name in names)))
-    return routes
-
-
-ROUTES = all_routes()
-ID_ROUTES = [r for r in ROUTES if r.kwargs and not {kind for _n, kind in r.kwargs} <= UNSCOPED_KINDS]
+ROUTES = all_routes(get_resolver(), SKIP_PREFIXES)
+ID_ROUTES = [r for r in ROUTES if r.kwargs and not all(unscoped(r, kind) for _n, kind in r.kwargs)]
 LIST_ROUTES = [r for r in ROUTES if not r.kwargs and r.path not in NOT_LISTS]
 
 
 # --- the world ----------------------------------------------------------------------------------
-CUSTOMERS = ["alice_customer", "bob_customer", "backed_up", "shenzhen_customer", "zhejiang_customer", "hangzhou_unit"]
-# Who sees which customer (see jiketong/testing.py; hangzhou_unit is a Zhejiang unit of Alice's group).
-VISIBLE = {
-    "alice": {"alice_customer", "backed_up"},
-    "bob": {"bob_customer", "backed_up"},
-    "ivan": {"shenzhen_customer"},
-    "carol": {"alice_customer", "bob_customer", "backed_up"},
-    "dave": {"zhejiang_customer", "hangzhou_unit"},
-    "grace": {"alice_customer", "bob_customer", "backed_up", "shenzhen_customer"},
-}
-# The out-of-scope customer each persona probes: the nearest one they must not see.
-PROBE = {
-    "alice": "bob_customer",
-    "bob": "alice_customer",
-    "ivan": "alice_customer",
-    "carol": "shenzhen_customer",
-    "dave": "backed_up",
-    "grace": "zhejiang_customer",
-}
 PERSONAS = list(PROBE)
 STAFF_PROBE = {"alice": "dave", "bob": "dave", "ivan": "dave", "carol": "dave", "dave": "alice", "grace": "dave"}
 
 
 @pytest.fixture
-def world(cast):
-    cast.hangzhou_unit = testing.make_customer(
-        org_unit=cast.org["330106"], parent=cast.alice_customer, name="广州地铁杭州设计分院"
-    )
-    product = Product.objects.create(
-        code="VNET",
-        name="集团V网",
-        category=ProductCategory.VOICE,
-        billing_unit=BillingUnit.PER_MEMBER,
-        standard_price=Decimal("10.00"),
-    )
-    customers = [getattr(cast, name) for name in CUSTOMERS]
-    cast.secrets = {}
-    customers_by_name = {name: getattr(cast, name) for name in CUSTOMERS}
-    for i, customer in enumerate(customers):
-        contact = Contact.objects.create(
-            customer=customer, name=f"联系人{'甲乙丙丁戊己'[i]}某", mobile=f"1391111000{i}"
-        )
-        member = Member.objects.create(customer=customer, phone=f"1382222000{i}", joined_on=date(2024, 1, 1))
-        CompetitorPresence.objects.create(customer=customer, competitor="china_telecom", products="宽带")
-        Subscription.objects.create(
-            customer=customer, product=product, contracted_price=Decimal("10.00"), start_on=date(2024, 1, 1)
-        )
-        cast.secrets[CUSTOMERS[i]] = [customer.name, customer.uscc, contact.name, contact.mobile, member.phone]
-    # Every customer is affiliated with the next one, so in-scope pages point at hidden customers.
-    for i, customer in enumerate(customers):
-        Affiliation.objects.create(
-            customer=customer, related=customers[(i + 1) % len(customers)], kind="equity", direction="controls"
-        )
-    for hook in APP_HOOKS:
-        hook.populate(cast, customers_by_name)
-    return cast
-
-
-class Visitor:
-    """A persona's browser (session) and API client (bearer token)."""
-
-    def __init__(self, staff):
-        self.browser = Client()
-        self.browser.force_login(staff.user)
-        self.api = Client(HTTP_AUTHORIZATION=f"Bearer {token_issue(user=staff.user)}")
-
-    def request(self, method: str, url: str):
-        client = self.api if url.startswith("/api/") else self.browser
-        if method in ("patch", "post") and url.startswith("/api/"):
-            return getattr(client, method)(url, data="{}", content_type="application/json")
-        return getattr(client, method)(url)
+def world(shared_world):
+    """testing_views.build_world, built once for the module (tests_scope/conftest.py)."""
+    return shared_world
 
 
 def covered(route: Route) -> bool:
-    return all(kind in KINDS or kind in UNSCOPED_KINDS or kind == STAFF_KIND for _n, kind in route.kwargs)
+    return all(
+        kind == STAFF_KIND or case_for(route, kind) is not None or kind in UNSCOPED_IDS for _n, kind in route.kwargs
+    )
 
 
 def ids_for(route: Route, customer, staff) -> dict[str, int]:
@@ -196,40 +86,20 @@ def ids_for(route: Route, customer, staff) -> dict[str, int]:
     for name, kind in route.kwargs:
         if kind == STAFF_KIND:
             values[name] = staff.pk
-        elif kind in KINDS:
-            values[name] = KINDS[kind](customer)
+        elif unscoped(route, kind):
+            values[name] = _unscoped_id(route, kind)
         else:
-            values[name] = _unscoped_id(kind)
+            values[name] = case_for(route, kind).find(customer)
     return values
 
 
-def _unscoped_id(kind: str) -> int:
-    from jiketong.org.models import OrgUnit
-
-    if kind in UNSCOPED_IDS:
-        return UNSCOPED_IDS[kind]()
-    return {"unit": OrgUnit.objects.first, "org_unit": OrgUnit.objects.first, "product": Product.objects.first}[
-        kind
-    ]().pk
+def _unscoped_id(route: Route, kind: str):
+    case = case_for(route, kind)
+    return case.unscoped() if case is not None else UNSCOPED_IDS[kind]()
 
 
 def missing_ids(route: Route) -> dict[str, int]:
-    return {name: (MISSING_ID if kind not in UNSCOPED_KINDS else _unscoped_id(kind)) for name, kind in route.kwargs}
-
-
-def text_of(response) -> str:
-    """What a person could read in the response: HTML, JSON with Chinese unescaped, or a workbook's cells."""
-    if response.get("Content-Type", "").startswith("application/json"):
-        return json.dumps(json.loads(response.content), ensure_ascii=False)
-    if "spreadsheet" in response.get("Content-Type", ""):
-        from openpyxl import load_workbook
-
-        raw = b"".join(response.streaming_content) if getattr(response, "streaming", False) else response.content
-        book = load_workbook(io.BytesIO(raw), read_only=True)
-        return " ".join(str(v) for sheet in book for row in sheet.iter_rows(values_only=True) for v in row)
-    if getattr(response, "streaming", False):
-        return b"".join(response.streaming_content).decode(errors="replace")
-    return response.content.decode(errors="replace")
+    return {name: (_unscoped_id(route, kind) if unscoped(route, kind) else MISSING_ID) for name, kind in route.kwargs}
 
 
 def hidden_from(persona: str, world) -> list[str]:
@@ -249,7 +119,7 @@ def test_the_matrix_finds_the_routes():
 
 def test_every_id_route_is_covered():
     unknown = sorted({f"{r} ({name} → {kind})" for r in ID_ROUTES if not covered(r) for name, kind in r.kwargs})
-    assert not unknown, f"teach KINDS how to find these objects: {sorted(unknown)}"
+    assert not unknown, f"declare a Case (tests/cases.py) with these kinds: {sorted(unknown)}"
 
 
 def compare(visitor, persona, hidden_url, missing_url, world) -> list[str]:

@@ -30,10 +30,4 @@ def populate(world, customers) -> None:
     AnalyticsRun.objects.create(kind=RunKind.SEGMENTS, period=PERIOD, status="succeeded", result=len(customers))
 
 
-KINDS = {
-    "grade_proposal": lambda customer: GradeProposal.objects.filter(customer=customer).first().pk,
-    "target": lambda customer: Target.objects.filter(org_unit=customer.org_unit).first().pk,
-    "proposal": lambda customer: GradeProposal.objects.filter(customer=customer).first().pk,
-}
-UNSCOPED = {"run": lambda: AnalyticsRun.objects.filter(kind=RunKind.SEGMENTS).first().pk}
 NOT_LISTS = {"analytics/grade-proposals/run/", "analytics/segments/prepare/"}

@@ -10,6 +10,3 @@ from jiketong.assessment.compute import month_compute
 
 def populate(world, customers) -> None:
     month_compute(date(2026, 11, 1))
-
-
-KINDS: dict = {}

@@ -33,10 +33,3 @@ def populate(world, customers) -> None:
         BenefitUse.objects.create(customer=customer, benefit=benefit, used_on=date(2026, 1, 5),
                                   note=f"维修{customer.name}")  # fmt: skip
     ImportRun.objects.create(kind="facts", file_name="facts.csv", file_path="/nonexistent/facts.csv")
-
-
-KINDS: dict = {}
-UNSCOPED = {
-    "import": lambda: ImportRun.objects.first().pk,
-    "benefit": lambda: ClubBenefit.objects.first().pk,
-}

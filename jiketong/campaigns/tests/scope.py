@@ -23,9 +23,3 @@ def populate(world, customers: dict) -> None:
             customer=customer, product=product, rank=1, industry_id=customer.industry_id, size_band="na", peers=10,
             holders=8, share="0.8000", computed_on=date(2026, 6, 1),
         )  # fmt: skip
-
-
-KINDS = {
-    "campaign": lambda customer: CampaignTarget.objects.filter(customer=customer).first().campaign_id,
-    "campaign_target": lambda customer: CampaignTarget.objects.filter(customer=customer).first().pk,
-}

@@ -12,6 +12,3 @@ def populate(world, customers) -> None:
         code="PKG-SCOPE", name="智慧交通套餐", industry_id="transport", price=Decimal("9.00")
     )
     PackageItem.objects.create(package=package, product=Product.objects.first(), quantity=1)
-
-
-UNSCOPED = {"package": lambda: SolutionPackage.objects.first().pk}

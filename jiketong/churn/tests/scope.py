@@ -22,6 +22,3 @@ def populate(world, customers) -> None:
         )
         for customer in customers.values()
     )  # fmt: skip
-
-
-KINDS = {"alert": lambda customer: RiskAlert.objects.filter(customer=customer).first().pk}

@@ -16,7 +16,3 @@ def populate(world, customers) -> None:
         boss = Contact.objects.create(customer=customer, name=f"决策者{customer.name}", decision_role="decider")
         ContactRelation.objects.create(customer=customer, from_contact=first, to_contact=boss, kind="reports_to")
     keypersons.refresh(timezone.localdate())
-
-
-KINDS = {"relation": lambda customer: ContactRelation.objects.filter(customer=customer).first().pk}
-UNSCOPED = {"archive_run": lambda: CustomerImportRun.objects.first().pk}

@@ -44,12 +44,4 @@ def populate(world, customers) -> None:
         OrderLine.objects.create(order=order, product=product, contracted_price=Decimal("10.00"))
 
 
-KINDS = {
-    "quote": lambda customer: Quote.objects.filter(customer=customer).first().pk,
-    "quote_line": lambda customer: QuoteLine.objects.filter(quote__customer=customer).first().pk,
-    "contract": lambda customer: Contract.objects.filter(customer=customer).first().pk,
-    "attachment": lambda customer: ContractAttachment.objects.filter(contract__customer=customer).first().pk,
-    "order": lambda customer: Order.objects.filter(customer=customer).first().pk,
-    "line": lambda customer: QuoteLine.objects.filter(quote__customer=customer).first().pk,
-}
 NOT_LISTS = {"deals/orders/export.csv"}

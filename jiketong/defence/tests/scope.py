@@ -30,14 +30,3 @@ def populate(world, customers) -> None:
         if not GroupRiskUnit.objects.filter(customer=customer, risk__kind=RiskSetKind.GROUP).exists():
             risk = GroupRisk.objects.create(kind=RiskSetKind.GROUP, head=customer, units=1)
             GroupRiskUnit.objects.create(risk=risk, customer=customer)
-
-
-def _group_of(customer) -> int:
-    return GroupRiskUnit.objects.filter(customer=customer, risk__kind=RiskSetKind.GROUP).first().risk_id
-
-
-KINDS = {
-    "group": _group_of,
-    "plan": lambda customer: Plan.objects.filter(customer=customer).first().pk,
-    "countermeasure": lambda customer: Countermeasure.objects.filter(plan__customer=customer).first().pk,
-}

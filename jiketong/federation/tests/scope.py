@@ -5,7 +5,3 @@ from ..models import NationalGroup
 
 def populate(world, customers: dict) -> None:
     NationalGroup.objects.create(key="91110000100000000X", uscc="91110000100000000X", name="全国测试集团")
-
-
-KINDS: dict = {}
-UNSCOPED = {"group": lambda: NationalGroup.objects.first().pk}

@@ -57,14 +57,5 @@ def populate(world, customers: dict) -> None:
             published_by=owner,
         )
         case.products.set([Product.objects.first()])
-    # A large lead import's run: its uploader's, not customer data (listed as unscoped below).
+    # A large lead import's run: its uploader's, not customer data (unscoped: tests/cases.py).
     LeadImportRun.objects.create(file_name="leads.csv", file_path="/nonexistent/leads.csv")
-
-
-# A case is readable across its province (sales.models.case_scope), so its id is not a customer's secret; what
-# it must hide, the customer's name, is checked on every list and page that shows cases.
-UNSCOPED = {"lead_run": lambda: LeadImportRun.objects.first().pk, "case": lambda: ReferenceCase.objects.first().pk}
-KINDS = {
-    "lead": lambda customer: Lead.objects.filter(customer=customer).first().pk,
-    "opportunity": lambda customer: Opportunity.objects.filter(customer=customer).order_by("pk").first().pk,
-}

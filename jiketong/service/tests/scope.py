@@ -5,7 +5,7 @@ from datetime import date
 
 from django.utils import timezone
 
-from jiketong.service.models import CalendarDay, SlaPolicy, Survey, SurveyAnswer, Ticket
+from jiketong.service.models import Survey, SurveyAnswer, Ticket
 
 
 def populate(world, customers) -> None:
@@ -26,15 +26,3 @@ def populate(world, customers) -> None:
         )
         survey = Survey.objects.create(customer=customer, period="2026-Q4", surveyed_by=owner, surveyed_on=date.today())
         SurveyAnswer.objects.create(survey=survey, dimension="service", importance=4, satisfaction=3)
-
-
-KINDS = {
-    "ticket": lambda customer: Ticket.objects.filter(customer=customer).first().pk,
-    "survey": lambda customer: Survey.objects.filter(customer=customer).first().pk,
-}
-
-# The business calendar and the SLA policies are the instance's, not a customer's (the seeded rows).
-UNSCOPED = {
-    "day": lambda: CalendarDay.objects.order_by("pk").first().pk,
-    "sla": lambda: SlaPolicy.objects.order_by("pk").first().pk,
-}

@@ -12,10 +12,3 @@ def populate(world, customers) -> None:
     endpoint = Endpoint.objects.create(name="数据仓库", url="http://127.0.0.1:9/hook", events=["*"], active=False)
     event = events.emit("order.completed", customer_id=customers["alice_customer"].pk, order=1)
     Delivery.objects.create(endpoint=endpoint, event=event, status="gave_up")
-
-
-KINDS: dict = {}
-UNSCOPED = {
-    "endpoint": lambda: Endpoint.objects.order_by("pk").first().pk,
-    "delivery": lambda: Delivery.objects.order_by("pk").first().pk,
-}

@@ -20,10 +20,4 @@ def populate(world, customers) -> None:
         )
 
 
-KINDS = {
-    "activity": lambda customer: Activity.objects.filter(customer=customer).first().pk,
-    "task": lambda customer: Task.objects.filter(customer=customer).first().pk,
-    # Inbox entries belong to their recipient; only the recipient may mark one read (POST only).
-    "notification": lambda customer: Notification.objects.filter(customer_id=customer.pk).first().pk,
-}
 NOT_LISTS = {"work/notifications/read-all/"}

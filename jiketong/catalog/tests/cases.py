@@ -1,0 +1,36 @@
+"""Generated tests (jiketong/testing_views.py) for the catalog: products and packages are the same for everyone
+(unscoped), a subscription is its customer's."""
+
+from jiketong.catalog.models import Product, SolutionPackage, Subscription
+from jiketong.testing_views import Case
+
+CASES = [
+    Case(
+        Product,
+        kinds=("product",),
+        unscoped=lambda: Product.objects.first().pk,
+        list="catalog:products",
+        detail="catalog:product_edit",
+        api_list="/api/v1/products",
+        api_detail="/api/v1/products/{id}",
+        reader="frank",  # the catalog's pages are its administrators'
+    ),
+    Case(
+        SolutionPackage,
+        kinds=("package",),
+        unscoped=lambda: SolutionPackage.objects.first().pk,
+        list="catalog:packages",
+        detail="catalog:package_edit",
+        api_list="/api/v1/packages",
+        api_detail="/api/v1/packages/{id}",
+        reader="frank",
+    ),
+    Case(
+        Subscription,
+        kinds=("subscription",),
+        find=lambda customer: Subscription.objects.filter(customer=customer).first().pk,
+        api_list="/api/v1/subscriptions",
+        api_detail="/api/v1/subscriptions/{id}",
+    ),
+]
+OTHER_ROUTES = {"catalog:product_create", "catalog:package_create"}

@@ -1,0 +1,50 @@
+"""Generated tests (jiketong/testing_views.py) for the sales app; the world is tests/scope.py's."""
+
+from jiketong.sales.models import Lead, LeadImportRun, Opportunity, ReferenceCase, Stage
+from jiketong.testing_views import Case
+
+CASES = [
+    Case(
+        Lead,
+        kinds=("lead",),
+        find=lambda customer: Lead.objects.filter(customer=customer).first().pk,
+        list="sales:lead_list",
+        detail="sales:lead_detail",
+        api_list="/api/v1/leads",
+        api_detail="/api/v1/leads/{id}",
+    ),
+    Case(
+        Opportunity,
+        kinds=("opportunity",),
+        find=lambda customer: Opportunity.objects.filter(customer=customer).order_by("pk").first().pk,
+        list="sales:opportunity_list",
+        detail="sales:opportunity_detail",
+        api_list="/api/v1/opportunities",
+        api_detail="/api/v1/opportunities/{id}",
+    ),
+    # A case is readable across its province (sales.models.case_scope), so its id is not a customer's secret; what
+    # it must hide, the customer's name, is checked on every list and page that shows cases.
+    Case(
+        ReferenceCase,
+        kinds=("case",),
+        unscoped=lambda: ReferenceCase.objects.order_by("pk").first().pk,  # Alice's customer's
+        list="sales:case_list",
+        detail="sales:case_detail",
+        api_list="/api/v1/reference-cases",
+        api_detail="/api/v1/reference-cases/{id}",
+    ),
+    # A large lead import's run: its uploader's, not customer data.
+    Case(
+        LeadImportRun,
+        kinds=("lead_run",),
+        unscoped=lambda: LeadImportRun.objects.first().pk,
+        detail="sales:lead_import_run",
+        api_detail="/api/v1/lead-imports/{id}",
+        reader="frank",
+    ),
+    Case(Stage, unscoped=lambda: Stage.objects.first().pk, api_list="/api/v1/stages"),
+]
+OTHER_ROUTES = {
+    "sales:lead_create", "sales:lead_duplicates", "sales:lead_import", "sales:opportunity_create", "sales:board",
+    "sales:forecast", "sales:mine", "/api/v1/leads/duplicates", "/api/v1/leads/import", "/api/v1/forecast",
+}  # fmt: skip

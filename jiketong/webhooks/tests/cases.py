@@ -1,0 +1,27 @@
+"""Generated tests (jiketong/testing_views.py) for webhooks: administrators' configuration, not customer data
+(unscoped); every route answers 403 to anyone without the admin role."""
+
+from jiketong.testing_views import Case
+from jiketong.webhooks.models import Delivery, Endpoint
+
+CASES = [
+    Case(
+        Endpoint,
+        kinds=("endpoint",),
+        unscoped=lambda: Endpoint.objects.order_by("pk").first().pk,
+        list="webhooks:list",
+        detail="webhooks:detail",
+        api_list="/api/v1/webhooks/endpoints",
+        api_detail="/api/v1/webhooks/endpoints/{id}",
+        reader="frank",
+    ),
+    Case(
+        Delivery,
+        kinds=("delivery",),
+        unscoped=lambda: Delivery.objects.order_by("pk").first().pk,
+        detail="webhooks:delivery",
+        api_detail="/api/v1/webhooks/deliveries/{id}",
+        reader="frank",
+    ),
+]
+OTHER_ROUTES = {"webhooks:create"}
