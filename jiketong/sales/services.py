@@ -7,7 +7,6 @@ that same transaction. Errors are ValidationError keyed by field, so forms and t
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -28,22 +27,13 @@ from jiketong.core.audit import changed, record, snapshot
 from jiketong.core.concurrency import bump, check_version
 from jiketong.core.events import emit
 from jiketong.core.imports import (
-    AUDIT_FIELDS,
-    FieldRules,
     Progress,
     RunMode,
     RunStatus,
-    Snapshot,
-    audit_rows,
     choice_words,
-    db_now,
     error_report_header,
-    fast_mobile,
-    fast_uscc,
-    new_ids,
     store_upload,
     write_error_report,
-    write_rows,
 )
 from jiketong.core.models import AuditAction, AuditEvent
 from jiketong.core.money import yuan
@@ -843,120 +833,6 @@ def read_lead_file(upload, *, limits: Limits | None = None, progress: Progress |
         raise ValidationError({"file": [str(exc)]}) from exc
 
 
-@dataclass
-class _ImportContext:
-    """What a lead import loads once for the whole file."""
-
-    actor: Any
-    default_unit: OrgUnit | None
-    units: dict[str, OrgUnit]
-    industries: dict[str, Industry]
-    sources: dict[str, str]
-    region_prefix: str | None  # the actor's unit path; None: anywhere (admins and HQ)
-    rules: FieldRules
-    null_unit: list[str]
-
-    @classmethod
-    def load(cls, actor, rows: list[dict]) -> "_ImportContext":
-        staff = _actor_staff(actor)
-        codes = {(row.get("org_unit") or "").strip() for row in rows} - {""}
-        industries = list(Industry.objects.all())
-        anywhere = actor.is_superuser or can(actor, {Role.ADMIN})
-        return cls(
-            actor=actor,
-            default_unit=staff.org_unit if staff else None,
-            units={unit.code: unit for unit in OrgUnit.objects.filter(code__in=codes)} if codes else {},
-            industries={i.name: i for i in industries} | {i.code: i for i in industries},
-            sources=source_words(),
-            region_prefix=None if anywhere else (staff.org_unit.path if staff else ""),
-            rules=FieldRules(Lead, LEAD_ROW_FIELDS, prevalidated=("uscc",)),
-            null_unit=[str(Lead._meta.get_field("org_unit").error_messages["null"])],
-        )
-
-
-@dataclass(slots=True)
-class _NewLead:
-    """An imported row, checked, before it is written: what a Lead holds, without a model instance per row."""
-
-    source: str
-    name: str
-    uscc: str
-    expected_size: int | None
-    grade_hint: str
-    contact_name: str
-    contact_title: str
-    contact_mobile: str
-    need: str
-    org_unit: OrgUnit
-    org_unit_id: int
-    industry_id: str | None
-    name_key: str = ""
-    owner_id: int | None = None
-    pk: int | None = None
-    status: str = LeadStatus.NEW.value
-
-
-# The plain fields of an imported lead, checked by their model rules (FieldRules: full_clean's checks, no query).
-LEAD_ROW_FIELDS = ("source", "name", "uscc", "expected_size", "grade_hint", "contact_name", "contact_title",
-                   "contact_mobile", "need")  # fmt: skip
-
-
-def _lead_from_row(actor, row: dict, context: _ImportContext) -> _NewLead:
-    """One row as an unsaved lead, or ValidationError with every reason at once (field → messages): the
-    same normalisation and rules as the lead form, against the regions and industries the import loaded."""
-    get = row.get
-    errors: dict[str, list[str]] = {}
-    source = get("source") or LeadSource.GRID_SURVEY.value
-    source = context.sources.get(header_key(source), source)
-    code = (get("org_unit") or "").strip()
-    unit = context.units.get(code) if code else context.default_unit
-    if code and unit is None:
-        errors["org_unit"] = [_("No region has the code %(code)s.") % {"code": code}]
-    industry_name = (get("industry") or "").strip()
-    industry = context.industries.get(industry_name) if industry_name else None
-    if industry_name and industry is None:
-        errors["industry"] = [_("Unknown industry: %(name)s.") % {"name": industry_name}]
-    size_text = (get("expected_size") or "").strip()
-    size = None
-    if size_text:
-        try:
-            size = int(size_text) if size_text.isdigit() else int(float(size_text))
-        except (ValueError, OverflowError):
-            errors["expected_size"] = [_("Give the size as a whole number of people.")]
-    uscc = get("uscc") or ""
-    if uscc:
-        try:
-            uscc = fast_uscc(uscc)
-        except ValidationError as exc:
-            errors["uscc"] = exc.messages
-    mobile = get("contact_mobile") or ""
-    if mobile:
-        try:
-            mobile = fast_mobile(mobile)
-        except ValidationError as exc:
-            errors["contact_mobile"] = exc.messages
-    values = {
-        "source": source,
-        "name": " ".join(str(get("name") or "").split()),
-        "uscc": uscc,
-        "expected_size": size,
-        "grade_hint": (get("grade_hint") or "").upper(),
-        "contact_name": " ".join(to_halfwidth(get("contact_name") or "").split()),
-        "contact_title": " ".join((get("contact_title") or "").split()),
-        "contact_mobile": mobile,
-        "need": get("need") or "",
-    }
-    context.rules.errors(values, into=errors)
-    if unit is None and "org_unit" not in errors:
-        errors["org_unit"] = context.null_unit
-    if not errors and context.region_prefix is not None and not unit.path.startswith(context.region_prefix):
-        errors["org_unit"] = [_("Choose a region within your own org unit.")]
-    if errors:
-        raise ValidationError(errors)
-    return _NewLead(org_unit=unit, org_unit_id=unit.pk, industry_id=industry.pk if industry is not None else None,
-                    name_key=normalise_org_name(values["name"]), **values)  # fmt: skip
-
-
 def leads_import(*, actor, rows: list[dict], all_or_nothing: bool, progress: Progress | None = None,
                  on_write: Callable[[BulkResult], None] | None = None) -> BulkResult:  # fmt: skip
     """Load a list of leads (a grid survey, a purchased directory). Every bad row comes back with its
@@ -965,157 +841,17 @@ def leads_import(*, actor, rows: list[dict], all_or_nothing: bool, progress: Pro
 
     Set-based (decision 0018): regions, industries and the source words are loaded once, each row's fields
     are checked by the model's own rules without a query, duplicates are found for the whole file in a few
-    queries, and the leads, their audit rows and the owners' notices are written in bulk, in one short
-    transaction after the checks (so a large file does not hold the database's write lock while it is
-    checked); `on_write(result)` runs inside it (an import run records its outcome with the rows)."""
-    from .queries import lead_duplicates_many
+    queries, and the leads, their audit rows and the owners' notices are written in bulk, in one transaction;
+    on PostgreSQL the rows are checked as COPY takes them, so the database inserts while the next rows are
+    checked (decision 0024, sales.imports). `on_write(result)` runs inside the transaction (an import run
+    records its outcome with the rows)."""
+    from .imports import import_leads
 
     require_edit(actor)
-    progress = progress or Progress(None)
-    context = _ImportContext.load(actor, rows)
     result = BulkResult()
-    parsed: list[tuple[int, _NewLead]] = []
-    total = max(len(rows), 1)
-    for number, row in enumerate(rows, start=1):
-        try:
-            parsed.append((number, _lead_from_row(actor, row, context)))
-        except ValidationError as exc:
-            result.errors.append({"row": number, "name": row.get("name", ""), "errors": exc.message_dict})
-        if number % 5000 == 0:
-            progress.tick(0.4 + 0.3 * number / total)
-    duplicates = lead_duplicates_many(
-        actor, [(lead.name, lead.uscc) for _n, lead in parsed], name_keys=[lead.name_key for _n, lead in parsed]
-    )
-    progress.tick(0.8)
-    valid: list[_NewLead] = []
-    seen: dict[str, int] = {}
-    for (number, lead), matches in zip(parsed, duplicates, strict=True):
-        errors: dict[str, list[str]] = {}
-        for key, field in ((lead.uscc, "uscc"), (lead.name_key, "name")):
-            if key and key in seen:
-                errors[field] = [_("The same organisation as row %(row)d.") % {"row": seen[key]}]
-        for match in matches:
-            errors.setdefault(match.field, []).append(match.message())
-        if errors:
-            result.errors.append({"row": number, "name": lead.name, "errors": errors})
-            continue
-        seen.update({k: number for k in (lead.uscc, lead.name_key) if k})
-        valid.append(lead)
-    result.errors.sort(key=lambda e: e["row"])
-    if result.errors and all_or_nothing:
-        valid = []
-    progress.tick(0.85)
-    with transaction.atomic():
-        progress.hold()
-        if valid:
-            _assign_batch(valid)
-            _write_leads(actor, valid)
-            result.done = len(valid)
-            _tell_owners(actor, valid)
-        if on_write is not None:
-            on_write(result)
+    import_leads(actor=actor, rows=rows, all_or_nothing=all_or_nothing, result=result,
+                 progress=progress or Progress(None), on_write=on_write)  # fmt: skip
     return result
-
-
-# Columns of a lead as an import writes it (COPY / multi-row INSERT with ids given: no per-row ORM work).
-LEAD_COLUMNS_WRITTEN = ["id", "created_at", "updated_at", "source", "name", "name_key", "uscc", "org_unit",
-                        "industry", "expected_size", "grade_hint", "contact_name", "contact_mobile", "contact_title",
-                        "need", "owner", "status", "disqualify_reason", "created_by"]  # fmt: skip
-
-
-def _write_leads(actor, leads: list["_NewLead"]) -> None:
-    """Insert the leads and one IMPORT audit row each (each lead's history starts with how it arrived),
-    in bulk, in the caller's transaction. Each lead's audit snapshot is taken as COPY takes the leads, its
-    JSON as COPY takes the audit rows (core.imports.write_rows)."""
-    now = db_now()
-    snapshot_of = Snapshot(Lead, LEAD_FIELDS)
-    items: list[tuple] = []
-
-    ids = new_ids(Lead, len(leads))  # before COPY starts: the connection takes no other query during it
-
-    def rows():
-        for lead, pk in zip(leads, ids, strict=True):
-            lead.pk = pk
-            after = snapshot_of(lead)
-            items.append((pk, after["name"], None, None, after))  # a name is at most 100: masked, it is the text
-            yield (
-                pk,
-                now,
-                now,
-                lead.source,
-                lead.name,
-                lead.name_key,
-                lead.uscc,
-                lead.org_unit_id,
-                lead.industry_id,
-                lead.expected_size,
-                lead.grade_hint,
-                lead.contact_name,
-                lead.contact_mobile,
-                lead.contact_title,
-                lead.need,
-                lead.owner_id,
-                lead.status,
-                "",
-                actor.pk,
-            )
-
-    write_rows(Lead, LEAD_COLUMNS_WRITTEN, rows())
-    audit = audit_rows(
-        actor=actor, action=AuditAction.IMPORT, target_type=Lead._meta.label_lower, items=items, text_masked=True
-    )
-    write_rows(AuditEvent, AUDIT_FIELDS, audit)
-
-
-def _assign_batch(leads: list[_NewLead]) -> None:
-    """The assignment rules for a batch, as pick_owner decides for one lead (the least-loaded active staff
-    member with the rule's role in the lead's region, or in the nearest ancestor unit below HQ that has one),
-    with everyone's load read once and kept in memory, so the batch spreads evenly instead of landing on
-    one person. Three queries for the whole batch."""
-    rules = list(AssignmentRule.objects.filter(active=True))
-    roles: dict[tuple[str, int | None], str | None] = {}
-    wanted: list[tuple[_NewLead, str]] = []
-    for lead in leads:
-        key = (lead.grade_hint, lead.expected_size)
-        if key not in roles:
-            roles[key] = rule_role(grade_hint=lead.grade_hint, size=lead.expected_size, rules=rules)
-        if roles[key] is not None:
-            wanted.append((lead, roles[key]))
-    if not wanted:
-        return
-    step = OrgUnit.steplen
-    provinces = {lead.org_unit.path[: 2 * step] for lead, _role in wanted if lead.org_unit.depth >= 2}
-    people: dict[str, list[tuple[str, int]]] = {}  # role → [(org unit path, staff id)]
-    for pk, path, role in (
-        Staff.objects.filter(roles__in=set(roles.values()) - {None}, user__is_active=True, left_on=None)
-        .filter(_any_subtree(provinces))
-        .values_list("pk", "org_unit__path", "roles")
-    ):
-        people.setdefault(role, []).append((path, pk))
-    staff_ids = {pk for found in people.values() for _path, pk in found}
-    loads = dict.fromkeys(staff_ids, 0) | dict(
-        Lead.objects.filter(owner__in=staff_ids, status__in=OPEN_LEAD_STATUSES)
-        .values("owner")
-        .annotate(n=Count("id"))
-        .values_list("owner", "n")
-    ) if staff_ids else {}  # fmt: skip
-    pools: dict[tuple[str, str], list[int]] = {}
-    for lead, role in wanted:
-        key = (lead.org_unit.path, role)
-        if key not in pools:
-            pools[key] = []
-            path = lead.org_unit.path
-            for depth in range(len(path) // step, 1, -1):  # the region, then its ancestors down to the province
-                prefix = path[: depth * step]
-                found = [pk for unit_path, pk in people.get(role, ()) if unit_path.startswith(prefix)]
-                if found:
-                    pools[key] = found
-                    break
-        pool = pools[key]
-        if pool:
-            best = min(pool, key=lambda pk: (loads[pk], pk))
-            lead.owner_id = best
-            loads[best] += 1
 
 
 def _any_subtree(paths: set[str]) -> Q:
