@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from jiketong.core.events import bulk_form
 from jiketong.core.models import Event
 from jiketong.core.notify import notify
 from jiketong.customers.models import Competitor, Customer, LifecycleStatus, ThreatLevel
@@ -64,6 +65,14 @@ def lifecycle_changed(event: Event) -> None:
     services.threats_refresh([event.customer_id])
 
 
+def sets_roll_up_many(events: list[Event]) -> None:
+    """`sets_roll_up` for many events at once: the sets of all their customers rolled up in one refresh."""
+    customer_ids = sorted({event.customer_id for event in events if event.customer_id is not None})
+    if customer_ids:
+        grouprisk.refresh(customer_ids)
+
+
+@bulk_form(sets_roll_up_many)
 def sets_roll_up(event: Event) -> None:
     """A unit's churn warning, threat or lifecycle changed: its group and affiliated set are rolled up again, so
     the head and the siblings show the chained warning (连锁联动) now rather than after the night."""
