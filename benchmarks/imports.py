@@ -68,7 +68,10 @@ def company(rng: random.Random, city: str, serial: int) -> str:
     return f"{city}{brand}{serial}{rng.choice(KINDS)}有限公司"
 
 
-def write_table(path: Path, header: list[str], rows, xlsx: bool) -> Path:
+def write_table(path: Path, header: list[str], rows, xlsx: bool, reuse: bool = False) -> Path:
+    kept = path.with_suffix(".xlsx" if xlsx else ".csv")
+    if reuse and kept.exists() and kept.stat().st_size:  # --files: made by an earlier run
+        return kept
     if xlsx:
         from openpyxl import Workbook
 
@@ -132,6 +135,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--xlsx", action="store_true", help="also time the same rows as .xlsx")
     parser.add_argument("--only", choices=["leads", "archive", "members"], action="append")
+    parser.add_argument("--files", type=Path, help="keep the generated files in this folder and reuse them "
+                        "(an A/B of two checkouts times the same files, made once)")  # fmt: skip
     args = parser.parse_args()
 
     import django
@@ -158,16 +163,20 @@ def main() -> None:
     print(f"{connection.vendor}: {args.rows:,} rows per file, as {supervisor.name} ({province.name}), "
           f"{len(units)} counties")  # fmt: skip
     kinds = args.only or ["leads", "archive", "members"]
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp, reuse = args.files or scratch, args.files is not None
+        Path(tmp).mkdir(parents=True, exist_ok=True)
         for xlsx in [False, True] if args.xlsx else [False]:
             if "leads" in kinds:
-                path = write_table(Path(tmp) / "leads", LEAD_HEADER, lead_rows(args.rows, units, industries, 1), xlsx)
+                path = write_table(Path(tmp) / f"leads-{args.rows}", LEAD_HEADER,
+                                   lead_rows(args.rows, units, industries, 1), xlsx, reuse)  # fmt: skip
                 bench_leads(path, supervisor.user, args.runs)
             if "archive" in kinds or "members" in kinds:
-                path = write_table(Path(tmp) / "archive", ARCHIVE_HEADER,
-                                   archive_rows(args.rows, units, industries, 2), xlsx)  # fmt: skip
+                path = write_table(Path(tmp) / f"archive-{args.rows}", ARCHIVE_HEADER,
+                                   archive_rows(args.rows, units, industries, 2), xlsx, reuse)  # fmt: skip
                 numbers = [f"B2{i:09d}" for i in range(args.rows) if i % 100 != 7]
-                members = write_table(Path(tmp) / "members", MEMBER_HEADER, member_rows(args.rows, numbers, 3), xlsx)
+                members = write_table(Path(tmp) / f"members-{args.rows}", MEMBER_HEADER,
+                                      member_rows(args.rows, numbers, 3), xlsx, reuse)  # fmt: skip
                 bench_archive(path, members if "members" in kinds else None, supervisor.user, args.runs,
                               "archive" in kinds)  # fmt: skip
 
