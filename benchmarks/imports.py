@@ -160,6 +160,10 @@ def main() -> None:
     cities = {unit.path: unit.name for unit in OrgUnit.objects.filter(level=OrgLevel.CITY)}
     units = [(unit.code, cities.get(unit.path[: len(unit.path) - OrgUnit.steplen], "")) for unit in counties]
     industries = list(Industry.objects.values_list("name", flat=True))
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018  (the URL configuration, imported by the first notice's link: a
+    # one-time ~2 CPU-s of a fresh process (the API's schemas), which a worker pays once, not per import)
     print(f"{connection.vendor}: {args.rows:,} rows per file, as {supervisor.name} ({province.name}), "
           f"{len(units)} counties")  # fmt: skip
     kinds = args.only or ["leads", "archive", "members"]

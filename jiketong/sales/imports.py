@@ -19,6 +19,7 @@ once) and the transaction is rolled back, then the run's outcome is written on i
 process, one write lock) the rows are checked before the writing transaction and written in one go, as before.
 """
 
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -196,6 +197,21 @@ def lead_from_row(row: dict, keys: _Keys, context: ImportContext) -> NewLead:
                    name_key=keys.name_key, **values)  # fmt: skip
 
 
+class _Rule:
+    """An assignment rule as rule_role asks it: AssignmentRule.matches itself, with the rule's grades split
+    once (the model splits them on every call, and a file asks once for every distinct grade and size)."""
+
+    __slots__ = ("kept_grades", "min_size", "role_id")
+
+    def __init__(self, rule: AssignmentRule) -> None:
+        self.kept_grades, self.min_size, self.role_id = rule.grades(), rule.min_size, rule.role_id
+
+    def grades(self) -> set[str]:
+        return self.kept_grades
+
+    matches = AssignmentRule.matches
+
+
 class Assigner:
     """The assignment rules, one lead at a time in file order, as pick_owner decides for one lead (the
     least-loaded active staff member with the rule's role in the lead's region, or in the nearest ancestor
@@ -204,10 +220,12 @@ class Assigner:
     people with any rule's role in any province the file's regions are in, and their open leads."""
 
     def __init__(self, context: ImportContext) -> None:
-        from .services import _any_subtree
+        from .services import _any_subtree, rule_role
 
-        self.rules = list(AssignmentRule.objects.filter(active=True))
-        self.roles: dict[tuple[str, int | None], str | None] = {}
+        self.rule_role = rule_role
+        self.rules = [_Rule(rule) for rule in AssignmentRule.objects.filter(active=True)]
+        self.thresholds = sorted({rule.min_size for rule in self.rules if rule.min_size is not None})
+        self.roles: dict[tuple[str, int], str | None] = {}
         self.people: dict[str, list[tuple[str, int]]] = {}  # role → [(org unit path, staff id)]
         self.pools: dict[tuple[str, str], list[int]] = {}
         self.loads: dict[int, int] = {}
@@ -233,12 +251,12 @@ class Assigner:
             )
 
     def assign(self, lead: NewLead) -> None:
-        from .services import rule_role
-
-        key = (lead.grade_hint, lead.expected_size)
+        size = lead.expected_size
+        # Sizes between the same two rule thresholds meet the same rules: one rule_role per grade and band.
+        key = (lead.grade_hint, -1 if size is None else bisect_right(self.thresholds, size))
         role = self.roles.get(key, False)
         if role is False:
-            role = self.roles[key] = rule_role(grade_hint=lead.grade_hint, size=lead.expected_size, rules=self.rules)
+            role = self.roles[key] = self.rule_role(grade_hint=lead.grade_hint, size=size, rules=self.rules)
         if role is None:
             return
         path = lead.org_unit.path
@@ -389,7 +407,7 @@ class _Writer:
     def __init__(self, actor, count: int) -> None:
         from .services import LEAD_FIELDS
 
-        self.actor = actor
+        self.actor, self.actor_id = actor, actor.pk
         self.now = db_now()
         self.snapshot = Snapshot(Lead, LEAD_FIELDS)
         self.ids = iter(new_ids(Lead, count))
@@ -401,7 +419,7 @@ class _Writer:
         now = self.now
         return (pk, now, now, lead.source, lead.name, lead.name_key, lead.uscc, lead.org_unit_id, lead.industry_id,
                 lead.expected_size, lead.grade_hint, lead.contact_name, lead.contact_mobile, lead.contact_title,
-                lead.need, lead.owner_id, lead.status, "", self.actor.pk)  # fmt: skip
+                lead.need, lead.owner_id, lead.status, "", self.actor_id)  # fmt: skip
 
     def _audit(self, items: list) -> Iterator[tuple]:
         return audit_rows(
