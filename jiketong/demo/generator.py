@@ -54,6 +54,7 @@ from jiketong.org.models import OrgLevel, OrgUnit, Rank, Role, Staff
 
 from . import names
 from .catalog import ensure_catalog
+from .indexes import built_after_load
 from .regions import GENERIC_ROADS, GRIDS, PROVINCE_WEIGHT, PROVINCES, ROADS, TOWNS, City
 
 User = get_user_model()
@@ -717,13 +718,15 @@ class DemoBuilder:
         self.contact_id = Contact.objects.aggregate(m=Max("id"))["m"] or 0
         self.made = self.roots = 0
         buffer: list[Row] = []
-        for group in self.groups_iter():
-            buffer.extend(group)
-            if len(buffer) >= CHUNK:
-                self.flush(buffer)
-                buffer = []
-                self.report(started)
-        self.flush(buffer)
+        archive = [Customer, GradeChange, Contact, ContactDate, Member, Subscription, CompetitorPresence, Affiliation]
+        with built_after_load(*archive):
+            for group in self.groups_iter():
+                buffer.extend(group)
+                if len(buffer) >= CHUNK:
+                    self.flush(buffer)
+                    buffer = []
+                    self.report(started)
+            self.flush(buffer)
         with connection.cursor() as cursor:
             for sql in connection.ops.sequence_reset_sql(no_style(), [Customer, Contact]):
                 cursor.execute(sql)

@@ -20,6 +20,7 @@ from django.utils import timezone
 from jiketong.catalog.models import Product
 from jiketong.core.names import normalise_org_name
 from jiketong.customers.models import Competitor, Customer, CustomerSource, LifecycleStatus
+from jiketong.demo.indexes import built_after_load
 from jiketong.demo.names import brand, person_name, place_word
 
 from . import pipeline
@@ -198,24 +199,25 @@ def generate(builder) -> None:
         .order_by("id")
         .values_list("id", "owner_id", "org_unit_id", "industry_id", "grade", "source", "name")
     )
-    rows = _Rows()
-    for customer in customers.iterator(chunk_size=CHUNK):
-        if rng.random() < LEADS_PER_CUSTOMER:
-            gen.lead(rows, customer)
-        owner_id = customer[1]
-        if owner_id is None:
-            continue  # an opportunity needs an owner; unassigned customers wait for one
-        roll = rng.random()
-        count = 2 if roll < TWO_OPPORTUNITIES else (1 if roll < ANY_OPPORTUNITY else 0)
-        if owner_id == gen.manager:
-            count = max(count, 1)  # the demo login's board is never empty
-        for _n in range(count):
-            gen.opportunity(rows, customer)
-        if len(rows) >= CHUNK:
-            gen.flush(rows)
-            rows = _Rows()
-            builder.progress(f"sales: {gen.opportunity_id:,} opportunities, {gen.lead_id:,} leads")
-    gen.flush(rows)
+    with built_after_load(Lead, Opportunity, OpportunityProduct, StageChange):
+        rows = _Rows()
+        for customer in customers.iterator(chunk_size=CHUNK):
+            if rng.random() < LEADS_PER_CUSTOMER:
+                gen.lead(rows, customer)
+            owner_id = customer[1]
+            if owner_id is None:
+                continue  # an opportunity needs an owner; unassigned customers wait for one
+            roll = rng.random()
+            count = 2 if roll < TWO_OPPORTUNITIES else (1 if roll < ANY_OPPORTUNITY else 0)
+            if owner_id == gen.manager:
+                count = max(count, 1)  # the demo login's board is never empty
+            for _n in range(count):
+                gen.opportunity(rows, customer)
+            if len(rows) >= CHUNK:
+                gen.flush(rows)
+                rows = _Rows()
+                builder.progress(f"sales: {gen.opportunity_id:,} opportunities, {gen.lead_id:,} leads")
+        gen.flush(rows)
     with connection.cursor() as cursor:
         for sql in connection.ops.sequence_reset_sql(no_style(), [Lead, Opportunity, OpportunityProduct, StageChange]):
             cursor.execute(sql)

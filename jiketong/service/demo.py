@@ -14,6 +14,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from jiketong.customers.models import Customer, LifecycleStatus
+from jiketong.demo.indexes import built_after_load
 
 from . import queries
 from .calendar import add_working_time
@@ -93,40 +94,43 @@ def generate(builder) -> None:
         .order_by("id")
         .values_list("id", "owner_id", "grade")
     )
-    for customer_id, owner_id, grade in customers.iterator(chunk_size=CHUNK):
-        if rng.random() < TICKET_SHARE:
-            for _ in range(rng.choice([1, 1, 1, 2, 3])):
-                ticket_type = rng.choices(TYPES, TYPE_WEIGHTS)[0]
-                policy = (
-                    policies.get((ticket_type, grade))
-                    or policies.get((ticket_type, grade[:1]))
-                    or policies[(ticket_type, "")]
+    with built_after_load(Ticket, TicketEvent, Survey, SurveyAnswer):
+        for customer_id, owner_id, grade in customers.iterator(chunk_size=CHUNK):
+            if rng.random() < TICKET_SHARE:
+                for _ in range(rng.choice([1, 1, 1, 2, 3])):
+                    ticket_type = rng.choices(TYPES, TYPE_WEIGHTS)[0]
+                    policy = (
+                        policies.get((ticket_type, grade))
+                        or policies.get((ticket_type, grade[:1]))
+                        or policies[(ticket_type, "")]
+                    )
+                    day = today - timedelta(days=int(rng.random() ** 1.5 * 365))
+                    local = datetime.combine(day, time(8, 0), calendar.tz) + timedelta(minutes=rng.randrange(10 * 60))
+                    if local > now - timedelta(minutes=5):
+                        # Not yet happened today: the day before, so the same seed gives the same tickets all day
+                        # (clipping to `now` made them differ between two loads just after midnight).
+                        local -= timedelta(days=1)
+                    opened = local
+                    row, history = _ticket(
+                        rng, ids[Ticket], customer_id, owner_id, ticket_type, policy, opened, now, calendar
+                    )
+                    ids[Ticket] += 1
+                    tickets.append(tuple(db(v) if isinstance(v, datetime) else v for v in row))
+                    events.extend(tuple(db(v) if isinstance(v, datetime) else v for v in e) for e in history)
+            if rng.random() < SURVEY_SHARE:
+                survey_id = ids[Survey]
+                ids[Survey] += 1
+                surveyed_on = last_quarter + timedelta(days=rng.randrange(60))
+                surveys.append(
+                    (survey_id, customer_id, _quarter(surveyed_on), owner_id, surveyed_on, "", db(now), db(now))
                 )
-                day = today - timedelta(days=int(rng.random() ** 1.5 * 365))
-                local = datetime.combine(day, time(8, 0), calendar.tz) + timedelta(minutes=rng.randrange(10 * 60))
-                if local > now - timedelta(minutes=5):
-                    # Not yet happened today: the day before, so the same seed gives the same tickets all day
-                    # (clipping to `now` made them differ between two loads just after midnight).
-                    local -= timedelta(days=1)
-                opened = local
-                row, history = _ticket(
-                    rng, ids[Ticket], customer_id, owner_id, ticket_type, policy, opened, now, calendar
-                )
-                ids[Ticket] += 1
-                tickets.append(tuple(db(v) if isinstance(v, datetime) else v for v in row))
-                events.extend(tuple(db(v) if isinstance(v, datetime) else v for v in e) for e in history)
-        if rng.random() < SURVEY_SHARE:
-            survey_id = ids[Survey]
-            ids[Survey] += 1
-            surveyed_on = last_quarter + timedelta(days=rng.randrange(60))
-            surveys.append((survey_id, customer_id, _quarter(surveyed_on), owner_id, surveyed_on, "", db(now), db(now)))
-            for dimension, (importance, satisfaction) in SURVEY_BIAS.items():
-                answers.append((survey_id, dimension, _score(rng, importance), _score(rng, satisfaction)))
-        if len(tickets) >= CHUNK:
-            _flush(builder, tickets, events, surveys, answers)
-            tickets, events, surveys, answers = [], [], [], []
-            builder.progress(f"service: {ids[Ticket] - 1:,} tickets")
-    _flush(builder, tickets, events, surveys, answers)
+                for dimension, (importance, satisfaction) in SURVEY_BIAS.items():
+                    answers.append((survey_id, dimension, _score(rng, importance), _score(rng, satisfaction)))
+            if len(tickets) >= CHUNK:
+                _flush(builder, tickets, events, surveys, answers)
+                tickets, events, surveys, answers = [], [], [], []
+                builder.progress(f"service: {ids[Ticket] - 1:,} tickets")
+        _flush(builder, tickets, events, surveys, answers)
     with connection.cursor() as cursor:
         for sql in connection.ops.sequence_reset_sql(no_style(), [Ticket, Survey]):
             cursor.execute(sql)

@@ -12,6 +12,7 @@ from django.db import connection
 from django.utils.timezone import make_aware
 
 from jiketong.customers.models import Customer
+from jiketong.demo.indexes import built_after_load
 
 from .models import SERVED_STATUSES, Activity, ActivityKind, Handover, Task, TaskKind, TaskPriority, VisitStandard
 from .services import generate_visit_tasks, send_digests
@@ -51,47 +52,48 @@ def generate(builder) -> None:
         .order_by("id")
         .values_list("id", "owner_id", "grade", "short_name", "name")
     )
-    for customer_id, owner_id, grade, short_name, name in customers.iterator(chunk_size=CHUNK):
-        if owner_id not in behind:
-            behind[owner_id] = rng.uniform(0.3, 0.6) if rng.random() < BEHIND_SHARE else rng.uniform(0.85, 1.0)
-        visits, periods = standards.get(grade, (1, []))
-        label = short_name or name
-        for index, (start, end) in enumerate(periods):
-            current = index == len(periods) - 1
-            # The current period is still running: only part of it is visited so far.
-            chance = behind[owner_id] * (0.5 if current else 1.0)
-            for _ in range(visits):
-                if rng.random() >= chance:
-                    continue
-                day = start + timedelta(days=rng.randrange((end - start).days + 1))
-                happened = make_aware(datetime.combine(day, time(9))) + timedelta(minutes=rng.randrange(8 * 60))
-                happened = min(happened, now - timedelta(minutes=5))
-                next_step = rng.choice(NEXT_STEPS) if rng.random() < 0.2 else ""
-                activities.append(
-                    (ActivityKind.VISIT, f"上门拜访 · {label}"[:120], adapt(happened), customer_id, owner_id,
-                     rng.choice(NOTES), rng.choice(OUTCOMES), next_step, owner_id, adapt(happened), adapt(happened))
-                )  # fmt: skip
-                if next_step and current:
-                    due = today + timedelta(days=rng.randint(-5, 14))
-                    tasks.append(
-                        (owner_id, f"{next_step} · {label}"[:200], due, TaskPriority.NORMAL, "open",
-                         TaskKind.FOLLOW_UP, customer_id, "", owner_id, now_db, now_db)
+    with built_after_load(Activity, Task):
+        for customer_id, owner_id, grade, short_name, name in customers.iterator(chunk_size=CHUNK):
+            if owner_id not in behind:
+                behind[owner_id] = rng.uniform(0.3, 0.6) if rng.random() < BEHIND_SHARE else rng.uniform(0.85, 1.0)
+            visits, periods = standards.get(grade, (1, []))
+            label = short_name or name
+            for index, (start, end) in enumerate(periods):
+                current = index == len(periods) - 1
+                # The current period is still running: only part of it is visited so far.
+                chance = behind[owner_id] * (0.5 if current else 1.0)
+                for _ in range(visits):
+                    if rng.random() >= chance:
+                        continue
+                    day = start + timedelta(days=rng.randrange((end - start).days + 1))
+                    happened = make_aware(datetime.combine(day, time(9))) + timedelta(minutes=rng.randrange(8 * 60))
+                    happened = min(happened, now - timedelta(minutes=5))
+                    next_step = rng.choice(NEXT_STEPS) if rng.random() < 0.2 else ""
+                    activities.append(
+                        (ActivityKind.VISIT, f"上门拜访 · {label}"[:120], adapt(happened), customer_id, owner_id,
+                         rng.choice(NOTES), rng.choice(OUTCOMES), next_step, owner_id, adapt(happened), adapt(happened))
                     )  # fmt: skip
-        if grade[:1] in "AB" and rng.random() < 0.5:
-            day = today - timedelta(days=rng.randrange(90))
-            happened = min(make_aware(datetime.combine(day, time(15))), now - timedelta(minutes=5))
-            activities.append(
-                (ActivityKind.CALL, f"电话沟通 · {label}"[:120], adapt(happened), customer_id, owner_id, "",
-                 rng.choice(OUTCOMES), "", owner_id, adapt(happened), adapt(happened))
-            )  # fmt: skip
-        if len(activities) >= CHUNK:
-            written += len(activities)
-            builder.writer.write(Activity, ACTIVITY_FIELDS, activities)
-            builder.writer.write(Task, TASK_FIELDS, tasks)
-            activities, tasks = [], []
-            builder.progress(f"work: {written:,} activities")
-    builder.writer.write(Activity, ACTIVITY_FIELDS, activities)
-    builder.writer.write(Task, TASK_FIELDS, tasks)
+                    if next_step and current:
+                        due = today + timedelta(days=rng.randint(-5, 14))
+                        tasks.append(
+                            (owner_id, f"{next_step} · {label}"[:200], due, TaskPriority.NORMAL, "open",
+                             TaskKind.FOLLOW_UP, customer_id, "", owner_id, now_db, now_db)
+                        )  # fmt: skip
+            if grade[:1] in "AB" and rng.random() < 0.5:
+                day = today - timedelta(days=rng.randrange(90))
+                happened = min(make_aware(datetime.combine(day, time(15))), now - timedelta(minutes=5))
+                activities.append(
+                    (ActivityKind.CALL, f"电话沟通 · {label}"[:120], adapt(happened), customer_id, owner_id, "",
+                     rng.choice(OUTCOMES), "", owner_id, adapt(happened), adapt(happened))
+                )  # fmt: skip
+            if len(activities) >= CHUNK:
+                written += len(activities)
+                builder.writer.write(Activity, ACTIVITY_FIELDS, activities)
+                builder.writer.write(Task, TASK_FIELDS, tasks)
+                activities, tasks = [], []
+                builder.progress(f"work: {written:,} activities")
+        builder.writer.write(Activity, ACTIVITY_FIELDS, activities)
+        builder.writer.write(Task, TASK_FIELDS, tasks)
     created = generate_visit_tasks(today)
     builder.progress(f"work: {created:,} visit tasks owed this period")
     sent = send_digests(today)
