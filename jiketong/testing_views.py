@@ -51,11 +51,13 @@ from jiketong.core.registry import app_modules
 @dataclass(frozen=True)
 class Write:
     """A write through a page or the API: the URL (a URL name for a page, a path for the API: `{id}` the row,
-    `{customer}` the row's customer), the valid data (a function of the world and the row, or of the customer
-    for a create) and data that must answer field errors. `None` for invalid: no invalid check."""
+    `{customer}` the row's customer), the valid data and data that must answer field errors (`None`: no
+    invalid check). A page's form is first read (GET) and its values posted back with `data` over them, as a
+    person would: `data` names only what a person types. `data` may be a function of the world and the row's pk
+    (the customer for a create)."""
 
     url: str
-    data: Callable[[Any, Any], dict] = lambda world, target: {}
+    data: dict | Callable[[Any, Any], dict] = field(default_factory=dict)
     invalid: dict | None = None
     audited: bool = True
     # What a valid write leaves: "created" (one more row), "changed" (`changed(row)` holds), "deleted".
@@ -328,6 +330,39 @@ def form_errors(response) -> dict:
             if isinstance(value, django_forms.BaseForm) and value.is_bound and value.errors:
                 errors |= dict(value.errors)
     return errors
+
+
+def form_values(response) -> dict:
+    """What the forms (and formsets) of a page would post back unchanged: each field's value as a browser sends it."""
+    data: dict = {}
+    seen = set()
+    for context in response.context or ():
+        for value in context.flatten().values() if hasattr(context, "flatten") else ():
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
+            if isinstance(value, django_forms.BaseFormSet):
+                for form in [value.management_form, *value.forms]:
+                    data |= _values(form)
+            elif isinstance(value, django_forms.BaseForm):
+                data |= _values(value)
+    return data
+
+
+def _values(form) -> dict:
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if value is None or value is False:
+            continue
+        if value is True:
+            value = "on"
+        elif isinstance(value, (list, tuple)):
+            value = [str(v) for v in value]
+        elif isinstance(value, models.Model):
+            value = value.pk
+        data[form.add_prefix(name)] = value
+    return data
 
 
 def api_ids(response, key: str = "id") -> set:

@@ -1,4 +1,7 @@
-"""The world the generated tests share per module (jiketong/testing_views.py, `SharedWorld`)."""
+"""The world the generated tests share per module (jiketong/testing_views.py, `SharedWorld`).
+
+A test using it must also use the database (the `django_db` mark or the `db` fixture): that sets up the test
+database, and runs the test in a savepoint rolled back after it."""
 
 import pytest
 

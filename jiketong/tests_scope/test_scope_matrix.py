@@ -69,8 +69,8 @@ STAFF_PROBE = {"alice": "dave", "bob": "dave", "ivan": "dave", "carol": "dave", 
 
 
 @pytest.fixture
-def world(shared_world):
-    """testing_views.build_world, built once for the module (tests_scope/conftest.py)."""
+def world(shared_world, db):
+    """testing_views.build_world, built once for the module (tests_scope/conftest.py); each test in a savepoint."""
     return shared_world
 
 

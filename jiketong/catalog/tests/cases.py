@@ -2,7 +2,15 @@
 (unscoped), a subscription is its customer's."""
 
 from jiketong.catalog.models import Product, SolutionPackage, Subscription
-from jiketong.testing_views import Case
+from jiketong.testing_views import Case, Write
+
+PRODUCT = {
+    "code": "IDC",
+    "name": "云主机",
+    "category": "it_cloud",
+    "billing_unit": "per_group",
+    "standard_price": "99.00",
+}
 
 CASES = [
     Case(
@@ -14,6 +22,16 @@ CASES = [
         api_list="/api/v1/products",
         api_detail="/api/v1/products/{id}",
         reader="frank",  # the catalog's pages are its administrators'
+        create=Write("catalog:product_create", data=PRODUCT, invalid={"code": ""}),
+        edit=Write(
+            "catalog:product_edit",
+            data={"description": "按月计费"},
+            invalid={"name": ""},
+            changed=lambda product: product.description == "按月计费",
+        ),
+        api_create=Write("/api/v1/products", data=PRODUCT, invalid=PRODUCT | {"standard_price": "4e307"}),
+        writer="frank",
+        not_writer="alice",
     ),
     Case(
         SolutionPackage,

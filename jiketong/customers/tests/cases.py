@@ -10,7 +10,8 @@ from jiketong.customers.models import (
     KeyPersonGap,
     Member,
 )
-from jiketong.testing_views import Case
+from jiketong.testing import make_uscc
+from jiketong.testing_views import Case, Write
 
 CASES = [
     Case(
@@ -21,6 +22,41 @@ CASES = [
         detail="customers:detail",
         api_list="/api/v1/customers",
         api_detail="/api/v1/customers/{id}",
+        create=Write(
+            "customers:create",
+            data=lambda world, customer: {
+                "name": "白云机场集团有限公司",
+                "uscc": make_uscc("440106"),
+                "type": "enterprise",
+                "industry": "it",
+                "org_unit": customer.org_unit_id,
+            },  # fmt: skip
+            invalid={"name": ""},
+        ),
+        edit=Write(
+            "customers:edit",
+            data={"short_name": "地铁集团"},
+            invalid={"name": ""},
+            changed=lambda customer: customer.short_name == "地铁集团",
+        ),
+        api_create=Write(
+            "/api/v1/customers",
+            data=lambda world, customer: {
+                "name": "白云机场集团有限公司",
+                "type": "enterprise",
+                "industry": "it",
+                "org_unit": customer.org_unit_id,
+                "uscc": make_uscc("440106"),
+            },  # fmt: skip
+            invalid={"name": "白云机场集团有限公司"},
+        ),
+        api_edit=Write(
+            "/api/v1/customers/{id}",
+            data={"short_name": "地铁集团"},
+            invalid={"grade": "Z9"},
+            changed=lambda customer: customer.short_name == "地铁集团",
+        ),
+        not_writer="grace",
     ),
     Case(
         Contact,
@@ -28,6 +64,24 @@ CASES = [
         find=lambda customer: Contact.objects.filter(customer=customer).first().pk,
         api_list="/api/v1/customers/{customer}/contacts",
         api_detail="/api/v1/customers/{customer}/contacts/{id}",
+        create=Write(
+            "customers:contact_create", data={"name": "刘建国", "mobile": "13900001111"}, invalid={"name": ""}
+        ),
+        edit=Write(
+            "customers:contact_edit",
+            data={"title": "总经理"},
+            invalid={"name": ""},
+            changed=lambda contact: contact.title == "总经理",
+        ),
+        delete=Write("customers:contact_delete"),
+        api_create=Write("/api/v1/customers/{customer}/contacts", data={"name": "刘建国"}, invalid={"closeness": 9}),
+        api_edit=Write(
+            "/api/v1/customers/{customer}/contacts/{id}",
+            data={"title": "总经理"},
+            invalid={"mobile": "12345"},
+            changed=lambda contact: contact.title == "总经理",
+        ),
+        not_writer="grace",
     ),
     Case(
         Member,

@@ -1,7 +1,7 @@
 """Generated tests (jiketong/testing_views.py) for the sales app; the world is tests/scope.py's."""
 
 from jiketong.sales.models import Lead, LeadImportRun, Opportunity, ReferenceCase, Stage
-from jiketong.testing_views import Case
+from jiketong.testing_views import Case, Write
 
 CASES = [
     Case(
@@ -12,6 +12,25 @@ CASES = [
         detail="sales:lead_detail",
         api_list="/api/v1/leads",
         api_detail="/api/v1/leads/{id}",
+        create=Write("sales:lead_create", data={"source": "visit", "name": "番禺物流园区"}, invalid={"name": ""}),
+        edit=Write(
+            "sales:lead_edit",
+            data={"need": "专线扩容"},
+            invalid={"name": ""},
+            changed=lambda lead: lead.need == "专线扩容",
+        ),
+        api_create=Write("/api/v1/leads", data={"source": "visit", "name": "番禺物流园区"}, invalid={"source": "?"}),
+        api_edit=Write(
+            "/api/v1/leads/{id}",
+            data={"need": "专线扩容"},
+            invalid={"name": ""},
+            changed=lambda lead: lead.need == "专线扩容",
+        ),
+        not_writer="grace",
+        # sales.Lead.created_by is null=True (SET_NULL: the world's leads, like an imported lead or one whose
+        # creator was deleted, have none) but not blank=True, so the service's full_clean refuses every edit of
+        # such a lead with "created by: this field cannot be blank", a field the user cannot set.
+        xfail=dict.fromkeys(("valid:edit", "valid:api_edit"), "Lead.created_by is null=True without blank=True"),
     ),
     Case(
         Opportunity,

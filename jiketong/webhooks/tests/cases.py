@@ -1,8 +1,10 @@
 """Generated tests (jiketong/testing_views.py) for webhooks: administrators' configuration, not customer data
 (unscoped); every route answers 403 to anyone without the admin role."""
 
-from jiketong.testing_views import Case
+from jiketong.testing_views import Case, Write
 from jiketong.webhooks.models import Delivery, Endpoint
+
+ENDPOINT = {"name": "经分数据仓库", "url": "https://dw.example.com/hook", "events": ["*"]}
 
 CASES = [
     Case(
@@ -14,6 +16,10 @@ CASES = [
         api_list="/api/v1/webhooks/endpoints",
         api_detail="/api/v1/webhooks/endpoints/{id}",
         reader="frank",
+        create=Write("webhooks:create", data=ENDPOINT | {"events": ["order.completed"]}, invalid={"url": "ftp://x"}),
+        api_create=Write("/api/v1/webhooks/endpoints", data=ENDPOINT, invalid=ENDPOINT | {"url": "ftp://x"}),
+        writer="frank",
+        not_writer="carol",
     ),
     Case(
         Delivery,

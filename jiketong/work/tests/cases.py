@@ -1,7 +1,7 @@
 """Generated tests (jiketong/testing_views.py) for visits, tasks and the inbox; the world is tests/scope.py's."""
 
 from jiketong.core.models import Notification
-from jiketong.testing_views import Case
+from jiketong.testing_views import Case, Write
 from jiketong.work.models import Activity, Task
 
 CASES = [
@@ -22,6 +22,11 @@ CASES = [
         detail="work:task_detail",
         api_list="/api/v1/tasks",
         api_detail="/api/v1/tasks/{id}",
+        create=Write("work:task_create", data={"title": "回访客户", "due_on": "2026-12-31"}, invalid={"title": ""}),
+        api_create=Write(
+            "/api/v1/tasks", data={"title": "回访客户", "due_on": "2026-12-31"}, invalid={"due_on": "明天"}
+        ),
+        not_writer="grace",
     ),
     # Inbox entries belong to their recipient; only the recipient may mark one read (POST only).
     Case(
