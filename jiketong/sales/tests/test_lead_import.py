@@ -109,6 +109,47 @@ def test_an_import_spreads_its_leads_over_the_least_loaded(cast):
     assert owners == ["alice"] * 5 + ["bob"] * 5
 
 
+# --- the stream (decision 0024): rows checked as COPY takes them, in chunks ----------------------------------
+@pytest.fixture
+def small_chunks(monkeypatch):
+    from jiketong.sales import imports
+
+    monkeypatch.setattr(imports, "CHUNK", 3)  # a file of a few rows crosses several chunks of leads and audit rows
+
+
+def test_a_file_written_in_several_chunks_lands_every_good_row_with_its_audit_row(cast, small_chunks):
+    rows = [{"name": f"丁{i}科技有限公司", "org_unit": "440106", "expected_size": "800"} for i in range(10)]
+    rows[4] = {"name": "", "org_unit": "440106"}  # no name
+    rows[8] = {"name": "丁2科技有限公司", "org_unit": "440106"}  # the same organisation as row 3, two chunks later
+    result = services.leads_import(actor=cast.carol.user, rows=rows, all_or_nothing=False)
+    assert [(error["row"], sorted(error["errors"])) for error in result.errors] == [(5, ["name"]), (9, ["name"])]
+    assert "3" in result.errors[1]["errors"]["name"][0]  # the first row of that organisation
+    leads = Lead.objects.order_by("pk")
+    assert result.done == 8 and leads.count() == 8
+    audited = set(
+        AuditEvent.objects.filter(action=AuditAction.IMPORT, target_type="sales.lead").values_list(
+            "target_id", flat=True
+        )
+    )
+    assert audited == set(leads.values_list("pk", flat=True))
+    owners = sorted(leads.values_list("owner__user__username", flat=True))
+    assert owners == ["alice"] * 4 + ["bob"] * 4  # spread as one batch, whatever the chunks
+
+
+def test_all_or_nothing_with_a_bad_row_after_chunks_were_sent_lands_nothing_and_names_every_bad_row(cast, small_chunks):
+    rows = [{"name": f"戊{i}科技有限公司", "org_unit": "440106"} for i in range(12)]
+    rows[9] = {"name": "戊9科技有限公司", "org_unit": "999999"}  # after three chunks have been written
+    rows[11] = {"name": "戊0科技有限公司", "org_unit": "440106"}  # the same as row 1
+    seen = []
+    result = services.leads_import(
+        actor=cast.carol.user, rows=rows, all_or_nothing=True, on_write=lambda found: seen.append(found.done)
+    )
+    assert [error["row"] for error in result.errors] == [10, 12]
+    assert result.done == 0 and seen == [0]
+    assert not Lead.objects.exists()
+    assert not AuditEvent.objects.filter(target_type="sales.lead").exists()
+
+
 def test_duplicates_found_by_the_join_equal_those_found_by_ranges(cast, monkeypatch):
     services.lead_create(actor=cast.alice.user, source="visit", name="华南理工大学后勤集团", confirm_duplicates=True)
     code = make_uscc()
