@@ -2,7 +2,7 @@
 org unit's, so the reader is Dave (Zhejiang) probing the Guangzhou unit of `backed_up`."""
 
 from jiketong.analytics.models import AnalyticsRun, GradeProposal, RunKind, Target
-from jiketong.testing_views import Case
+from jiketong.testing_views import Case, Write
 
 CASES = [
     Case(
@@ -22,6 +22,26 @@ CASES = [
         unscoped=lambda: Target.objects.order_by("pk").first().pk,
         detail="analytics:target_edit",
         reader="frank",
+        create=Write(
+            "analytics:target_create",
+            data=lambda world, customer: {
+                "org_unit": customer.org_unit_id,
+                "indicator": "revenue",
+                "period_type": "month",
+                "period": "2026-04-01",
+                "value": "6000",
+            },  # fmt: skip
+            invalid={"value": "很多"},
+        ),
+        edit=Write(
+            "analytics:target_edit",
+            data={"value": "7000"},
+            invalid={"value": "很多"},
+            changed=lambda target: target.value == 7000,
+        ),
+        delete=Write("analytics:target_delete"),
+        writer="frank",
+        not_writer="alice",
     ),
     Case(
         GradeProposal,

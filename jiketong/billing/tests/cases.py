@@ -3,7 +3,7 @@ data (unscoped), a redemption is its customer's. The per-customer pages (points,
 customer's and probed by the scope matrix under the customer's id."""
 
 from jiketong.billing.models import ClubBenefit, ImportRun, Redemption
-from jiketong.testing_views import Case
+from jiketong.testing_views import Case, Write
 
 CASES = [
     Case(
@@ -30,6 +30,15 @@ CASES = [
         detail="billing:benefit_edit",
         api_list="/api/v1/billing/benefits",
         reader="frank",
+        create=Write("billing:benefit_create", data={"name": "机房巡检", "kind": "repair"}, invalid={"name": ""}),
+        edit=Write(
+            "billing:benefit_edit",
+            data={"description": "每季度一次"},
+            invalid={"name": ""},
+            changed=lambda benefit: benefit.description == "每季度一次",
+        ),
+        writer="frank",
+        not_writer="alice",
     ),
 ]
 OTHER_ROUTES = {

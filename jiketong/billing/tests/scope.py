@@ -1,7 +1,7 @@
 """Hooks for the scope matrix (jiketong/tests_scope): a billed month, a points entry, a credit grade, a redemption
 and a benefit use per customer, and one import run and one club benefit. Import runs are not customer data but a
 job of analysts and admins (none of the matrix's personas), and the club's benefit catalogue is the same for
-everyone, so both are listed as unscoped ids: the matrix only checks that nothing leaks."""
+everyone, so both are declared unscoped (tests/cases.py): the matrix only checks that nothing leaks."""
 
 from datetime import date
 from decimal import Decimal

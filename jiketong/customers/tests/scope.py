@@ -1,7 +1,7 @@
 """Hooks for the scope matrix (jiketong/tests_scope): one archive import run, and for each customer a decision
 maker related to its first contact on the key-person map, with the kept gaps rebuilt so the supervisor's list has
 rows to leak. A run is its uploader's (and an administrator's), not customer data, so its id is listed as
-unscoped: the matrix checks only that nothing leaks."""
+unscoped (tests/cases.py): the matrix checks only that nothing leaks."""
 
 from django.utils import timezone
 

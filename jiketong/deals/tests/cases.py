@@ -1,7 +1,7 @@
 """Generated tests (jiketong/testing_views.py) for quotes, contracts and orders; the world is tests/scope.py's."""
 
 from jiketong.deals.models import Contract, ContractAttachment, Order, Quote, QuoteLine
-from jiketong.testing_views import Case
+from jiketong.testing_views import Case, Write
 
 CASES = [
     Case(
@@ -12,6 +12,8 @@ CASES = [
         detail="deals:quote_detail",
         api_list="/api/v1/quotes",
         api_detail="/api/v1/quotes/{id}",
+        create=Write("deals:quote_create", data={"title": "专线报价"}, invalid={"valid_until": "下周"}),
+        not_writer="grace",
     ),
     Case(
         QuoteLine,

@@ -1,7 +1,9 @@
 """Generated tests (jiketong/testing_views.py) for the defence board, plans and group risks."""
 
 from jiketong.defence.models import Attack, Countermeasure, GroupRisk, GroupRiskUnit, Plan, RiskSetKind, Threat, WinBack
-from jiketong.testing_views import Case
+from jiketong.testing_views import Case, Write
+
+ATTACK = {"competitor": "china_unicom", "kind": "offer", "description": "联通五折专线", "observed_on": "2026-11-01"}
 
 
 def _group_of(customer) -> int:
@@ -26,6 +28,7 @@ CASES = [
         detail="defence:plan",
         api_list="/api/v1/defence/plans",
         api_detail="/api/v1/defence/plans/{id}",
+        # No create here: the world's customers each have their one open defence plan already.
     ),
     Case(
         Countermeasure,
@@ -36,6 +39,11 @@ CASES = [
         Attack,
         find=lambda customer: Attack.objects.filter(customer=customer).first().pk,
         api_list="/api/v1/defence/customers/{customer}/attacks",
+        create=Write("defence:attack_create", data=ATTACK, invalid={"observed_on": "上周"}),
+        api_create=Write(
+            "/api/v1/defence/customers/{customer}/attacks", data=ATTACK, invalid=ATTACK | {"observed_on": "上周"}
+        ),
+        not_writer="grace",
     ),
     Case(
         WinBack,

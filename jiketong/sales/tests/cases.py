@@ -40,6 +40,19 @@ CASES = [
         detail="sales:opportunity_detail",
         api_list="/api/v1/opportunities",
         api_detail="/api/v1/opportunities/{id}",
+        edit=Write(
+            "sales:opportunity_edit",
+            data={"note": "客户要求月底前报价"},
+            invalid={"name": ""},
+            changed=lambda opportunity: opportunity.note == "客户要求月底前报价",
+        ),
+        api_edit=Write(
+            "/api/v1/opportunities/{id}",
+            data={"note": "客户要求月底前报价"},
+            invalid={"amount_monthly": "-5"},
+            changed=lambda opportunity: opportunity.note == "客户要求月底前报价",
+        ),
+        not_writer="grace",
     ),
     # A case is readable across its province (sales.models.case_scope), so its id is not a customer's secret; what
     # it must hide, the customer's name, is checked on every list and page that shows cases.

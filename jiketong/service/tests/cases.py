@@ -1,7 +1,7 @@
 """Generated tests (jiketong/testing_views.py) for tickets, surveys and the business calendar."""
 
 from jiketong.service.models import CalendarDay, SlaPolicy, Survey, Ticket
-from jiketong.testing_views import Case
+from jiketong.testing_views import Case, Write
 
 CASES = [
     Case(
@@ -12,6 +12,24 @@ CASES = [
         detail="service:ticket_detail",
         api_list="/api/v1/tickets",
         api_detail="/api/v1/tickets/{id}",
+        create=Write("service:ticket_create", data={"type": "complaint", "title": "专线中断"}, invalid={"title": ""}),
+        edit=Write(
+            "service:ticket_edit",
+            data={"description": "机房停电"},
+            invalid={"title": ""},
+            changed=lambda ticket: ticket.description == "机房停电",
+        ),
+        api_create=Write(
+            "/api/v1/tickets",
+            data=lambda world, customer: {
+                "customer": customer.pk,
+                "type": "complaint",
+                "channel": "manager",
+                "title": "专线中断",
+            },
+            invalid={"type": "complaint", "channel": "manager", "title": "专线中断"},  # no customer
+        ),
+        not_writer="grace",
     ),
     Case(
         Survey,

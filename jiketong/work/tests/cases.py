@@ -13,6 +13,12 @@ CASES = [
         detail="work:activity_detail",
         api_list="/api/v1/activities",
         api_detail="/api/v1/activities/{id}",
+        create=Write(
+            "work:activity_create",
+            data={"kind": "visit", "happened_at": "2026-11-30 10:00", "subject": "年度回访"},
+            invalid={"happened_at": "昨天"},
+        ),
+        not_writer="grace",
     ),
     Case(
         Task,
