@@ -12,7 +12,17 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from jiketong.api.base import ErrorOut, Id, IfMatch, Page, PatchSchema, RowVersion, bounded_decimal, referenced
+from jiketong.api.base import (
+    ErrorOut,
+    Id,
+    IfMatch,
+    Page,
+    PatchSchema,
+    RowVersion,
+    bounded_decimal,
+    from_attr,
+    resolve_ids,
+)
 from jiketong.core.concurrency import expected_from_if_match, with_etag
 
 from . import indicators, queries, services
@@ -102,7 +112,7 @@ class TargetPatch(PatchSchema):
 
 class IndicatorTargetOut(Schema):
     id: int
-    org_unit: int = Field(..., alias="org_unit_id")
+    org_unit: int = from_attr("org_unit_id")
     indicator: str
     period_type: str
     period: date
@@ -118,11 +128,7 @@ class IndicatorTargetProgressOut(IndicatorTargetOut):
 def _target_data(user, data: dict) -> dict:
     if data.get("period") is not None:
         data["period"] = _month(data["period"], "period")
-    if data.get("org_unit") is not None:
-        data["org_unit"] = referenced(
-            queries.units_visible(user), data["org_unit"], "org_unit", _("There is no org unit with this id.")
-        )
-    return data
+    return resolve_ids(data, {"org_unit": (queries.units_visible(user), _("There is no org unit with this id."))})
 
 
 @router.get("/analytics/targets", response={200: list[IndicatorTargetProgressOut], **ERRORS}, summary="List targets")
@@ -188,8 +194,8 @@ def target_delete(request, target_id: Id, if_match: IfMatch = None):
 # --- grade proposals -------------------------------------------------------------------------------------
 class ProposalOut(Schema):
     id: int
-    customer: int = Field(..., alias="customer_id")
-    customer_name: str = Field(..., alias="customer.name")
+    customer: int = from_attr("customer_id")
+    customer_name: str = from_attr("customer.name")
     old_grade: str
     new_grade: str
     score: Decimal
