@@ -11,7 +11,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
 from jiketong.analytics.periods import parse_period
-from jiketong.api.base import ErrorOut, Id, Page
+from jiketong.api.base import ErrorOut, Id, Page, from_attr
 
 from . import queries, services
 
@@ -28,7 +28,7 @@ class ComponentOut(Schema):
 
 
 class FiguresOut(Schema):
-    month: date = Field(..., alias="period")
+    month: date = from_attr("period")
     closed: bool = Field(..., description="True for a closed month's frozen figures.")
     total: Decimal | None = Field(None, description="Σ weight × score × 100 ÷ Σ weight of the scored components.")
     customers: int
@@ -65,23 +65,19 @@ class FiguresOut(Schema):
 
 
 class ManagerScoreOut(FiguresOut):
-    staff: int = Field(..., alias="staff_id")
-    staff_name: str
-    org_unit: int = Field(..., alias="org_unit_id")
+    staff: int = from_attr("staff_id")
+    staff_name: str = from_attr("staff.name")
+    org_unit: int = from_attr("org_unit_id")
     rank_in_unit: int | None = Field(None, description="Rank among the managers of the same org unit (1 is best).")
-
-    @staticmethod
-    def resolve_staff_name(obj) -> str:
-        return obj.staff.name
 
 
 class UnitScoreOut(FiguresOut):
-    org_unit: int = Field(..., alias="org_unit_id")
+    org_unit: int = from_attr("org_unit_id")
     managers: int
 
 
 class MonthOut(Schema):
-    month: date = Field(..., alias="period")
+    month: date = from_attr("period")
     status: str = Field(..., description="open or closed")
     managers: int
     computed_at: datetime | None
