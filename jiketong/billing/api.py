@@ -7,18 +7,17 @@ An upload answers at once with the run id; the import runs in the background and
 
 from datetime import date, datetime
 
-from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from jiketong.api.base import ErrorOut, Id, Page, referenced, validation_errors
+from jiketong.api.base import ErrorOut, Id, Page, TwoPlaces, csv_download, referenced, validation_errors
 from jiketong.customers import queries as customer_queries
 
 from . import queries, services
-from .models import ClubTier, ImportKind, ImportMode, ImportRun, PointsLedger, Redemption
+from .models import ClubTier, ImportKind, ImportMode, ImportRun
 
 router = Router(tags=["billing"])
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
@@ -121,8 +120,7 @@ def import_cancel(request, import_id: Id):
 )
 def import_errors(request, import_id: Id):
     run, path = queries.error_report(request.user, import_id)
-    return FileResponse(open(path, "rb"), as_attachment=True, filename=f"import-{run.pk}-errors.csv",
-                        content_type="text/csv; charset=utf-8")  # fmt: skip
+    return csv_download(path, f"import-{run.pk}-errors.csv")
 
 
 class PointsEntryOut(Schema):
@@ -132,28 +130,20 @@ class PointsEntryOut(Schema):
     arrears: bool
     earned: int
     balance: int
-    cumulative_spend: str = Field(..., description=MONEY)
+    cumulative_spend: TwoPlaces = Field(..., description=MONEY)
     tier: str
     redeemed: int = Field(..., description="Points spent on redemptions out of this month's balance.")
-
-    @staticmethod
-    def resolve_cumulative_spend(obj: PointsLedger) -> str:
-        return f"{obj.cumulative_spend:.2f}"
 
 
 class RedemptionOut(Schema):
     id: int
     customer_id: int
     points: int
-    benefit: str = Field(..., description=MONEY)
+    benefit: TwoPlaces = Field(..., description=MONEY)
     kind: str = Field(..., description="amount (yuan off per block of points) or ratio (a share of the bill).")
     from_period: date = Field(..., description="The ledger month whose balance the points came from.")
     applied_period: date = Field(..., description="The bill BOSS takes the benefit off.")
     created_at: datetime
-
-    @staticmethod
-    def resolve_benefit(obj: Redemption) -> str:
-        return f"{obj.benefit:.2f}"
 
 
 class PointsOut(Schema):
