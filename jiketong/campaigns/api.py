@@ -9,13 +9,13 @@ from django.http import Http404
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
-from jiketong.api.base import ErrorOut, Id, Page
+from jiketong.api.base import ErrorOut, Id, Page, from_attr
 from jiketong.catalog.models import Product
 from jiketong.customers import queries as customer_queries
 from jiketong.org.models import OrgUnit
 
 from . import queries, services
-from .models import Campaign, CampaignTarget, CrossSellOffer, TargetStatus
+from .models import Campaign, TargetStatus
 
 router = Router(tags=["campaigns"])
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
@@ -30,8 +30,8 @@ class CampaignOut(Schema):
     starts_on: date
     ends_on: date
     budget: Decimal
-    owner: int = Field(..., alias="owner_id")
-    org_unit: int = Field(..., alias="org_unit_id")
+    owner: int = from_attr("owner_id")
+    org_unit: int = from_attr("org_unit_id")
     criteria: dict
     targets_count: int = Field(..., description="Customers on the whole list (every reader's count).")
     members_count: int = Field(..., description="Members the whole list reaches (打线).")
@@ -59,18 +59,14 @@ class ResultsOut(Schema):
 
 class TargetOut(Schema):
     id: int
-    customer: int = Field(..., alias="customer_id")
-    customer_name: str
-    manager: int | None = Field(None, alias="manager_id")
+    customer: int = from_attr("customer_id")
+    customer_name: str = from_attr("customer.name")
+    manager: int | None = from_attr("manager_id", None)
     members: int
     status: str
-    lead: int | None = Field(None, alias="lead_id")
-    order: int | None = Field(None, alias="order_id")
+    lead: int | None = from_attr("lead_id", None)
+    order: int | None = from_attr("order_id", None)
     revenue: Decimal
-
-    @staticmethod
-    def resolve_customer_name(obj: CampaignTarget) -> str:
-        return obj.customer.name
 
 
 class ResponseIn(Schema):
@@ -84,16 +80,12 @@ class ResponseIn(Schema):
 
 class OfferOut(Schema):
     rank: int
-    product: int = Field(..., alias="product_id")
-    product_name: str
+    product: int = from_attr("product_id")
+    product_name: str = from_attr("product.name")
     share: Decimal
     peers: int
     holders: int
     reason: str
-
-    @staticmethod
-    def resolve_product_name(obj: CrossSellOffer) -> str:
-        return obj.product.name
 
 
 class WhitespaceIn(Schema):
@@ -103,13 +95,9 @@ class WhitespaceIn(Schema):
 
 
 class WhitespaceOut(Schema):
-    customer: int = Field(..., alias="customer_id")
-    customer_name: str
+    customer: int = from_attr("customer_id")
+    customer_name: str = from_attr("customer.name")
     revenue: Decimal = Field(..., description="Revenue of the last billed month, yuan.")
-
-    @staticmethod
-    def resolve_customer_name(obj) -> str:
-        return obj.customer.name
 
 
 @router.get("/campaigns", response={200: list[CampaignOut]}, summary="Campaigns")
