@@ -14,7 +14,18 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from jiketong.api.base import ErrorOut, Id, Money, Page, PatchSchema, Percent, referenced
+from jiketong.api.base import (
+    ErrorOut,
+    Id,
+    Money,
+    Page,
+    PatchSchema,
+    Percent,
+    TwoPlaces,
+    from_attr,
+    referenced,
+    resolve_ids,
+)
 from jiketong.customers import queries as customer_queries
 from jiketong.customers.models import Member
 
@@ -35,19 +46,11 @@ class ProductOut(Schema):
     category: str
     billing_unit: str
     stickiness: str
-    standard_price: str = Field(..., description=MONEY)
-    one_time_fee: str = Field(..., description=MONEY)
+    standard_price: TwoPlaces = Field(..., description=MONEY)
+    one_time_fee: TwoPlaces = Field(..., description=MONEY)
     is_basic_service: bool
     is_active: bool
     description: str
-
-    @staticmethod
-    def resolve_standard_price(obj: Product) -> str:
-        return f"{obj.standard_price:.2f}"
-
-    @staticmethod
-    def resolve_one_time_fee(obj: Product) -> str:
-        return f"{obj.one_time_fee:.2f}"
 
 
 class ProductFilter(Schema):
@@ -115,39 +118,25 @@ def product_patch(request, product_id: Id, payload: ProductPatch):
 
 # --- solution packages (行业解决方案) ---------------------------------------------------------------
 class PackageItemOut(Schema):
-    product: int = Field(..., alias="product_id")
-    product_code: str = Field(..., alias="product.code")
+    product: int = from_attr("product_id")
+    product_code: str = from_attr("product.code")
     quantity: int
-    list_price: str = Field(..., description="The product's standard monthly price today. " + MONEY)
-
-    @staticmethod
-    def resolve_list_price(obj) -> str:
-        return f"{obj.product.standard_price:.2f}"
+    list_price: TwoPlaces = from_attr(
+        "product.standard_price", description="The product's standard monthly price today. " + MONEY
+    )
 
 
 class PackageOut(Schema):
     id: int
     code: str
     name: str
-    industry: str = Field(..., alias="industry_id")
-    price: str = Field(..., description="The package's monthly price. " + MONEY)
-    list_total: str = Field(..., description="Sum of its products' list prices × quantities, today. " + MONEY)
-    discount_pct: str = Field(..., description="How far the price is below the list total, percent.")
+    industry: str = from_attr("industry_id")
+    price: TwoPlaces = Field(..., description="The package's monthly price. " + MONEY)
+    list_total: TwoPlaces = Field(..., description="Sum of its products' list prices × quantities, today. " + MONEY)
+    discount_pct: TwoPlaces = Field(..., description="How far the price is below the list total, percent.")
     description: str
     is_active: bool
     items: list[PackageItemOut]
-
-    @staticmethod
-    def resolve_price(obj: SolutionPackage) -> str:
-        return f"{obj.price:.2f}"
-
-    @staticmethod
-    def resolve_list_total(obj: SolutionPackage) -> str:
-        return f"{obj.list_total:.2f}"
-
-    @staticmethod
-    def resolve_discount_pct(obj: SolutionPackage) -> str:
-        return f"{obj.discount_pct:.2f}"
 
     @staticmethod
     def resolve_items(obj: SolutionPackage) -> list:
@@ -177,13 +166,6 @@ def _package_data(data: dict) -> dict:
     from jiketong.customers.models import Industry
 
     errors: dict[str, list[str]] = {}
-    if data.get("industry") is not None:
-        try:
-            data["industry"] = referenced(
-                Industry.objects.all(), data["industry"], "industry", _("There is no industry with this code.")
-            )
-        except ValidationError as exc:
-            errors.update(exc.message_dict)
     if data.get("items") is not None:
         ids = [item["product"] for item in data["items"]]
         products = Product.objects.in_bulk(ids)
@@ -191,9 +173,8 @@ def _package_data(data: dict) -> dict:
             errors["items"] = [_("There is no product with this id.")]
         else:
             data["items"] = [(products[item["product"]], item["quantity"]) for item in data["items"]]
-    if errors:
-        raise ValidationError(errors)
-    return data
+    industries = (Industry.objects.all(), _("There is no industry with this code."))
+    return resolve_ids(data, {"industry": industries}, errors=errors)
 
 
 @router.get("/packages", response={200: list[PackageOut], **ERRORS}, summary="List solution packages")
@@ -224,10 +205,10 @@ def package_create(request, payload: PackageIn):
 # --- subscriptions -------------------------------------------------------------------------------
 class SubscriptionOut(Schema):
     id: int
-    customer: int
-    product: int
-    contracted_price: str = Field(..., description=MONEY)
-    discount_pct: str = Field(..., description="Percent off the standard price, two places.")
+    customer: int = from_attr("customer_id")
+    product: int = from_attr("product_id")
+    contracted_price: TwoPlaces = Field(..., description=MONEY)
+    discount_pct: TwoPlaces = Field(..., description="Percent off the standard price, two places.")
     quantity: int
     start_on: date
     end_on: date | None
@@ -235,22 +216,6 @@ class SubscriptionOut(Schema):
     members: list[int] = Field(..., description="Ids of the members it covers (empty: the whole group).")
     created_at: datetime
     updated_at: datetime
-
-    @staticmethod
-    def resolve_customer(obj: Subscription) -> int:
-        return obj.customer_id
-
-    @staticmethod
-    def resolve_product(obj: Subscription) -> int:
-        return obj.product_id
-
-    @staticmethod
-    def resolve_contracted_price(obj: Subscription) -> str:
-        return f"{obj.contracted_price:.2f}"
-
-    @staticmethod
-    def resolve_discount_pct(obj: Subscription) -> str:
-        return f"{obj.discount_pct:.2f}"
 
     @staticmethod
     def resolve_members(obj: Subscription) -> list[int]:
