@@ -4,12 +4,11 @@ Thin: reads through queries (scoped; out of scope answers 404), the write throug
 
 from datetime import date, datetime
 
-from django.core.exceptions import ValidationError
 from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from jiketong.api.base import ErrorOut, Id, Page
+from jiketong.api.base import ErrorOut, Id, Page, filtered, from_attr
 from jiketong.core.notes import readable
 from jiketong.customers import queries as customer_queries
 
@@ -26,21 +25,13 @@ class ReasonOut(Schema):
 
 
 class ScoreOut(Schema):
-    customer: int
-    customer_name: str
+    customer: int = from_attr("customer_id")
+    customer_name: str = from_attr("customer.name")
     score: int = Field(..., description="0–100, higher is more likely to leave within three months.")
     risk: str
     reasons: list[ReasonOut]
     scored_on: date
     model_version: str
-
-    @staticmethod
-    def resolve_customer(obj: ChurnScore) -> int:
-        return obj.customer_id
-
-    @staticmethod
-    def resolve_customer_name(obj: ChurnScore) -> str:
-        return obj.customer.name
 
     @staticmethod
     def resolve_reasons(obj: ChurnScore) -> list[dict]:
@@ -65,10 +56,7 @@ class RetentionTaskOut(Schema):
 @paginate(Page)
 def warning_list(request, filters: Query[WarningFilterIn]):
     """The caller's customers by churn score, highest first."""
-    warning_filter, scores = queries.warnings(request.user, filters.model_dump(exclude_none=True))
-    if warning_filter.errors:
-        raise ValidationError({name: list(messages) for name, messages in warning_filter.errors.items()})
-    return scores
+    return filtered(queries.warnings, request.user, filters)
 
 
 @router.get("/churn/customers/{customer_id}", response={200: ScoreOut, **ERRORS}, summary="A customer's score")
@@ -87,7 +75,11 @@ def customer_score(request, customer_id: Id):
 )
 def retention_task(request, customer_id: Id):
     customer = customer_queries.customer_get(request.user, customer_id)
-    task, created = services.retention_task_create(actor=request.user, customer=customer)
+    return _retention_answer(*services.retention_task_create(actor=request.user, customer=customer))
+
+
+def _retention_answer(task, created: bool) -> Status:
+    """201 with the task opened now, 200 with the one already open (the call is idempotent)."""
     out = {"id": task.pk, "owner": task.owner_id, "title": task.title, "due_on": task.due_on, "created": created}
     return Status(201 if created else 200, out)
 
@@ -97,46 +89,28 @@ class AlertOut(Schema):
     id: int
     kind: str
     kind_label: str
-    customer: int
-    customer_name: str
+    customer: int = from_attr("customer_id")
+    customer_name: str = from_attr("customer.name")
     occurred_on: date
     raised_on: date
     reason: str = Field(..., description="The reason in the caller's language, with its values.")
     status: str
-    owner: int | None = Field(None, description="The customer manager it was routed to (staff id).")
-    supervisor: int | None = Field(None, description="The nearest supervisor it was routed to (staff id).")
+    owner: int | None = from_attr("owner_id", None, description="The customer manager it was routed to (staff id).")
+    supervisor: int | None = from_attr(
+        "supervisor_id", None, description="The nearest supervisor it was routed to (staff id)."
+    )
     acknowledged_at: datetime | None
     resolved_at: datetime | None
     resolution: str
-    task: int | None = Field(None, description="The retention task opened from the alert.")
+    task: int | None = from_attr("task_id", None, description="The retention task opened from the alert.")
 
     @staticmethod
     def resolve_kind_label(obj: RiskAlert) -> str:
         return str(obj.get_kind_display())
 
     @staticmethod
-    def resolve_customer(obj: RiskAlert) -> int:
-        return obj.customer_id
-
-    @staticmethod
-    def resolve_customer_name(obj: RiskAlert) -> str:
-        return obj.customer.name
-
-    @staticmethod
     def resolve_reason(obj: RiskAlert) -> str:
         return readable(obj.reason)
-
-    @staticmethod
-    def resolve_owner(obj: RiskAlert) -> int | None:
-        return obj.owner_id
-
-    @staticmethod
-    def resolve_supervisor(obj: RiskAlert) -> int | None:
-        return obj.supervisor_id
-
-    @staticmethod
-    def resolve_task(obj: RiskAlert) -> int | None:
-        return obj.task_id
 
 
 class AlertFilterIn(Schema):
@@ -154,10 +128,7 @@ class ResolveIn(Schema):
 @paginate(Page)
 def alert_list(request, filters: Query[AlertFilterIn]):
     """The caller's risk alerts, newest first: a manager's portfolio, a supervisor's subtree."""
-    alert_filter, rows = queries.alerts(request.user, filters.model_dump(exclude_none=True))
-    if alert_filter.errors:
-        raise ValidationError({name: list(messages) for name, messages in alert_filter.errors.items()})
-    return rows
+    return filtered(queries.alerts, request.user, filters)
 
 
 @router.post("/churn/alerts/{alert_id}/acknowledge", response={200: AlertOut, **ERRORS},
@@ -183,6 +154,4 @@ def alert_resolve(request, alert_id: Id, body: ResolveIn):
 )
 def alert_retention(request, alert_id: Id):
     alert = queries.alert_get(request.user, alert_id)
-    task, created = services.alert_retention_open(actor=request.user, alert=alert)
-    out = {"id": task.pk, "owner": task.owner_id, "title": task.title, "due_on": task.due_on, "created": created}
-    return Status(201 if created else 200, out)
+    return _retention_answer(*services.alert_retention_open(actor=request.user, alert=alert))
