@@ -9,7 +9,6 @@ number in full to the roles allowed to see it, and every reveal is logged.
 from datetime import date, datetime
 from typing import Any, Literal
 
-from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -18,7 +17,20 @@ from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from jiketong.api.base import ErrorOut, Id, IfMatch, Page, PatchSchema, RowVersion, referenced, with_parent_pk
+from jiketong.api.base import (
+    ErrorOut,
+    Id,
+    IfMatch,
+    Lookups,
+    Page,
+    PatchSchema,
+    RowVersion,
+    csv_download,
+    filtered,
+    from_attr,
+    resolve_ids,
+    with_parent_pk,
+)
 from jiketong.core.concurrency import expected_from_if_match, with_etag
 from jiketong.core.masking import mask_audit_values
 from jiketong.core.models import AuditEvent
@@ -27,7 +39,7 @@ from jiketong.core.validators import mask_email, mask_mobile, mask_text, to_half
 from jiketong.org.models import OrgUnit, Staff
 
 from . import keypersons, queries, services
-from .models import Contact, ContactRelation, Customer, Industry, KeyPersonGap, Member
+from .models import Contact, Customer, Industry, KeyPersonGap, Member
 
 router = Router(tags=["customers"])
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
@@ -42,41 +54,23 @@ class CustomerOut(Schema):
     short_name: str
     uscc: str | None
     type: str
-    industry: str = Field(..., description="Industry code.")
+    industry: str = from_attr("industry_id", description="Industry code.")
     size: int | None
     address: str
-    org_unit: int
-    owner: int | None = Field(..., description="Staff id of the customer manager.")
-    backup_owner: int | None
+    org_unit: int = from_attr("org_unit_id")
+    owner: int | None = from_attr("owner_id", description="Staff id of the customer manager.")
+    backup_owner: int | None = from_attr("backup_owner_id")
     grade: str
     status: str
     service_level: str
     source: str
     cooperation_since: date | None
-    parent: int | None = Field(..., description="Id of the parent customer in the group hierarchy; null at the top.")
+    parent: int | None = from_attr(
+        "parent_pk", description="Id of the parent customer in the group hierarchy; null at the top."
+    )
     note: str
     created_at: datetime
     updated_at: datetime
-
-    @staticmethod
-    def resolve_industry(obj: Customer) -> str:
-        return obj.industry_id
-
-    @staticmethod
-    def resolve_org_unit(obj: Customer) -> int:
-        return obj.org_unit_id
-
-    @staticmethod
-    def resolve_owner(obj: Customer) -> int | None:
-        return obj.owner_id
-
-    @staticmethod
-    def resolve_backup_owner(obj: Customer) -> int | None:
-        return obj.backup_owner_id
-
-    @staticmethod
-    def resolve_parent(obj: Customer) -> int | None:
-        return obj.parent_pk
 
 
 class MemberSummaryOut(Schema):
@@ -154,7 +148,7 @@ class CustomerPatch(PatchSchema):
 def _related(user, data: dict[str, Any]) -> dict[str, Any]:
     """Swap the ids in a request body for the records the services take. An id the user may not see is
     answered like one that does not exist."""
-    lookups = {
+    lookups: Lookups = {
         "industry": (Industry.objects.all(), _("There is no industry with this code.")),
         "org_unit": (OrgUnit.objects.all(), _("There is no org unit with this id.")),
         "owner": (Staff.objects.visible_to(user).select_related("user"), _("There is no staff member with this id.")),
@@ -164,16 +158,7 @@ def _related(user, data: dict[str, Any]) -> dict[str, Any]:
         ),
         "parent": (queries.customers_visible(user), _("There is no customer with this id.")),
     }
-    errors: dict[str, list[str]] = {}
-    for name, (queryset, message) in lookups.items():
-        if data.get(name) is not None:
-            try:
-                data[name] = referenced(queryset, data[name], name, message)
-            except ValidationError as exc:
-                errors.update(exc.message_dict)
-    if errors:
-        raise ValidationError(errors)
-    return data
+    return resolve_ids(data, lookups)
 
 
 def _detail(user, customer_id: Id) -> Customer:
@@ -194,9 +179,7 @@ def _detail(user, customer_id: Id) -> Customer:
 @paginate(Page)
 def customer_list(request, filters: Query[CustomerFilterIn]):
     """The customers the caller may see, by name. Invalid filter values answer 400 naming the filter."""
-    customer_filter, customers = queries.customer_list(request.user, filters.model_dump(exclude_none=True))
-    if customer_filter.errors:
-        raise ValidationError({name: list(messages) for name, messages in customer_filter.errors.items()})
+    customers = filtered(queries.customer_list, request.user, filters)
     return with_parent_pk(customers, Customer.steplen)
 
 
@@ -304,14 +287,12 @@ class ContactOut(Schema):
     notes: str
     dates: list[ContactDateSchema]
     left_on: date | None = Field(None, description="The day the person left the customer (离职); null while current.")
-    counterpart: int | None = Field(
-        None, description="Our staff member (id) who keeps the relationship with this person (高层对高层)."
+    counterpart: int | None = from_attr(
+        "counterpart_id",
+        None,
+        description="Our staff member (id) who keeps the relationship with this person (高层对高层).",
     )
     counterpart_name: str = ""
-
-    @staticmethod
-    def resolve_counterpart(obj: Contact) -> int | None:
-        return obj.counterpart_id
 
     @staticmethod
     def resolve_counterpart_name(obj: Contact) -> str:
@@ -470,16 +451,10 @@ class CounterpartIn(Schema):
 )
 def contact_counterpart(request, customer_id: Id, contact_id: Id, payload: CounterpartIn, if_match: IfMatch = None):
     contact = _contact(request.user, customer_id, contact_id)
-    counterpart = None
-    if payload.counterpart is not None:
-        counterpart = referenced(
-            Staff.objects.visible_to(request.user).select_related("user"),
-            payload.counterpart,
-            "counterpart",
-            _("No such person."),
-        )
+    staff = Staff.objects.visible_to(request.user).select_related("user")
+    counterpart = resolve_ids(payload.model_dump(), {"counterpart": (staff, _("No such person."))})
     services.contact_set_counterpart(
-        actor=request.user, contact=contact, counterpart=counterpart, expected_version=expected_from_if_match(if_match)
+        actor=request.user, contact=contact, **counterpart, expected_version=expected_from_if_match(if_match)
     )
     return _contact(request.user, customer_id, contact_id)
 
@@ -487,27 +462,13 @@ def contact_counterpart(request, customer_id: Id, contact_id: Id, payload: Count
 # --- key-person map ------------------------------------------------------------------------------
 class RelationOut(Schema):
     id: int
-    from_contact: int = Field(..., description="The contact who reports to, or influences, `to_contact`.")
-    to_contact: int
+    from_contact: int = from_attr(
+        "from_contact_id", description="The contact who reports to, or influences, `to_contact`."
+    )
+    to_contact: int = from_attr("to_contact_id")
     kind: Literal["reports_to", "influences"]
-    from_name: str
-    to_name: str
-
-    @staticmethod
-    def resolve_from_contact(obj: ContactRelation) -> int:
-        return obj.from_contact_id
-
-    @staticmethod
-    def resolve_to_contact(obj: ContactRelation) -> int:
-        return obj.to_contact_id
-
-    @staticmethod
-    def resolve_from_name(obj: ContactRelation) -> str:
-        return obj.from_contact.name
-
-    @staticmethod
-    def resolve_to_name(obj: ContactRelation) -> str:
-        return obj.to_contact.name
+    from_name: str = from_attr("from_contact.name")
+    to_name: str = from_attr("to_contact.name")
 
 
 class RelationIn(Schema):
@@ -538,12 +499,11 @@ def relation_create(request, customer_id: Id, payload: RelationIn):
     queries.customer_get(request.user, customer_id)
     contacts = queries.contacts_of(request.user, customer_id)
     message = _("This customer has no such contact.")
-    relation = services.contact_relation_add(
-        actor=request.user,
-        from_contact=referenced(contacts, payload.from_contact, "from_contact", message),
-        to_contact=referenced(contacts, payload.to_contact, "to_contact", message),
-        kind=payload.kind,
+    ends = resolve_ids(
+        payload.model_dump(include={"from_contact", "to_contact"}),
+        {"from_contact": (contacts, message), "to_contact": (contacts, message)},
     )
+    relation = services.contact_relation_add(actor=request.user, **ends, kind=payload.kind)
     return Status(201, queries.relations_of(request.user, customer_id).get(pk=relation.pk))
 
 
@@ -600,26 +560,14 @@ def key_person_map(request, customer_id: Id):
 
 
 class GapOut(Schema):
-    customer: int
-    customer_name: str
+    customer: int = from_attr("customer_id")
+    customer_name: str = from_attr("customer.name")
     grade: str
     kind: Literal["no_decider", "unmet_decider"]
-    contact: int | None
+    contact: int | None = from_attr("contact_id")
     contact_name: str
     last_met_at: datetime | None
     computed_on: date
-
-    @staticmethod
-    def resolve_customer(obj: KeyPersonGap) -> int:
-        return obj.customer_id
-
-    @staticmethod
-    def resolve_customer_name(obj: KeyPersonGap) -> str:
-        return obj.customer.name
-
-    @staticmethod
-    def resolve_contact(obj: KeyPersonGap) -> int | None:
-        return obj.contact_id
 
     @staticmethod
     def resolve_contact_name(obj: KeyPersonGap) -> str:
@@ -886,15 +834,8 @@ def archive_import_get(request, archive_run_id: Id):
     description="CSV (UTF-8 with BOM): sheet, row number, key, name, column and problem, one line per problem.",
 )
 def archive_import_errors(request, archive_run_id: Id):
-    from django.http import FileResponse
-
     from . import imports
 
     imports.require_import(request.user)
     run, path = imports.error_report(request.user, archive_run_id)
-    return FileResponse(
-        open(path, "rb"),
-        as_attachment=True,
-        filename=f"archive-import-{run.pk}-errors.csv",
-        content_type="text/csv; charset=utf-8",
-    )
+    return csv_download(path, f"archive-import-{run.pk}-errors.csv")
