@@ -10,6 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
@@ -24,7 +25,9 @@ from jiketong.api.base import (
     PatchSchema,
     Percent,
     RowVersion,
+    from_attr,
     referenced,
+    resolve_ids,
     validation_errors,
 )
 from jiketong.catalog import queries as catalog_queries
@@ -43,14 +46,14 @@ ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 # --- quotes -------------------------------------------------------------------------------------
 class QuoteLineOut(Schema):
     id: int
-    product: int = Field(..., alias="product_id")
-    product_code: str = Field(..., alias="product.code")
+    product: int = from_attr("product_id")
+    product_code: str = from_attr("product.code")
     quantity: int
     standard_price: Decimal
     offered_price: Decimal
     discount_pct: Decimal
-    package: int | None = Field(
-        ..., alias="package_id", description="The solution package the line came from (its lines share its price)."
+    package: int | None = from_attr(
+        "package_id", description="The solution package the line came from (its lines share its price)."
     )
 
 
@@ -59,9 +62,9 @@ class QuoteOut(Schema):
     row_version: RowVersion
     number: str
     version: int = Field(..., description="The quote's version (v1, v2 …), not the record's `row_version`.")
-    previous: int | None = Field(..., alias="previous_id")
-    customer: int = Field(..., alias="customer_id")
-    opportunity: int | None = Field(..., alias="opportunity_id")
+    previous: int | None = from_attr("previous_id")
+    customer: int = from_attr("customer_id")
+    opportunity: int | None = from_attr("opportunity_id")
     title: str
     status: str
     valid_until: date | None
@@ -69,7 +72,7 @@ class QuoteOut(Schema):
     max_discount_pct: Decimal
     total_standard: Decimal = Field(..., description="Monthly total at standard prices (yuan).")
     total: Decimal = Field(..., description="Monthly total offered (yuan).")
-    submitted_by: int | None = Field(..., alias="submitted_by_id")
+    submitted_by: int | None = from_attr("submitted_by_id")
     submitted_at: datetime | None
     created_at: datetime
 
@@ -119,12 +122,8 @@ def _quote(request, quote_id: Id):
     return queries.quote_get(request.user, quote_id)
 
 
-def _opportunity(user, pk):
-    if pk is None:
-        return None
-    return referenced(
-        Opportunity.objects.visible_to(user), pk, "opportunity", _("There is no opportunity with this id.")
-    )
+def _opportunities(user) -> tuple[QuerySet, str]:
+    return Opportunity.objects.visible_to(user), _("There is no opportunity with this id.")
 
 
 @router.get("/quotes", response={200: list[QuoteOut], **ERRORS}, summary="List quotes")
@@ -135,16 +134,16 @@ def quote_list(request, filters: Query[QuoteFilter]):
 
 @router.post("/quotes", response={201: QuoteDetailOut, **ERRORS}, summary="Create a draft quote")
 def quote_create(request, payload: QuoteIn):
-    customer = referenced(
-        customer_queries.customers_visible(request.user),
-        payload.customer,
-        "customer",
-        _("There is no customer with this id."),
+    records = resolve_ids(
+        payload.model_dump(include={"customer", "opportunity"}),
+        {
+            "customer": (customer_queries.customers_visible(request.user), _("There is no customer with this id.")),
+            "opportunity": _opportunities(request.user),
+        },
     )
     quote = services.quote_create(
         actor=request.user,
-        customer=customer,
-        opportunity=_opportunity(request.user, payload.opportunity),
+        **records,
         title=payload.title,
         valid_until=payload.valid_until,
         note=payload.note,
@@ -160,9 +159,7 @@ def quote_get(request, response: HttpResponse, quote_id: Id):
 @router.patch("/quotes/{quote_id}", response={200: QuoteDetailOut, **ERRORS}, summary="Change a draft quote")
 def quote_patch(request, response: HttpResponse, quote_id: Id, payload: QuotePatch, if_match: IfMatch = None):
     quote = _quote(request, quote_id)
-    data = payload.model_dump(exclude_unset=True)
-    if "opportunity" in data:
-        data["opportunity"] = _opportunity(request.user, data["opportunity"])
+    data = resolve_ids(payload.model_dump(exclude_unset=True), {"opportunity": _opportunities(request.user)})
     services.quote_update(actor=request.user, quote=quote, expected_version=expected_from_if_match(if_match), **data)
     return with_etag(response, _quote(request, quote_id))
 
@@ -275,8 +272,8 @@ class ContractOut(Schema):
     row_version: RowVersion
     number: str
     title: str
-    customer: int = Field(..., alias="customer_id")
-    quote: int | None = Field(..., alias="quote_id")
+    customer: int = from_attr("customer_id")
+    quote: int | None = from_attr("quote_id")
     value: Decimal
     start_on: date
     end_on: date
@@ -285,8 +282,8 @@ class ContractOut(Schema):
     renewal_terms: str
     status: str
     termination_reason: str
-    previous: int | None = Field(..., alias="previous_id")
-    owner: int | None = Field(..., alias="owner_id")
+    previous: int | None = from_attr("previous_id")
+    owner: int | None = from_attr("owner_id")
 
 
 class ContractIn(Schema):
@@ -349,17 +346,13 @@ def contract_list(request, filters: Query[ContractFilter]):
 
 @router.post("/contracts", response={201: ContractOut, **ERRORS}, summary="Create a draft contract")
 def contract_create(request, payload: ContractIn):
-    data = payload.model_dump()
-    data["customer"] = referenced(
-        customer_queries.customers_visible(request.user),
-        data["customer"],
-        "customer",
-        _("There is no customer with this id."),
+    data = resolve_ids(
+        payload.model_dump(),
+        {
+            "customer": (customer_queries.customers_visible(request.user), _("There is no customer with this id.")),
+            "quote": (queries.quote_list(request.user), _("There is no quote with this id.")),
+        },
     )
-    if data["quote"] is not None:
-        data["quote"] = referenced(
-            queries.quote_list(request.user), data["quote"], "quote", _("There is no quote with this id.")
-        )
     contract = services.contract_create(actor=request.user, **data)
     return Status(201, queries.contract_get(request.user, contract.pk))
 
@@ -400,10 +393,10 @@ def contract_renew(request, contract_id: Id, payload: RenewIn):
 # --- orders -------------------------------------------------------------------------------------
 class OrderLineOut(Schema):
     id: int
-    product: int = Field(..., alias="product_id")
-    product_code: str = Field(..., alias="product.code")
+    product: int = from_attr("product_id")
+    product_code: str = from_attr("product.code")
     action: str
-    subscription: int | None = Field(..., alias="subscription_id")
+    subscription: int | None = from_attr("subscription_id")
     quantity: int
     contracted_price: Decimal
     discount_pct: Decimal
@@ -412,9 +405,9 @@ class OrderLineOut(Schema):
 class OrderOut(Schema):
     id: int
     number: str
-    customer: int = Field(..., alias="customer_id")
-    quote: int | None = Field(..., alias="quote_id")
-    contract: int | None = Field(..., alias="contract_id")
+    customer: int = from_attr("customer_id")
+    quote: int | None = from_attr("quote_id")
+    contract: int | None = from_attr("contract_id")
     status: str
     failure_reason: str
     external_ref: str
