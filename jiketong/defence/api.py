@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from jiketong.api.base import ErrorOut, Id, Page, referenced
+from jiketong.api.base import ErrorOut, Id, Page, filtered, from_attr, referenced
 from jiketong.catalog.models import Product
 from jiketong.customers import queries as customer_queries
 from jiketong.customers.services import require_edit
@@ -22,15 +22,10 @@ router = Router(tags=["defence"])
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 
 
-def _raise_filter_errors(filterset) -> None:
-    if filterset.errors:
-        raise ValidationError({name: list(messages) for name, messages in filterset.errors.items()})
-
-
 class ThreatOut(Schema):
-    customer: int
-    customer_name: str
-    grade: str
+    customer: int = from_attr("customer_id")
+    customer_name: str = from_attr("customer.name")
+    grade: str = from_attr("customer.grade")
     level: str
     competitor: str
     offer: str
@@ -41,18 +36,6 @@ class ThreatOut(Schema):
     last_visit: date | None
     value_at_risk: Decimal = Field(..., description="A year of revenue × the threat level's weight (yuan).")
     has_plan: bool
-
-    @staticmethod
-    def resolve_customer(obj) -> int:
-        return obj.customer_id
-
-    @staticmethod
-    def resolve_customer_name(obj) -> str:
-        return obj.customer.name
-
-    @staticmethod
-    def resolve_grade(obj) -> str:
-        return obj.customer.grade
 
 
 class BoardFilterIn(Schema):
@@ -68,34 +51,28 @@ class BoardFilterIn(Schema):
 @paginate(Page)
 def threat_list(request, filters: Query[BoardFilterIn]):
     """The caller's threatened customers, highest value at risk first."""
-    board_filter, threats = queries.board(request.user, filters.model_dump(exclude_none=True))
-    _raise_filter_errors(board_filter)
-    return threats
+    return filtered(queries.board, request.user, filters)
 
 
 class CountermeasureOut(Schema):
     id: int
     kind: str
     description: str
-    owner: int
+    owner: int = from_attr("owner_id")
     due_on: date
     status: str
     done_on: date | None
 
-    @staticmethod
-    def resolve_owner(obj) -> int:
-        return obj.owner_id
-
 
 class PlanOut(Schema):
     id: int
-    customer: int
+    customer: int = from_attr("customer_id")
     kind: str
     competitor: str
-    owner: int
+    owner: int = from_attr("owner_id")
     due_on: date
     status: str
-    task: int | None
+    task: int | None = from_attr("task_id")
     revenue_at_stake: Decimal
     outcome: str
     lost_to: str
@@ -103,18 +80,6 @@ class PlanOut(Schema):
     revenue_kept: Decimal
     revenue_lost: Decimal
     closed_on: date | None
-
-    @staticmethod
-    def resolve_customer(obj) -> int:
-        return obj.customer_id
-
-    @staticmethod
-    def resolve_owner(obj) -> int:
-        return obj.owner_id
-
-    @staticmethod
-    def resolve_task(obj) -> int | None:
-        return obj.task_id
 
     @staticmethod
     def resolve_lost_product(obj) -> str | None:
@@ -141,8 +106,7 @@ class PlanFilterIn(Schema):
 @router.get("/defence/plans", response={200: list[PlanOut], 400: ErrorOut}, summary="Defence plans and retention cases")
 @paginate(Page)
 def plan_list(request, filters: Query[PlanFilterIn]):
-    plan_filter, plans = queries.plans(request.user, filters.model_dump(exclude_none=True))
-    _raise_filter_errors(plan_filter)
+    plans = filtered(queries.plans, request.user, filters)
     return plans.select_related("lost_product")
 
 
@@ -209,17 +173,13 @@ class AttackIn(Schema):
 
 class AttackOut(Schema):
     id: int
-    customer: int
+    customer: int = from_attr("customer_id")
     competitor: str
     kind: str
     description: str
     threat: str
     observed_on: date
     members_targeted: int | None
-
-    @staticmethod
-    def resolve_customer(obj) -> int:
-        return obj.customer_id
 
 
 @router.get("/defence/customers/{customer_id}/attacks", response={200: list[AttackOut], **ERRORS}, summary="Attack log")
@@ -238,21 +198,13 @@ def attack_create(request, customer_id: Id, data: AttackIn):
 
 
 class WinBackOut(Schema):
-    customer: int
-    customer_name: str
+    customer: int = from_attr("customer_id")
+    customer_name: str = from_attr("customer.name")
     churned_on: date
     last_products: str
     last_revenue: Decimal
     competitor: str
     won_back_on: date | None
-
-    @staticmethod
-    def resolve_customer(obj) -> int:
-        return obj.customer_id
-
-    @staticmethod
-    def resolve_customer_name(obj) -> str:
-        return obj.customer.name
 
 
 class WinBackFilterIn(Schema):
@@ -265,9 +217,7 @@ class WinBackFilterIn(Schema):
 @router.get("/defence/win-back", response={200: list[WinBackOut], 400: ErrorOut}, summary="Customers to win back")
 @paginate(Page)
 def winback_list(request, filters: Query[WinBackFilterIn]):
-    winback_filter, rows = queries.winbacks(request.user, filters.model_dump(exclude_none=True))
-    _raise_filter_errors(winback_filter)
-    return rows
+    return filtered(queries.winbacks, request.user, filters)
 
 
 # --- one group, one risk ---------------------------------------------------------------------------------
@@ -335,9 +285,7 @@ class _GroupPage(Page):
 @paginate(_GroupPage)
 def group_list(request, filters: Query[GroupRiskFilterIn]):
     """Groups and affiliated sets of which you see a unit, highest value at risk first; totals over every unit."""
-    group_filter, rows = queries.group_risks(request.user, filters.model_dump(exclude_none=True))
-    _raise_filter_errors(group_filter)
-    return rows
+    return filtered(queries.group_risks, request.user, filters)
 
 
 @router.get("/defence/groups/{group_id}", response={200: GroupRiskOut, **ERRORS}, summary="One group's risk")
