@@ -1,6 +1,5 @@
 """REST endpoints for the org tree and staff accounts (`/api/v1/org-units`, `/api/v1/staff`)."""
 
-from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -8,7 +7,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from jiketong.api.base import ErrorOut, Id, IfMatch, Page, PatchSchema, referenced, with_parent_pk
+from jiketong.api.base import ErrorOut, Id, IfMatch, Page, PatchSchema, filtered, from_attr, referenced, with_parent_pk
 from jiketong.core.concurrency import expected_from_if_match, with_etag
 from jiketong.core.trees import subtree
 
@@ -33,11 +32,7 @@ class OrgUnitOut(Schema):
     code: str
     name: str
     level: str
-    parent: int | None = Field(None, description="Id of the parent unit; null for HQ.")
-
-    @staticmethod
-    def resolve_parent(obj: OrgUnit) -> int | None:
-        return obj.parent_pk
+    parent: int | None = from_attr("parent_pk", None, description="Id of the parent unit; null for HQ.")
 
 
 class OrgUnitFilter(Schema):
@@ -75,20 +70,12 @@ def org_unit_get(request, unit_id: Id):
 # --- staff ---------------------------------------------------------------------------------------
 class StaffOut(Schema):
     id: int
-    username: str
+    username: str = from_attr("user.username")
     name: str
-    org_unit: int
+    org_unit: int = from_attr("org_unit_id")
     roles: list[str]
     rank: str
     is_active: bool
-
-    @staticmethod
-    def resolve_username(obj: Staff) -> str:
-        return obj.user.username
-
-    @staticmethod
-    def resolve_org_unit(obj: Staff) -> int:
-        return obj.org_unit_id
 
     @staticmethod
     def resolve_roles(obj: Staff) -> list[str]:
@@ -141,10 +128,7 @@ def staff_list(request, filters: Query[StaffFilter]):
     params = filters.model_dump(exclude_none=True)
     if "is_active" in params:
         params["is_active"] = "true" if params["is_active"] else "false"
-    staff_filter, staff = queries.staff_list(request.user, params)
-    if staff_filter.errors:
-        raise ValidationError({name: list(messages) for name, messages in staff_filter.errors.items()})
-    return staff
+    return filtered(queries.staff_list, request.user, params)
 
 
 @router.get("/staff/{staff_id}", response={200: StaffOut, **ERRORS}, summary="Get a staff member")
@@ -176,10 +160,7 @@ def staff_patch(request, response: HttpResponse, staff_id: Id, payload: StaffPat
 @router.post("/staff/{staff_id}/deactivate", response={200: StaffOut, **ERRORS}, summary="Disable an account (admins)")
 def staff_deactivate_post(request, staff_id: Id):
     """The account's sessions and API tokens stop working at once; the record and its history stay."""
-    staff = get_object_or_404(_staff(request.user), pk=staff_id)  # out of scope: 404 before any 403
-    require_admin(request.user)
-    staff_deactivate(actor=request.user, staff=staff)
-    return get_object_or_404(_staff(request.user), pk=staff_id)
+    return _admin_action(request, staff_id, staff_deactivate)
 
 
 @router.post(
@@ -187,9 +168,14 @@ def staff_deactivate_post(request, staff_id: Id):
 )
 def staff_reactivate_post(request, staff_id: Id):
     """The login works again with the password it had; API tokens revoked when it was disabled stay revoked."""
-    staff = get_object_or_404(_staff(request.user), pk=staff_id)  # out of scope: 404 before any 403
+    return _admin_action(request, staff_id, staff_reactivate)
+
+
+def _admin_action(request, staff_id: int, service) -> Staff:
+    """An admin's step on an account: out of scope answers 404 before the role's 403; answers the account after."""
+    staff = get_object_or_404(_staff(request.user), pk=staff_id)
     require_admin(request.user)
-    staff_reactivate(actor=request.user, staff=staff)
+    service(actor=request.user, staff=staff)
     return get_object_or_404(_staff(request.user), pk=staff_id)
 
 
