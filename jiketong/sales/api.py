@@ -16,13 +16,26 @@ from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from jiketong.api.base import ErrorOut, Id, IfMatch, Money, Page, PatchSchema, RowVersion, referenced
+from jiketong.api.base import (
+    ErrorOut,
+    Id,
+    IfMatch,
+    Lookups,
+    Money,
+    Page,
+    PatchSchema,
+    RowVersion,
+    csv_download,
+    filtered,
+    from_attr,
+    resolve_ids,
+)
 from jiketong.core.concurrency import expected_from_if_match, with_etag
 from jiketong.customers.models import Customer, Industry
 from jiketong.org.models import OrgUnit, Staff
 
 from . import queries, services
-from .models import Lead, Opportunity, Stage, StageChange
+from .models import Opportunity, Stage, StageChange
 
 router = Router(tags=["sales"])
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
@@ -31,28 +44,14 @@ ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 def _related(user, data: dict[str, Any]) -> dict[str, Any]:
     """Swap the ids in a request body for records; an id the user may not see answers like a missing one."""
     staff = Staff.objects.visible_to(user).select_related("user")
-    lookups = {
+    lookups: Lookups = {
         "industry": (Industry.objects.all(), _("There is no industry with this code.")),
         "org_unit": (OrgUnit.objects.all(), _("There is no org unit with this id.")),
         "owner": (staff, _("There is no staff member with this id.")),
         "customer": (Customer.objects.visible_to(user), _("There is no customer with this id.")),
         "stage": (Stage.objects.all(), _("There is no stage with this id.")),
     }
-    errors: dict[str, list[str]] = {}
-    for name, (queryset, message) in lookups.items():
-        if data.get(name) is not None:
-            try:
-                data[name] = referenced(queryset, data[name], name, message)
-            except ValidationError as exc:
-                errors.update(exc.message_dict)
-    if errors:
-        raise ValidationError(errors)
-    return data
-
-
-def _filter_errors(filterset) -> None:
-    if filterset.errors:
-        raise ValidationError({name: list(messages) for name, messages in filterset.errors.items()})
+    return resolve_ids(data, lookups)
 
 
 # --- leads -----------------------------------------------------------------------------------------
@@ -62,45 +61,21 @@ class LeadOut(Schema):
     source: str
     name: str
     uscc: str
-    org_unit: int
-    industry: str | None = Field(..., description="Industry code.")
+    org_unit: int = from_attr("org_unit_id")
+    industry: str | None = from_attr("industry_id", description="Industry code.")
     expected_size: int | None
     grade_hint: str
     contact_name: str
-    contact_mobile: str = Field(..., description="Always masked (138****1234).")
+    contact_mobile: str = from_attr("contact_mobile_masked", description="Always masked (138****1234).")
     need: str
-    owner: int | None = Field(..., description="Staff id.")
+    owner: int | None = from_attr("owner_id", description="Staff id.")
     status: str
     disqualify_reason: str
-    customer: int | None
-    opportunity: int | None
+    customer: int | None = from_attr("customer_id")
+    opportunity: int | None = from_attr("opportunity_id")
     converted_at: datetime | None
     created_at: datetime
     updated_at: datetime
-
-    @staticmethod
-    def resolve_org_unit(obj: Lead) -> int:
-        return obj.org_unit_id
-
-    @staticmethod
-    def resolve_industry(obj: Lead) -> str | None:
-        return obj.industry_id
-
-    @staticmethod
-    def resolve_owner(obj: Lead) -> int | None:
-        return obj.owner_id
-
-    @staticmethod
-    def resolve_customer(obj: Lead) -> int | None:
-        return obj.customer_id
-
-    @staticmethod
-    def resolve_opportunity(obj: Lead) -> int | None:
-        return obj.opportunity_id
-
-    @staticmethod
-    def resolve_contact_mobile(obj: Lead) -> str:
-        return obj.contact_mobile_masked
 
 
 class LeadFilterIn(Schema):
@@ -152,21 +127,13 @@ class LeadPatch(PatchSchema):
 
 class DuplicateOut(Schema):
     kind: Literal["customer", "lead"]
-    id: int | None = Field(..., description="Null when the match is outside your scope.")
+    id: int | None = from_attr("pk", description="Null when the match is outside your scope.")
     name: str = Field(..., description="Empty when the match is outside your scope.")
-    matched_on: Literal["uscc", "name"]
+    matched_on: Literal["uscc", "name"] = from_attr("field")
     org_unit: str
     owner: str
     visible: bool
     message: str
-
-    @staticmethod
-    def resolve_id(obj) -> int | None:
-        return obj.pk
-
-    @staticmethod
-    def resolve_matched_on(obj) -> str:
-        return obj.field
 
     @staticmethod
     def resolve_message(obj) -> str:
@@ -222,9 +189,7 @@ class LeadImportRunOut(Schema):
 @router.get("/leads", response={200: list[LeadOut], 400: ErrorOut}, summary="List leads")
 @paginate(Page)
 def lead_list(request, filters: Query[LeadFilterIn]):
-    lead_filter, leads = queries.lead_list(request.user, filters.model_dump(exclude_none=True))
-    _filter_errors(lead_filter)
-    return leads
+    return filtered(queries.lead_list, request.user, filters)
 
 
 @router.get("/leads/duplicates", response={200: list[DuplicateOut], **ERRORS}, summary="Find duplicates")
@@ -309,46 +274,22 @@ class LineSchema(Schema):
 class OpportunityOut(Schema):
     id: int
     row_version: RowVersion
-    customer: int
-    customer_name: str
+    customer: int = from_attr("customer_id")
+    customer_name: str = from_attr("customer.name")
     name: str
-    owner: int
-    stage: str = Field(..., description="Stage code.")
-    probability: int
+    owner: int = from_attr("owner_id")
+    stage: str = from_attr("stage.code", description="Stage code.")
+    probability: int = from_attr("stage.probability")
     expected_close: date
     amount_monthly: Decimal
     amount_once: Decimal
     competitor: str
     lost_reason: str
-    lead: int | None
+    lead: int | None = from_attr("lead_id")
     closed_on: date | None
     note: str
     created_at: datetime
     updated_at: datetime
-
-    @staticmethod
-    def resolve_customer(obj: Opportunity) -> int:
-        return obj.customer_id
-
-    @staticmethod
-    def resolve_customer_name(obj: Opportunity) -> str:
-        return obj.customer.name
-
-    @staticmethod
-    def resolve_owner(obj: Opportunity) -> int:
-        return obj.owner_id
-
-    @staticmethod
-    def resolve_stage(obj: Opportunity) -> str:
-        return obj.stage.code
-
-    @staticmethod
-    def resolve_probability(obj: Opportunity) -> int:
-        return obj.stage.probability
-
-    @staticmethod
-    def resolve_lead(obj: Opportunity) -> int | None:
-        return obj.lead_id
 
 
 class OpportunityDetailOut(OpportunityOut):
@@ -412,7 +353,7 @@ class MoveIn(Schema):
 
 class StageChangeOut(Schema):
     from_stage: str | None
-    to_stage: str
+    to_stage: str = from_attr("to_stage.code")
     changed_by: str | None = Field(..., description="Username.")
     changed_at: datetime
     note: str
@@ -420,10 +361,6 @@ class StageChangeOut(Schema):
     @staticmethod
     def resolve_from_stage(obj: StageChange) -> str | None:
         return obj.from_stage.code if obj.from_stage_id else None
-
-    @staticmethod
-    def resolve_to_stage(obj: StageChange) -> str:
-        return obj.to_stage.code
 
     @staticmethod
     def resolve_changed_by(obj: StageChange) -> str | None:
@@ -456,9 +393,7 @@ def _lines(user, lines: list[dict] | None) -> list[dict] | None:
 @router.get("/opportunities", response={200: list[OpportunityOut], 400: ErrorOut}, summary="List opportunities")
 @paginate(Page)
 def opportunity_list(request, filters: Query[OpportunityFilterIn]):
-    opportunity_filter, opportunities = queries.opportunity_list(request.user, filters.model_dump(exclude_none=True))
-    _filter_errors(opportunity_filter)
-    return opportunities
+    return filtered(queries.opportunity_list, request.user, filters)
 
 
 @router.post("/opportunities", response={201: OpportunityDetailOut, **ERRORS}, summary="Create an opportunity")
@@ -567,15 +502,8 @@ def lead_import_run(request, lead_run_id: Id):
     description="CSV (UTF-8 with BOM): row (1 = the first data row), name, field and problem, one line per problem.",
 )
 def lead_import_errors(request, lead_run_id: Id):
-    from django.http import FileResponse
-
     run, path = queries.lead_import_error_report(request.user, lead_run_id)
-    return FileResponse(
-        open(path, "rb"),
-        as_attachment=True,
-        filename=f"lead-import-{run.pk}-errors.csv",
-        content_type="text/csv; charset=utf-8",
-    )
+    return csv_download(path, f"lead-import-{run.pk}-errors.csv")
 
 
 # --- reference cases (标杆案例) ---------------------------------------------------------------------
@@ -583,24 +511,22 @@ class CaseOut(Schema):
     id: int
     title: str
     customer: int | None = Field(..., description="The customer's id, only for a reader who may see it.")
-    customer_name: str = Field(..., description="Its name for a reader who may see it, else the anonymised name.")
+    customer_name: str = from_attr(
+        "customer_label", description="Its name for a reader who may see it, else the anonymised name."
+    )
     names_customer: bool = Field(..., description="Whether `customer_name` is the real name.")
-    industry: str = Field(..., alias="industry_id")
-    region: int = Field(..., alias="org_unit_id", description="The customer's org unit (GET /org-units).")
-    region_name: str = Field(..., alias="org_unit.name")
+    industry: str = from_attr("industry_id")
+    region: int = from_attr("org_unit_id", description="The customer's org unit (GET /org-units).")
+    region_name: str = from_attr("org_unit.name")
     products: list[int]
     value: Decimal = Field(..., description="First-year value of the won opportunity (yuan): monthly × 12 + once.")
     what_won: str
-    published_by: int | None = Field(..., alias="published_by_id")
+    published_by: int | None = from_attr("published_by_id")
     created_at: datetime
 
     @staticmethod
     def resolve_customer(obj) -> int | None:
         return obj.customer_id if obj.names_customer else None
-
-    @staticmethod
-    def resolve_customer_name(obj) -> str:
-        return obj.customer_label
 
     @staticmethod
     def resolve_products(obj) -> list[int]:
@@ -625,9 +551,7 @@ class CasePublishIn(Schema):
 @paginate(Page)
 def case_list(request, filters: Query[CaseFilterIn]):
     """The cases of the caller's province, largest value first; the customer named only within the caller's scope."""
-    case_filter, cases = queries.case_list(request.user, filters.model_dump(exclude_none=True))
-    _filter_errors(case_filter)
-    return cases
+    return filtered(queries.case_list, request.user, filters)
 
 
 @router.get("/reference-cases/{case_id}", response={200: CaseOut, **ERRORS}, summary="Get a reference case")
