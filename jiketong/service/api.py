@@ -3,13 +3,14 @@ queries and services as the pages; out-of-scope ids answer 404 like missing ones
 
 from datetime import date, datetime
 
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from jiketong.api.base import ErrorOut, Id, IfMatch, Page, PatchSchema, RowVersion, referenced
+from jiketong.api.base import ErrorOut, Id, IfMatch, Page, PatchSchema, RowVersion, from_attr, referenced, resolve_ids
 from jiketong.core.concurrency import expected_from_if_match, with_etag
 from jiketong.customers import queries as customer_queries
 
@@ -27,14 +28,14 @@ class TicketOut(Schema):
     type: str
     channel: str
     priority: str
-    customer: int = Field(..., alias="customer_id")
-    contact: int | None = Field(None, alias="contact_id")
+    customer: int = from_attr("customer_id")
+    contact: int | None = from_attr("contact_id", None)
     title: str
     description: str
     status: str
-    owner: int = Field(..., alias="owner_id")
-    received_by: int = Field(..., alias="received_by_id")
-    transfer_to: int | None = Field(None, alias="transfer_to_id")
+    owner: int = from_attr("owner_id")
+    received_by: int = from_attr("received_by_id")
+    transfer_to: int | None = from_attr("transfer_to_id", None)
     opened_at: datetime
     response_due: datetime
     resolve_due: datetime
@@ -107,12 +108,7 @@ def ticket_get(request, response: HttpResponse, ticket_id: Id):
 def ticket_patch(request, response: HttpResponse, ticket_id: Id, payload: TicketPatch, if_match: IfMatch = None):
     """Send only the fields to change: title, description, priority, contact."""
     ticket = queries.ticket_get(request.user, ticket_id)
-    data = payload.model_dump(exclude_unset=True)
-    if data.get("contact") is not None:
-        contacts = customer_queries.contacts_of(request.user, ticket.customer_id)
-        data["contact"] = referenced(
-            contacts, data["contact"], "contact", _("This customer has no contact with this id.")
-        )
+    data = resolve_ids(payload.model_dump(exclude_unset=True), {"contact": _contacts(request.user, ticket.customer_id)})
     services.ticket_update(actor=request.user, ticket=ticket, expected_version=expected_from_if_match(if_match), **data)
     return with_etag(response, queries.ticket_get(request.user, ticket_id))
 
@@ -121,12 +117,13 @@ def ticket_patch(request, response: HttpResponse, ticket_id: Id, payload: Ticket
 def ticket_create(request, payload: TicketIn):
     data = payload.model_dump()
     customer = customer_queries.customer_get(request.user, data.pop("customer"))
-    contact_id = data.pop("contact")
-    contact = None
-    if contact_id is not None:
-        contacts = customer_queries.contacts_of(request.user, customer.pk)
-        contact = referenced(contacts, contact_id, "contact", _("This customer has no contact with this id."))
-    return Status(201, services.ticket_receive(actor=request.user, customer=customer, contact=contact, **data))
+    data = resolve_ids(data, {"contact": _contacts(request.user, customer.pk)})
+    return Status(201, services.ticket_receive(actor=request.user, customer=customer, **data))
+
+
+def _contacts(user, customer_pk: int) -> tuple[QuerySet, str]:
+    """Where a ticket's `contact` id is looked up: the customer's own contacts the caller may see."""
+    return customer_queries.contacts_of(user, customer_pk), _("This customer has no contact with this id.")
 
 
 def _run(request, ticket_id: Id, action: str, payload: ActionIn) -> Ticket:
@@ -181,9 +178,9 @@ def breach_list(request):
 # --- satisfaction ---------------------------------------------------------------------------------
 class SurveyOut(Schema):
     id: int
-    customer: int = Field(..., alias="customer_id")
+    customer: int = from_attr("customer_id")
     period: str
-    surveyed_by: int = Field(..., alias="surveyed_by_id")
+    surveyed_by: int = from_attr("surveyed_by_id")
     surveyed_on: date
     note: str
     answers: dict[str, tuple[int, int]] = Field(..., description="dimension → [importance, satisfaction], 1–5.")
