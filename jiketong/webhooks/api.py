@@ -9,7 +9,7 @@ from datetime import datetime
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from jiketong.api.base import ErrorOut, Id, Page
+from jiketong.api.base import ErrorOut, Id, Page, from_attr
 from jiketong.core.notes import readable
 
 from . import queries, services
@@ -35,13 +35,9 @@ class EndpointOut(Schema):
     disabled_at: datetime | None
     failing_since: datetime | None = Field(..., description="First failed attempt since the last success.")
     consecutive_failures: int
-    created_by: int | None
+    created_by: int | None = from_attr("created_by_id")
     created_at: datetime
     updated_at: datetime
-
-    @staticmethod
-    def resolve_created_by(obj: Endpoint) -> int | None:
-        return obj.created_by_id
 
     @staticmethod
     def resolve_disabled_reason(obj) -> str:
@@ -144,18 +140,14 @@ class AttemptOut(Schema):
     error: str
     duration_ms: int
     succeeded: bool
-    redelivered_by: int | None
-
-    @staticmethod
-    def resolve_redelivered_by(obj: Attempt) -> int | None:
-        return obj.requested_by_id
+    redelivered_by: int | None = from_attr("requested_by_id")
 
 
 class DeliveryOut(Schema):
     id: int
-    endpoint: int
-    event: int = Field(..., description="The event id, sent as `webhook-id`.")
-    event_type: str
+    endpoint: int = from_attr("endpoint_id")
+    event: int = from_attr("event_id", description="The event id, sent as `webhook-id`.")
+    event_type: str = from_attr("event.name")
     status: str = Field(..., description="pending, failed (will retry), succeeded or gave_up.")
     attempts: int
     last_status_code: int | None
@@ -163,18 +155,6 @@ class DeliveryOut(Schema):
     next_attempt_at: datetime | None
     delivered_at: datetime | None
     created_at: datetime
-
-    @staticmethod
-    def resolve_endpoint(obj: Delivery) -> int:
-        return obj.endpoint_id
-
-    @staticmethod
-    def resolve_event(obj: Delivery) -> int:
-        return obj.event_id
-
-    @staticmethod
-    def resolve_event_type(obj: Delivery) -> str:
-        return obj.event.name
 
 
 class DeliveryDetailOut(DeliveryOut):
