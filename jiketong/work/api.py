@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from jiketong.api.base import ErrorOut, Id, Page, referenced
+from jiketong.api.base import ErrorOut, Id, Page, from_attr, resolve_ids
 from jiketong.customers.models import Contact, Customer
 from jiketong.org.models import Role, Staff, can, staff_of
 from jiketong.sales.models import Lead, Opportunity
@@ -35,10 +35,10 @@ class ActivityOut(Schema):
     kind: str
     subject: str
     happened_at: datetime
-    customer: int | None = Field(None, alias="customer_id")
-    lead: int | None = Field(None, alias="lead_id")
-    opportunity: int | None = Field(None, alias="opportunity_id")
-    owner: int = Field(..., alias="owner_id", description="Staff id of whoever recorded it.")
+    customer: int | None = from_attr("customer_id", None)
+    lead: int | None = from_attr("lead_id", None)
+    opportunity: int | None = from_attr("opportunity_id", None)
+    owner: int = from_attr("owner_id", description="Staff id of whoever recorded it.")
     notes: str
     outcome: str
     next_step: str
@@ -74,15 +74,15 @@ def activity_list(request, filters: Query[ActivityFilterIn]):
 @router.post("/activities", response={201: ActivityOut, **ERRORS}, summary="Record an activity")
 def activity_create(request, payload: ActivityIn):
     user = request.user
-    data = payload.model_dump()
     missing = _("There is no such record.")
-    for name, queryset in (
-        ("customer", Customer.objects.visible_to(user)),
-        ("lead", Lead.objects.visible_to(user)),
-        ("opportunity", Opportunity.objects.visible_to(user)),
-    ):
-        if data[name] is not None:
-            data[name] = referenced(queryset, data[name], name, missing)
+    data = resolve_ids(
+        payload.model_dump(),
+        {
+            "customer": (Customer.objects.visible_to(user), missing),
+            "lead": (Lead.objects.visible_to(user), missing),
+            "opportunity": (Opportunity.objects.visible_to(user), missing),
+        },
+    )
     data["contacts"] = list(Contact.objects.visible_to(user).filter(pk__in=data["contacts"]))
     data["staff"] = list(Staff.objects.visible_to(user).select_related("user").filter(pk__in=data["staff"]))
     return Status(201, services.activity_create(user, **data))
@@ -101,13 +101,13 @@ class TaskOut(Schema):
     priority: str
     status: str
     kind: str
-    owner: int = Field(..., alias="owner_id")
-    customer: int | None = Field(None, alias="customer_id")
-    lead: int | None = Field(None, alias="lead_id")
-    opportunity: int | None = Field(None, alias="opportunity_id")
+    owner: int = from_attr("owner_id")
+    customer: int | None = from_attr("customer_id", None)
+    lead: int | None = from_attr("lead_id", None)
+    opportunity: int | None = from_attr("opportunity_id", None)
     standard_period: date | None = Field(None, description="First day of the visit-standard period, if generated.")
     done_at: datetime | None
-    done_by_activity: int | None = Field(None, alias="done_by_activity_id")
+    done_by_activity: int | None = from_attr("done_by_activity_id", None)
     note: str
 
 
@@ -143,19 +143,17 @@ def task_list(request, filters: Query[TaskFilterIn]):
 @router.post("/tasks", response={201: TaskOut, **ERRORS}, summary="Create a task")
 def task_create(request, payload: TaskIn):
     user = request.user
-    data = payload.model_dump()
-    owner = staff_of(user)
-    if data.pop("owner") is not None:
-        owner = referenced(
-            Staff.objects.visible_to(user).select_related("user", "org_unit"),
-            payload.owner,
-            "owner",
-            _("There is no staff member with this id."),
-        )
-    if data["customer"] is not None:
-        data["customer"] = referenced(
-            Customer.objects.visible_to(user), data["customer"], "customer", _("There is no customer with this id.")
-        )
+    data = resolve_ids(
+        payload.model_dump(),
+        {
+            "owner": (
+                Staff.objects.visible_to(user).select_related("user", "org_unit"),
+                _("There is no staff member with this id."),
+            ),
+            "customer": (Customer.objects.visible_to(user), _("There is no customer with this id.")),
+        },
+    )
+    owner = data.pop("owner") or staff_of(user)
     return Status(201, services.task_create(user, owner=owner, **data))
 
 
@@ -241,19 +239,11 @@ class StaleOut(Schema):
 
 
 class AbsentOut(Schema):
-    id: int = Field(..., alias="user_id")
+    id: int = from_attr("user_id")
     name: str
-    username: str
-    last_login: datetime | None
+    username: str = from_attr("user.username")
+    last_login: datetime | None = from_attr("user.last_login")
     last_seen: datetime
-
-    @staticmethod
-    def resolve_username(obj: Staff) -> str:
-        return obj.user.username
-
-    @staticmethod
-    def resolve_last_login(obj: Staff) -> datetime | None:
-        return obj.user.last_login
 
 
 @router.get("/compliance/coverage", response={200: list[CoverageOut], **ERRORS}, summary="Visit coverage")
@@ -288,8 +278,8 @@ def absent_users(request):
 # --- handovers --------------------------------------------------------------------------------------
 class HandoverOut(Schema):
     id: int
-    old_owner: int = Field(..., alias="old_owner_id")
-    new_owner: int = Field(..., alias="new_owner_id")
+    old_owner: int = from_attr("old_owner_id")
+    new_owner: int = from_attr("new_owner_id")
     note: str
     counts: dict[str, int]
     all_customers: bool
@@ -320,12 +310,13 @@ def handover_create(request, payload: HandoverIn):
     _require_reports(request.user)
     staff = queries.overseen_staff(request.user).select_related("user", "org_unit")
     message = _("There is no staff member with this id.")
-    old_owner = referenced(staff, payload.old_owner, "old_owner", message)
-    new_owner = referenced(staff, payload.new_owner, "new_owner", message)
+    owners = resolve_ids(
+        payload.model_dump(include={"old_owner", "new_owner"}),
+        {"old_owner": (staff, message), "new_owner": (staff, message)},
+    )
     result = services.handover(
         request.user,
-        old_owner=old_owner,
-        new_owner=new_owner,
+        **owners,
         customer_ids=payload.customer_ids,
         note=payload.note,
         disable_account=payload.disable_account,
