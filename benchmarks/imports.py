@@ -50,6 +50,7 @@ ARCHIVE_HEADER = [
     "集团编号", "客户名称", "客户简称", "统一社会信用代码", "客户类型", "行业", "规模", "地址", "归属单位", "客户等级",
     "客户状态", "合作起始日期", "联系人", "职务", "联系人手机",
 ]  # fmt: skip
+KEEP_LAST = False  # --keep-last
 MEMBER_HEADER = ["集团编号", "手机号码", "部门", "入网日期", "付费方式", "网络"]
 WORDS = "华信达通源盛泰安和兴隆鑫宏伟恒昌瑞丰德嘉博远晟科创智联云海星辰汇邦"
 KINDS = ["科技", "商贸", "物流", "建设", "实业", "信息", "电子", "医药", "餐饮", "教育咨询"]
@@ -137,7 +138,15 @@ def main() -> None:
     parser.add_argument("--only", choices=["leads", "archive", "members"], action="append")
     parser.add_argument("--files", type=Path, help="keep the generated files in this folder and reuse them "
                         "(an A/B of two checkouts times the same files, made once)")  # fmt: skip
+    parser.add_argument(
+        "--keep-last",
+        action="store_true",
+        help="leave the last run's rows (a scratch copy of "
+        "the database, dropped after: deleting 100,000 customers takes longer than importing them)",
+    )
     args = parser.parse_args()
+    global KEEP_LAST
+    KEEP_LAST = args.keep_last
 
     import django
 
@@ -212,19 +221,39 @@ class Clock:
             return 0.0
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    @staticmethod
+    def queued(pid: int | str | None) -> float:
+        """Seconds the process has spent runnable but waiting for a core (/proc/<pid>/schedstat)."""
+        if pid is None:
+            return 0.0
+        try:
+            return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
+        except (OSError, IndexError, ValueError):
+            return 0.0
+
     def start(self) -> None:
         self.wall, self.cpu, self.server = time.perf_counter(), time.process_time(), self.server_cpu()
+        self.queue, self.server_queue = self.queued("self"), self.queued(self.backend)
 
     def stop(self) -> tuple[float, float, float]:
-        """(wall, own CPU, server CPU) seconds since start."""
-        return (time.perf_counter() - self.wall, time.process_time() - self.cpu, self.server_cpu() - self.server)
+        """(wall, own CPU, server CPU) seconds since start; `self.blocked` and `self.server_idle`: the seconds
+        this process waited for the server and the server for this process (wall less CPU less the time each
+        waited for a core on a loaded machine), how much of each side's work the other did not overlap."""
+        wall = time.perf_counter() - self.wall
+        cpu, server = time.process_time() - self.cpu, self.server_cpu() - self.server
+        self.blocked = max(0.0, wall - cpu - (self.queued("self") - self.queue))
+        self.server_idle = max(0.0, wall - server - (self.queued(self.backend) - self.server_queue))
+        return wall, cpu, server
 
 
-def cpu_note(rows: int, cpu: float, server: float) -> str:
+def cpu_note(rows: int, cpu: float, server: float, clock: "Clock | None" = None) -> str:
     text = f"CPU: python {cpu:.2f} s"
     if server:
         text += f", server {server:.2f} s"
-    return text + f" = {rows / max(cpu, server, 1e-9):,.0f} rows per CPU-second of the busier side"
+    text += f" = {rows / max(cpu, server, 1e-9):,.0f} rows per CPU-second of the busier side"
+    if clock is not None and server:
+        text += f"; python waited {clock.blocked:.2f} s for the server, the server {clock.server_idle:.2f} s for python"
+    return text
 
 
 def report(label: str, path: Path, rates: list[float], cpu_rates: list[float] | None = None) -> None:
@@ -254,8 +283,9 @@ def bench_leads(path: Path, user, runs: int) -> None:
         cpu_rates.append(len(rows) / max(cpu, server))
         print(f"  leads run {k + 1}: {len(rows):,} rows in {elapsed:.2f} s (read {read:.2f} s) = "
               f"{len(rows) / elapsed:,.0f} rows/s; {result.done:,} imported, {len(result.errors):,} refused; "
-              f"{cpu_note(len(rows), cpu, server)}")  # fmt: skip  # noqa: E501
-        delete_after([(Lead, before_lead), (AuditEvent, before_audit), (Notification, before_note)])
+              f"{cpu_note(len(rows), cpu, server, clock)}")  # fmt: skip  # noqa: E501
+        if k + 1 < runs or not KEEP_LAST:
+            delete_after([(Lead, before_lead), (AuditEvent, before_audit), (Notification, before_note)])
     report("lead import", path, rates, cpu_rates)
 
 
@@ -304,7 +334,7 @@ def bench_archive(path: Path, members: Path | None, user, runs: int, customers: 
         run = imports.run_archive_import(run.pk)
         elapsed, cpu, server = clock.stop()
         cpu_rates.append(run.rows_total / max(cpu, server))
-        return run, elapsed, cpu_note(run.rows_total, cpu, server)
+        return run, elapsed, cpu_note(run.rows_total, cpu, server, clock)
 
     rates, member_rates, cpu_rates, member_cpu_rates = [], [], [], []
     for k in range(runs):
@@ -319,6 +349,8 @@ def bench_archive(path: Path, members: Path | None, user, runs: int, customers: 
             member_rates.append(run.rows_total / elapsed)
             print(f"  members run {k + 1}: {run.rows_total:,} rows in {elapsed:.2f} s = "
                   f"{run.rows_total / elapsed:,.0f} rows/s; {run.counts['members']:,} members, {run.rows_bad:,} refused; {note}")  # fmt: skip  # noqa: E501
+        if k + 1 == runs and KEEP_LAST:
+            break
         delete_after([(model, before[model]) for model in (Member, Contact, GradeChange, AuditEvent, Event)])
         delete_customers_after(before[Customer])
         CustomerImportRun.objects.all().delete()

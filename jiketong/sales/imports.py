@@ -22,7 +22,7 @@ process, one write lock) the rows are checked before the writing transaction and
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -77,6 +77,7 @@ class ImportContext:
     region_prefix: str | None  # the actor's unit path; None: anywhere (admins and HQ)
     rules: FieldRules
     null_unit: list[str]
+    source_seen: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, actor, rows: list[dict]) -> "ImportContext":
@@ -146,8 +147,10 @@ def lead_from_row(row: dict, keys: _Keys, context: ImportContext) -> NewLead:
     same normalisation and rules as the lead form, against the regions and industries the import loaded."""
     get = row.get
     errors: dict[str, list[str]] = {}
-    source = get("source") or LeadSource.GRID_SURVEY.value
-    source = context.sources.get(header_key(source), source)
+    given = get("source") or LeadSource.GRID_SURVEY.value
+    source = context.source_seen.get(given)
+    if source is None:  # a file holds a handful of source words: each compared once
+        source = context.source_seen[given] = context.sources.get(header_key(given), given)
     code = (get("org_unit") or "").strip()
     unit = context.units.get(code) if code else context.default_unit
     if code and unit is None:
@@ -315,9 +318,9 @@ def import_leads(
                 state["stop"] = all_or_nothing
                 continue
             errors: dict[str, list[str]] = {}
-            for value, field in ((lead.uscc, "uscc"), (lead.name_key, "name")):
+            for value, name in ((lead.uscc, "uscc"), (lead.name_key, "name")):
                 if value and value in seen:
-                    errors[field] = [_("The same organisation as row %(row)d.") % {"row": seen[value]}]
+                    errors[name] = [_("The same organisation as row %(row)d.") % {"row": seen[value]}]
             for match in matches:
                 errors.setdefault(match.field, []).append(match.message())
             if errors:
