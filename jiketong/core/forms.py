@@ -157,12 +157,14 @@ def form_page(
     done: Callable[[T], HttpResponse | str] | str,
     message: Callable[[T], str] | str | None = None,
     template: str = FORM_TEMPLATE,
-    context: dict | None = None,
+    context: dict | Callable[[], dict] | None = None,
     also: Iterable = (),
 ) -> HttpResponse:
     """A form page's one shape: on POST, `submit` the form through `save` (the service call); when it passes,
     the success `message` (text, or made from what `save` returned) and the answer `done` gives (a response, or
-    where to redirect: a URL or a URL name); on GET, or with errors, the template with the form and `context`.
+    where to redirect: a URL or a URL name); on GET, or with errors, the template with the form and `context`
+    (a dict, or a function called only then: what it reads is read after the submission, and not at all when
+    the page redirects).
 
     The form is bound by the caller (`Form(request.POST or None, ...)`), which knows its arguments."""
     if request.method == "POST":
@@ -172,7 +174,8 @@ def form_page(
                 flash.success(request, message(result) if callable(message) else message)
             answer = done(result) if callable(done) else done
             return answer if isinstance(answer, HttpResponse) else redirect(answer)
-    return render(request, template, {"form": form, **(context or {})})
+    extra = context() if callable(context) else context or {}
+    return render(request, template, {"form": form, **extra})
 
 
 # --- words pasted from a spreadsheet ---------------------------------------------------------------

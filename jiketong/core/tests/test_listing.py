@@ -169,3 +169,13 @@ def test_done_may_answer_with_its_own_response(rendered):
     form = NameForm(request.POST)
     response = core_forms.form_page(request, form, lambda: "x", done=lambda _r: HttpResponse("shown once"))
     assert response.status_code == 200 and response.content == b"shown once"
+
+
+def test_a_context_function_is_read_only_when_the_page_is_drawn(rendered):
+    reads: list = []
+    request = _request(method="post", data={"name": "ok"})
+    form = NameForm(request.POST)
+    core_forms.form_page(request, form, lambda: "x", done="/back/", context=lambda: reads.append(1) or {})
+    assert reads == []
+    core_forms.form_page(_request(), NameForm(None), lambda: "x", done="/back/", context=lambda: {"title": "T"})
+    assert rendered[0][1]["title"] == "T"
