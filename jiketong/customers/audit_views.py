@@ -3,17 +3,15 @@
 
 from django import forms
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from jiketong.core import exports
-from jiketong.core.htmx import is_partial
+from jiketong.core.listing import list_page
 from jiketong.core.models import AuditAction, AuditEvent
 from jiketong.org.models import Role, can
 
@@ -60,11 +58,10 @@ def _audit_events(request: HttpRequest):
 def audit_list(request: HttpRequest) -> HttpResponse:
     """The audit trail for auditors and administrators (read-only), within their scope."""
     form, events = _audit_events(request)
-    page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"form": form, "page": page, "lines": history_lines(request.user, list(page.object_list))}
-    if is_partial(request):
-        return render(request, "core/audit_list.html#table", context)
-    return render(request, "core/audit_list.html", context)
+    return list_page(
+        request, "core/audit_list.html", events, per_page=AUDIT_PAGE_SIZE, capped=False,
+        context=lambda page: {"form": form, "lines": history_lines(request.user, list(page.object_list))},
+    )  # fmt: skip
 
 
 def audit_table(user, params) -> exports.Table:

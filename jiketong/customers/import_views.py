@@ -3,14 +3,13 @@ Thin: the work is customers.imports; reads of runs are its queries below (a run 
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from jiketong.core.htmx import is_partial
 from jiketong.core.imports import RunMode
+from jiketong.core.listing import paginate, render_htmx
 
 from . import imports
 from .forms import BootstrapMixin, apply_errors
@@ -58,7 +57,7 @@ def archive_import(request: HttpRequest) -> HttpResponse:
             apply_errors(form, exc)
         else:
             return redirect("customers:import_run", archive_run_pk=run.pk)
-    page = Paginator(imports.import_runs(request.user), RUNS_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, imports.import_runs(request.user), RUNS_PAGE_SIZE, capped=False)
     return render(request, "customers/import.html", {"form": form, "page": page})
 
 
@@ -67,9 +66,9 @@ def archive_import_run(request: HttpRequest, archive_run_pk: int) -> HttpRespons
     """A run's progress and outcome; while it runs, the status card polls itself every second (HTMX)."""
     imports.require_import(request.user)
     run = imports.import_run_get(request.user, archive_run_pk)
-    template = "customers/import_run.html#status" if is_partial(request) else "customers/import_run.html"
     errors = _first_problems(run) if run.is_done else []
-    return render(request, template, {"run": run, "errors": errors, "errors_shown": max(len(errors) - 1, 0)})
+    context = {"run": run, "errors": errors, "errors_shown": max(len(errors) - 1, 0)}
+    return render_htmx(request, "customers/import_run.html", context, partial="status")
 
 
 ERRORS_SHOWN = 50

@@ -8,7 +8,6 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,9 +18,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from jiketong.catalog import queries as catalog_queries
 from jiketong.core import exports
-from jiketong.core.forms import submit
+from jiketong.core.forms import form_page
 from jiketong.core.htmx import is_partial
-from jiketong.core.paging import CappedPaginator
+from jiketong.core.listing import list_page, paginate
 from jiketong.core.registry import customer_panels
 from jiketong.core.validators import mask_mobile
 
@@ -56,11 +55,10 @@ GAPS_PAGE_SIZE = 25
 @require_GET
 def customer_list(request: HttpRequest) -> HttpResponse:
     customer_filter, queryset = queries.customer_list(request.user, request.GET)
-    page = Paginator(queryset, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"filter": customer_filter, "page": page}
-    if is_partial(request):
-        return render(request, "customers/list.html#table", context)
-    return render(request, "customers/list.html", context)
+    return list_page(
+        request, "customers/list.html", queryset, per_page=LIST_PAGE_SIZE, capped=False,
+        context={"filter": customer_filter},
+    )  # fmt: skip
 
 
 EXPORT_COLUMNS = [
@@ -118,28 +116,29 @@ def _members_context(request: HttpRequest, customer: Customer) -> dict:
     members = queries.members_of(request.user, customer.pk).order_by("left_on", "-joined_on", "id")
     if request.GET.get("members") != "all":
         members = members.filter(left_on__isnull=True)
-    page = Paginator(members, MEMBERS_PAGE_SIZE).get_page(request.GET.get("members_page"))
+    page = paginate(request, members, MEMBERS_PAGE_SIZE, param="members_page", capped=False)
     return {"members_page": page, "members_all": request.GET.get("members") == "all"}
 
 
 def _contacts_context(request: HttpRequest, customer: Customer) -> dict:
-    page = Paginator(queries.contacts_of(request.user, customer.pk), CONTACTS_PAGE_SIZE).get_page(
-        request.GET.get("contacts_page")
-    )
+    page = paginate(
+        request, queries.contacts_of(request.user, customer.pk), CONTACTS_PAGE_SIZE, param="contacts_page",
+        capped=False,
+    )  # fmt: skip
     return {"contacts_page": page}
 
 
 def _history_context(request: HttpRequest, customer: Customer) -> dict:
-    page = Paginator(queries.customer_history(request.user, customer.pk), HISTORY_PAGE_SIZE).get_page(
-        request.GET.get("history_page")
-    )
+    page = paginate(
+        request, queries.customer_history(request.user, customer.pk), HISTORY_PAGE_SIZE, param="history_page",
+        capped=False,
+    )  # fmt: skip
     return {"history_page": page, "history_lines": history_lines(request.user, list(page.object_list))}
 
 
 def _subscriptions_context(request: HttpRequest, customer: Customer) -> dict:
-    page = Paginator(catalog_queries.subscriptions_of(request.user, customer.pk), SUBSCRIPTIONS_PAGE_SIZE).get_page(
-        request.GET.get("subscriptions_page")
-    )
+    rows = catalog_queries.subscriptions_of(request.user, customer.pk)
+    page = paginate(request, rows, SUBSCRIPTIONS_PAGE_SIZE, param="subscriptions_page", capped=False)
     return {"subscriptions_page": page}
 
 
@@ -179,30 +178,36 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def customer_create(request: HttpRequest) -> HttpResponse:
     services.require_edit(request.user)
     form = CustomerForm(request.POST or None, user=request.user)
-    if request.method == "POST":
-        ok, customer = submit(form, lambda: services.customer_create(actor=request.user, **form.service_kwargs()))
-        if ok:
-            messages.success(request, _("Customer %(name)s created.") % {"name": customer.name})
-            return redirect("customers:detail", pk=customer.pk)
-    return render(request, "customers/customer_form.html", {"form": form, "customer": None})
+    return form_page(
+        request, form, lambda: services.customer_create(actor=request.user, **form.service_kwargs()),
+        done=customer_url, message=lambda customer: _("Customer %(name)s created.") % {"name": customer.name},
+        template="customers/customer_form.html", context={"customer": None},
+    )  # fmt: skip
 
 
 def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     services.require_edit(request.user)
     customer = queries.customer_get(request.user, pk)
     form = CustomerForm(request.POST or None, instance=customer, user=request.user)
-    if request.method == "POST":
-        ok, _result = submit(
-            form, lambda: services.customer_update(actor=request.user, customer=customer, **form.service_kwargs())
-        )
-        if ok:
-            messages.success(request, _("Changes to %(name)s saved.") % {"name": customer.name})
-            return redirect("customers:detail", pk=customer.pk)
-    return render(request, "customers/customer_form.html", {"form": form, "customer": customer})
+    return form_page(
+        request, form,
+        lambda: services.customer_update(actor=request.user, customer=customer, **form.service_kwargs()),
+        done=customer_url(customer), message=lambda _r: _("Changes to %(name)s saved.") % {"name": customer.name},
+        template="customers/customer_form.html", context={"customer": customer},
+    )  # fmt: skip
 
 
-def _simple_form_page(request, *, title: str, customer: Customer, form, **extra) -> HttpResponse:
-    return render(request, "customers/simple_form.html", {"title": title, "customer": customer, "form": form, **extra})
+def form_frame(customer: Customer, title: str) -> dict:
+    """The frame of a simple form page about one customer (core.forms.form_page): Customers › the customer ›
+    the title in the breadcrumb, Cancel back to the customer's page."""
+    back = customer_url(customer)
+    crumbs = [(_("Customers"), reverse("customers:list")), (customer.name, back)]
+    return {"title": title, "customer": customer, "crumbs": crumbs, "cancel": back}
+
+
+def _section(customer: Customer, section: str) -> str:
+    """The customer's page at one of its sections, where a form about that section goes back to."""
+    return f"{customer_url(customer)}#{section}-section"
 
 
 # --- contacts ---------------------------------------------------------------------------------------
@@ -211,22 +216,15 @@ def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
     customer = queries.customer_get(request.user, pk)
     form = ContactForm(request.POST or None)
     dates = ContactDateFormSet(request.POST or None, prefix="dates")
-    if request.method == "POST":
-        ok, _result = submit(
-            form,
-            lambda: services.contact_create(
-                actor=request.user, customer=customer, dates=dates_from(dates), **form.service_data()
-            ),
-            also=[dates],
-        )
-        if ok:
-            messages.success(request, _("Contact added."))
-            return redirect(f"{customer_url(customer)}#contacts-section")
-    return render(
-        request,
-        "customers/contact_form.html",
-        {"form": form, "dates": dates, "customer": customer, "title": _("Add a contact")},
-    )
+    return form_page(
+        request, form,
+        lambda: services.contact_create(
+            actor=request.user, customer=customer, dates=dates_from(dates), **form.service_data()
+        ),
+        also=[dates], done=_section(customer, "contacts"), message=_("Contact added."),
+        template="customers/contact_form.html",
+        context={"dates": dates, "customer": customer, "title": _("Add a contact")},
+    )  # fmt: skip
 
 
 def contact_edit(request: HttpRequest, contact_pk: int) -> HttpResponse:
@@ -236,29 +234,21 @@ def contact_edit(request: HttpRequest, contact_pk: int) -> HttpResponse:
     initial_dates = [{"label": d.label, "date": d.date} for d in contact.dates.all()]
     form = ContactForm(request.POST or None, instance=contact)
     dates = ContactDateFormSet(request.POST or None, prefix="dates", initial=initial_dates)
-    if request.method == "POST":
-        ok, _result = submit(
-            form,
-            lambda: services.contact_update(
-                actor=request.user, contact=contact, dates=dates_from(dates), **form.service_data(only_changed=True)
-            ),
-            also=[dates],
-        )
-        if ok:
-            messages.success(request, _("Contact saved."))
-            return redirect(f"{customer_url(customer)}#contacts-section")
-    return render(
-        request,
-        "customers/contact_form.html",
-        {
-            "form": form,
-            "dates": dates,
-            "customer": customer,
-            "contact": contact,
-            "title": _("Edit contact"),
-            "left_form": LeftForm(initial={"left_on": contact.left_on}),
-        },
-    )
+    context = {
+        "dates": dates,
+        "customer": customer,
+        "contact": contact,
+        "title": _("Edit contact"),
+        "left_form": LeftForm(initial={"left_on": contact.left_on}),
+    }
+    return form_page(
+        request, form,
+        lambda: services.contact_update(
+            actor=request.user, contact=contact, dates=dates_from(dates), **form.service_data(only_changed=True)
+        ),
+        also=[dates], done=_section(customer, "contacts"), message=_("Contact saved."),
+        template="customers/contact_form.html", context=context,
+    )  # fmt: skip
 
 
 def contact_delete(request: HttpRequest, contact_pk: int) -> HttpResponse:
@@ -269,7 +259,7 @@ def contact_delete(request: HttpRequest, contact_pk: int) -> HttpResponse:
     if request.method == "POST":
         services.contact_delete(actor=request.user, contact=contact)
         messages.success(request, _("Contact %(name)s deleted.") % {"name": contact.name})
-        return redirect(f"{customer_url(customer)}#contacts-section")
+        return redirect(_section(customer, "contacts"))
     return render(request, "customers/contact_confirm_delete.html", {"contact": contact, "customer": customer})
 
 
@@ -284,65 +274,53 @@ def contact_left(request: HttpRequest, contact_pk: int) -> HttpResponse:
     """Mark that the person left the customer (离职), or undo it with an empty date."""
     services.require_edit(request.user)
     contact = queries.contact_get(request.user, contact_pk)
-    customer = contact.customer
     form = LeftForm(request.POST or None, initial={"left_on": contact.left_on})
-    if request.method == "POST":
-        ok, _result = submit(
-            form,
-            lambda: services.contact_mark_left(
-                actor=request.user, contact=contact, left_on=form.cleaned_data.get("left_on")
-            ),
-        )
-        if ok:
-            if form.cleaned_data.get("left_on"):
-                messages.success(request, _("%(name)s is marked as having left.") % {"name": contact.name})
-            else:
-                messages.success(request, _("%(name)s is a current contact again.") % {"name": contact.name})
-            return redirect(f"{customer_url(customer)}#contacts-section")
-    return _simple_form_page(
-        request, title=_("%(name)s left the customer") % {"name": contact.name}, customer=customer, form=form
-    )
+
+    def done_message(_result) -> str:
+        if form.cleaned_data.get("left_on"):
+            return _("%(name)s is marked as having left.") % {"name": contact.name}
+        return _("%(name)s is a current contact again.") % {"name": contact.name}
+
+    return form_page(
+        request, form,
+        lambda: services.contact_mark_left(
+            actor=request.user, contact=contact, left_on=form.cleaned_data.get("left_on")
+        ),
+        done=_section(contact.customer, "contacts"), message=done_message,
+        context=form_frame(contact.customer, _("%(name)s left the customer") % {"name": contact.name}),
+    )  # fmt: skip
 
 
 def contact_counterpart(request: HttpRequest, contact_pk: int) -> HttpResponse:
     """高层对高层: choose who on our side keeps the relationship with this person."""
     services.require_edit(request.user)
     contact = queries.contact_get(request.user, contact_pk)
-    customer = contact.customer
     form = CounterpartForm(request.POST or None, user=request.user, initial={"counterpart": contact.counterpart_id})
-    if request.method == "POST":
-        ok, _result = submit(
-            form,
-            lambda: services.contact_set_counterpart(
-                actor=request.user, contact=contact, counterpart=form.cleaned_data.get("counterpart")
-            ),
-        )
-        if ok:
-            messages.success(request, _("Counterpart saved."))
-            return redirect(f"{customer_url(customer)}#keymap-section")
-    return _simple_form_page(
-        request, title=_("Our counterpart for %(name)s") % {"name": contact.name}, customer=customer, form=form
-    )
+    return form_page(
+        request, form,
+        lambda: services.contact_set_counterpart(
+            actor=request.user, contact=contact, counterpart=form.cleaned_data.get("counterpart")
+        ),
+        done=_section(contact.customer, "keymap"), message=_("Counterpart saved."),
+        context=form_frame(contact.customer, _("Our counterpart for %(name)s") % {"name": contact.name}),
+    )  # fmt: skip
 
 
 def relation_create(request: HttpRequest, pk: int) -> HttpResponse:
     services.require_edit(request.user)
     customer = queries.customer_get(request.user, pk)
     form = RelationForm(request.POST or None, user=request.user, customer=customer)
-    if request.method == "POST":
-        ok, _result = submit(
-            form,
-            lambda: services.contact_relation_add(
-                actor=request.user,
-                from_contact=form.cleaned_data["from_contact"],
-                to_contact=form.cleaned_data["to_contact"],
-                kind=form.cleaned_data["kind"],
-            ),
-        )
-        if ok:
-            messages.success(request, _("Relation recorded."))
-            return redirect(f"{customer_url(customer)}#keymap-section")
-    return _simple_form_page(request, title=_("Add a key-person relation"), customer=customer, form=form)
+    return form_page(
+        request, form,
+        lambda: services.contact_relation_add(
+            actor=request.user,
+            from_contact=form.cleaned_data["from_contact"],
+            to_contact=form.cleaned_data["to_contact"],
+            kind=form.cleaned_data["kind"],
+        ),
+        done=_section(customer, "keymap"), message=_("Relation recorded."),
+        context=form_frame(customer, _("Add a key-person relation")),
+    )  # fmt: skip
 
 
 @require_POST
@@ -350,7 +328,7 @@ def relation_delete(request: HttpRequest, relation_pk: int) -> HttpResponse:
     relation = queries.relation_get(request.user, relation_pk)
     services.contact_relation_remove(actor=request.user, relation=relation)
     messages.success(request, _("Relation removed."))
-    return redirect(f"{customer_url(relation.customer)}#keymap-section")
+    return redirect(_section(relation.customer, "keymap"))
 
 
 @require_GET
@@ -358,13 +336,9 @@ def key_person_gaps(request: HttpRequest) -> HttpResponse:
     """A supervisor's subtree: customers without a known decision maker, or decision makers nobody met in
     90 days, from the kept facts (decision 0020), biggest grades first, counted up to a cap."""
     kind = request.GET.get("kind") if request.GET.get("kind") in GapKind.values else GapKind.NO_DECIDER
-    page = CappedPaginator(queries.key_person_gaps(request.user, kind), GAPS_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    context = {"page": page, "kind": kind, "kinds": GapKind.choices, "days": keypersons.unmet_days()}
-    if is_partial(request):
-        return render(request, "customers/keyperson_gaps.html#table", context)
-    return render(request, "customers/keyperson_gaps.html", context)
+    context = {"kind": kind, "kinds": GapKind.choices, "days": keypersons.unmet_days()}
+    rows = queries.key_person_gaps(request.user, kind)
+    return list_page(request, "customers/keyperson_gaps.html", rows, per_page=GAPS_PAGE_SIZE, context=context)
 
 
 def _revealed(number: str) -> HttpResponse:
@@ -376,39 +350,32 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
     services.require_edit(request.user)
     customer = queries.customer_get(request.user, pk)
     form = MemberForm(request.POST or None, adding=True)
-    if request.method == "POST":
-        ok, _result = submit(
-            form, lambda: services.member_add(actor=request.user, customer=customer, **form.service_data())
-        )
-        if ok:
-            messages.success(request, _("Member added."))
-            return redirect(f"{customer_url(customer)}#members-section")
-    return _simple_form_page(request, title=_("Add a member"), customer=customer, form=form)
+    return form_page(
+        request, form, lambda: services.member_add(actor=request.user, customer=customer, **form.service_data()),
+        done=_section(customer, "members"), message=_("Member added."), context=form_frame(customer, _("Add a member")),
+    )  # fmt: skip
 
 
 def member_edit(request: HttpRequest, member_pk: int) -> HttpResponse:
     services.require_edit(request.user)
     member = queries.member_get(request.user, member_pk)
-    customer = member.customer
     form = MemberForm(request.POST or None, instance=member)
     form.fields["phone"].required = False
-    if request.method == "POST":
-
-        def save():
-            data = form.service_data(only_changed=True)
-            if not data.get("phone"):
-                data.pop("phone", None)  # left empty: keep the number
-            return services.member_update(actor=request.user, member=member, **data)
-
-        ok, _result = submit(form, save)
-        if ok:
-            messages.success(request, _("Member saved."))
-            return redirect(f"{customer_url(customer)}#members-section")
     if not form.is_bound:
         # The number is personal data: the edit form starts masked; typing a new one replaces it.
         form.initial["phone"] = ""
         form.fields["phone"].widget.attrs["placeholder"] = mask_mobile(member.phone)
-    return _simple_form_page(request, title=_("Edit member"), customer=customer, form=form)
+
+    def save():
+        data = form.service_data(only_changed=True)
+        if not data.get("phone"):
+            data.pop("phone", None)  # left empty: keep the number
+        return services.member_update(actor=request.user, member=member, **data)
+
+    return form_page(
+        request, form, save, done=_section(member.customer, "members"), message=_("Member saved."),
+        context=form_frame(member.customer, _("Edit member")),
+    )  # fmt: skip
 
 
 def members_bulk_add(request: HttpRequest, pk: int) -> HttpResponse:
@@ -435,7 +402,7 @@ def _members_bulk(request: HttpRequest, pk: int, *, adding: bool) -> HttpRespons
         if result.ok:
             done = _("%(n)d members added.") if adding else _("%(n)d members marked as left.")
             messages.success(request, done % {"n": result.done})
-            return redirect(f"{customer_url(customer)}#members-section")
+            return redirect(_section(customer, "members"))
     context = {"form": form, "customer": customer, "result": result, "rows": _error_rows(result), "adding": adding}
     return render(request, "customers/members_bulk.html", context)
 
@@ -465,35 +432,29 @@ def competitor_edit(request: HttpRequest, pk: int | None = None, presence_pk: in
     presence = queries.competitor_get(request.user, presence_pk) if presence_pk else None
     customer = presence.customer if presence else queries.customer_get(request.user, pk)
     form = CompetitorForm(request.POST or None, instance=presence)
-    if request.method == "POST":
-        ok, _result = submit(
-            form,
-            lambda: services.competitor_save(
-                actor=request.user, customer=customer, presence=presence, **form.service_data()
-            ),
-        )
-        if ok:
-            messages.success(request, _("Competitor information saved."))
-            return redirect(f"{customer_url(customer)}#competitors-section")
     title = _("Edit competitor presence") if presence else _("Add competitor presence")
-    return _simple_form_page(request, title=title, customer=customer, form=form)
+    return form_page(
+        request, form,
+        lambda: services.competitor_save(
+            actor=request.user, customer=customer, presence=presence, **form.service_data()
+        ),
+        done=_section(customer, "competitors"), message=_("Competitor information saved."),
+        context=form_frame(customer, title),
+    )  # fmt: skip
 
 
 def affiliation_create(request: HttpRequest, pk: int) -> HttpResponse:
     services.require_edit(request.user)
     customer = queries.customer_get(request.user, pk)
     form = AffiliationForm(request.POST or None, user=request.user)
-    if request.method == "POST":
-        ok, _result = submit(
-            form,
-            lambda: services.affiliation_create(
-                actor=request.user, customer=customer, related=form.related, **form.service_data()
-            ),
-        )
-        if ok:
-            messages.success(request, _("Affiliation recorded."))
-            return redirect(f"{customer_url(customer)}#affiliations-section")
-    return _simple_form_page(request, title=_("Add an affiliation"), customer=customer, form=form)
+    return form_page(
+        request, form,
+        lambda: services.affiliation_create(
+            actor=request.user, customer=customer, related=form.related, **form.service_data()
+        ),
+        done=_section(customer, "affiliations"), message=_("Affiliation recorded."),
+        context=form_frame(customer, _("Add an affiliation")),
+    )  # fmt: skip
 
 
 @require_POST
@@ -502,7 +463,7 @@ def affiliation_delete(request: HttpRequest, affiliation_pk: int) -> HttpRespons
     customer = affiliation.customer
     services.affiliation_delete(actor=request.user, affiliation=affiliation)
     messages.success(request, _("Affiliation removed."))
-    return redirect(f"{customer_url(customer)}#affiliations-section")
+    return redirect(_section(customer, "affiliations"))
 
 
 def customer_url(customer: Customer) -> str:
