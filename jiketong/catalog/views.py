@@ -7,9 +7,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from jiketong.core.forms import submit
+from jiketong.core.forms import form_page
 from jiketong.customers import queries as customer_queries
 from jiketong.customers.services import require_edit
+from jiketong.customers.views import form_frame
 from jiketong.org.models import Role, can
 
 from . import queries, services
@@ -27,12 +28,15 @@ def product_list(request: HttpRequest) -> HttpResponse:
 def product_create(request: HttpRequest) -> HttpResponse:
     services.require_admin(request.user)
     form = ProductForm(request.POST or None)
-    if request.method == "POST":
-        ok, product = submit(form, lambda: services.product_save(actor=request.user, **form.service_data()))
-        if ok:
-            messages.success(request, _("Product %(name)s added to the catalog.") % {"name": product.name})
-            return redirect("catalog:product_edit", product.pk)
-    return render(request, "catalog/product_form.html", {"form": form})
+    return form_page(
+        request, form, lambda: services.product_save(actor=request.user, **form.service_data()),
+        done=_product_url, message=lambda product: _("Product %(name)s added to the catalog.") % {"name": product.name},
+        template="catalog/product_form.html",
+    )  # fmt: skip
+
+
+def _product_url(product) -> str:
+    return reverse("catalog:product_edit", args=[product.pk])
 
 
 @require_http_methods(["GET", "POST"])
@@ -40,15 +44,12 @@ def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
     services.require_admin(request.user)
     product = queries.product_get(pk)
     form = ProductForm(request.POST or None, instance=product)
-    if request.method == "POST":
-        ok, _result = submit(
-            form,
-            lambda: services.product_save(actor=request.user, product=product, **form.service_data(only_changed=True)),
-        )
-        if ok:
-            messages.success(request, _("Changes to %(name)s saved.") % {"name": product.name})
-            return redirect("catalog:product_edit", product.pk)
-    return render(request, "catalog/product_form.html", {"form": form, "record": queries.product_get(pk)})
+    return form_page(
+        request, form,
+        lambda: services.product_save(actor=request.user, product=product, **form.service_data(only_changed=True)),
+        done=_product_url(product), message=lambda _r: _("Changes to %(name)s saved.") % {"name": product.name},
+        template="catalog/product_form.html", context=lambda: {"record": queries.product_get(pk)},
+    )  # fmt: skip
 
 
 @require_POST
@@ -77,37 +78,26 @@ def subscription_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
     require_edit(request.user)
     customer = customer_queries.customer_get(request.user, customer_pk)
     form = SubscriptionForm(request.POST or None)
-    if request.method == "POST":
-        ok, _result = submit(
-            form, lambda: services.subscription_create(actor=request.user, customer=customer, **form.service_data())
-        )
-        if ok:
-            messages.success(request, _("Subscription added."))
-            return redirect(_back(customer.pk))
-    return render(
-        request, "customers/simple_form.html", {"form": form, "customer": customer, "title": _("Add a subscription")}
-    )
+    return form_page(
+        request, form,
+        lambda: services.subscription_create(actor=request.user, customer=customer, **form.service_data()),
+        done=_back(customer.pk), message=_("Subscription added."),
+        context=form_frame(customer, _("Add a subscription")),
+    )  # fmt: skip
 
 
 def subscription_edit(request: HttpRequest, pk: int) -> HttpResponse:
     require_edit(request.user)
     subscription = queries.subscription_get(request.user, pk)
     form = SubscriptionForm(request.POST or None, instance=subscription)
-    if request.method == "POST":
-        ok, _result = submit(
-            form,
-            lambda: services.subscription_update(
-                actor=request.user, subscription=subscription, **form.service_data(only_changed=True)
-            ),
-        )
-        if ok:
-            messages.success(request, _("Subscription saved."))
-            return redirect(_back(subscription.customer_id))
-    return render(
-        request,
-        "customers/simple_form.html",
-        {"form": form, "customer": subscription.customer, "title": _("Edit subscription")},
-    )
+    return form_page(
+        request, form,
+        lambda: services.subscription_update(
+            actor=request.user, subscription=subscription, **form.service_data(only_changed=True)
+        ),
+        done=lambda _r: _back(subscription.customer_id), message=_("Subscription saved."),
+        context=lambda: form_frame(subscription.customer, _("Edit subscription")),
+    )  # fmt: skip
 
 
 # --- solution packages (行业解决方案) ---------------------------------------------------------------
@@ -121,13 +111,13 @@ def _package_page(request: HttpRequest, package, *, save) -> HttpResponse:
     services.require_admin(request.user)
     form = PackageForm(request.POST or None, instance=package)
     items = package_item_formset(request.POST or None, package)
-    if request.method == "POST":
-        ok, saved = submit(form, lambda: save(form, items_of(items) if items.is_valid() else None), also=[items])
-        if ok:
-            messages.success(request, _("Package %(name)s saved.") % {"name": saved.name})
-            return redirect("catalog:package_edit", saved.pk)
-    record = queries.package_get(package.pk) if package else None
-    return render(request, "catalog/package_form.html", {"form": form, "items": items, "record": record})
+    return form_page(
+        request, form, lambda: save(form, items_of(items) if items.is_valid() else None), also=[items],
+        done=lambda saved: reverse("catalog:package_edit", args=[saved.pk]),
+        message=lambda saved: _("Package %(name)s saved.") % {"name": saved.name},
+        template="catalog/package_form.html",
+        context=lambda: {"items": items, "record": queries.package_get(package.pk) if package else None},
+    )  # fmt: skip
 
 
 @require_http_methods(["GET", "POST"])

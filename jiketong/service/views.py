@@ -3,19 +3,19 @@ Thin: reads come from queries.py, writes go to services.py."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from jiketong.core.forms import submit
-from jiketong.core.htmx import is_partial
-from jiketong.core.paging import CappedPaginator
+from jiketong.core.forms import form_page, submit
+from jiketong.core.listing import list_page
 from jiketong.customers import queries as customer_queries
 from jiketong.customers.services import require_edit
+from jiketong.customers.views import form_frame
 from jiketong.org.models import Role, can, staff_of
 
 from . import queries, services
@@ -40,11 +40,9 @@ PAGE_SIZE = 20
 @require_GET
 def ticket_list(request: HttpRequest) -> HttpResponse:
     ticket_filter, queryset = queries.ticket_list(request.user, request.GET)
-    page = CappedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"filter": ticket_filter, "page": page}
-    if is_partial(request):
-        return render(request, "service/ticket_list.html#table", context)
-    return render(request, "service/ticket_list.html", context)
+    return list_page(
+        request, "service/ticket_list.html", queryset, per_page=PAGE_SIZE, context={"filter": ticket_filter}
+    )
 
 
 def ticket_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
@@ -52,14 +50,11 @@ def ticket_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
     require_edit(request.user)
     customer = customer_queries.customer_get(request.user, customer_pk)
     form = TicketForm(request.POST or None, contacts=customer_queries.contacts_of(request.user, customer.pk))
-    if request.method == "POST":
-        ok, ticket = submit(
-            form, lambda: services.ticket_receive(actor=request.user, customer=customer, **form.cleaned_data)
-        )
-        if ok:
-            messages.success(request, _("Ticket %(number)s received; you own it.") % {"number": ticket.number})
-            return redirect("service:ticket_detail", pk=ticket.pk)
-    return render(request, "customers/simple_form.html", {"form": form, "customer": customer, "title": _("New ticket")})
+    return form_page(
+        request, form, lambda: services.ticket_receive(actor=request.user, customer=customer, **form.cleaned_data),
+        done=_ticket_url, message=lambda new: _("Ticket %(number)s received; you own it.") % {"number": new.number},
+        context=form_frame(customer, _("New ticket")),
+    )  # fmt: skip
 
 
 def ticket_edit(request: HttpRequest, pk: int) -> HttpResponse:
@@ -69,15 +64,15 @@ def ticket_edit(request: HttpRequest, pk: int) -> HttpResponse:
     initial = {name: getattr(ticket, name) for name in services.TICKET_EDIT_FIELDS}
     contacts = customer_queries.contacts_of(request.user, ticket.customer_id)
     form = TicketForm(request.POST or None, initial=initial, contacts=contacts, record=ticket)
-    if request.method == "POST":
-        ok, _result = submit(
-            form, lambda: services.ticket_update(actor=request.user, ticket=ticket, **form.cleaned_data)
-        )
-        if ok:
-            messages.success(request, _("Ticket %(number)s saved.") % {"number": ticket.number})
-            return redirect("service:ticket_detail", pk=ticket.pk)
-    title = _("Edit ticket %(number)s") % {"number": ticket.number}
-    return render(request, "customers/simple_form.html", {"form": form, "customer": ticket.customer, "title": title})
+    return form_page(
+        request, form, lambda: services.ticket_update(actor=request.user, ticket=ticket, **form.cleaned_data),
+        done=_ticket_url(ticket), message=lambda _r: _("Ticket %(number)s saved.") % {"number": ticket.number},
+        context=lambda: form_frame(ticket.customer, _("Edit ticket %(number)s") % {"number": ticket.number}),
+    )  # fmt: skip
+
+
+def _ticket_url(ticket) -> str:
+    return reverse("service:ticket_detail", args=[ticket.pk])
 
 
 def _action_forms(request: HttpRequest, ticket) -> dict:
@@ -157,22 +152,22 @@ def ticket_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 def breach_board(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     queryset = queries.breach_board(request.user, now, queries.business_calendar())
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"page": page, "now": now, "horizon": queries.BREACH_HORIZON_MINUTES}
-    if is_partial(request):
-        return render(request, "service/breach_board.html#table", context)
-    return render(request, "service/breach_board.html", context)
+    context = {"now": now, "horizon": queries.BREACH_HORIZON_MINUTES}
+    return list_page(request, "service/breach_board.html", queryset, per_page=PAGE_SIZE, capped=False, context=context)
 
 
 # --- surveys and satisfaction ---------------------------------------------------------------------
 @require_GET
 def survey_list(request: HttpRequest) -> HttpResponse:
     survey_filter, queryset = queries.survey_list(request.user, request.GET)
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"filter": survey_filter, "page": page}
-    if is_partial(request):
-        return render(request, "service/survey_list.html#table", context)
-    return render(request, "service/survey_list.html", context)
+    return list_page(
+        request,
+        "service/survey_list.html",
+        queryset,
+        per_page=PAGE_SIZE,
+        capped=False,
+        context={"filter": survey_filter},
+    )
 
 
 @require_GET
@@ -185,22 +180,21 @@ def survey_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
     require_edit(request.user)
     customer = customer_queries.customer_get(request.user, customer_pk)
     form = SurveyForm(request.POST or None)
-    if request.method == "POST":
-        ok, survey = submit(
-            form,
-            lambda: services.survey_create(
-                actor=request.user,
-                customer=customer,
-                period=form.cleaned_data["period"],
-                surveyed_on=form.cleaned_data["surveyed_on"],
-                note=form.cleaned_data["note"],
-                answers=form.answers(),
-            ),
-        )
-        if ok:
-            messages.success(request, _("Survey recorded."))
-            return redirect("service:survey_detail", pk=survey.pk)
-    return render(request, "customers/simple_form.html", {"form": form, "customer": customer, "title": _("New survey")})
+    return form_page(
+        request,
+        form,
+        lambda: services.survey_create(
+            actor=request.user,
+            customer=customer,
+            period=form.cleaned_data["period"],
+            surveyed_on=form.cleaned_data["surveyed_on"],
+            note=form.cleaned_data["note"],
+            answers=form.answers(),
+        ),
+        done=lambda survey: reverse("service:survey_detail", args=[survey.pk]),
+        message=_("Survey recorded."),
+        context=form_frame(customer, _("New survey")),
+    )
 
 
 @require_GET
@@ -256,17 +250,17 @@ def sla_policy_edit(request: HttpRequest, pk: int) -> HttpResponse:
     policy = get_object_or_404(SlaPolicy, pk=pk)
     initial = {"response_minutes": policy.response_minutes, "resolution_minutes": policy.resolution_minutes}
     form = SlaPolicyForm(request.POST or None, initial=initial)
-    if request.method == "POST":
-        ok, _result = submit(
-            form,
-            lambda: services.sla_policy_update(
-                actor=request.user,
-                policy=policy,
-                response_minutes=form.cleaned_data.get("response_minutes"),
-                resolution_minutes=form.cleaned_data.get("resolution_minutes"),
-            ),
-        )
-        if ok:
-            messages.success(request, _("SLA policy %(policy)s saved.") % {"policy": policy})
-            return redirect("service:calendar")
-    return render(request, "service/sla_form.html", {"form": form, "policy": policy})
+    return form_page(
+        request,
+        form,
+        lambda: services.sla_policy_update(
+            actor=request.user,
+            policy=policy,
+            response_minutes=form.cleaned_data.get("response_minutes"),
+            resolution_minutes=form.cleaned_data.get("resolution_minutes"),
+        ),
+        done="service:calendar",
+        message=lambda _r: _("SLA policy %(policy)s saved.") % {"policy": policy},
+        template="service/sla_form.html",
+        context={"policy": policy},
+    )
