@@ -8,20 +8,21 @@ from collections.abc import Callable, Iterator
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from jiketong.catalog import queries as catalog_queries
 from jiketong.core import exports
-from jiketong.core.forms import submit
+from jiketong.core.forms import form_page, submit
 from jiketong.core.htmx import is_partial
-from jiketong.core.paging import CappedPaginator
+from jiketong.core.listing import list_page, paginate
 from jiketong.customers import queries as customer_queries
 from jiketong.customers.services import require_edit
+from jiketong.customers.views import form_frame
 
 from . import queries, services
 from .forms import (
@@ -66,12 +67,7 @@ def _act(request: HttpRequest, back: str, call: Callable, success: str, **back_k
 
 def _list_page(request: HttpRequest, kind: str, queryset_for: Callable, template: str, extra=None) -> HttpResponse:
     form = ListFilterForm(request.GET or None, choices=STATUS_CHOICES[kind])
-    queryset = queryset_for(form)
-    page = CappedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"form": form, "page": page, **(extra or {})}
-    if is_partial(request):
-        return render(request, f"{template}#table", context)
-    return render(request, template, context)
+    return list_page(request, template, queryset_for(form), per_page=PAGE_SIZE, context={"form": form, **(extra or {})})
 
 
 # --- quotes -------------------------------------------------------------------------------------
@@ -87,7 +83,7 @@ def quote_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def approval_queue(request: HttpRequest) -> HttpResponse:
-    page = Paginator(queries.approval_queue(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, queries.approval_queue(request.user), PAGE_SIZE, capped=False)
     return render(request, "deals/approval_queue.html", {"page": page})
 
 
@@ -95,13 +91,10 @@ def quote_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
     require_edit(request.user)
     customer = customer_queries.customer_get(request.user, customer_pk)
     form = QuoteForm(_posted(request), user=request.user, customer=customer)
-    if request.method == "POST":
-        ok, quote = submit(
-            form, lambda: services.quote_create(actor=request.user, customer=customer, **form.cleaned_data)
-        )
-        if ok:
-            return redirect("deals:quote_detail", pk=quote.pk)
-    return render(request, "deals/form.html", {"form": form, "customer": customer, "title": _("New quote")})
+    return form_page(
+        request, form, lambda: services.quote_create(actor=request.user, customer=customer, **form.cleaned_data),
+        done=_quote_url, context=form_frame(customer, _("New quote")),
+    )  # fmt: skip
 
 
 def quote_edit(request: HttpRequest, pk: int) -> HttpResponse:
@@ -109,11 +102,18 @@ def quote_edit(request: HttpRequest, pk: int) -> HttpResponse:
     quote = queries.quote_get(request.user, pk)
     initial = {name: getattr(quote, name) for name in services.QUOTE_FIELDS}
     form = QuoteForm(_posted(request), initial=initial, user=request.user, customer=quote.customer, record=quote)
-    if request.method == "POST":
-        ok, _result = submit(form, lambda: services.quote_update(actor=request.user, quote=quote, **form.cleaned_data))
-        if ok:
-            return redirect("deals:quote_detail", pk=quote.pk)
-    return render(request, "deals/form.html", {"form": form, "customer": quote.customer, "title": _("Edit quote")})
+    return form_page(
+        request, form, lambda: services.quote_update(actor=request.user, quote=quote, **form.cleaned_data),
+        done=_quote_url(quote), context=form_frame(quote.customer, _("Edit quote")),
+    )  # fmt: skip
+
+
+def _quote_url(quote) -> str:
+    return reverse("deals:quote_detail", args=[quote.pk])
+
+
+def _contract_url(contract) -> str:
+    return reverse("deals:contract_detail", args=[contract.pk])
 
 
 def _quote_context(request: HttpRequest, quote, line_form=None, package_form=None) -> dict:
@@ -284,16 +284,13 @@ def contract_list(request: HttpRequest) -> HttpResponse:
 
 def _contract_form_page(request: HttpRequest, customer, quote=None) -> HttpResponse:
     form = ContractForm(_posted(request), initial={"start_on": timezone.localdate()})
-    if request.method == "POST":
-        ok, contract = submit(
-            form,
-            lambda: services.contract_create(actor=request.user, customer=customer, quote=quote, **form.cleaned_data),
-        )
-        if ok:
-            messages.success(request, _("Contract %(number)s created.") % {"number": contract.number})
-            return redirect("deals:contract_detail", pk=contract.pk)
     title = _("Contract from quote %(quote)s") % {"quote": quote} if quote else _("New contract")
-    return render(request, "deals/form.html", {"form": form, "customer": customer, "title": title})
+    return form_page(
+        request, form,
+        lambda: services.contract_create(actor=request.user, customer=customer, quote=quote, **form.cleaned_data),
+        done=_contract_url, message=lambda contract: _("Contract %(number)s created.") % {"number": contract.number},
+        context=form_frame(customer, title),
+    )  # fmt: skip
 
 
 def contract_edit(request: HttpRequest, pk: int) -> HttpResponse:
@@ -302,15 +299,11 @@ def contract_edit(request: HttpRequest, pk: int) -> HttpResponse:
     contract = queries.contract_get(request.user, pk)
     initial = {name: getattr(contract, name) for name in services.CONTRACT_EDIT_FIELDS}
     form = ContractForm(_posted(request), initial=initial, record=contract)
-    if request.method == "POST":
-        ok, _result = submit(
-            form, lambda: services.contract_update(actor=request.user, contract=contract, **form.cleaned_data)
-        )
-        if ok:
-            messages.success(request, _("Contract %(number)s saved.") % {"number": contract.number})
-            return redirect("deals:contract_detail", pk=contract.pk)
-    title = _("Edit contract %(number)s") % {"number": contract.number}
-    return render(request, "deals/form.html", {"form": form, "customer": contract.customer, "title": title})
+    return form_page(
+        request, form, lambda: services.contract_update(actor=request.user, contract=contract, **form.cleaned_data),
+        done=_contract_url(contract), message=lambda _r: _("Contract %(number)s saved.") % {"number": contract.number},
+        context=lambda: form_frame(contract.customer, _("Edit contract %(number)s") % {"number": contract.number}),
+    )  # fmt: skip
 
 
 def contract_from_quote(request: HttpRequest, pk: int) -> HttpResponse:
@@ -368,15 +361,11 @@ def contract_renew(request: HttpRequest, pk: int) -> HttpResponse:
     require_edit(request.user)
     contract = queries.contract_get(request.user, pk)
     form = RenewForm(_posted(request))
-    if request.method == "POST":
-        ok, renewal = submit(
-            form, lambda: services.contract_renew(actor=request.user, contract=contract, **form.cleaned_data)
-        )
-        if ok:
-            messages.success(request, _("Contract renewed as %(number)s.") % {"number": renewal.number})
-            return redirect("deals:contract_detail", pk=renewal.pk)
-    title = _("Renew contract %(number)s") % {"number": contract.number}
-    return render(request, "deals/form.html", {"form": form, "customer": contract.customer, "title": title})
+    return form_page(
+        request, form, lambda: services.contract_renew(actor=request.user, contract=contract, **form.cleaned_data),
+        done=_contract_url, message=lambda renewal: _("Contract renewed as %(number)s.") % {"number": renewal.number},
+        context=lambda: form_frame(contract.customer, _("Renew contract %(number)s") % {"number": contract.number}),
+    )  # fmt: skip
 
 
 @require_POST
