@@ -15,9 +15,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from jiketong.analytics.periods import parse_period
 from jiketong.core import exports
-from jiketong.core.forms import submit
-from jiketong.core.htmx import is_partial
-from jiketong.core.paging import CappedPaginator
+from jiketong.core.forms import form_page
+from jiketong.core.listing import list_page, paginate, render_htmx
 from jiketong.customers import queries as customer_queries
 from jiketong.customers.models import Competitor, ThreatLevel
 from jiketong.customers.services import require_edit
@@ -30,21 +29,14 @@ PAGE_SIZE = 20
 PLAN_DUE_DAYS = 30
 
 
-def _list_page(request, template: str, context: dict) -> HttpResponse:
-    if is_partial(request):
-        return render(request, f"{template}#table", context)
-    return render(request, template, context)
-
-
 @require_GET
 def board(request: HttpRequest) -> HttpResponse:
     board_filter, queryset = queries.board(request.user, request.GET)
-    page = CappedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, queryset, PAGE_SIZE)
     today = timezone.localdate()
     for threat in page.object_list:
         threat.days_since_visit = (today - threat.last_visit).days if threat.last_visit else None
-    context = {"filter": board_filter, "page": page}
-    return _list_page(request, "defence/board.html", context)
+    return render_htmx(request, "defence/board.html", {"filter": board_filter, "page": page})
 
 
 def export_table(user, params) -> exports.Table:
@@ -101,8 +93,13 @@ def customer_page(request: HttpRequest, customer_pk: int) -> HttpResponse:
     return render(request, "defence/customer.html", context)
 
 
-def _form_page(request, *, title: str, customer, form, back: str) -> HttpResponse:
-    return render(request, "defence/form.html", {"title": title, "customer": customer, "form": form, "back": back})
+def _frame(title: str, customer, back: str) -> dict:
+    """The simple form page's frame (core.forms.form_page): Defence board › the customer › the title."""
+    crumbs = [
+        (_("Defence board"), reverse("defence:board")),
+        (customer.name, reverse("defence:customer", args=[customer.pk])),
+    ]
+    return {"title": title, "customer": customer, "crumbs": crumbs, "cancel": back}
 
 
 def attack_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
@@ -110,14 +107,11 @@ def attack_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
     customer = customer_queries.customer_get(request.user, customer_pk)
     form = AttackForm(request.POST or None, initial={"observed_on": timezone.localdate()})
     back = reverse("defence:customer", args=[customer.pk])
-    if request.method == "POST":
-        ok, _attack = submit(
-            form, lambda: services.attack_record(actor=request.user, customer=customer, **form.service_data())
-        )
-        if ok:
-            messages.success(request, _("Competitor action recorded."))
-            return redirect(back)
-    return _form_page(request, title=_("Record a competitor action"), customer=customer, form=form, back=back)
+    return form_page(
+        request, form, lambda: services.attack_record(actor=request.user, customer=customer, **form.service_data()),
+        done=back, message=_("Competitor action recorded."),
+        context=_frame(_("Record a competitor action"), customer, back),
+    )  # fmt: skip
 
 
 def plan_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
@@ -131,21 +125,17 @@ def plan_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
     }
     form = PlanForm(request.POST or None, customer=customer, initial=initial)
     back = reverse("defence:customer", args=[customer.pk])
-    if request.method == "POST":
-        ok, plan = submit(
-            form, lambda: services.plan_open(actor=request.user, customer=customer, **form.service_data())
-        )
-        if ok:
-            messages.success(request, _("Defence plan opened."))
-            return redirect("defence:plan", pk=plan.pk)
-    return _form_page(request, title=_("Open a defence plan"), customer=customer, form=form, back=back)
+    return form_page(
+        request, form, lambda: services.plan_open(actor=request.user, customer=customer, **form.service_data()),
+        done=lambda plan: reverse("defence:plan", args=[plan.pk]), message=_("Defence plan opened."),
+        context=_frame(_("Open a defence plan"), customer, back),
+    )  # fmt: skip
 
 
 @require_GET
 def plan_list(request: HttpRequest) -> HttpResponse:
     plan_filter, queryset = queries.plans(request.user, request.GET)
-    page = CappedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    return _list_page(request, "defence/plans.html", {"filter": plan_filter, "page": page})
+    return list_page(request, "defence/plans.html", queryset, per_page=PAGE_SIZE, context={"filter": plan_filter})
 
 
 @require_GET
@@ -168,14 +158,10 @@ def countermeasure_create(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST or None, customer=plan.customer, initial={"due_on": timezone.localdate() + timedelta(7)}
     )
     back = reverse("defence:plan", args=[plan.pk])
-    if request.method == "POST":
-        ok, _item = submit(
-            form, lambda: services.countermeasure_add(actor=request.user, plan=plan, **form.service_data())
-        )
-        if ok:
-            messages.success(request, _("Countermeasure added."))
-            return redirect(back)
-    return _form_page(request, title=_("Add a countermeasure"), customer=plan.customer, form=form, back=back)
+    return form_page(
+        request, form, lambda: services.countermeasure_add(actor=request.user, plan=plan, **form.service_data()),
+        done=back, message=_("Countermeasure added."), context=_frame(_("Add a countermeasure"), plan.customer, back),
+    )  # fmt: skip
 
 
 @require_POST
@@ -197,19 +183,17 @@ def plan_close(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, _("This plan is already closed."))
         return redirect(back)
     form = CloseForm(request.POST or None, initial={"lost_to": plan.competitor})
-    if request.method == "POST":
-        ok, _plan = submit(form, lambda: services.plan_close(actor=request.user, plan=plan, **form.service_data()))
-        if ok:
-            messages.success(request, _("Plan closed: %(outcome)s.") % {"outcome": _plan.get_outcome_display()})
-            return redirect(back)
-    return _form_page(request, title=_("Close the plan with its outcome"), customer=plan.customer, form=form, back=back)
+    return form_page(
+        request, form, lambda: services.plan_close(actor=request.user, plan=plan, **form.service_data()),
+        done=back, message=lambda closed: _("Plan closed: %(outcome)s.") % {"outcome": closed.get_outcome_display()},
+        context=_frame(_("Close the plan with its outcome"), plan.customer, back),
+    )  # fmt: skip
 
 
 @require_GET
 def winback_list(request: HttpRequest) -> HttpResponse:
     winback_filter, queryset = queries.winbacks(request.user, request.GET)
-    page = CappedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    return _list_page(request, "defence/winback.html", {"filter": winback_filter, "page": page})
+    return list_page(request, "defence/winback.html", queryset, per_page=PAGE_SIZE, context={"filter": winback_filter})
 
 
 @require_GET
@@ -229,9 +213,9 @@ def report(request: HttpRequest) -> HttpResponse:
 def group_list(request: HttpRequest) -> HttpResponse:
     """The group risk view: groups and affiliated sets with several kinds of risk at once, by value at risk."""
     group_filter, queryset = queries.group_risks(request.user, request.GET)
-    page = CappedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, queryset, PAGE_SIZE)
     queries.decorate(request.user, list(page.object_list))
-    return _list_page(request, "defence/groups.html", {"filter": group_filter, "page": page})
+    return render_htmx(request, "defence/groups.html", {"filter": group_filter, "page": page})
 
 
 @require_GET
