@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from jiketong.core import exports
 from jiketong.core.htmx import is_partial
-from jiketong.core.paging import CappedPaginator
+from jiketong.core.listing import list_page
 from jiketong.customers import queries as customer_queries
 
 from . import queries, rules, services
@@ -25,11 +25,7 @@ INBOX_COUNT_CAP = 1_000
 @require_GET
 def warning_list(request: HttpRequest) -> HttpResponse:
     warning_filter, queryset = queries.warnings(request.user, request.GET)
-    page = CappedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"filter": warning_filter, "page": page}
-    if is_partial(request):
-        return render(request, "churn/warnings.html#table", context)
-    return render(request, "churn/warnings.html", context)
+    return list_page(request, "churn/warnings.html", queryset, per_page=PAGE_SIZE, context={"filter": warning_filter})
 
 
 def export_table(user, params) -> exports.Table:
@@ -81,11 +77,14 @@ def retention_task(request: HttpRequest, customer_pk: int) -> HttpResponse:
 @require_GET
 def alert_list(request: HttpRequest) -> HttpResponse:
     alert_filter, queryset = queries.alerts(request.user, request.GET)
-    page = CappedPaginator(queryset, PAGE_SIZE, cap=INBOX_COUNT_CAP).get_page(request.GET.get("page"))
-    context = {"filter": alert_filter, "page": page}
-    if is_partial(request):
-        return render(request, "churn/alerts.html#table", context)
-    return render(request, "churn/alerts.html", context)
+    return list_page(
+        request,
+        "churn/alerts.html",
+        queryset,
+        per_page=PAGE_SIZE,
+        cap=INBOX_COUNT_CAP,
+        context={"filter": alert_filter},
+    )
 
 
 def _alert_answer(request, alert, *, error: str = "", done: str = "") -> HttpResponse:

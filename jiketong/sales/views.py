@@ -8,13 +8,13 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from jiketong.core.forms import apply_errors, submit
-from jiketong.core.htmx import is_partial
-from jiketong.core.paging import CappedPaginator
+from jiketong.core.forms import apply_errors, form_page, submit
+from jiketong.core.listing import list_page, render_htmx
 from jiketong.customers import queries as customer_queries
 from jiketong.deals.queries import record_chain  # the chain reaches into quotes, contracts and orders
 from jiketong.org.models import Role, can
@@ -40,11 +40,9 @@ HISTORY_LIMIT = 100
 @require_GET
 def lead_list(request: HttpRequest) -> HttpResponse:
     lead_filter, queryset = queries.lead_list(request.user, request.GET)
-    page = CappedPaginator(queryset, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"filter": lead_filter, "page": page}
-    if is_partial(request):
-        return render(request, "sales/lead_list.html#table", context)
-    return render(request, "sales/lead_list.html", context)
+    return list_page(
+        request, "sales/lead_list.html", queryset, per_page=LIST_PAGE_SIZE, context={"filter": lead_filter}
+    )
 
 
 @require_GET
@@ -60,33 +58,32 @@ def lead_duplicates(request: HttpRequest) -> HttpResponse:
     return render(request, "sales/_duplicates.html", {"matches": matches})
 
 
-def _lead_form_page(request: HttpRequest, form: LeadForm, lead: Lead | None) -> HttpResponse:
-    duplicates = "name" in form.errors or "uscc" in form.errors
-    return render(request, "sales/lead_form.html", {"form": form, "lead": lead, "show_confirm": duplicates})
+def _lead_form_page(request: HttpRequest, form: LeadForm, lead: Lead | None, save, message) -> HttpResponse:
+    return form_page(
+        request, form, save, message=message, template="sales/lead_form.html",
+        # A new lead is always visible to its author: its region lies in the author's unit (services._check_region).
+        done=lambda saved: reverse("sales:lead_detail", args=[(lead or saved).pk]),
+        context=lambda: {"lead": lead, "show_confirm": "name" in form.errors or "uscc" in form.errors},
+    )  # fmt: skip
 
 
 def lead_create(request: HttpRequest) -> HttpResponse:
     services.require_edit(request.user)
     form = LeadForm(request.POST or None, user=request.user)
-    if request.method == "POST":
-        ok, lead = submit(form, lambda: services.lead_create(actor=request.user, **form.service_kwargs()))
-        if ok:
-            messages.success(request, _("Lead %(name)s recorded.") % {"name": lead.name})
-            # Always visible to its author: its region lies in the author's unit (services._check_region).
-            return redirect("sales:lead_detail", pk=lead.pk)
-    return _lead_form_page(request, form, None)
+    return _lead_form_page(
+        request, form, None, lambda: services.lead_create(actor=request.user, **form.service_kwargs()),
+        lambda lead: _("Lead %(name)s recorded.") % {"name": lead.name},
+    )  # fmt: skip
 
 
 def lead_edit(request: HttpRequest, pk: int) -> HttpResponse:
     services.require_edit(request.user)
     lead = queries.lead_get(request.user, pk)
     form = LeadForm(request.POST or None, instance=lead, user=request.user)
-    if request.method == "POST":
-        ok, _result = submit(form, lambda: services.lead_update(actor=request.user, lead=lead, **form.service_kwargs()))
-        if ok:
-            messages.success(request, _("Changes to %(name)s saved.") % {"name": lead.name})
-            return redirect("sales:lead_detail", pk=lead.pk)
-    return _lead_form_page(request, form, lead)
+    return _lead_form_page(
+        request, form, lead, lambda: services.lead_update(actor=request.user, lead=lead, **form.service_kwargs()),
+        lambda _r: _("Changes to %(name)s saved.") % {"name": lead.name},
+    )  # fmt: skip
 
 
 def _lead_detail_page(request: HttpRequest, lead: Lead, **forms) -> HttpResponse:
@@ -137,12 +134,12 @@ def lead_convert(request: HttpRequest, pk: int) -> HttpResponse:
     form = ConvertForm(
         request.POST or None, user=request.user, lead=lead, initial={"opportunity_name": lead.need[:100]}
     )
-    if request.method == "POST":
-        ok, converted = submit(form, lambda: services.lead_convert(actor=request.user, lead=lead, **form.cleaned_data))
-        if ok:
-            messages.success(request, _("Lead converted: the opportunity is open."))
-            return redirect("sales:opportunity_detail", opportunity_pk=converted.opportunity_id)
-    return render(request, "sales/lead_convert.html", {"form": form, "lead": lead})
+    return form_page(
+        request, form, lambda: services.lead_convert(actor=request.user, lead=lead, **form.cleaned_data),
+        done=lambda converted: _opportunity_url(converted.opportunity_id),
+        message=_("Lead converted: the opportunity is open."), template="sales/lead_convert.html",
+        context={"lead": lead},
+    )  # fmt: skip
 
 
 def lead_import(request: HttpRequest) -> HttpResponse:
@@ -177,8 +174,7 @@ def lead_import(request: HttpRequest) -> HttpResponse:
 def lead_import_run(request: HttpRequest, lead_run_pk: int) -> HttpResponse:
     """A large import's progress; while it runs, the status card polls itself every second (HTMX)."""
     run = queries.lead_import_run_get(request.user, lead_run_pk)
-    template = "sales/lead_import_run.html#status" if is_partial(request) else "sales/lead_import_run.html"
-    return render(request, template, {"run": run})
+    return render_htmx(request, "sales/lead_import_run.html", {"run": run}, partial="status")
 
 
 @require_GET
@@ -205,11 +201,8 @@ def _error_rows(result) -> list[dict]:
 @require_GET
 def opportunity_list(request: HttpRequest) -> HttpResponse:
     opportunity_filter, queryset = queries.opportunity_list(request.user, request.GET)
-    page = CappedPaginator(queryset, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"filter": opportunity_filter, "page": page}
-    if is_partial(request):
-        return render(request, "sales/opportunity_list.html#table", context)
-    return render(request, "sales/opportunity_list.html", context)
+    context = {"filter": opportunity_filter}
+    return list_page(request, "sales/opportunity_list.html", queryset, per_page=LIST_PAGE_SIZE, context=context)
 
 
 def opportunity_create(request: HttpRequest) -> HttpResponse:
@@ -218,27 +211,29 @@ def opportunity_create(request: HttpRequest) -> HttpResponse:
     if (customer_id := request.GET.get("customer", "")).isdigit():
         customer = customer_queries.customers_visible(request.user).filter(pk=customer_id).first()
     form = OpportunityForm(request.POST or None, user=request.user, customer=customer)
-    if request.method == "POST":
-        ok, opportunity = submit(form, lambda: services.opportunity_create(actor=request.user, **form.service_kwargs()))
-        if ok:
-            messages.success(request, _("Opportunity %(name)s opened.") % {"name": opportunity.name})
-            return redirect("sales:opportunity_detail", opportunity_pk=opportunity.pk)
-    return render(request, "sales/opportunity_form.html", {"form": form, "opportunity": None})
+    return form_page(
+        request, form, lambda: services.opportunity_create(actor=request.user, **form.service_kwargs()),
+        done=lambda opportunity: _opportunity_url(opportunity.pk),
+        message=lambda opportunity: _("Opportunity %(name)s opened.") % {"name": opportunity.name},
+        template="sales/opportunity_form.html", context={"opportunity": None},
+    )  # fmt: skip
+
+
+def _opportunity_url(pk: int) -> str:
+    return reverse("sales:opportunity_detail", kwargs={"opportunity_pk": pk})
 
 
 def opportunity_edit(request: HttpRequest, opportunity_pk: int) -> HttpResponse:
     services.require_edit(request.user)
     opportunity = queries.opportunity_get(request.user, opportunity_pk)
     form = OpportunityForm(request.POST or None, instance=opportunity, user=request.user)
-    if request.method == "POST":
-        ok, _result = submit(
-            form,
-            lambda: services.opportunity_update(actor=request.user, opportunity=opportunity, **form.service_kwargs()),
-        )
-        if ok:
-            messages.success(request, _("Changes to %(name)s saved.") % {"name": opportunity.name})
-            return redirect("sales:opportunity_detail", opportunity_pk=opportunity.pk)
-    return render(request, "sales/opportunity_form.html", {"form": form, "opportunity": opportunity})
+    return form_page(
+        request, form,
+        lambda: services.opportunity_update(actor=request.user, opportunity=opportunity, **form.service_kwargs()),
+        done=_opportunity_url(opportunity.pk),
+        message=lambda _r: _("Changes to %(name)s saved.") % {"name": opportunity.name},
+        template="sales/opportunity_form.html", context={"opportunity": opportunity},
+    )  # fmt: skip
 
 
 def _opportunity_page(request: HttpRequest, opportunity, move_form: MoveForm | None = None) -> HttpResponse:
@@ -295,9 +290,7 @@ def _board_page(request: HttpRequest, params: QueryDict, card_errors: dict | Non
         "board_query": params.urlencode(),
         "cards_per_stage": queries.BOARD_CARDS,
     }
-    if is_partial(request):
-        return render(request, "sales/board.html#board", context)
-    return render(request, "sales/board.html", context)
+    return render_htmx(request, "sales/board.html", context, partial="board")
 
 
 @require_GET
@@ -334,11 +327,9 @@ def my_pipeline(request: HttpRequest) -> HttpResponse:
 @require_GET
 def case_list(request: HttpRequest) -> HttpResponse:
     case_filter, queryset = queries.case_list(request.user, request.GET)
-    page = CappedPaginator(queryset, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"filter": case_filter, "page": page}
-    if is_partial(request):
-        return render(request, "sales/case_list.html#table", context)
-    return render(request, "sales/case_list.html", context)
+    return list_page(
+        request, "sales/case_list.html", queryset, per_page=LIST_PAGE_SIZE, context={"filter": case_filter}
+    )
 
 
 @require_GET
@@ -351,11 +342,10 @@ def case_publish(request: HttpRequest, opportunity_pk: int) -> HttpResponse:
     opportunity = queries.opportunity_get(request.user, opportunity_pk)
     services.require_edit(request.user)
     form = CasePublishForm(request.POST or None, initial={"title": ""})
-    if request.method == "POST":
-        ok, case = submit(
-            form, lambda: services.case_publish(actor=request.user, opportunity=opportunity, **form.cleaned_data)
-        )
-        if ok:
-            messages.success(request, _("Published as a reference case for the province."))
-            return redirect("sales:case_detail", case_pk=case.pk)
-    return render(request, "sales/case_publish.html", {"form": form, "opportunity": opportunity})
+    return form_page(
+        request, form,
+        lambda: services.case_publish(actor=request.user, opportunity=opportunity, **form.cleaned_data),
+        done=lambda case: reverse("sales:case_detail", kwargs={"case_pk": case.pk}),
+        message=_("Published as a reference case for the province."), template="sales/case_publish.html",
+        context={"opportunity": opportunity},
+    )  # fmt: skip
