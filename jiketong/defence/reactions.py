@@ -45,6 +45,14 @@ def threat_recorded(event: Event) -> None:
         )
 
 
+def contract_ending_many(events: list[Event]) -> None:
+    """`contract_ending` for many events at once: the board rows of all their customers in one refresh."""
+    customer_ids = [event.customer_id for event in events if event.customer_id is not None]
+    if customer_ids:
+        services.threats_refresh(customer_ids)
+
+
+@bulk_form(contract_ending_many)
 def contract_ending(event: Event) -> None:
     """A rival's contract ending in the window puts the customer on the board (the reminder itself is the work
     app's, to the same owner and supervisor)."""
@@ -52,16 +60,30 @@ def contract_ending(event: Event) -> None:
         services.threats_refresh([event.customer_id])
 
 
-def lifecycle_changed(event: Event) -> None:
-    """→ 离网: on the win-back list and off the board; 离网 → 在网: won back."""
-    if event.customer_id is None:
-        return
+def _winback(event: Event) -> None:
     payload = event.payload
     day = timezone.localtime(event.occurred_at).date()
     if payload.get("to_status") == LifecycleStatus.CHURNED:
         services.winbacks_open([event.customer_id], day)
     elif payload.get("from_status") == LifecycleStatus.CHURNED:
         services.winback_won(event.customer_id, day)
+
+
+def lifecycle_changed_many(events: list[Event]) -> None:
+    """`lifecycle_changed` for many events at once: each one's win-back step, then one board refresh for all."""
+    events = [event for event in events if event.customer_id is not None]
+    for event in events:
+        _winback(event)
+    if events:
+        services.threats_refresh([event.customer_id for event in events])
+
+
+@bulk_form(lifecycle_changed_many)
+def lifecycle_changed(event: Event) -> None:
+    """→ 离网: on the win-back list and off the board; 离网 → 在网: won back."""
+    if event.customer_id is None:
+        return
+    _winback(event)
     services.threats_refresh([event.customer_id])
 
 

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from jiketong.core.events import bulk_form
 from jiketong.core.models import Event
 from jiketong.core.notify import notify
 from jiketong.customers.jobs import reminder_days, window_of
@@ -35,6 +36,15 @@ def competitor_contract_ending(event: Event) -> None:
         )
 
 
+def coverage_of_customers(events: list[Event]) -> None:
+    """`coverage_of_customer` for many events at once: their managers' rows in one later refresh."""
+    from .services import coverage_refresh_later
+
+    customer_ids = {event.customer_id for event in events}
+    coverage_refresh_later(Customer.objects.filter(pk__in=customer_ids).values_list("owner_id", flat=True))
+
+
+@bulk_form(coverage_of_customers)
 def coverage_of_customer(event: Event) -> None:
     """The coverage row of the customer's manager again (idempotent: a recomputation from the visits)."""
     from .services import coverage_refresh_later
