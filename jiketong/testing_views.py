@@ -28,6 +28,7 @@ Declaring a model (see docs/developing.md, "Testing"):
 A check the current code fails is marked in the case, `xfail={"detail": "why"}` (strict: it fails once fixed).
 """
 
+import functools
 import io
 import json
 import re
@@ -60,7 +61,8 @@ class Write:
     data: dict | Callable[[Any, Any], dict] = field(default_factory=dict)
     invalid: dict | None = None
     audited: bool = True
-    # What a valid write leaves: "created" (one more row), "changed" (`changed(row)` holds), "deleted".
+    # A valid create leaves one more row, a delete none; an edit (or a delete that keeps the row) declares
+    # what it leaves: `changed(row)` holds for the row after it.
     changed: Callable[[Any], bool] | None = None
 
 
@@ -145,6 +147,7 @@ def _walk(patterns, prefix="", namespace=""):
             yield text, f"{namespace}:{pattern.name}".strip(":") if pattern.name else ""
 
 
+@functools.cache
 def route_names() -> dict[str, str]:
     """URL name → its path pattern ("sales:lead_detail" → "sales/leads/<int:pk>/")."""
     names: dict[str, str] = {}
