@@ -189,3 +189,23 @@ def test_normalise_org_name_is_what_it_was_before_it_was_made_fast():
     for _ in range(20000):
         name = "".join(rng.choice(parts) for _ in range(rng.randint(0, 6)))
         assert normalise_org_name(name) == before(name), name
+
+
+# --- progress (decision 0024) ------------------------------------------------------------------------------------
+@pytest.mark.django_db
+def test_a_progress_tick_inside_the_writing_transaction_is_kept_on_the_run_without_a_query(settings):
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from jiketong.core.imports import Progress
+    from jiketong.sales.models import LeadImportRun
+
+    settings.IMPORT_PROGRESS_SECONDS = 0  # every tick is due: only the transaction keeps it from the database
+    run = LeadImportRun.objects.create(file_name="leads.csv", file_path="/nowhere/leads.csv")
+    progress = Progress(run)
+    with transaction.atomic(), CaptureQueriesContext(connection) as captured:
+        progress.tick(0.5, rows_total=10)
+        progress.tick(0.6)
+    assert len(captured) == 0
+    assert (run.progress, run.rows_total) == (60, 10)
+    assert LeadImportRun.objects.get(pk=run.pk).progress == 0
