@@ -1,6 +1,8 @@
 """Generated tests (jiketong/testing_views.py) for the catalog: products and packages are the same for everyone
 (unscoped), a subscription is its customer's."""
 
+from decimal import Decimal
+
 from jiketong.catalog.models import Product, SolutionPackage, Subscription
 from jiketong.testing_views import Case, Write
 
@@ -49,6 +51,19 @@ CASES = [
         find=lambda customer: Subscription.objects.filter(customer=customer).first().pk,
         api_list="/api/v1/subscriptions",
         api_detail="/api/v1/subscriptions/{id}",
+        edit=Write(
+            "catalog:subscription_edit",
+            data={"contracted_price": "9.50"},
+            invalid={"contracted_price": "-1"},
+            changed=lambda subscription: subscription.contracted_price == Decimal("9.50"),
+        ),
+        api_edit=Write(
+            "/api/v1/subscriptions/{id}",
+            data={"contracted_price": "9.50"},
+            invalid={"contracted_price": "-1"},
+            changed=lambda subscription: subscription.contracted_price == Decimal("9.50"),
+        ),
+        not_writer="grace",
     ),
 ]
 OTHER_ROUTES = {"catalog:product_create", "catalog:package_create"}
