@@ -7,7 +7,6 @@ from types import SimpleNamespace
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,7 +15,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from jiketong.core import exports
 from jiketong.core.dbrouter import reading_replica
-from jiketong.core.forms import apply_errors, submit
+from jiketong.core.forms import apply_errors, form_page
+from jiketong.core.listing import paginate
 from jiketong.core.xlsx import Workbook
 from jiketong.org.models import Role, can
 
@@ -330,7 +330,7 @@ def segment_list(request: HttpRequest) -> HttpResponse:
     except ValidationError as error:
         return _bad_request(request, error)
     segmented = queries.segments_held(calc.period)
-    page = queries.CappedPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page")) if segmented else None
+    page = paginate(request, rows, PAGE_SIZE) if segmented else None
     context = {
         "calc": calc,
         "view": view,
@@ -411,9 +411,7 @@ def target_list(request: HttpRequest) -> HttpResponse:
     year = request.GET.get("year", "").strip()
     if year.isdigit() and len(year) == 4:
         targets = targets.filter(period__year=int(year))
-    page = Paginator(targets.order_by("-period", "indicator", "org_unit__path"), TARGET_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = paginate(request, targets.order_by("-period", "indicator", "org_unit__path"), TARGET_PAGE_SIZE, capped=False)
     context = {
         "page": page,
         "rows": queries.target_progress(request.user, page.object_list),
@@ -429,26 +427,21 @@ def target_create(request: HttpRequest) -> HttpResponse:
     services.require_target_setter(request.user)
     initial = {"org_unit": request.GET.get("org_unit"), "indicator": request.GET.get("indicator")}
     form = TargetForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST":
-        ok, target = submit(form, lambda: services.target_save(actor=request.user, **form.service_data()))
-        if ok:
-            messages.success(request, _("Target saved."))
-            return redirect("analytics:target_list")
-    return render(request, "analytics/target_form.html", {"form": form})
+    return form_page(
+        request, form, lambda: services.target_save(actor=request.user, **form.service_data()),
+        done="analytics:target_list", message=_("Target saved."), template="analytics/target_form.html",
+    )  # fmt: skip
 
 
 def target_edit(request: HttpRequest, pk: int) -> HttpResponse:
     services.require_target_setter(request.user)
     target = queries.target_get(request.user, pk)
     form = TargetForm(request.POST or None, instance=target, user=request.user)
-    if request.method == "POST":
-        ok, _saved = submit(
-            form, lambda: services.target_save(actor=request.user, target=target, **form.service_data())
-        )
-        if ok:
-            messages.success(request, _("Target saved."))
-            return redirect("analytics:target_list")
-    return render(request, "analytics/target_form.html", {"form": form, "target": target})
+    return form_page(
+        request, form, lambda: services.target_save(actor=request.user, target=target, **form.service_data()),
+        done="analytics:target_list", message=_("Target saved."), template="analytics/target_form.html",
+        context={"target": target},
+    )  # fmt: skip
 
 
 @require_POST
@@ -528,7 +521,7 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", ProposalStatus.PENDING)
     if status not in ProposalStatus.values:
         status = ProposalStatus.PENDING
-    page = Paginator(queries.proposals_visible(request.user, status), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, queries.proposals_visible(request.user, status), PAGE_SIZE, capped=False)
     context = {
         "page": page,
         "status": status,

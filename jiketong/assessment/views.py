@@ -3,7 +3,6 @@ months (compute, close, reopen) and the ranking's export. Thin: reads in queries
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -12,8 +11,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from jiketong.core import exports
 from jiketong.core.filters import fits_int64
-from jiketong.core.forms import submit
+from jiketong.core.forms import form_page
 from jiketong.core.htmx import is_partial
+from jiketong.core.listing import paginate
 from jiketong.org.models import OrgUnit, Rank, Role, Staff, can, staff_of
 
 from . import queries, rules, services
@@ -88,7 +88,7 @@ def _unit_context(request: HttpRequest) -> dict:
     period, closed = _month(request)
     unit = queries.unit_get(request.user, _id(request.GET.get("unit")))
     score = queries.unit_scores(request.user, period, closed).filter(org_unit=unit).first()
-    ranking = Paginator(queries.ranking(request.user, period, unit), PAGE_SIZE).get_page(request.GET.get("page"))
+    ranking = paginate(request, queries.ranking(request.user, period, unit), PAGE_SIZE, capped=False)
     return {
         "unit": unit,
         "period": period,
@@ -177,36 +177,38 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     if latest:
         initial["cap"] = latest.cap
     form = SettingsForm(request.POST or None, terms=latest.terms if latest else None, initial=initial)
-    if request.method == "POST":
-        ok, _saved = submit(
-            form,
-            lambda: services.settings_save(
-                actor=request.user,
-                org_unit=org_unit,
-                staff=staff,
-                valid_from=form.cleaned_data.get("valid_from"),
-                terms=form.terms(),
-                cap=form.cleaned_data.get("cap"),
-                base_version=form.cleaned_data.get("base_version"),
-            ),
-        )
-        if ok:
-            messages.success(request, _("The weights and targets were saved as a new version."))
-            query = f"?staff={staff.pk}" if staff else f"?unit={org_unit.pk}"
-            return redirect(request.path + query)
-    context = {
-        "form": form,
-        "org_unit": org_unit,
-        "staff": staff,
-        "versions": versions,
-        "managers": queries.configurable_staff(request.user).select_related("org_unit").order_by("name")[:200],
-        "is_admin": can(request.user, {Role.ADMIN}),
-    }
-    if context["is_admin"]:
-        table = rules.matrix()
-        context["ranks"] = [(value, label, table.get(value, rules.ALL)) for value, label in Rank.choices]
-        context["grades"] = rules.ALL
-    return render(request, "assessment/settings.html", context)
+
+    def page_context() -> dict:
+        context = {
+            "org_unit": org_unit,
+            "staff": staff,
+            "versions": versions,
+            "managers": queries.configurable_staff(request.user).select_related("org_unit").order_by("name")[:200],
+            "is_admin": can(request.user, {Role.ADMIN}),
+        }
+        if context["is_admin"]:
+            table = rules.matrix()
+            context["ranks"] = [(value, label, table.get(value, rules.ALL)) for value, label in Rank.choices]
+            context["grades"] = rules.ALL
+        return context
+
+    return form_page(
+        request,
+        form,
+        lambda: services.settings_save(
+            actor=request.user,
+            org_unit=org_unit,
+            staff=staff,
+            valid_from=form.cleaned_data.get("valid_from"),
+            terms=form.terms(),
+            cap=form.cleaned_data.get("cap"),
+            base_version=form.cleaned_data.get("base_version"),
+        ),
+        done=lambda _r: request.path + (f"?staff={staff.pk}" if staff else f"?unit={org_unit.pk}"),
+        message=_("The weights and targets were saved as a new version."),
+        template="assessment/settings.html",
+        context=page_context,
+    )
 
 
 @require_POST

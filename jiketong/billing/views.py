@@ -5,7 +5,6 @@ from datetime import date
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,9 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from jiketong.core import exports
-from jiketong.core.forms import submit
-from jiketong.core.htmx import is_partial
-from jiketong.core.paging import CappedPaginator
+from jiketong.core.forms import form_page, submit
+from jiketong.core.listing import paginate, render_htmx
 from jiketong.customers import queries as customer_queries
 from jiketong.customers.forms import apply_errors
 from jiketong.org.models import Role, can
@@ -33,7 +31,7 @@ USES_SHOWN = 50
 
 @require_GET
 def import_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(queries.import_runs(request.user), RUNS_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, queries.import_runs(request.user), RUNS_PAGE_SIZE, capped=False)
     return render(request, "billing/import_list.html", {"page": page})
 
 
@@ -55,8 +53,8 @@ def import_new(request: HttpRequest) -> HttpResponse:
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The run's progress; while it runs, the status card polls itself every second (HTMX)."""
     run = queries.import_run_get(request.user, pk)
-    template = "billing/import_detail.html#status" if is_partial(request) else "billing/import_detail.html"
-    return render(request, template, {"run": run, "may_decide": services.may_decide(request.user, run)})
+    context = {"run": run, "may_decide": services.may_decide(request.user, run)}
+    return render_htmx(request, "billing/import_detail.html", context, partial="status")
 
 
 @require_POST
@@ -98,7 +96,7 @@ def _points_page(request: HttpRequest, customer, form: RedemptionForm | None, st
     may_redeem = can(request.user, services.REDEEM_ROLES)
     if form is None and may_redeem:
         form = RedemptionForm(block=rule.points_per_block)
-    page = Paginator(queries.points_of(request.user, customer.pk), POINTS_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, queries.points_of(request.user, customer.pk), POINTS_PAGE_SIZE, capped=False)
     context = {
         "customer": customer,
         "page": page,
@@ -141,7 +139,7 @@ def parse_period(text: str | None) -> date:
 def redemption_list(request: HttpRequest) -> HttpResponse:
     period = parse_period(request.GET.get("period"))
     rows = queries.redemptions_to_apply(request.user, period)
-    page = CappedPaginator(rows, REDEMPTIONS_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, rows, REDEMPTIONS_PAGE_SIZE)
     context = {"page": page, "period": period, "export_note": exports.note()}
     return render(request, "billing/redemption_list.html", context)
 
@@ -183,12 +181,11 @@ def benefit_list(request: HttpRequest) -> HttpResponse:
 def benefit_create(request: HttpRequest) -> HttpResponse:
     services.require_admin(request.user)
     form = BenefitForm(request.POST or None)
-    if request.method == "POST":
-        ok, benefit = submit(form, lambda: services.benefit_save(actor=request.user, **form.service_data()))
-        if ok:
-            messages.success(request, _("Benefit %(name)s added.") % {"name": benefit.name})
-            return redirect("billing:benefit_list")
-    return render(request, "billing/benefit_form.html", {"form": form})
+    return form_page(
+        request, form, lambda: services.benefit_save(actor=request.user, **form.service_data()),
+        done="billing:benefit_list", message=lambda benefit: _("Benefit %(name)s added.") % {"name": benefit.name},
+        template="billing/benefit_form.html",
+    )  # fmt: skip
 
 
 @require_http_methods(["GET", "POST"])
@@ -196,13 +193,12 @@ def benefit_edit(request: HttpRequest, benefit_pk: int) -> HttpResponse:
     services.require_admin(request.user)
     benefit = queries.benefit_get(benefit_pk)
     form = BenefitForm(request.POST or None, instance=benefit)
-    if request.method == "POST":
-        ok, _saved = submit(form, lambda: services.benefit_save(
-            actor=request.user, benefit=benefit, **form.service_data(only_changed=True)))  # fmt: skip
-        if ok:
-            messages.success(request, _("Changes to %(name)s saved.") % {"name": benefit.name})
-            return redirect("billing:benefit_list")
-    return render(request, "billing/benefit_form.html", {"form": form, "record": queries.benefit_get(benefit_pk)})
+    return form_page(
+        request, form,
+        lambda: services.benefit_save(actor=request.user, benefit=benefit, **form.service_data(only_changed=True)),
+        done="billing:benefit_list", message=lambda _r: _("Changes to %(name)s saved.") % {"name": benefit.name},
+        template="billing/benefit_form.html", context=lambda: {"record": queries.benefit_get(benefit_pk)},
+    )  # fmt: skip
 
 
 @require_http_methods(["GET", "POST"])

@@ -10,11 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from jiketong.analytics.queries import CappedPaginator
 from jiketong.catalog.models import Product
 from jiketong.core import exports
-from jiketong.core.forms import submit
+from jiketong.core.forms import form_page
 from jiketong.core.htmx import is_partial
+from jiketong.core.listing import paginate, render_htmx
 from jiketong.org.models import OrgUnit, can
 
 from . import crosssell, queries, services, targeting
@@ -32,7 +32,7 @@ WHITESPACE_COUNT_CAP = 1_000
 def campaign_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     status = status if status in CampaignStatus.values else ""
-    page = CappedPaginator(queries.campaigns(request.user, status), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, queries.campaigns(request.user, status), PAGE_SIZE)
     context = {"page": page, "status": status, "statuses": CampaignStatus.choices,
                "can_plan": can(request.user, services.PLAN_ROLES)}  # fmt: skip
     return render(request, "campaigns/list.html", context)
@@ -44,12 +44,15 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     initial = {"starts_on": today, "ends_on": today + timedelta(days=30), "audience": Audience.CUSTOMERS}
     form = CampaignForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST":
-        ok, campaign = submit(form, lambda: services.campaign_create(actor=request.user, **form.service_data()))
-        if ok:
-            services.targets_build(actor=request.user, campaign=campaign)
-            return redirect("campaigns:detail", campaign.pk)
-    return render(request, "campaigns/form.html", {"form": form})
+
+    def built(campaign) -> HttpResponse:
+        services.targets_build(actor=request.user, campaign=campaign)
+        return redirect("campaigns:detail", campaign.pk)
+
+    return form_page(
+        request, form, lambda: services.campaign_create(actor=request.user, **form.service_data()), done=built,
+        template="campaigns/form.html",
+    )  # fmt: skip
 
 
 @require_GET
@@ -61,7 +64,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     status = request.GET.get("status", "")
     status = status if status in TargetStatus.values else ""
     targets = queries.targets(request.user, campaign, mine=mine, status=status)
-    page = CappedPaginator(targets, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, targets, PAGE_SIZE)
     context = {
         "campaign": campaign,
         "criteria": targeting.describe(campaign.criteria),
@@ -73,9 +76,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "response_form": ResponseForm(),
         "can_plan": can(request.user, services.PLAN_ROLES),
     }
-    if is_partial(request):
-        return render(request, "campaigns/detail.html#targets", context)
-    return render(request, "campaigns/detail.html", context)
+    return render_htmx(request, "campaigns/detail.html", context, partial="targets")
 
 
 def _step(request: HttpRequest, pk: int, action, done: str) -> HttpResponse:
@@ -159,7 +160,7 @@ def whitespace(request: HttpRequest) -> HttpResponse:
     page = None
     if product is not None:
         rows = queries.whitespace(request.user, product, region=region, industry=industry)
-        page = CappedPaginator(rows, PAGE_SIZE, cap=WHITESPACE_COUNT_CAP).get_page(request.GET.get("page"))
+        page = paginate(request, rows, PAGE_SIZE, cap=WHITESPACE_COUNT_CAP)
     from .forms import _units_for
 
     context = {"products": products, "product": product, "region": region, "page": page,

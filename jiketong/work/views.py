@@ -5,19 +5,19 @@ from datetime import date, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
-from jiketong.analytics.queries import CappedPaginator
 from jiketong.core import exports
-from jiketong.core.forms import submit
+from jiketong.core.forms import form_page, submit
 from jiketong.core.htmx import is_partial
+from jiketong.core.listing import list_page, paginate, render_htmx
 from jiketong.customers import queries as customer_queries
 from jiketong.customers.models import Grade, LifecycleStatus
 from jiketong.customers.queries import customer_get
@@ -34,15 +34,6 @@ PAGE_SIZE = 25
 REPORT_ROLES = {Role.SUPERVISOR, Role.ADMIN}
 
 
-def _page(request: HttpRequest, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-def _capped_page(request: HttpRequest, queryset, param: str = "page"):
-    """A page of a list that grows with the scope: counted up to CappedPaginator's cap (decision 0605)."""
-    return CappedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get(param))
-
-
 def _require_reports(user) -> None:
     if not can(user, REPORT_ROLES):
         raise PermissionDenied(_("Compliance reports and handovers are for supervisors."))
@@ -54,10 +45,9 @@ def activity_list(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "") if request.GET.get("kind") in ActivityKind.values else ""
     mine = request.GET.get("mine") == "1"
     customer_id = int(request.GET["customer"]) if request.GET.get("customer", "").isdigit() else None
-    page = _capped_page(request, queries.activity_list(request.user, kind=kind, mine=mine, customer_id=customer_id))
-    context = {"page": page, "kinds": ActivityKind.choices, "kind": kind, "mine": mine}
-    template = "work/activity_list.html#table" if is_partial(request) else "work/activity_list.html"
-    return render(request, template, context)
+    activities = queries.activity_list(request.user, kind=kind, mine=mine, customer_id=customer_id)
+    context = {"kinds": ActivityKind.choices, "kind": kind, "mine": mine}
+    return list_page(request, "work/activity_list.html", activities, per_page=PAGE_SIZE, context=context)
 
 
 @require_GET
@@ -82,7 +72,7 @@ def activity_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
         if ok:
             if is_partial(request):
                 return render(request, "work/_customer_panel.html", {"panel": panel_context(request, customer)})
-            messages.success(request, _("Activity recorded: %(subject)s") % {"subject": activity.subject})
+            messages.success(request, _activity_recorded(activity))
             return redirect("customers:detail", pk=customer.pk)
     if is_partial(request):
         context = panel_context(request, customer) | {"form": form}
@@ -97,18 +87,19 @@ def follow_up_create(request: HttpRequest, lead_pk: int | None = None, opportuni
     opportunity = queries.opportunity_get(request.user, opportunity_pk) if opportunity_pk else None
     customer = opportunity.customer if opportunity else lead.customer
     form = ActivityForm(request.POST or None, user=request.user, customer=customer, initial={"kind": ActivityKind.CALL})
-    if request.method == "POST":
-        ok, activity = submit(
-            form,
-            lambda: services.activity_create(
-                request.user, customer=customer, lead=lead, opportunity=opportunity, **form.cleaned_data
-            ),
-        )
-        if ok:
-            messages.success(request, _("Activity recorded: %(subject)s") % {"subject": activity.subject})
-            return redirect("work:activity_detail", activity_pk=activity.pk)
-    context = {"form": form, "customer": customer, "about": opportunity or lead}
-    return render(request, "work/activity_form.html", context)
+    return form_page(
+        request, form,
+        lambda: services.activity_create(
+            request.user, customer=customer, lead=lead, opportunity=opportunity, **form.cleaned_data
+        ),
+        done=lambda activity: reverse("work:activity_detail", kwargs={"activity_pk": activity.pk}),
+        message=_activity_recorded, template="work/activity_form.html",
+        context={"customer": customer, "about": opportunity or lead},
+    )  # fmt: skip
+
+
+def _activity_recorded(activity) -> str:
+    return _("Activity recorded: %(subject)s") % {"subject": activity.subject}
 
 
 # --- tasks ------------------------------------------------------------------------------------------
@@ -121,7 +112,6 @@ def task_list(request: HttpRequest) -> HttpResponse:
     mine = request.GET.get("all") != "1"
     tasks = queries.task_list(request.user, status=status, kind=kind, due=due, mine=mine)
     context = {
-        "page": _capped_page(request, tasks),
         "statuses": TaskStatus.choices,
         "kinds": TaskKind.choices,
         "status": status,
@@ -130,7 +120,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
         "mine": mine,
         "today": timezone.localdate(),
     }
-    return render(request, "work/task_list.html#table" if is_partial(request) else "work/task_list.html", context)
+    return list_page(request, "work/task_list.html", tasks, per_page=PAGE_SIZE, context=context)
 
 
 @require_GET
@@ -142,12 +132,11 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def task_create(request: HttpRequest) -> HttpResponse:
     services.require_worker(request.user)
     form = TaskForm(request.POST or None, user=request.user)
-    if request.method == "POST":
-        ok, task = submit(form, lambda: services.task_create(request.user, **form.service_kwargs()))
-        if ok:
-            messages.success(request, _("Task created: %(title)s") % {"title": task.title})
-            return redirect("work:task_detail", pk=task.pk)
-    return render(request, "work/task_form.html", {"form": form})
+    return form_page(
+        request, form, lambda: services.task_create(request.user, **form.service_kwargs()),
+        done=lambda task: reverse("work:task_detail", args=[task.pk]),
+        message=lambda task: _("Task created: %(title)s") % {"title": task.title}, template="work/task_form.html",
+    )  # fmt: skip
 
 
 @require_POST
@@ -194,17 +183,19 @@ def agenda(request: HttpRequest) -> HttpResponse:
         "manager": manager,
         "today": timezone.localdate(),
     }
-    return render(request, "work/agenda.html#days" if is_partial(request) else "work/agenda.html", context)
+    return render_htmx(request, "work/agenda.html", context, partial="days")
 
 
 # --- notifications ----------------------------------------------------------------------------------
 @require_GET
 def notification_list(request: HttpRequest) -> HttpResponse:
     unread = request.GET.get("unread") == "1"
-    page = _page(request, queries.notifications_of(request.user, unread=unread))
-    context = {"page": page, "unread": unread, "unread_count": queries.unread_count(request.user)}
-    template = "work/notification_list.html#inbox" if is_partial(request) else "work/notification_list.html"
-    return render(request, template, context)
+    notifications = queries.notifications_of(request.user, unread=unread)
+    context = {"unread": unread, "unread_count": queries.unread_count(request.user)}
+    return list_page(
+        request, "work/notification_list.html", notifications, per_page=PAGE_SIZE, capped=False, partial="inbox",
+        context=context,
+    )  # fmt: skip
 
 
 @require_POST
@@ -231,7 +222,7 @@ def coverage(request: HttpRequest) -> HttpResponse:
     owners = queries.overseen_staff(request.user)
     kept = queries.coverage_kept(owners)
     rows = queries.coverage(owners, today) if kept is None else kept
-    page = Paginator(rows, PAGE_SIZE * 2).get_page(request.GET.get("page"))
+    page = paginate(request, rows, PAGE_SIZE * 2, capped=False)
     as_of = kept.as_of() if kept is not None else None
     return render(request, "work/coverage.html", {"page": page, "today": today, "as_of": as_of})
 
@@ -241,8 +232,10 @@ def follow_ups(request: HttpRequest) -> HttpResponse:
     _require_reports(request.user)
     now = timezone.now()
     context = {
-        "leads": _capped_page(request, queries.stale_leads(request.user, now), "leads_page"),
-        "opportunities": _capped_page(request, queries.stale_opportunities(request.user, now), "opportunities_page"),
+        "leads": paginate(request, queries.stale_leads(request.user, now), PAGE_SIZE, param="leads_page"),
+        "opportunities": paginate(
+            request, queries.stale_opportunities(request.user, now), PAGE_SIZE, param="opportunities_page"
+        ),
         "days": queries.FOLLOW_UP_DAYS,
     }
     return render(request, "work/follow_ups.html", context)
@@ -251,7 +244,7 @@ def follow_ups(request: HttpRequest) -> HttpResponse:
 @require_GET
 def absent_users(request: HttpRequest) -> HttpResponse:
     _require_reports(request.user)
-    page = _page(request, queries.absent_users(request.user, timezone.now()))
+    page = paginate(request, queries.absent_users(request.user, timezone.now()), PAGE_SIZE, capped=False)
     return render(request, "work/absent_users.html", {"page": page, "days": queries.NO_LOGIN_DAYS})
 
 
@@ -307,29 +300,28 @@ def absent_users_export(request: HttpRequest) -> HttpResponse:
 # --- handovers --------------------------------------------------------------------------------------
 @require_GET
 def handover_list(request: HttpRequest) -> HttpResponse:
-    page = _page(request, queries.handovers_visible(request.user))
+    page = paginate(request, queries.handovers_visible(request.user), PAGE_SIZE, capped=False)
     return render(request, "work/handover_list.html", {"page": page})
 
 
 def handover_create(request: HttpRequest) -> HttpResponse:
     _require_reports(request.user)
     form = HandoverForm(request.POST or None, user=request.user)
-    if request.method == "POST":
-        ok, result = submit(
-            form,
-            lambda: services.handover(
-                request.user,
-                old_owner=form.cleaned_data["old_owner"],
-                new_owner=form.cleaned_data["new_owner"],
-                customer_ids=form.cleaned_data["customer_numbers"],
-                note=form.cleaned_data["note"],
-                disable_account=form.cleaned_data["disable_account"],
-            ),
-        )
-        if ok:
-            messages.success(request, _("Handed over: %(handover)s") % {"handover": result})
-            return redirect("work:handovers")
-    return render(request, "work/handover_form.html", {"form": form})
+    return form_page(
+        request,
+        form,
+        lambda: services.handover(
+            request.user,
+            old_owner=form.cleaned_data["old_owner"],
+            new_owner=form.cleaned_data["new_owner"],
+            customer_ids=form.cleaned_data["customer_numbers"],
+            note=form.cleaned_data["note"],
+            disable_account=form.cleaned_data["disable_account"],
+        ),
+        done="work:handovers",
+        message=lambda result: _("Handed over: %(handover)s") % {"handover": result},
+        template="work/handover_form.html",
+    )
 
 
 @require_GET
