@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -10,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from . import access, events
+from .listing import paginate
 from .models import EventHandling, HandlingStatus
 
 PAGE_SIZE = 50
@@ -38,7 +38,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
         rows = rows.filter(event__name=name)
     if status == HandlingStatus.DONE:
         rows = rows[:DONE_SHOWN]  # the newest only: paging through every event ever handled helps nobody
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, rows, PAGE_SIZE, capped=False)
     # Pending and failed rows are few (partial and status indexes); done rows grow with every event, so the
     # page never counts them.
     counts = {

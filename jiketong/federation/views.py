@@ -10,11 +10,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jiketong.core.forms import submit
-from jiketong.core.htmx import is_partial
-from jiketong.core.paging import CappedPaginator
+from jiketong.core.listing import list_page
 
 from . import forms, instance, queries, services
 from .models import NationalGroup
+
+PAGE_SIZE = 50
 
 
 def _guard(request: HttpRequest) -> None:
@@ -27,15 +28,9 @@ def group_list(request: HttpRequest) -> HttpResponse:
     _guard(request)
     search = request.GET.get("search", "").strip()[:100]
     national_only = request.GET.get("national") == "1"
-    page = CappedPaginator(queries.groups(search, national_only), 50).get_page(request.GET.get("page"))
-    context = {
-        "page": page,
-        "search": search,
-        "national_only": national_only,
-        "can_direct": queries.can_direct(request.user),
-    }
-    template = "federation/group_list.html#rows" if is_partial(request) else "federation/group_list.html"
-    return render(request, template, context)
+    context = {"search": search, "national_only": national_only, "can_direct": queries.can_direct(request.user)}
+    groups = queries.groups(search, national_only)
+    return list_page(request, "federation/group_list.html", groups, per_page=PAGE_SIZE, partial="rows", context=context)
 
 
 def _guard_direct(request: HttpRequest) -> None:

@@ -3,15 +3,15 @@ password). Thin: reads in queries.py, every write through services.py, as the AP
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from jiketong.core.forms import submit
-from jiketong.core.htmx import is_partial
+from jiketong.core.forms import form_page
+from jiketong.core.listing import list_page
 
 from . import queries, services
 from .forms import PasswordForm, StaffCreateForm, StaffEditForm
@@ -30,25 +30,29 @@ def _shown_once(request: HttpRequest, staff, password: str) -> HttpResponse:
 def staff_list(request: HttpRequest) -> HttpResponse:
     services.require_admin(request.user)
     staff_filter, rows = queries.staff_list(request.user, request.GET)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"filter": staff_filter, "page": page}
-    if is_partial(request):
-        return render(request, "org/staff_list.html#table", context)
-    return render(request, "org/staff_list.html", context)
+    context = {"filter": staff_filter}
+    return list_page(request, "org/staff_list.html", rows, per_page=PAGE_SIZE, capped=False, context=context)
 
 
 @require_http_methods(["GET", "POST"])
 def staff_create(request: HttpRequest) -> HttpResponse:
     services.require_admin(request.user)
     form = StaffCreateForm(request.POST or None)
-    if request.method == "POST":
-        ok, staff = submit(form, lambda: services.staff_create(actor=request.user, **form.service_data()))
-        if ok:
-            if form.cleaned_data["generated"]:
-                return _shown_once(request, staff, form.cleaned_data["password"])
-            messages.success(request, _("Account %(username)s opened.") % {"username": staff.user.username})
-            return redirect("org:staff_edit", staff.pk)
-    return render(request, "org/staff_form.html", {"form": form})
+    return form_page(
+        request, form, lambda: services.staff_create(actor=request.user, **form.service_data()),
+        done=lambda staff: _saved(
+            request, form, staff, _("Account %(username)s opened.") % {"username": staff.user.username}
+        ),
+        template="org/staff_form.html",
+    )  # fmt: skip
+
+
+def _saved(request: HttpRequest, form, staff, done: str) -> HttpResponse:
+    """A password the form generated is shown once; otherwise the message and back to the account."""
+    if form.cleaned_data["generated"]:
+        return _shown_once(request, staff, form.cleaned_data["password"])
+    messages.success(request, done)
+    return redirect("org:staff_edit", staff.pk)
 
 
 @require_http_methods(["GET", "POST"])
@@ -56,15 +60,13 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
     services.require_admin(request.user)
     staff = queries.staff_get(request.user, pk)
     form = StaffEditForm(request.POST or None, instance=staff)
-    if request.method == "POST":
-        ok, _result = submit(
-            form,
-            lambda: services.staff_update(actor=request.user, staff=staff, **form.service_data(only_changed=True)),
-        )
-        if ok:
-            messages.success(request, _("Changes to %(name)s saved.") % {"name": staff.name})
-            return redirect("org:staff_edit", staff.pk)
-    return render(request, "org/staff_form.html", {"form": form, "record": staff})
+    return form_page(
+        request, form,
+        lambda: services.staff_update(actor=request.user, staff=staff, **form.service_data(only_changed=True)),
+        done=reverse("org:staff_edit", args=[staff.pk]),
+        message=lambda _r: _("Changes to %(name)s saved.") % {"name": staff.name},
+        template="org/staff_form.html", context={"record": staff},
+    )  # fmt: skip
 
 
 def _account_step(request: HttpRequest, pk: int, action, done: str) -> HttpResponse:
@@ -104,16 +106,11 @@ def staff_password(request: HttpRequest, pk: int) -> HttpResponse:
     services.require_admin(request.user)
     staff = queries.staff_get(request.user, pk)
     form = PasswordForm(request.POST or None)
-    if request.method == "POST":
-        ok, _result = submit(
-            form,
-            lambda: services.staff_set_password(
-                actor=request.user, staff=staff, password=form.cleaned_data.get("password") or ""
-            ),
-        )
-        if ok:
-            if form.cleaned_data["generated"]:
-                return _shown_once(request, staff, form.cleaned_data["password"])
-            messages.success(request, _("%(name)s's password is set.") % {"name": staff.name})
-            return redirect("org:staff_edit", staff.pk)
-    return render(request, "org/password_form.html", {"form": form, "record": staff})
+    return form_page(
+        request, form,
+        lambda: services.staff_set_password(
+            actor=request.user, staff=staff, password=form.cleaned_data.get("password") or ""
+        ),
+        done=lambda _r: _saved(request, form, staff, _("%(name)s's password is set.") % {"name": staff.name}),
+        template="org/password_form.html", context={"record": staff},
+    )  # fmt: skip

@@ -3,15 +3,15 @@ writes through services.py; everyone else gets 403."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from jiketong.core.forms import submit
+from jiketong.core.forms import form_page
 from jiketong.core.htmx import is_partial
+from jiketong.core.listing import paginate
 from jiketong.org.models import Role, can
 
 from . import queries, sender, services
@@ -40,26 +40,23 @@ def endpoint_list(request: HttpRequest) -> HttpResponse:
 def endpoint_create(request: HttpRequest) -> HttpResponse:
     _require_admin(request)
     form = EndpointForm(request.POST or None)
-    if request.method == "POST":
-        ok, endpoint = submit(form, lambda: services.endpoint_create(actor=request.user, **form.service_data()))
-        if ok:
-            messages.success(request, _("Endpoint registered. Copy its signing secret to the receiver now."))
-            return redirect(_detail_url(endpoint, show_secret=True))
-    return render(request, "webhooks/endpoint_form.html", {"form": form, "endpoint": None})
+    return form_page(
+        request, form, lambda: services.endpoint_create(actor=request.user, **form.service_data()),
+        done=lambda endpoint: _detail_url(endpoint, show_secret=True),
+        message=_("Endpoint registered. Copy its signing secret to the receiver now."),
+        template="webhooks/endpoint_form.html", context={"endpoint": None},
+    )  # fmt: skip
 
 
 def endpoint_edit(request: HttpRequest, endpoint_pk: int) -> HttpResponse:
     _require_admin(request)
     endpoint = queries.endpoint_get(endpoint_pk)
     form = EndpointForm(request.POST or None, endpoint=endpoint)
-    if request.method == "POST":
-        ok, _result = submit(
-            form, lambda: services.endpoint_update(actor=request.user, endpoint=endpoint, **form.service_data())
-        )
-        if ok:
-            messages.success(request, _("Endpoint saved."))
-            return redirect(_detail_url(endpoint))
-    return render(request, "webhooks/endpoint_form.html", {"form": form, "endpoint": endpoint})
+    return form_page(
+        request, form, lambda: services.endpoint_update(actor=request.user, endpoint=endpoint, **form.service_data()),
+        done=_detail_url(endpoint), message=_("Endpoint saved."), template="webhooks/endpoint_form.html",
+        context={"endpoint": endpoint},
+    )  # fmt: skip
 
 
 @require_GET
@@ -70,7 +67,7 @@ def endpoint_detail(request: HttpRequest, endpoint_pk: int) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in DeliveryStatus.values:
         status = ""
-    page = Paginator(queries.deliveries(endpoint, status), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, queries.deliveries(endpoint, status), PAGE_SIZE, capped=False)
     counts = queries.status_counts(endpoint)
     context = {
         "endpoint": endpoint,
