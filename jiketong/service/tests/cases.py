@@ -1,7 +1,12 @@
 """Generated tests (jiketong/testing_views.py) for tickets, surveys and the business calendar."""
 
-from jiketong.service.models import CalendarDay, SlaPolicy, Survey, Ticket
+from jiketong.service.models import CalendarDay, Dimension, SlaPolicy, Survey, Ticket
 from jiketong.testing_views import Case, Write
+
+# A quarter's survey: every dimension's importance and satisfaction, 1–5.
+SURVEY = {"period": "2026-Q3", "surveyed_on": "2026-09-30"} | {
+    f"{dimension}_{score}": "4" for dimension in Dimension.values for score in ("importance", "satisfaction")
+}
 
 CASES = [
     Case(
@@ -39,6 +44,8 @@ CASES = [
         detail="service:survey_detail",
         api_list="/api/v1/surveys",
         api_detail="/api/v1/surveys/{id}",
+        create=Write("service:survey_create", data=SURVEY, invalid=SURVEY | {"period": "2026-Q5"}),
+        not_writer="grace",
     ),
     # The business calendar and the SLA policies are the instance's, not a customer's (the seeded rows).
     Case(CalendarDay, kinds=("day",), unscoped=lambda: CalendarDay.objects.order_by("pk").first().pk),
