@@ -85,3 +85,24 @@ def test_a_single_event_runs_the_plain_reaction(cast, subscribed):
     (event,) = _emit(cast, 1)
     assert _run_all() == 1
     assert singles == [event.pk] and batches == []
+
+
+def test_notify_many_delivers_what_notify_would_one_notice_at_a_time(cast):
+    from jiketong.core.notify import notify, notify_many
+
+    alice, bob, carol = cast.alice.user.pk, cast.bob.user.pk, cast.carol.user.pk
+    notify([alice], kind="risk_alert", title="already told", key="k1")
+    notices = [
+        {"recipients": [alice, bob, None], "kind": "risk_alert", "title": "one", "key": "k1", "customer_id": None},
+        {"recipients": [carol], "kind": "risk_alert", "title": "two", "body": "why", "url": "/x", "key": "k2"},
+        {"recipients": [carol], "kind": "risk_alert", "title": "two again", "key": "k2"},  # same key: once
+        {"recipients": [bob], "kind": "test", "title": "no key"},
+    ]
+    assert notify_many(notices) == 3
+    rows = set(Notification.objects.values_list("recipient", "key", "title", "body", "url"))
+    assert rows == {
+        (alice, "k1", "already told", "", ""),
+        (bob, "k1", "one", "", ""),
+        (carol, "k2", "two", "why", "/x"),
+        (bob, "", "no key", "", ""),
+    }
