@@ -154,6 +154,14 @@ def test_api_detail_answers_in_scope_and_404_with_the_error_shape_outside(shared
         assert not error_shape(response), path
 
 
+@pytest.mark.parametrize("case", params("api_bad_id", lambda c: c.api_detail))
+def test_api_detail_refuses_a_malformed_id_with_the_error_shape(shared_world, case):
+    visitor, mine, _theirs = people(shared_world, case)
+    response = visitor.request("get", api_url(case.api_detail, row="x", customer=mine.pk))
+    assert response.status_code in (404, 422), response.content[:300]
+    assert not error_shape(response)
+
+
 # --- writes --------------------------------------------------------------------------------------------------
 WRITES = ("create", "edit", "delete", "api_create", "api_edit")
 
