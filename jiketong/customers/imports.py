@@ -32,7 +32,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -1180,7 +1180,6 @@ def _write(
                 now,
             )
 
-    _defer_search_index(len(created))
     write_rows(Customer, CUSTOMER_COLUMNS_WRITTEN, new_customers())
     result.created = len(created)
     initial_grade = stored(gettext_noop("Initial grade"))
@@ -1209,43 +1208,6 @@ def _write(
     )
     result.members = _write_members(context, [(_customer_id(member), member.values) for member in members])
     progress.tick(0.95)
-
-
-# The trigram index of the search text (migration 0003). A GIN index takes new entries into its pending list and
-# merges the list into the index when it passes gin_pending_list_limit (4 MB), in the statement that passes it.
-SEARCH_INDEX = "customers_search_trgm"
-# From this many new customers, the import lets the pending list grow for its own transaction and merges it
-# just after the commit (decision 0024).
-SEARCH_DEFER_FROM = 5000
-
-
-def _defer_search_index(count: int) -> None:
-    """A large import leaves its search-index entries in the GIN pending list for its transaction (SET LOCAL
-    gin_pending_list_limit: the merges, ~40 µs of the server's time a customer, no longer run inside the COPY
-    while the importer's transaction and its locks are held), then merges the list right after the commit in
-    this same worker (gin_clean_pending_list), so the import's run ends as it did with the index whole. The
-    new customers are searchable at once either way: a search reads the pending list too (more slowly, for
-    the seconds until the merge). Another writer that inserts a customer meanwhile would find the list past the
-    default limit and merge it in its own statement: hence only for large files, which the task worker runs
-    while the rest of the archive is written one customer at a time."""
-    if connection.vendor != "postgresql" or count < SEARCH_DEFER_FROM:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL gin_pending_list_limit = '2GB'")
-    transaction.on_commit(lambda: _merge_search_index())  # looked up when it runs (a test replaces it)
-
-
-def _merge_search_index() -> None:
-    merge_search_index()
-
-
-def merge_search_index() -> None:
-    """Merge the search index's pending list into the index now (what autovacuum would do later)."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [SEARCH_INDEX])
-    except DatabaseError:  # not the index's owner, or it was renamed: autovacuum merges the list instead
-        logger.warning("the search index's pending list is left to autovacuum", exc_info=True)
 
 
 def _customer_id(child: ChildRow) -> int:

@@ -526,31 +526,3 @@ def test_days_that_have_not_come_yet_are_refused_as_on_the_forms(cast, tmp_path)
         header=["统一社会信用代码", "手机号码", "入网日期"],
     )
     assert [column for _r, column, _m in problems(run(cast.carol.user, members))] == ["入网日期"]
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigram index and its pending list are PostgreSQL's")
-def test_a_large_import_merges_the_search_index_after_its_commit_and_its_customers_are_found(
-    cast, tmp_path, monkeypatch, django_capture_on_commit_callbacks
-):
-    from jiketong.customers.filters import search_customers
-
-    merged = []
-    monkeypatch.setattr(imports, "SEARCH_DEFER_FROM", 2)
-    monkeypatch.setattr(imports, "_merge_search_index", lambda: merged.append(True) or imports.merge_search_index())
-    rows = [new_row(name=f"番禺{i}号测试有限公司", code=make_uscc("440106")) for i in range(3)]
-    with django_capture_on_commit_callbacks(execute=True):
-        found = run(cast.carol.user, write(tmp_path, rows))
-    assert found.counts["created"] == 3, problems(found)
-    assert merged == [True]
-    assert search_customers(Customer.objects.all(), "番禺1号测试").filter(name="番禺1号测试有限公司").exists()
-
-
-def test_a_small_import_leaves_the_search_index_as_it_is(
-    cast, tmp_path, monkeypatch, django_capture_on_commit_callbacks
-):
-    merged = []
-    monkeypatch.setattr(imports, "_merge_search_index", lambda: merged.append(True))
-    with django_capture_on_commit_callbacks(execute=True):
-        found = run(cast.carol.user, write(tmp_path, [new_row(code=make_uscc("440106"))]))
-    assert found.counts["created"] == 1, problems(found)
-    assert merged == []
