@@ -3,7 +3,7 @@ finds her colleagues in Guangdong and not Dave (Zhejiang); the staff pages are a
 The org tree is everyone's."""
 
 from jiketong.org.models import OrgUnit, Staff
-from jiketong.testing_views import Case
+from jiketong.testing_views import Case, Write
 
 CASES = [
     Case(
@@ -22,6 +22,14 @@ CASES = [
         list="org:staff_list",
         detail="org:staff_edit",
         reader="frank",
+        edit=Write(
+            "org:staff_edit",
+            data={"name": "李晓虹"},
+            invalid={"org_unit": "0"},
+            changed=lambda staff: staff.name == "李晓虹",
+        ),
+        writer="frank",
+        not_writer="carol",
     ),
     Case(
         OrgUnit,
