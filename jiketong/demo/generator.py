@@ -719,7 +719,7 @@ class DemoBuilder:
         self.made = self.roots = 0
         buffer: list[Row] = []
         archive = [Customer, GradeChange, Contact, ContactDate, Member, Subscription, CompetitorPresence, Affiliation]
-        with built_after_load(*archive):
+        with built_after_load(*archive, foreign_keys=True):
             for group in self.groups_iter():
                 buffer.extend(group)
                 if len(buffer) >= CHUNK:

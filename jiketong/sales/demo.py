@@ -199,7 +199,7 @@ def generate(builder) -> None:
         .order_by("id")
         .values_list("id", "owner_id", "org_unit_id", "industry_id", "grade", "source", "name")
     )
-    with built_after_load(Lead, Opportunity, OpportunityProduct, StageChange):
+    with built_after_load(Lead, Opportunity, OpportunityProduct, StageChange, foreign_keys=True):
         rows = _Rows()
         for customer in customers.iterator(chunk_size=CHUNK):
             if rng.random() < LEADS_PER_CUSTOMER:

@@ -94,7 +94,7 @@ def generate(builder) -> None:
         .order_by("id")
         .values_list("id", "owner_id", "grade")
     )
-    with built_after_load(Ticket, TicketEvent, Survey, SurveyAnswer):
+    with built_after_load(Ticket, TicketEvent, Survey, SurveyAnswer, foreign_keys=True):
         for customer_id, owner_id, grade in customers.iterator(chunk_size=CHUNK):
             if rng.random() < TICKET_SHARE:
                 for _ in range(rng.choice([1, 1, 1, 2, 3])):

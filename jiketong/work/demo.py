@@ -52,7 +52,7 @@ def generate(builder) -> None:
         .order_by("id")
         .values_list("id", "owner_id", "grade", "short_name", "name")
     )
-    with built_after_load(Activity, Task):
+    with built_after_load(Activity, Task, foreign_keys=True):
         for customer_id, owner_id, grade, short_name, name in customers.iterator(chunk_size=CHUNK):
             if owner_id not in behind:
                 behind[owner_id] = rng.uniform(0.3, 0.6) if rng.random() < BEHIND_SHARE else rng.uniform(0.85, 1.0)

@@ -1,9 +1,10 @@
 """The demo's load builds plain indexes after the rows are in (demo.indexes.built_after_load, PostgreSQL only)."""
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
-from jiketong.demo.indexes import PLAIN_INDEXES, built_after_load
+from jiketong.demo.indexes import FOREIGN_KEYS, PLAIN_INDEXES, built_after_load
 from jiketong.work.models import Activity
 
 pytestmark = pytest.mark.django_db
@@ -47,3 +48,28 @@ def test_elsewhere_nothing_is_dropped():
         pytest.skip("the other backends")
     with built_after_load(Activity) as dropped:
         assert dropped == []
+
+
+def _foreign_keys() -> list[tuple[str, str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(FOREIGN_KEYS, [[Activity._meta.db_table]])
+        return cursor.fetchall()
+
+
+def test_on_postgresql_foreign_keys_too_when_asked_and_they_come_back_checked(cast):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    keys, indexes = _foreign_keys(), _plain_indexes()
+    assert len(keys) >= 3
+    with built_after_load(Activity, indexes=False, foreign_keys=True) as dropped:
+        assert sorted(dropped) == sorted(name for _table, name, _definition in keys)
+        assert _foreign_keys() == [] and _plain_indexes() == indexes
+        Activity.objects.create(
+            kind="visit", subject="上门拜访", happened_at=timezone.now(), customer=cast.alice_customer,
+            owner=cast.alice, created_by=cast.alice.user,
+        )  # fmt: skip
+    assert _foreign_keys() == keys
+    with pytest.raises(IntegrityError), transaction.atomic():  # added back, so checked again
+        Activity.objects.filter(customer=cast.alice_customer).update(customer_id=10**9)
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
