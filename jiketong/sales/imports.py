@@ -27,7 +27,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from jiketong.core.imports import (
@@ -45,6 +45,7 @@ from jiketong.core.imports import (
 from jiketong.core.models import AuditAction, AuditEvent
 from jiketong.core.names import normalise_org_name
 from jiketong.core.spreadsheets import header_key
+from jiketong.core.trees import subtree
 from jiketong.core.validators import to_halfwidth
 from jiketong.customers.models import Industry
 from jiketong.org.models import OrgUnit, Role, Staff, can
@@ -65,6 +66,25 @@ LEAD_COLUMNS_WRITTEN = ["id", "created_at", "updated_at", "source", "name", "nam
                         "need", "owner", "status", "disqualify_reason", "created_by"]  # fmt: skip
 
 
+@dataclass(frozen=True)
+class LeadRules:
+    """What the import takes from sales.services, handed in by services.leads_import (services imports this
+    module; this module imports nothing of services, so no import circle hides in a function)."""
+
+    staff: Callable[[Any], Staff | None]  # the actor's staff record (their unit: the default region)
+    sources: Callable[[], dict[str, str]]  # every word for a source → its code
+    rule_role: Callable[..., str | None]  # the assignment rules' role for a grade and size
+    tell_owners: Callable[[Any, list], None]  # the new owners' notices
+    audited: list[str]  # a lead's fields in its audit snapshot
+
+
+def _any_subtree(paths: set[str]) -> Q:
+    q = Q(pk__in=[])
+    for path in paths:
+        q |= subtree(path, "org_unit__path")
+    return q
+
+
 @dataclass
 class ImportContext:
     """What a lead import loads once for the whole file."""
@@ -80,10 +100,8 @@ class ImportContext:
     source_seen: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, actor, rows: list[dict]) -> "ImportContext":
-        from .services import _actor_staff, source_words
-
-        staff = _actor_staff(actor)
+    def load(cls, actor, rows: list[dict], rules: "LeadRules") -> "ImportContext":
+        staff = rules.staff(actor)
         codes = {(row.get("org_unit") or "").strip() for row in rows} - {""}
         industries = list(Industry.objects.all())
         anywhere = actor.is_superuser or can(actor, {Role.ADMIN})
@@ -92,7 +110,7 @@ class ImportContext:
             default_unit=staff.org_unit if staff else None,
             units={unit.code: unit for unit in OrgUnit.objects.filter(code__in=codes)} if codes else {},
             industries={i.name: i for i in industries} | {i.code: i for i in industries},
-            sources=source_words(),
+            sources=rules.sources(),
             region_prefix=None if anywhere else (staff.org_unit.path if staff else ""),
             rules=FieldRules(Lead, LEAD_ROW_FIELDS, prevalidated=("uscc",)),
             null_unit=[str(Lead._meta.get_field("org_unit").error_messages["null"])],
@@ -222,9 +240,7 @@ class Assigner:
     instead of landing on one person. Three queries for the whole file, before the stream: the rules, the
     people with any rule's role in any province the file's regions are in, and their open leads."""
 
-    def __init__(self, context: ImportContext) -> None:
-        from .services import _any_subtree, rule_role
-
+    def __init__(self, context: ImportContext, rule_role: Callable) -> None:
         self.rule_role = rule_role
         self.rules = [_Rule(rule) for rule in AssignmentRule.objects.filter(active=True)]
         self.thresholds = sorted({rule.min_size for rule in self.rules if rule.min_size is not None})
@@ -290,14 +306,15 @@ def import_leads(
     rows: list[dict],
     all_or_nothing: bool,
     result,
+    rules: "LeadRules",
     progress: Progress,
     on_write: Callable | None = None,
 ) -> list[NewLead]:
     """Check and write the rows (see the module's docstring); fills `result` and answers the leads written."""
     from .queries import lead_duplicates_many
-    from .services import _tell_owners
 
-    context = ImportContext.load(actor, rows)
+    _tell_owners = rules.tell_owners
+    context = ImportContext.load(actor, rows, rules)
     keys = [_keys(row) for row in rows]
     duplicates = lead_duplicates_many(
         actor, [(k.name, k.uscc if k.uscc_errors is None else "") for k in keys], name_keys=[k.name_key for k in keys]
@@ -343,10 +360,10 @@ def import_leads(
         with transaction.atomic():
             progress.hold()
             if leads:
-                assigner = Assigner(context)
+                assigner = Assigner(context, rules.rule_role)
                 for lead in leads:
                     assigner.assign(lead)
-                _Writer(actor, len(leads)).write_all(leads)
+                _Writer(actor, len(leads), rules.audited).write_all(leads)
                 _tell_owners(actor, leads)
             result.done = len(leads)
             if on_write is not None:
@@ -357,8 +374,8 @@ def import_leads(
     try:
         with transaction.atomic():
             progress.hold()
-            assigner = Assigner(context)
-            writer = _Writer(actor, len(rows))
+            assigner = Assigner(context, rules.rule_role)
+            writer = _Writer(actor, len(rows), rules.audited)
             stream = checked()
             ahead: deque[NewLead] = deque()
             exhausted = False
@@ -407,12 +424,10 @@ class _Writer:
     """Leads and their IMPORT audit rows (each lead's history starts with how it arrived), by COPY (PostgreSQL)
     or multi-row INSERT, ids handed out first (the connection takes no other query during a COPY)."""
 
-    def __init__(self, actor, count: int) -> None:
-        from .services import LEAD_FIELDS
-
+    def __init__(self, actor, count: int, audited: list[str]) -> None:
         self.actor, self.actor_id = actor, actor.pk
         self.now = db_now()
-        self.snapshot = Snapshot(Lead, LEAD_FIELDS)
+        self.snapshot = Snapshot(Lead, audited)
         self.ids = iter(new_ids(Lead, count))
 
     def _row(self, lead: NewLead, items: list) -> tuple:

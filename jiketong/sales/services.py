@@ -845,20 +845,15 @@ def leads_import(*, actor, rows: list[dict], all_or_nothing: bool, progress: Pro
     on PostgreSQL the rows are checked as COPY takes them, so the database inserts while the next rows are
     checked (decision 0024, sales.imports). `on_write(result)` runs inside the transaction (an import run
     records its outcome with the rows)."""
-    from .imports import import_leads
+    from .imports import LeadRules, import_leads
 
     require_edit(actor)
     result = BulkResult()
-    import_leads(actor=actor, rows=rows, all_or_nothing=all_or_nothing, result=result,
+    rules = LeadRules(staff=_actor_staff, sources=source_words, rule_role=rule_role, tell_owners=_tell_owners,
+                      audited=LEAD_FIELDS)  # fmt: skip
+    import_leads(actor=actor, rows=rows, all_or_nothing=all_or_nothing, result=result, rules=rules,
                  progress=progress or Progress(None), on_write=on_write)  # fmt: skip
     return result
-
-
-def _any_subtree(paths: set[str]) -> Q:
-    q = Q(pk__in=[])
-    for path in paths:
-        q |= subtree(path, "org_unit__path")
-    return q
 
 
 # --- import runs (large files, in the task worker) -------------------------------------------------
