@@ -210,6 +210,7 @@ class GradeChange(models.Model):
         "auth.User",
         verbose_name=_("changed by"),
         null=True,
+        blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
         db_constraint=False,

@@ -133,7 +133,8 @@ class Quote(TimeStampedModel, VersionedModel):
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True,
+        blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -360,7 +361,8 @@ class ContractAttachment(models.Model):
     name = models.CharField(_("file name"), max_length=200)
     size = models.PositiveIntegerField(_("size (bytes)"))
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True,
+        blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
@@ -401,7 +403,8 @@ class Order(TimeStampedModel):
     failure_reason = models.CharField(_("failure reason"), max_length=200, blank=True)
     external_ref = models.CharField(_("BOSS reference"), max_length=40, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True,
+        blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
 
@@ -485,7 +488,8 @@ class OrderStateChange(models.Model):
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     external_ref = models.CharField(_("BOSS reference"), max_length=40, blank=True)
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True,
+        blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     at = models.DateTimeField(_("time"), auto_now_add=True)
 

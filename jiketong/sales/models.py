@@ -159,6 +159,7 @@ class Lead(ConstraintFieldsMixin, TimeStampedModel, VersionedModel):
         "auth.User",
         verbose_name=_("created by"),
         null=True,
+        blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
         db_constraint=False,
@@ -455,6 +456,7 @@ class ReferenceCase(TimeStampedModel):
         "org.Staff",
         verbose_name=pgettext_lazy("reference case", "published by"),
         null=True,
+        blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )

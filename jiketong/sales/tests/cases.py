@@ -27,10 +27,6 @@ CASES = [
             changed=lambda lead: lead.need == "专线扩容",
         ),
         not_writer="grace",
-        # sales.Lead.created_by is null=True (SET_NULL: the world's leads, like an imported lead or one whose
-        # creator was deleted, have none) but not blank=True, so the service's full_clean refuses every edit of
-        # such a lead with "created by: this field cannot be blank", a field the user cannot set.
-        xfail=dict.fromkeys(("valid:edit", "valid:api_edit"), "Lead.created_by is null=True without blank=True"),
     ),
     Case(
         Opportunity,
