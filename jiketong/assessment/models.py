@@ -77,8 +77,12 @@ class ScoreSettings(ConstraintFieldsMixin, models.Model):
     terms = models.JSONField(_("weights and targets"), default=dict)
     cap = models.DecimalField(_("cap"), max_digits=4, decimal_places=2, default="1.20")
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("changed by"), null=True,
-        blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("changed at"), auto_now_add=True)
 

@@ -133,8 +133,12 @@ class Quote(TimeStampedModel, VersionedModel):
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True,
-        blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -361,8 +365,12 @@ class ContractAttachment(models.Model):
     name = models.CharField(_("file name"), max_length=200)
     size = models.PositiveIntegerField(_("size (bytes)"))
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True,
-        blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
@@ -403,8 +411,12 @@ class Order(TimeStampedModel):
     failure_reason = models.CharField(_("failure reason"), max_length=200, blank=True)
     external_ref = models.CharField(_("BOSS reference"), max_length=40, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True,
-        blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
 
@@ -488,8 +500,12 @@ class OrderStateChange(models.Model):
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     external_ref = models.CharField(_("BOSS reference"), max_length=40, blank=True)
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True,
-        blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     at = models.DateTimeField(_("time"), auto_now_add=True)
 
