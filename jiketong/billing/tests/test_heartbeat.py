@@ -265,15 +265,16 @@ def test_an_import_whose_worker_was_killed_is_failed_by_the_frequent_job_and_the
 def test_a_long_replace_is_not_taken_for_a_dead_worker(database, tmp_path):
     new = write(tmp_path / "new.csv", [("202601", "C001", "DIA", "1.00", "0", "是")])
     slow = subprocess.Popen([sys.executable, "-m", "jiketong.billing.tests.steps", "slow", str(new)],
-                            env=database.env(SLOW_SECONDS="8"), stdout=subprocess.PIPE, text=True)  # fmt: skip
+                            env=database.env(RELEASE_MARK=str(tmp_path / "release")), stdout=subprocess.PIPE,
+                            text=True)  # fmt: skip
     try:
         assert json.loads(slow.stdout.readline()) == {"replacing": True}
         time.sleep(3.5)  # the last committed heartbeat is now older than the 3 s window
         # The job finds the run silent, but its conditional UPDATE waits for the replace to commit (the run's
         # row lock on PostgreSQL, the write lock on SQLite), and the heartbeat it then sees is fresh.
-        job = database.step("billing_job")
+        job = database.step("billing_job", RELEASE_MARK=str(tmp_path / "release"))  # lets the replace end 2 s in
         assert job["summary"] == "billing: 0 stalled imports closed" and job["silent"] == 1
-        assert job["seconds"] > 1  # it did wait
+        assert job["seconds"] > 2  # it did wait, for the replace that was held until 2 s into the job
         state = json.loads(slow.communicate(timeout=60)[0].strip().splitlines()[-1])
     finally:
         if slow.poll() is None:

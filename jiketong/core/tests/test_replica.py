@@ -147,6 +147,22 @@ def _wait_for_replay(timeout: float = 30) -> None:
             time.sleep(0.05)
 
 
+def _start(data: Path, root: Path) -> int:
+    """Start the standby on a free port; returns it. A port another process took between the check and the
+    start is tried again (twice) with another; a standby that does not start fails with the tail of its log."""
+    for attempt in range(3):
+        port = _free_port()
+        try:
+            _as_postgres(PGBIN / "pg_ctl", "-D", data, "-l", root / "log", "-w", "-t", "180", "start", "-o",
+                         f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c hot_standby=on")  # fmt: skip
+            return port
+        except subprocess.CalledProcessError as exc:
+            log = (root / "log").read_text(errors="replace")[-3000:] if (root / "log").exists() else ""
+            if attempt == 2 or "already in use" not in log:
+                raise AssertionError(f"the standby did not start: {exc.stderr}\n{log}") from exc
+    raise AssertionError("unreachable")
+
+
 @pytest.fixture(scope="module")
 def standby(django_db_setup):
     """A hot standby of the test run's primary: pg_basebackup (with -R: standby.signal and primary_conninfo)
@@ -157,13 +173,11 @@ def standby(django_db_setup):
     root = Path(tempfile.mkdtemp(prefix="jiketong-standby."))
     if os.geteuid() == 0:
         shutil.chown(root, "postgres", "postgres")
-    port = _free_port()
     data = root / "data"
     try:
         _as_postgres(PGBIN / "pg_basebackup", "-h", primary["HOST"] or "127.0.0.1", "-p", primary["PORT"] or 5432,
                      "-U", primary["USER"] or "postgres", "-D", data, "-R", "-X", "stream", "-c", "fast")  # fmt: skip
-        _as_postgres(PGBIN / "pg_ctl", "-D", data, "-l", root / "log", "-w", "start", "-o",
-                     f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c hot_standby=on")  # fmt: skip
+        port = _start(data, root)
         replica = {**primary, "HOST": "127.0.0.1", "PORT": str(port), "TEST": {"MIRROR": None}}
         with psycopg.connect(host="127.0.0.1", port=port, user=primary["USER"], dbname=primary["NAME"]) as check:
             assert check.execute("SELECT pg_is_in_recovery()").fetchone()[0], "the copy is not a standby"
