@@ -18,19 +18,9 @@ def notify(
     """Deliver one notification to each recipient (user ids). With a `key`, a recipient who already had
     that key gets nothing new, so a daily job that runs twice does not remind twice. Returns how many
     recipients were new (counted before the insert; concurrent duplicates are still ignored)."""
-    user_ids = {pk for pk in recipients if pk}
-    if key:
-        user_ids -= set(
-            Notification.objects.filter(key=key, recipient__in=user_ids).values_list("recipient", flat=True)
-        )
-    rows = [
-        Notification(
-            recipient_id=pk, kind=kind, title=title[:200], body=body, url=url, customer_id=customer_id, key=key
-        )
-        for pk in sorted(user_ids)
-    ]
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(rows)
+    notice = {"recipients": recipients, "kind": kind, "title": title, "body": body, "url": url,
+              "customer_id": customer_id, "key": key}  # fmt: skip
+    return notify_many([notice])
 
 
 def notify_many(notices: Iterable[dict]) -> int:
